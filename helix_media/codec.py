@@ -1,0 +1,83 @@
+"""The video codec plugin API, shaped like PyAV's ``CodecContext``.
+
+``encoder.encode(frame)`` returns a list of :class:`Packet` (``[]`` until a GOP is complete);
+``encoder.encode(None)`` flushes. ``decoder.decode(packet)`` returns ``av.VideoFrame`` objects
+with ``pts`` = frame index (time base 1/fps); ``decoder.decode(None)`` flushes.
+A packet is the unit of loss: every packet decodes on its own, so a lost packet costs only
+the frames it covers, which the pipeline conceals.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import av
+
+
+@dataclass
+class Packet:
+    """One independently decodable unit of a stream (a GOP for video)."""
+
+    data: bytes
+    stream: str = "video"  # "video" or "audio"
+    index: int = 0  # unit number within its stream (GOP number for video)
+    pts: int = 0  # first frame (video) or first sample (audio) it covers
+    duration: int = 0  # frames (video) or samples (audio) it covers
+    is_keyframe: bool = True
+
+
+@dataclass
+class VideoInfo:
+    """What a codec needs to know about the video it encodes, stored in the DNA metadata."""
+
+    width: int
+    height: int
+    fps: Fraction
+    frames: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "fps": [self.fps.numerator, self.fps.denominator],
+            "frames": self.frames,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> VideoInfo:
+        return cls(int(d["width"]), int(d["height"]), Fraction(*d["fps"]), d.get("frames"))
+
+
+class VideoEncoder(ABC):
+    @abstractmethod
+    def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
+        """Feed one frame (``None`` flushes); return the packets that became complete."""
+
+    @property
+    @abstractmethod
+    def params(self) -> dict[str, Any]:
+        """JSON-serializable parameters the decoder needs (valid after the flush)."""
+
+
+class VideoDecoder(ABC):
+    @abstractmethod
+    def decode(self, packet: Packet | None) -> list[av.VideoFrame]:
+        """Feed one packet (``None`` flushes); return decoded frames, ``pts`` = frame index."""
+
+
+class Codec(ABC):
+    """A registered video codec: a factory of encoders and decoders."""
+
+    name: str = ""
+
+    @abstractmethod
+    def encoder(self, info: VideoInfo, quality: int | None = None, **options: Any) -> VideoEncoder:
+        """An encoder for a video described by ``info``; ``quality`` is codec-specific."""
+
+    @abstractmethod
+    def decoder(self, info: VideoInfo, params: dict[str, Any]) -> VideoDecoder:
+        """A decoder for packets made by an encoder whose ``params`` were ``params``."""

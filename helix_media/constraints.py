@@ -1,0 +1,93 @@
+"""Synthesis constraints and vectorized checks of whole strands.
+
+Defaults follow common synthesis vendors' rules: GC 45-55 %, no homopolymer longer than 3,
+no EcoRI (GAATTC) or BamHI (GGATCC) site, and no copy of a primer or its reverse complement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .nucleotides import GC_BASE, from_string, reverse_complement, to_string
+
+DEFAULT_MOTIFS = ("GAATTC", "GGATCC")
+
+
+@dataclass(frozen=True)
+class Constraints:
+    gc_min: float = 0.45
+    gc_max: float = 0.55
+    max_homopolymer: int = 3
+    motifs: tuple[str, ...] = field(default=DEFAULT_MOTIFS)
+
+    def with_primers(self, *primers: str) -> Constraints:
+        """These constraints plus the primers and their reverse complements as motifs."""
+        extra = []
+        for p in primers:
+            extra += [p, to_string(reverse_complement(from_string(p)))]
+        motifs = tuple(dict.fromkeys(self.motifs + tuple(extra)))
+        return Constraints(self.gc_min, self.gc_max, self.max_homopolymer, motifs)
+
+
+@dataclass
+class StrandReport:
+    """Per-strand constraint figures for an (n, L) array of strands."""
+
+    gc: np.ndarray  # fraction of G+C per strand
+    max_homopolymer: np.ndarray  # longest run per strand
+    motif_hits: np.ndarray  # number of forbidden-motif occurrences per strand
+
+    def ok(self, c: Constraints) -> np.ndarray:
+        return (
+            (self.gc >= c.gc_min - 1e-12)
+            & (self.gc <= c.gc_max + 1e-12)
+            & (self.max_homopolymer <= c.max_homopolymer)
+            & (self.motif_hits == 0)
+        )
+
+
+def longest_runs(strands: np.ndarray) -> np.ndarray:
+    """Longest homopolymer run of each strand, vectorized over strands."""
+    s = np.asarray(strands)
+    n, length = s.shape
+    if length == 0:
+        return np.zeros(n, dtype=np.int64)
+    run = np.ones(n, dtype=np.int64)
+    best = np.ones(n, dtype=np.int64)
+    for i in range(1, length):  # loop over positions, vectorized over strands
+        same = s[:, i] == s[:, i - 1]
+        run = np.where(same, run + 1, 1)
+        np.maximum(best, run, out=best)
+    return best
+
+
+def motif_hits(strands: np.ndarray, motifs: tuple[str, ...]) -> np.ndarray:
+    """Occurrences of any motif in each strand (rolling 2-bit hash, vectorized)."""
+    s = np.asarray(strands, dtype=np.int64)
+    n, length = s.shape
+    hits = np.zeros(n, dtype=np.int64)
+    for motif in motifs:
+        m = from_string(motif).astype(np.int64)
+        k = len(m)
+        if k > length or k > 31:
+            if k > length:
+                continue
+            windows = np.lib.stride_tricks.sliding_window_view(s, k, axis=1)
+            hits += (windows == m).all(axis=2).sum(axis=1)
+            continue
+        code = 0
+        for b in m:
+            code = (code << 2) | int(b)
+        h = np.zeros((n, length - k + 1), dtype=np.int64)
+        for j in range(k):
+            h = (h << 2) | s[:, j : length - k + 1 + j]
+        hits += (h == code).sum(axis=1)
+    return hits
+
+
+def check(strands: np.ndarray, constraints: Constraints) -> StrandReport:
+    s = np.asarray(strands, dtype=np.uint8)
+    gc = GC_BASE[s].sum(axis=1) / max(s.shape[1], 1)
+    return StrandReport(gc, longest_runs(s), motif_hits(s, constraints.motifs))

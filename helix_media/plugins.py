@@ -1,0 +1,134 @@
+"""The plugin manager: loads entry points of group ``helix_media`` and keeps one registry per kind.
+
+The core never imports the built-ins: they arrive through their entry points like any
+third-party package. Set ``HELIX_MEDIA_PLUGINS`` to a comma-separated list of distribution
+names to load only those (an empty value loads none), e.g. to debug a misbehaving plugin.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import HelixError
+
+KINDS = ("coders", "framers", "codecs", "read_processors")
+
+DEFAULTS = {"coders": "enumerative", "framers": "helix", "codecs": "bitstream"}
+
+
+@dataclass(frozen=True)
+class Registration:
+    kind: str
+    name: str
+    factory: Callable[..., Any]
+    plugin: str  # the name of the plugin (distribution / module) that registered it
+
+
+_pm: pluggy.PluginManager | None = None
+_registry: dict[str, dict[str, Registration]] | None = None
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    allowed = os.environ.get("HELIX_MEDIA_PLUGINS")
+    allow = None if allowed is None else {n.strip() for n in allowed.split(",") if n.strip()}
+    for ep in metadata.entry_points(group="helix_media"):
+        dist = ep.dist.name if ep.dist else ep.name
+        if allow is not None and dist not in allow:
+            continue
+        if pm.get_plugin(ep.name) is not None:
+            continue
+        pm.register(ep.load(), name=ep.name)
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, loaded on first use."""
+    global _pm
+    if _pm is None:
+        pm = pluggy.PluginManager("helix_media")
+        pm.add_hookspecs(hookspecs)
+        _load_entry_points(pm)
+        try:
+            pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise HelixError(f"a plugin implements an unknown hook: {exc}") from exc
+        _pm = pm
+    return _pm
+
+
+def _collect() -> dict[str, dict[str, Registration]]:
+    global _registry
+    if _registry is None:
+        pm = get_plugin_manager()
+        reg: dict[str, dict[str, Registration]] = {k: {} for k in KINDS}
+        for kind in KINDS:
+            hook = getattr(pm.hook, f"register_{kind}")
+            for impl in hook.get_hookimpls():
+                plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+
+                def register(name: str, factory, _k=kind, _p=plugin_name) -> None:
+                    if name in reg[_k]:
+                        raise HelixError(
+                            f"{_k[:-1]} {name!r} registered twice "
+                            f"(by {reg[_k][name].plugin} and {_p})"
+                        )
+                    reg[_k][name] = Registration(_k, name, factory, _p)
+
+                impl.function(register=register)
+        _registry = reg
+    return _registry
+
+
+def reset() -> None:
+    """Forget loaded plugins (tests use this after installing or registering one)."""
+    global _pm, _registry
+    _pm = None
+    _registry = None
+
+
+def register_plugin(plugin: object, name: str | None = None) -> None:
+    """Register an in-process plugin object (tests, notebooks); entry points are loaded too."""
+    global _registry
+    get_plugin_manager().register(plugin, name=name)
+    get_plugin_manager().check_pending()
+    _registry = None
+
+
+def unregister_plugin(name: str) -> None:
+    global _registry
+    get_plugin_manager().unregister(name=name)
+    _registry = None
+
+
+def registrations(kind: str) -> dict[str, Registration]:
+    return dict(_collect()[kind])
+
+
+def create(kind: str, name: str | None = None, **params: Any) -> Any:
+    """Build the plugin object ``name`` of ``kind`` (``coders``, ``framers``, ``codecs``...)."""
+    name = name or DEFAULTS.get(kind)
+    regs = _collect()[kind]
+    if name not in regs:
+        known = ", ".join(sorted(regs)) or "none"
+        raise HelixError(f"unknown {kind[:-1]} {name!r} (registered: {known})")
+    return regs[name].factory(**params)
+
+
+def get_coder(name: str | None = None, **params: Any):
+    return create("coders", name, **params)
+
+
+def get_framer(name: str | None = None, **params: Any):
+    return create("framers", name, **params)
+
+
+def get_codec(name: str | None = None, **params: Any):
+    return create("codecs", name, **params)
+
+
