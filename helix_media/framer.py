@@ -41,6 +41,22 @@ class Framer(ABC):
     ) -> np.ndarray:
         """addresses (n,) int, payload (n, payload_bits) bits -> (n, strand_length) bases."""
 
+    def is_metadata(self, addresses: np.ndarray) -> np.ndarray:
+        """Metadata strands have the top address bit set; they are framed with the framer's
+        ``metadata_coder`` whatever the data coder is, so a decoder can always read them."""
+        return (np.asarray(addresses) >> (self.address_bits - 1)) & 1 == 1
+
+    @property
     @abstractmethod
-    def parse(self, strands: np.ndarray, coder: ConstraintCoder) -> ParsedStrands:
-        """(n, strand_length) bases -> :class:`ParsedStrands`."""
+    def metadata_coder(self) -> ConstraintCoder:
+        """The coder of metadata strands (fixed for the framer)."""
+
+    @abstractmethod
+    def parse(
+        self,
+        strands: np.ndarray,
+        coder: ConstraintCoder,
+        metadata_coder: ConstraintCoder | None = None,
+    ) -> ParsedStrands:
+        """(n, strand_length) bases -> :class:`ParsedStrands`; strands whose address is a
+        metadata address are decoded with ``metadata_coder``."""

@@ -1,0 +1,204 @@
+"""``helix`` framer: 240-nt strands, every one of them valid as a whole.
+
+    primer5 (20) | address (16) | payload (152) | f | 6 parity words (30) | f | primer3 (20)
+
+* The address is a 30-bit integer, coded by an enumerative code of its own (GC 7-9 of 16)
+  with the 5' primer as context.
+* The payload is whitened (keystream seeded by the address) and coded by the chosen
+  constraint coder with primer + address as context.
+* Reed-Solomon RS(48, 42) runs over the *nucleotides* of address + payload, 4 nt per GF(256)
+  symbol: one substitution costs one symbol, whatever the coder does with it. The 6 parity
+  bytes are written as 5-nt words without repeated neighbours (no run > 2 across words, no
+  restriction site across a junction); an unknown word is an erasure.
+* The two filler bases are chosen so no run or motif forms at a junction and GC is steered
+  towards 50 %. Worst cases add up to GC 108-132 of 240 = 45-55 % without them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cached_property
+
+import numpy as np
+from helix_media import rs
+from helix_media.coder import ConstraintCoder
+from helix_media.constraints import Constraints, StrandReport, check, longest_runs, motif_hits
+from helix_media.framer import Framer, ParsedStrands
+from helix_media.hookspecs import hookimpl
+from helix_media.nucleotides import GC_BASE, from_string
+from helix_media.whitening import keystream
+
+from .enumerative import EnumerativeCoder
+
+PRIMER_5 = "TAAGCCACGCTTGTGATGAC"
+PRIMER_3 = "GTCGTTAGCATACCAGGAAC"
+ADDRESS_NT, PAYLOAD_NT, WORD_NT, N_PARITY = 16, 152, 5, 6
+ADDRESS_GC = (7 / 16, 9 / 16)
+
+
+def parity_words() -> np.ndarray:
+    """The 256 five-nt words with no equal neighbours and 2-3 G/C, in lexicographic order."""
+    words = [
+        w
+        for w in itertools.product(range(4), repeat=WORD_NT)
+        if all(a != b for a, b in itertools.pairwise(w)) and int(GC_BASE[list(w)].sum()) in (2, 3)
+    ]
+    assert len(words) == 256
+    return np.array(words, dtype=np.uint8)
+
+
+class HelixFramer(Framer):
+    name = "helix"
+    strand_length = 240
+
+    def __init__(
+        self,
+        primer5: str = PRIMER_5,
+        primer3: str = PRIMER_3,
+        constraints: Constraints | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.primer5, self.primer3 = from_string(primer5), from_string(primer3)
+        if len(self.primer5) != 20 or len(self.primer3) != 20:
+            raise ValueError("primers must be 20 nt")
+        self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
+        self.seed = seed
+        c = self.constraints
+        self.address_coder = EnumerativeCoder(
+            Constraints(*ADDRESS_GC, c.max_homopolymer, c.motifs)
+        )
+        self.address_bits = self.address_coder.capacity(ADDRESS_NT)
+        self.words = parity_words()
+        codes = (self.words.astype(np.int64) << (2 * np.arange(WORD_NT)[::-1])).sum(axis=1)
+        self.word_index = np.full(4**WORD_NT, -1, dtype=np.int64)
+        self.word_index[codes] = np.arange(256)
+        # offsets of the regions inside a strand
+        self.o_addr = 20
+        self.o_payload = self.o_addr + ADDRESS_NT
+        self.o_fill1 = self.o_payload + PAYLOAD_NT
+        self.o_words = self.o_fill1 + 1
+        self.o_fill2 = self.o_words + N_PARITY * WORD_NT
+        self.o_primer3 = self.o_fill2 + 1
+        assert self.o_primer3 + 20 == self.strand_length
+
+    def payload_bits(self, coder: ConstraintCoder) -> int:
+        return coder.capacity(PAYLOAD_NT)
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "primer5": "".join("ACGT"[b] for b in self.primer5),
+            "primer3": "".join("ACGT"[b] for b in self.primer3),
+        }
+
+    # -- encoding ---------------------------------------------------------------------------
+    def frame(self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder) -> np.ndarray:
+        addresses = np.asarray(addresses, dtype=np.int64)
+        n = len(addresses)
+        if addresses.min(initial=0) < 0 or addresses.max(initial=0) >= 1 << self.address_bits:
+            raise ValueError(f"addresses must fit in {self.address_bits} bits")
+        strands = np.zeros((n, self.strand_length), dtype=np.uint8)
+        strands[:, :20] = self.primer5
+        strands[:, self.o_primer3 :] = self.primer3
+        addr_bits = ((addresses[:, None] >> np.arange(self.address_bits)[::-1]) & 1).astype(np.uint8)
+        strands[:, self.o_addr : self.o_payload] = self.address_coder.encode(
+            addr_bits, ADDRESS_NT, strands[:, : self.o_addr]
+        )
+        white = np.asarray(payload, dtype=np.uint8) ^ keystream(addresses, payload.shape[1], self.seed)
+        strands[:, self.o_payload : self.o_fill1] = coder.encode(
+            white, PAYLOAD_NT, strands[:, : self.o_payload]
+        )
+        par = rs.parity(self._symbols(strands), N_PARITY)
+        strands[:, self.o_words : self.o_fill2] = self.words[par].reshape(n, -1)
+        self._choose_fillers(strands)
+        return strands
+
+    def _symbols(self, strands: np.ndarray) -> np.ndarray:
+        """Address + payload nucleotides as GF(256) symbols, 4 nt each."""
+        nt = strands[:, self.o_addr : self.o_fill1].reshape(len(strands), -1, 4).astype(np.uint8)
+        return (nt[:, :, 0] << 6) | (nt[:, :, 1] << 4) | (nt[:, :, 2] << 2) | nt[:, :, 3]
+
+    def _choose_fillers(self, strands: np.ndarray) -> None:
+        """Pick both fillers: no run or motif across a junction; GC closest to 50 %."""
+        span = max(len(m) for m in self.constraints.motifs) - 1
+        lo = self.o_fill1 - span
+        tail = strands[:, lo:]
+        gc_rest = GC_BASE[strands].sum(axis=1).astype(np.int64)
+        best_cost = np.full(len(strands), np.inf)
+        best = np.zeros((len(strands), 2), dtype=np.uint8)
+        primer_hits = 1  # primer3 sits inside the checked tail by design
+        for f1, f2 in itertools.product(range(4), repeat=2):
+            t = tail.copy()
+            t[:, self.o_fill1 - lo] = f1
+            t[:, self.o_fill2 - lo] = f2
+            valid = (longest_runs(t) <= self.constraints.max_homopolymer) & (
+                motif_hits(t, self.constraints.motifs) == primer_hits
+            )
+            gc = gc_rest + int(GC_BASE[f1]) + int(GC_BASE[f2])
+            cost = np.where(valid, np.abs(gc - self.strand_length / 2), np.inf)
+            better = cost < best_cost
+            best_cost[better] = cost[better]
+            best[better] = (f1, f2)
+        if np.isinf(best_cost).any():  # cannot happen with the default primers; never emit junk
+            raise RuntimeError("no valid filler bases for some strands")
+        strands[:, self.o_fill1] = best[:, 0]
+        strands[:, self.o_fill2] = best[:, 1]
+
+    # -- decoding ---------------------------------------------------------------------------
+    def parse(
+        self,
+        strands: np.ndarray,
+        coder: ConstraintCoder,
+        metadata_coder: ConstraintCoder | None = None,
+    ) -> ParsedStrands:
+        strands = np.asarray(strands, dtype=np.uint8)
+        n = len(strands)
+        words = strands[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, WORD_NT)
+        codes = (words.astype(np.int64) << (2 * np.arange(WORD_NT)[::-1])).sum(axis=2)
+        par = self.word_index[codes]
+        symbols, rs_ok, corrected = rs.decode(
+            self._symbols(strands), np.maximum(par, 0).astype(np.uint8), par < 0
+        )
+        nt = np.stack([(symbols >> s) & 3 for s in (6, 4, 2, 0)], axis=2).reshape(n, -1)
+        # the primer is known: context comes from it, not from the (possibly damaged) read
+        fixed = np.concatenate([np.broadcast_to(self.primer5, (n, 20)), nt], axis=1)
+        addr_bits, addr_ok = self.address_coder.decode(
+            fixed[:, self.o_addr : self.o_payload], fixed[:, : self.o_addr]
+        )
+        addresses = (addr_bits.astype(np.int64) << np.arange(self.address_bits)[::-1]).sum(axis=1)
+        is_meta = self.is_metadata(addresses)
+        if metadata_coder is None or metadata_coder.capacity(PAYLOAD_NT) != coder.capacity(
+            PAYLOAD_NT
+        ):
+            is_meta[:] = False
+        white = np.zeros((n, coder.capacity(PAYLOAD_NT)), dtype=np.uint8)
+        pay_ok = np.zeros(n, dtype=bool)
+        for which, c in ((~is_meta, coder), (is_meta, metadata_coder)):
+            if which.any():
+                white[which], pay_ok[which] = c.decode(
+                    fixed[which, self.o_payload :], fixed[which, : self.o_payload]
+                )
+        payload = white ^ keystream(addresses, white.shape[1], self.seed)
+        ok = rs_ok & addr_ok & pay_ok
+        return ParsedStrands(np.where(ok, addresses, -1), payload, ok, corrected)
+
+    # -- inspection -------------------------------------------------------------------------
+    def check(self, strands: np.ndarray) -> StrandReport:
+        """Constraint figures of whole strands; the primers in their own places don't count."""
+        report = check(strands, self.constraints)
+        s = np.asarray(strands)
+        in_place = (s[:, :20] == self.primer5).all(axis=1).astype(np.int64)
+        if s.shape[1] == self.strand_length:
+            in_place += (s[:, self.o_primer3 :] == self.primer3).all(axis=1)
+        report.motif_hits = report.motif_hits - in_place
+        return report
+
+    @cached_property
+    def metadata_coder(self) -> ConstraintCoder:
+        """Metadata strands always use the enumerative code, so any decoder can find them."""
+        return EnumerativeCoder(self.constraints)
+
+
+@hookimpl
+def register_framers(register):
+    register("helix", HelixFramer)
