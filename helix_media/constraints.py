@@ -91,3 +91,38 @@ def check(strands: np.ndarray, constraints: Constraints) -> StrandReport:
     s = np.asarray(strands, dtype=np.uint8)
     gc = GC_BASE[s].sum(axis=1) / max(s.shape[1], 1)
     return StrandReport(gc, longest_runs(s), motif_hits(s, constraints.motifs))
+
+
+def valid_inserts(left: np.ndarray, right: np.ndarray, c: Constraints) -> np.ndarray:
+    """Which of the 4 bases can go between ``left`` (n, a) and ``right`` (n, b) without
+    forming a run longer than allowed or a motif that covers the inserted base.
+
+    Only runs and motifs through the new base count, so damage already inside ``left`` or
+    ``right`` (an unconstrained coder's payload) does not block every choice.
+    """
+    left = np.asarray(left, dtype=np.uint8)
+    right = np.asarray(right, dtype=np.uint8)
+    n = len(left)
+    ok = np.ones((n, 4), dtype=bool)
+    cand = np.arange(4, dtype=np.uint8)
+    run = np.ones((n, 4), dtype=np.int64)
+    for side, order in ((left, slice(None, None, -1)), (right, slice(None))):
+        s = side[:, order]
+        same = np.ones((n, 4), dtype=bool)
+        for i in range(min(s.shape[1], c.max_homopolymer + 1)):
+            same &= s[:, i : i + 1] == cand
+            run += same
+    ok &= run <= c.max_homopolymer
+    for motif in c.motifs:
+        m = from_string(motif)
+        k = len(m)
+        for j in range(k):  # the inserted base is m[j]
+            if j > left.shape[1] or k - 1 - j > right.shape[1]:
+                continue
+            hit = np.ones(n, dtype=bool)
+            if j:
+                hit &= (left[:, left.shape[1] - j :] == m[:j]).all(axis=1)
+            if k - 1 - j:
+                hit &= (right[:, : k - 1 - j] == m[j + 1 :]).all(axis=1)
+            ok[:, m[j]] &= ~hit
+    return ok

@@ -135,6 +135,7 @@ class DnapktWriter:
         self._stack: contextlib.ExitStack | None = None
         self._file: IO[bytes] | None = None
         self._packets_start = 0
+        self._offset = 0  # bytes written so far: where the next packet (or the trailer) goes
 
     def __enter__(self) -> DnapktWriter:
         with contextlib.ExitStack() as stack:
@@ -142,7 +143,7 @@ class DnapktWriter:
             start = _PREAMBLE.pack(SIGNATURE, *VERSION) + _U32.pack(len(self._header))
             start += self._header
             f.write(start + _U32.pack(zlib.crc32(start[len(SIGNATURE) :])))
-            self._packets_start = len(start) + _U32.size
+            self._packets_start = self._offset = len(start) + _U32.size
             self._file, self._stack = f, stack.pop_all()
         return self
 
@@ -168,6 +169,7 @@ class DnapktWriter:
             raise ValueError("tags must be integers 0..255")
         records = _encode_packets(strands.astype(np.uint8, copy=False), tag_arr.astype(np.uint8))
         self._file.write(memoryview(records).cast("B"))
+        self._offset += records.size
         self.count += strands.shape[0]
 
     def _trailer(self, trailer_offset: int) -> bytes:
@@ -190,8 +192,7 @@ class DnapktWriter:
         if exc_type is not None:
             return bool(stack.__exit__(exc_type, exc, tb))  # discards the temp file
         with stack:
-            offset = self._packets_start + self.count * packet_size(self.strand_length)
-            f.write(self._trailer(offset))
+            f.write(self._trailer(self._offset))
         return False
 
 
@@ -389,7 +390,16 @@ def read_dnapkt(path: str | os.PathLike[str]) -> tuple[dict[str, Any], np.ndarra
 
 
 def iter_dnapkt(path: str | os.PathLike[str], batch: int = 65536) -> Iterator[np.ndarray]:
-    """Stream the strands in (<= batch, strand_length) arrays, checking each batch."""
-    with DnapktReader(path) as reader:
+    """Stream the strands in (<= batch, strand_length) arrays, checking each batch.
+
+    The framing is checked at the call, so a bad file fails before any work starts.
+    """
+    if batch < 1:
+        raise ValueError("batch must be >= 1")
+    return _stream(DnapktReader(path), batch)
+
+
+def _stream(reader: DnapktReader, batch: int) -> Iterator[np.ndarray]:
+    with reader:
         for strands, _ in reader.batches(batch):
             yield strands

@@ -28,6 +28,7 @@ class ParsedStrands:
 class Framer(ABC):
     name: str = ""
     strand_length: int = 0
+    payload_nt: int = 0  # bases of a strand that carry payload
     address_bits: int = 0
     constraints: Constraints = Constraints()
 

@@ -4,8 +4,8 @@
 
 * The address is a 30-bit integer, coded by an enumerative code of its own (GC 7-9 of 16)
   with the 5' primer as context.
-* The payload is whitened (keystream seeded by the address) and coded by the chosen
-  constraint coder with primer + address as context.
+* The payload (whitened upstream) is coded by the chosen constraint coder with primer +
+  address as context.
 * Reed-Solomon RS(48, 42) runs over the *nucleotides* of address + payload, 4 nt per GF(256)
   symbol: one substitution costs one symbol, whatever the coder does with it. The 6 parity
   bytes are written as 5-nt words without repeated neighbours (no run > 2 across words, no
@@ -22,11 +22,10 @@ from functools import cached_property
 import numpy as np
 from helix_media import rs
 from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints, StrandReport, check, longest_runs, motif_hits
+from helix_media.constraints import Constraints, StrandReport, check, valid_inserts
 from helix_media.framer import Framer, ParsedStrands
 from helix_media.hookspecs import hookimpl
 from helix_media.nucleotides import GC_BASE, from_string
-from helix_media.whitening import keystream
 
 from .enumerative import EnumerativeCoder
 
@@ -56,13 +55,11 @@ class HelixFramer(Framer):
         primer5: str = PRIMER_5,
         primer3: str = PRIMER_3,
         constraints: Constraints | None = None,
-        seed: int = 0,
     ) -> None:
         self.primer5, self.primer3 = from_string(primer5), from_string(primer3)
         if len(self.primer5) != 20 or len(self.primer3) != 20:
             raise ValueError("primers must be 20 nt")
         self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
-        self.seed = seed
         c = self.constraints
         self.address_coder = EnumerativeCoder(
             Constraints(*ADDRESS_GC, c.max_homopolymer, c.motifs)
@@ -74,6 +71,7 @@ class HelixFramer(Framer):
         self.word_index[codes] = np.arange(256)
         # offsets of the regions inside a strand
         self.o_addr = 20
+        self.payload_nt = PAYLOAD_NT
         self.o_payload = self.o_addr + ADDRESS_NT
         self.o_fill1 = self.o_payload + PAYLOAD_NT
         self.o_words = self.o_fill1 + 1
@@ -104,9 +102,8 @@ class HelixFramer(Framer):
         strands[:, self.o_addr : self.o_payload] = self.address_coder.encode(
             addr_bits, ADDRESS_NT, strands[:, : self.o_addr]
         )
-        white = np.asarray(payload, dtype=np.uint8) ^ keystream(addresses, payload.shape[1], self.seed)
         strands[:, self.o_payload : self.o_fill1] = coder.encode(
-            white, PAYLOAD_NT, strands[:, : self.o_payload]
+            np.asarray(payload, dtype=np.uint8), PAYLOAD_NT, strands[:, : self.o_payload]
         )
         par = rs.parity(self._symbols(strands), N_PARITY)
         strands[:, self.o_words : self.o_fill2] = self.words[par].reshape(n, -1)
@@ -119,23 +116,19 @@ class HelixFramer(Framer):
         return (nt[:, :, 0] << 6) | (nt[:, :, 1] << 4) | (nt[:, :, 2] << 2) | nt[:, :, 3]
 
     def _choose_fillers(self, strands: np.ndarray) -> None:
-        """Pick both fillers: no run or motif across a junction; GC closest to 50 %."""
+        """Pick both fillers: no run or motif through them; total GC closest to 50 %."""
         span = max(len(m) for m in self.constraints.motifs) - 1
-        lo = self.o_fill1 - span
-        tail = strands[:, lo:]
+        valid = [
+            valid_inserts(strands[:, f - span : f], strands[:, f + 1 : f + 1 + span], self.constraints)
+            for f in (self.o_fill1, self.o_fill2)
+        ]
         gc_rest = GC_BASE[strands].sum(axis=1).astype(np.int64)
+        gc_rest -= GC_BASE[strands[:, self.o_fill1]] + GC_BASE[strands[:, self.o_fill2]]
         best_cost = np.full(len(strands), np.inf)
         best = np.zeros((len(strands), 2), dtype=np.uint8)
-        primer_hits = 1  # primer3 sits inside the checked tail by design
         for f1, f2 in itertools.product(range(4), repeat=2):
-            t = tail.copy()
-            t[:, self.o_fill1 - lo] = f1
-            t[:, self.o_fill2 - lo] = f2
-            valid = (longest_runs(t) <= self.constraints.max_homopolymer) & (
-                motif_hits(t, self.constraints.motifs) == primer_hits
-            )
             gc = gc_rest + int(GC_BASE[f1]) + int(GC_BASE[f2])
-            cost = np.where(valid, np.abs(gc - self.strand_length / 2), np.inf)
+            cost = np.where(valid[0][:, f1] & valid[1][:, f2], np.abs(2 * gc - self.strand_length), np.inf)
             better = cost < best_cost
             best_cost[better] = cost[better]
             best[better] = (f1, f2)
@@ -171,14 +164,13 @@ class HelixFramer(Framer):
             PAYLOAD_NT
         ):
             is_meta[:] = False
-        white = np.zeros((n, coder.capacity(PAYLOAD_NT)), dtype=np.uint8)
+        payload = np.zeros((n, coder.capacity(PAYLOAD_NT)), dtype=np.uint8)
         pay_ok = np.zeros(n, dtype=bool)
         for which, c in ((~is_meta, coder), (is_meta, metadata_coder)):
             if which.any():
-                white[which], pay_ok[which] = c.decode(
+                payload[which], pay_ok[which] = c.decode(
                     fixed[which, self.o_payload :], fixed[which, : self.o_payload]
                 )
-        payload = white ^ keystream(addresses, white.shape[1], self.seed)
         ok = rs_ok & addr_ok & pay_ok
         return ParsedStrands(np.where(ok, addresses, -1), payload, ok, corrected)
 

@@ -1,0 +1,165 @@
+"""Command-line interface: ``helix-transcode`` and ``helix`` (probe, export, plugins).
+
+The CLI only parses, calls the library and reports. User errors (HelixError, unreadable media)
+print one line and exit 1; set HELIX_DEBUG=1 to see tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+
+from .errors import HelixError
+
+
+def _run(fn: Callable[[], int]) -> int:
+    try:
+        return fn()
+    except HelixError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line for users, traceback on request
+        if os.environ.get("HELIX_DEBUG"):
+            raise
+        import av
+
+        kind = "error" if isinstance(exc, (av.FFmpegError, OSError)) else "internal error"
+        print(f"{kind}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1 if kind == "error" else 2
+
+
+# -- helix-transcode ---------------------------------------------------------------------------
+def transcode_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="helix-transcode",
+        description="Encode a video into DNA strands (OUT .dnapkt/.fasta/.fa), or decode strands "
+        "(IN .dnapkt/.fasta/.fa/.fastq, optionally .gz) back into a video (OUT .mp4, .mkv...).",
+    )
+    p.add_argument("input", metavar="IN")
+    p.add_argument("output", metavar="OUT")
+    p.add_argument("--codec", help="video codec plugin (default: bitstream)")
+    p.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
+    p.add_argument("--framer", help="strand framer plugin (default: helix)")
+    p.add_argument("--quality", type=int, help="codec quality (bitstream: CRF, lower is better)")
+    p.add_argument("--gop", type=int, help="frames per GOP (each GOP decodes on its own)")
+    p.add_argument("--video-codec", help="bitstream codec backend: libx265, libx264, libsvtav1")
+    p.add_argument("--seed", type=int, default=0, help="seed of the whitening keystream")
+    p.add_argument("--no-audio", action="store_true", help="drop the audio track")
+    p.add_argument("--metadata-copies", type=int, default=3, help="copies of metadata strands")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+    return p
+
+
+def transcode_main(argv: list[str] | None = None) -> int:
+    args = transcode_parser().parse_args(argv)
+    return _run(lambda: _transcode(args))
+
+
+def _transcode(args: argparse.Namespace) -> int:
+    from .strand_files import is_strand_file
+
+    if is_strand_file(args.input):
+        return _decode(args)
+    if not is_strand_file(args.output) and not args.output.lower().endswith(".csv"):
+        raise HelixError(
+            f"{args.output}: to encode, OUT must end in .dnapkt, .fasta or .fa "
+            "(to decode, IN must be a strand file)"
+        )
+    from .pipeline import encode_video
+
+    options = {k: v for k, v in (("gop", args.gop), ("video_codec", args.video_codec)) if v}
+    if args.metadata_copies < 1 or args.metadata_copies > 32:
+        raise HelixError("--metadata-copies must be 1..32")
+    r = encode_video(
+        args.input, args.output, codec=args.codec, coder=args.coder, framer=args.framer,
+        quality=args.quality, seed=args.seed, audio=not args.no_audio,
+        metadata_copies=args.metadata_copies, codec_options=options, progress=not args.quiet,
+    )
+    if not args.quiet:
+        v = r.metadata["video"]
+        print(
+            f"{args.output}: {len(r.strands)} strands ({r.data_strands} data + "
+            f"{r.metadata_strands} metadata) for {v['frames']} frames {v['width']}x{v['height']}, "
+            f"{r.payload_bytes} bytes of packets"
+        )
+    return 0
+
+
+def _decode(args: argparse.Namespace) -> int:
+    from .pipeline import decode_video
+
+    r = decode_video(args.input, args.output, progress=not args.quiet)
+    lost = {k: len(v) for k, v in r.lost_units.items() if v}
+    if not args.quiet:
+        print(
+            f"{args.output}: {r.frames_written} frames; strands {r.strands_ok}/{r.strands_read} "
+            f"ok, {r.symbols_corrected} symbols corrected"
+        )
+    if lost or r.concealed_frames:
+        print(
+            f"warning: lost units {lost}; concealed {len(r.concealed_frames)} frames "
+            f"(first: {r.concealed_frames[:10]})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+# -- helix ------------------------------------------------------------------------------------
+def helix_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="helix", description="helix-media tools")
+    sub = p.add_subparsers(dest="command", required=True)
+    pr = sub.add_parser("probe", help="summarize a .dnapkt or FASTA file")
+    pr.add_argument("file")
+    pr.add_argument("--json", action="store_true", help="machine-readable output")
+    pr.add_argument("--price", type=float, default=None, help="USD per strand (default 0.014)")
+    ex = sub.add_parser("export", help="export strands as FASTA or a vendor CSV order sheet")
+    ex.add_argument("file")
+    ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
+    sub.add_parser("plugins", help="list registered plugins")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = helix_parser().parse_args(argv)
+    return _run(lambda: _helix(args))
+
+
+def _helix(args: argparse.Namespace) -> int:
+    if args.command == "probe":
+        from .probe import DEFAULT_PRICE_PER_STRAND, format_probe, probe
+
+        result = probe(args.file, args.price if args.price is not None else DEFAULT_PRICE_PER_STRAND)
+        print(json.dumps(result, indent=2) if args.json else format_probe(result))
+    elif args.command == "export":
+        import numpy as np
+
+        from .strand_files import read_strands, write_strands
+
+        header, seqs = read_strands(args.file)
+        if not seqs:
+            raise HelixError(f"{args.file}: no strands")
+        if len({len(s) for s in seqs}) != 1:
+            raise HelixError(f"{args.file}: strands differ in length; export takes clean strands")
+        write_strands(args.output, np.stack(seqs), header)
+        print(f"{args.output}: {len(seqs)} strands")
+    elif args.command == "plugins":
+        from .plugins import KINDS, registrations
+
+        for kind in KINDS:
+            regs = registrations(kind)
+            print(f"{kind}:")
+            for name, reg in sorted(regs.items()):
+                print(f"  {name:<14} ({reg.plugin})")
+            if not regs:
+                print("  (none)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Sequence files: FASTA/CSV for synthesis orders, FASTA/FASTQ (optionally compressed) back in.
+
+Parsing and compression go through dnaio, the field's FASTA/FASTQ library; this module
+adds what a DNA-storage pipeline needs on top: atomic output, vendor order sheets, strict
+ACGT checking with one-line errors that name the record and letter, and numpy arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import importlib
+import os
+import zlib
+from collections.abc import Sequence
+
+import dnaio
+import numpy as np
+import xopen
+
+from . import nucleotides
+from .atomic import atomic_output
+from .errors import HelixError
+
+N_CODE = 4  # code of N (unknown base) in arrays from read_reads(allow_n=True)
+_SNIFF_CHUNK = 1 << 16
+
+
+def _decompress_errors() -> tuple[type[BaseException], ...]:
+    """What damaged compressed input raises inside xopen's (optional, faster) backends."""
+    errors: list[type[BaseException]] = [EOFError, OSError, zlib.error]
+    for module, name in (("isal.igzip_lib", "IsalError"), ("zlib_ng.zlib_ng", "error")):
+        with contextlib.suppress(ImportError, AttributeError):
+            errors.append(getattr(importlib.import_module(module), name))
+    return tuple(errors)
+
+
+_DECOMPRESS_ERRORS = _decompress_errors()
+# dnaio's own format errors; ValueError covers non-ASCII text (UnicodeDecodeError).
+_FORMAT_ERRORS = (dnaio.exceptions.FileFormatError, dnaio.exceptions.UnknownFileFormat, ValueError)
+
+
+def default_names(n: int) -> list[str]:
+    return [f"helix_{i:06d}" for i in range(n)]
+
+
+def _records(strands: np.ndarray, names: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    strands = np.asarray(strands)
+    if strands.ndim != 2:
+        raise ValueError(f"expected an (n, length) array of strands, got shape {strands.shape}")
+    names = default_names(len(strands)) if names is None else list(names)
+    if len(names) != len(strands):
+        raise ValueError(f"{len(names)} names for {len(strands)} strands")
+    if any("\n" in name or "\r" in name for name in names):
+        raise ValueError("strand names must not contain line breaks")
+    return names, nucleotides.to_strings(strands.astype(np.uint8, copy=False))
+
+
+def write_fasta(
+    path: str | os.PathLike[str], strands: np.ndarray, names: Sequence[str] | None = None
+) -> None:
+    """One unwrapped record per strand; gzip-compressed when ``path`` ends in ``.gz``."""
+    names, seqs = _records(strands, names)
+    with atomic_output(path, "wb") as out:
+        # filename="" and mtime=0 keep the temp name and time out of the gzip header.
+        target = (
+            gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0)
+            if os.fspath(path).endswith(".gz")
+            else out
+        )
+        with dnaio.FastaWriter(target, line_length=None) as writer:
+            for name, seq in zip(names, seqs, strict=True):
+                writer.write(dnaio.SequenceRecord(name, seq))
+        if target is not out:
+            target.close()
+
+
+def write_csv(
+    path: str | os.PathLike[str], strands: np.ndarray, names: Sequence[str] | None = None
+) -> None:
+    """An oligo-pool order sheet: header ``Name,Sequence``, one row per oligo (RFC 4180)."""
+    names, seqs = _records(strands, names)
+    with atomic_output(path, "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["Name", "Sequence"])
+        writer.writerows(zip(names, seqs, strict=True))
+
+
+def _open_check(path: str) -> None:
+    """Turn the usual can't-open mistakes into one-line errors before dnaio sees them."""
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError as err:
+        raise HelixError(f"{path}: no such file") from err
+    except IsADirectoryError as err:
+        raise HelixError(f"{path}: is a directory, not a sequence file") from err
+    except OSError as err:
+        raise HelixError(f"cannot read {path}: {err.strerror or err}") from err
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _sniff(path: str) -> str:
+    """'fasta' or 'fastq' from the first character of the (decompressed) content.
+
+    dnaio trusts the file extension; going by content names the real problem when a
+    FASTQ file is called .fa, or a file is no sequence file at all.
+    """
+    try:
+        with xopen.xopen(path, "rb") as f:
+            while chunk := f.read(_SNIFF_CHUNK):
+                text = chunk.lstrip()
+                if text:
+                    break
+    except _DECOMPRESS_ERRORS as err:
+        raise HelixError(f"{path}: damaged or truncated file ({_one_line(err)})") from err
+    if not chunk:
+        raise HelixError(f"{path}: contains no sequences")
+    first = text[:1]
+    if first == b">":
+        return "fasta"
+    if first == b"@":
+        return "fastq"
+    raise HelixError(f"{path}: not a FASTA/FASTQ file (starts with {text[:12]!r})")
+
+
+def _allowed_table(allow_n: bool) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    letters = "ACGTN" if allow_n else "ACGT"
+    for ch in letters + letters.lower():
+        table[ord(ch)] = True
+    return table
+
+
+_ALLOWED = {False: _allowed_table(False), True: _allowed_table(True)}
+
+
+def _check_letters(path: str, names: list[str], seqs: list[str], allow_n: bool) -> None:
+    """Vectorized over the whole file; on failure name the record, letter and position."""
+    raw = np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)
+    bad = ~_ALLOWED[allow_n][raw]
+    if not bad.any():
+        return
+    pos = int(np.argmax(bad))
+    ends = np.cumsum([len(s) for s in seqs])
+    k = int(np.searchsorted(ends, pos, side="right"))
+    offset = pos - (int(ends[k - 1]) if k else 0)
+    letter = chr(raw[pos])
+    allowed = "A, C, G, T or N" if allow_n else "A, C, G, T"
+    hint = " (N, an unknown base, is not accepted here)" if letter in "Nn" else ""
+    raise HelixError(
+        f"{path}: record {k + 1} ({names[k]!r}) has {letter!r} at position {offset + 1}; "
+        f"only {allowed} are allowed{hint}"
+    )
+
+
+def read_sequences(
+    path: str | os.PathLike[str], allow_n: bool = False
+) -> tuple[list[str], list[str]]:
+    """Names and upper-case sequences of a FASTA/FASTQ file (.gz/.bz2/.xz too).
+
+    Anything but ACGT (and N when ``allow_n``) is an error: strands we exported never
+    contain N, and reads only may once N is handled as an erasure.
+    """
+    path = os.fspath(path)
+    _open_check(path)
+    fileformat = _sniff(path)
+    names: list[str] = []
+    seqs: list[str] = []
+    try:
+        with dnaio.open(path, fileformat=fileformat) as reader:
+            for record in reader:
+                names.append(record.name)
+                seqs.append(record.sequence)
+    except _FORMAT_ERRORS as err:
+        kind = fileformat.upper()
+        raise HelixError(f"{path}: not a valid {kind} file ({_one_line(err)})") from err
+    except _DECOMPRESS_ERRORS as err:
+        raise HelixError(f"{path}: damaged or truncated file ({_one_line(err)})") from err
+    if not seqs:
+        raise HelixError(f"{path}: contains no sequences")
+    _check_letters(path, names, seqs, allow_n)
+    return names, [s.upper() for s in seqs]
+
+
+def read_strands(path: str | os.PathLike[str]) -> np.ndarray:
+    """Equal-length strands (e.g. a FASTA we exported) as an (n, length) uint8 array."""
+    names, seqs = read_sequences(path)
+    lengths = np.array([len(s) for s in seqs])
+    differ = lengths != lengths[0]
+    if differ.any():
+        k = int(np.argmax(differ))
+        raise HelixError(
+            f"{os.fspath(path)}: strands differ in length: record {k + 1} ({names[k]!r}) has "
+            f"{lengths[k]} nt, record 1 has {lengths[0]} nt"
+        )
+    if lengths[0] == 0:
+        raise HelixError(f"{os.fspath(path)}: record 1 ({names[0]!r}) has no sequence")
+    return nucleotides.from_strings(seqs)
+
+
+_READ_CODES = np.full(256, 255, dtype=np.uint8)
+for _i, _ch in enumerate(nucleotides.ALPHABET + "N"):
+    _READ_CODES[ord(_ch)] = _i  # N -> N_CODE (4)
+
+
+def read_reads(
+    path: str | os.PathLike[str], allow_n: bool = False
+) -> tuple[list[str], list[np.ndarray]]:
+    """Sequencing reads of any lengths: names and one uint8 array of bases per read.
+
+    With ``allow_n``, N comes back as :data:`N_CODE` (4).
+    """
+    names, seqs = read_sequences(path, allow_n=allow_n)
+    codes = _READ_CODES[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)]
+    ends = np.cumsum([len(s) for s in seqs])
+    return names, np.split(codes, ends[:-1])

@@ -1,0 +1,136 @@
+"""Packets <-> addressed payload blocks, and the self-describing metadata.
+
+Each stream (video, audio) is a run of strands: its packets' bytes are concatenated and cut
+into blocks of ``payload_bits``; a lost strand damages only the packets that overlap it, and a
+CRC32 per packet (kept in the metadata) tells which. The metadata (codec, dimensions, frame
+rate, packet table...) is zlib-compressed JSON in strands of its own, stored
+``copies`` times under metadata addresses, so decoding needs nothing but the strands.
+
+Address layout (``framer.address_bits`` = B): data strand ``i`` has address ``i``; metadata
+chunk ``c`` of copy ``k`` has the top bit set, ``k`` in the next 5 bits and ``c`` below.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .codec import Packet
+
+META_MAGIC = b"HXM1"
+COPY_BITS = 5
+
+
+def bytes_to_blocks(data: bytes, block_bits: int) -> np.ndarray:
+    """Bytes -> (n_blocks, block_bits) bits, zero-padded at the end."""
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
+    n = max(1, -(-len(bits) // block_bits)) if len(bits) else 0
+    out = np.zeros(n * block_bits, dtype=np.uint8)
+    out[: len(bits)] = bits
+    return out.reshape(n, block_bits)
+
+
+def blocks_to_bytes(blocks: np.ndarray) -> bytes:
+    bits = np.asarray(blocks, dtype=np.uint8).reshape(-1)
+    return np.packbits(bits[: len(bits) - len(bits) % 8]).tobytes()
+
+
+@dataclass
+class StreamLayout:
+    first_strand: int
+    strands: int
+    units: list[list[int]]  # [index, pts, duration, byte_offset, nbytes, crc32]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def metadata_address(address_bits: int, copy: int, chunk: int) -> int:
+    return (1 << (address_bits - 1)) | (copy << (address_bits - 1 - COPY_BITS)) | chunk
+
+
+def split_metadata_address(address_bits: int, address: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    low = address_bits - 1 - COPY_BITS
+    return (address >> low) & ((1 << COPY_BITS) - 1), address & ((1 << low) - 1)
+
+
+def pack_streams(
+    packets: list[Packet], block_bits: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, StreamLayout]]:
+    """Packets -> (addresses, payload blocks, per-stream layout for the metadata)."""
+    by_stream: dict[str, list[Packet]] = {}
+    for p in packets:
+        by_stream.setdefault(p.stream, []).append(p)
+    blocks, layouts, first = [], {}, 0
+    for name, plist in by_stream.items():
+        units, offset, chunks = [], 0, []
+        for p in plist:
+            units.append([p.index, p.pts, p.duration, offset, len(p.data), zlib.crc32(p.data)])
+            chunks.append(p.data)
+            offset += len(p.data)
+        b = bytes_to_blocks(b"".join(chunks), block_bits)
+        blocks.append(b)
+        layouts[name] = StreamLayout(first, len(b), units)
+        first += len(b)
+    payload = np.concatenate(blocks) if blocks else np.zeros((0, block_bits), dtype=np.uint8)
+    return np.arange(len(payload), dtype=np.int64), payload, layouts
+
+
+def metadata_blocks(
+    meta: dict[str, Any], block_bits: int, address_bits: int, copies: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Metadata dict -> (addresses, blocks) for ``copies`` copies."""
+    body = zlib.compress(json.dumps(meta, separators=(",", ":")).encode(), 9)
+    blob = META_MAGIC + struct.pack(">II", len(body), zlib.crc32(body)) + body
+    b = bytes_to_blocks(blob, block_bits)
+    addrs = [metadata_address(address_bits, k, c) for k in range(copies) for c in range(len(b))]
+    return np.array(addrs, dtype=np.int64), np.tile(b, (copies, 1))
+
+
+def recover_metadata(
+    addresses: np.ndarray, blocks: np.ndarray, address_bits: int
+) -> dict[str, Any] | None:
+    """Rebuild the metadata from whatever copies of each chunk survived (majority per chunk)."""
+    _, chunk = split_metadata_address(address_bits, addresses)
+    if len(chunk) == 0:
+        return None
+    n_chunks = int(chunk.max()) + 1
+    picked = []
+    for c in range(n_chunks):
+        rows = blocks[chunk == c]
+        if len(rows) == 0:
+            return None
+        votes = Counter(r.tobytes() for r in rows)
+        picked.append(np.frombuffer(votes.most_common(1)[0][0], dtype=np.uint8))
+    blob = blocks_to_bytes(np.stack(picked))
+    if blob[:4] != META_MAGIC:
+        return None
+    length, crc = struct.unpack(">II", blob[4:12])
+    body = blob[12 : 12 + length]
+    if len(body) != length or zlib.crc32(body) != crc:
+        return None
+    return json.loads(zlib.decompress(body))
+
+
+def unpack_stream(
+    layout: StreamLayout, name: str, blocks: dict[int, np.ndarray], block_bits: int
+) -> tuple[list[Packet], list[list[int]]]:
+    """Blocks by strand index -> (intact packets, the unit rows that were lost or damaged)."""
+    zero = np.zeros(block_bits, dtype=np.uint8)
+    rows = [blocks.get(layout.first_strand + i, zero) for i in range(layout.strands)]
+    present = np.array([layout.first_strand + i in blocks for i in range(layout.strands)])
+    data = blocks_to_bytes(np.stack(rows)) if rows else b""
+    packets, lost = [], []
+    for index, pts, duration, offset, nbytes, crc in layout.units:
+        first = offset * 8 // block_bits
+        last = ((offset + nbytes) * 8 - 1) // block_bits if nbytes else first
+        chunk = data[offset : offset + nbytes]
+        if nbytes and (not present[first : last + 1].all() or zlib.crc32(chunk) != crc):
+            lost.append([index, pts, duration])
+            continue
+        packets.append(Packet(chunk, name, index, pts, duration))
+    return packets, lost

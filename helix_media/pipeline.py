@@ -1,0 +1,236 @@
+"""The main job, both ways: video file -> strands, and strands -> video file.
+
+encode: frames -> codec packets -> payload blocks (+ metadata blocks) -> whitened bits ->
+framed strands -> .dnapkt / FASTA.  decode: strands -> framer (RS, coder) -> blocks ->
+packets (damaged ones dropped) -> frames, lost frames concealed -> video file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from . import __version__, layout, plugins
+from .codec import Packet, VideoInfo
+from .errors import HelixError
+from .strand_files import read_strands, write_strands
+from .whitening import keystream
+
+METADATA_SEED = 0  # metadata must be readable before the seed is known
+
+
+@dataclass
+class EncodeResult:
+    strands: np.ndarray
+    metadata: dict[str, Any]
+    data_strands: int
+    metadata_strands: int
+    payload_bytes: int
+
+
+@dataclass
+class DecodeResult:
+    metadata: dict[str, Any]
+    frames_written: int
+    strands_read: int
+    strands_ok: int
+    symbols_corrected: int
+    lost_units: dict[str, list[list[int]]] = field(default_factory=dict)
+    concealed_frames: list[int] = field(default_factory=list)
+
+
+def _whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer) -> np.ndarray:
+    meta = framer.is_metadata(addresses)
+    out = blocks.copy()
+    for which, s in ((~meta, seed), (meta, METADATA_SEED)):
+        if which.any():
+            out[which] ^= keystream(addresses[which], blocks.shape[1], s)
+    return out
+
+
+def encode_video(
+    source_path: str,
+    output_path: str | None = None,
+    *,
+    codec: str | None = None,
+    coder: str | None = None,
+    framer: str | None = None,
+    quality: int | None = None,
+    seed: int = 0,
+    audio: bool = True,
+    metadata_copies: int = 3,
+    codec_options: dict[str, Any] | None = None,
+    progress: bool = False,
+) -> EncodeResult:
+    """Encode a video file into strands, written to ``output_path`` if given."""
+    from .video_io import open_video
+
+    fr = plugins.get_framer(framer)
+    cd = plugins.get_coder(coder, constraints=fr.constraints)
+    video_codec = plugins.get_codec(codec)
+    source = open_video(source_path)
+    info = source.info
+    encoder = video_codec.encoder(info, quality=quality, **(codec_options or {}))
+    packets: list[Packet] = []
+    bar = tqdm(total=info.frames, unit="frame", desc="encode", disable=not progress)
+    n_frames = 0
+    for frame in source.frames():
+        packets += encoder.encode(frame)
+        n_frames += 1
+        bar.update()
+    packets += encoder.encode(None)
+    bar.close()
+    if n_frames == 0:
+        raise HelixError(f"{source_path}: the video has no frames")
+    info.frames = n_frames
+    audio_params = None
+    if audio and source.has_audio:
+        from .audio import AudioEncoder
+
+        aenc = AudioEncoder(source.audio_sample_rate, source.audio_layout)
+        for aframe in source.audio_frames():
+            packets += aenc.encode(aframe)
+        packets += aenc.encode(None)
+        audio_params = aenc.params
+
+    block_bits = fr.payload_bits(cd)
+    if fr.payload_bits(fr.metadata_coder) != block_bits:
+        raise HelixError(f"coder {cd.name!r} carries {block_bits} bits per strand; "
+                         f"framer {fr.name!r} needs {fr.payload_bits(fr.metadata_coder)}")
+    addresses, blocks, streams = layout.pack_streams(packets, block_bits)
+    if audio_params is not None and "audio" in streams:
+        streams["audio"].params = audio_params
+    meta = {
+        "format": "helix-media",
+        "version": 1,
+        "writer": f"helix-media {__version__}",
+        "codec": video_codec.name,
+        "codec_params": encoder.params,
+        "video": info.to_json(),
+        "coder": cd.name,
+        "framer": fr.describe(),
+        "seed": seed,
+        "payload_bits": block_bits,
+        "streams": {k: vars(v) for k, v in streams.items()},
+    }
+    m_addr, m_blocks = layout.metadata_blocks(meta, block_bits, fr.address_bits, metadata_copies)
+    data = fr.frame(addresses, _whiten(addresses, blocks, seed, fr), cd) if len(blocks) else None
+    metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
+    strands = metas if data is None else np.concatenate([metas, data])
+    if output_path is not None:
+        header = {"framer": fr.name, "coder": cd.name, "codec": video_codec.name,
+                  "strand_length": fr.strand_length, "writer": meta["writer"]}
+        write_strands(output_path, strands, header)
+    return EncodeResult(
+        strands, meta, len(blocks), len(m_blocks), sum(len(p.data) for p in packets)
+    )
+
+
+def _vote(addresses: np.ndarray, blocks: np.ndarray) -> dict[int, np.ndarray]:
+    """One block per address: the most common among copies (reads) of that address."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, a in enumerate(addresses.tolist()):
+        groups[a].append(i)
+    out = {}
+    for a, rows in groups.items():
+        if len(rows) == 1:
+            out[a] = blocks[rows[0]]
+        else:
+            best = Counter(blocks[r].tobytes() for r in rows).most_common(1)[0][0]
+            out[a] = np.frombuffer(best, dtype=np.uint8)
+    return out
+
+
+def read_dna(path: str) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, int]]:
+    """Strand file -> (framer, metadata, data blocks by strand index, strand statistics)."""
+    header, seqs = read_strands(path)
+    fr = plugins.get_framer(header.get("framer"))
+    usable = [s for s in seqs if len(s) == fr.strand_length]
+    stats = {"strands_read": len(seqs), "wrong_length": len(seqs) - len(usable)}
+    if not usable:
+        raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
+    strands = np.stack(usable)
+    meta_coder = fr.metadata_coder
+    parsed = fr.parse(strands, meta_coder, meta_coder)
+    is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
+    m_blocks = _whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
+    meta = layout.recover_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
+    if meta is None:
+        raise HelixError(f"{path}: no readable metadata strands (is this a helix-media file?)")
+    if meta.get("coder") != meta_coder.name:
+        data_rows = ~is_meta
+        cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
+        reparsed = fr.parse(strands[data_rows], cd)
+        for name in ("addresses", "payload", "ok", "corrected"):
+            getattr(parsed, name)[data_rows] = getattr(reparsed, name)
+    is_data = parsed.ok & ~fr.is_metadata(parsed.addresses)
+    blocks = _whiten(parsed.addresses[is_data], parsed.payload[is_data], meta["seed"], fr)
+    stats.update(
+        strands_ok=int(parsed.ok.sum()),
+        symbols_corrected=int(parsed.corrected[parsed.ok].sum()),
+        strands_failed=int((~parsed.ok).sum()),
+    )
+    return fr, meta, _vote(parsed.addresses[is_data], blocks), stats
+
+
+def decode_video(input_path: str, output_path: str, *, progress: bool = False) -> DecodeResult:
+    """Decode strands (``.dnapkt``, FASTA, FASTQ) into a video file; damage is concealed."""
+    from .video_io import VideoSink
+
+    _, meta, blocks, stats = read_dna(input_path)
+    info = VideoInfo.from_json(meta["video"])
+    codec = plugins.get_codec(meta["codec"])
+    streams = {k: layout.StreamLayout(**v) for k, v in meta["streams"].items()}
+    block_bits = int(meta["payload_bits"])
+    lost: dict[str, list[list[int]]] = {}
+    video_packets: list[Packet] = []
+    if "video" in streams:
+        video_packets, lost["video"] = layout.unpack_stream(
+            streams["video"], "video", blocks, block_bits
+        )
+    audio_frames: list = []
+    audio_params = None
+    if "audio" in streams:
+        from .audio import AudioDecoder
+
+        audio_params = streams["audio"].params
+        apackets, lost["audio"] = layout.unpack_stream(streams["audio"], "audio", blocks, block_bits)
+        adec = AudioDecoder(audio_params)
+        for p in [*apackets, None]:
+            audio_frames += adec.decode(p)
+
+    decoder = codec.decoder(info, meta["codec_params"])
+    frames: dict[int, Any] = {}
+    for p in tqdm([*video_packets, None], desc="decode", unit="gop", disable=not progress):
+        for f in decoder.decode(p):
+            if 0 <= f.pts < info.frames:
+                frames[f.pts] = f
+    concealed = []
+    with VideoSink(output_path, info, audio_params=audio_params) as sink:
+        last = None
+        for i in range(info.frames):
+            frame = frames.get(i)
+            if frame is None:
+                concealed.append(i)
+                frame = last if last is not None else _first_good(frames, info)
+            sink.write(frame, pts=i)
+            last = frame
+        for af in audio_frames:
+            sink.write_audio(af)
+    return DecodeResult(
+        meta, info.frames, stats["strands_read"], stats["strands_ok"],
+        stats["symbols_corrected"], lost, concealed,
+    )
+
+
+def _first_good(frames: dict[int, Any], info: VideoInfo):
+    """Concealment before any frame decoded: the next good frame, or black."""
+    if frames:
+        return frames[min(frames)]
+    import av
+
+    return av.VideoFrame(info.width, info.height, "yuv420p")

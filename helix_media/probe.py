@@ -1,0 +1,74 @@
+"""``helix probe``: an ffprobe-style summary of a strand file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .strand_files import read_strands
+
+DEFAULT_PRICE_PER_STRAND = 0.014  # USD per oligo of up to ~300 nt, as quoted by the HELIX paper
+
+
+def probe(path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND) -> dict[str, Any]:
+    from .pipeline import read_dna
+
+    _, seqs = read_strands(path)
+    fr, meta, blocks, stats = read_dna(path)
+    lengths = np.array([len(s) for s in seqs])
+    full = np.stack([s for s in seqs if len(s) == fr.strand_length])
+    report = fr.check(full)
+    video = meta["video"]
+    fps = video["fps"][0] / video["fps"][1]
+    payload_bytes = sum(u[4] for s in meta["streams"].values() for u in s["units"])
+    payload_nt = fr.payload_nt
+    n = len(seqs)
+    return {
+        "file": str(path),
+        "strands": n,
+        "strand_length": int(lengths.max()) if n else 0,
+        "codec": meta["codec"],
+        "coder": meta["coder"],
+        "framer": meta["framer"]["name"],
+        "payload_bits_per_nt": meta["payload_bits"] / payload_nt,
+        "net_bits_per_nt": 8 * payload_bytes / max(1, int(lengths.sum())),
+        "gc_min": float(report.gc.min()),
+        "gc_max": float(report.gc.max()),
+        "max_homopolymer": int(report.max_homopolymer.max()),
+        "motif_hits": int(report.motif_hits.sum()),
+        "constraint_violations": int((~report.ok(fr.constraints)).sum()),
+        "width": video["width"],
+        "height": video["height"],
+        "frames": video["frames"],
+        "fps": fps,
+        "duration_s": video["frames"] / fps if fps else None,
+        "payload_bytes": payload_bytes,
+        "streams": {k: {"strands": v["strands"], "units": len(v["units"])}
+                    for k, v in meta["streams"].items()},
+        "strands_ok": stats["strands_ok"],
+        "strands_failed": stats["strands_failed"],
+        "symbols_corrected": stats["symbols_corrected"],
+        "price_per_strand_usd": price_per_strand,
+        "cost_usd": round(n * price_per_strand, 4),
+    }
+
+
+def format_probe(p: dict[str, Any]) -> str:
+    lines = [
+        f"{p['file']}: {p['strands']} strands x {p['strand_length']} nt "
+        f"({p['framer']} framer, {p['coder']} coder, {p['codec']} codec)",
+        f"  video: {p['width']}x{p['height']}, {p['frames']} frames at {p['fps']:.3f} fps"
+        f" ({p['duration_s']:.2f} s), {p['payload_bytes']} bytes of packets",
+        "  streams: " + ", ".join(f"{k} {v['strands']} strands / {v['units']} units"
+                                  for k, v in p["streams"].items()),
+        f"  density: {p['payload_bits_per_nt']:.3f} bits/nt of payload, "
+        f"{p['net_bits_per_nt']:.3f} bits/nt net (whole strands, metadata and padding)",
+        f"  constraints: GC {100 * p['gc_min']:.1f}-{100 * p['gc_max']:.1f} %, "
+        f"max homopolymer {p['max_homopolymer']}, motif hits {p['motif_hits']}, "
+        f"{p['constraint_violations']} strands violate",
+        f"  decoding: {p['strands_ok']} strands ok, {p['strands_failed']} failed, "
+        f"{p['symbols_corrected']} symbols corrected",
+        f"  cost: ${p['cost_usd']:.2f} at ${p['price_per_strand_usd']} per strand",
+    ]
+    return "\n".join(lines)

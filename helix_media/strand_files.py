@@ -1,0 +1,64 @@
+"""Reading and writing strand files by suffix: ``.dnapkt``, FASTA (``.fa``/``.fasta``, ``.gz``),
+FASTQ reads (``.fq``/``.fastq``), and ``.csv`` order sheets (write only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import HelixError
+
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fq", ".fastq")
+STRAND_SUFFIXES = (".dnapkt", *FASTA_SUFFIXES)
+
+
+def _suffix(path: str | Path) -> str:
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def is_strand_file(path: str | Path) -> bool:
+    return _suffix(path) in STRAND_SUFFIXES
+
+
+def write_strands(path: str | Path, strands: np.ndarray, header: dict[str, Any]) -> None:
+    """Write strands to ``path`` in the format its suffix names (atomically)."""
+    suffix = _suffix(path)
+    if suffix == ".dnapkt":
+        from .container import DnapktWriter
+
+        with DnapktWriter(path, header) as writer:
+            writer.write(strands)
+    elif suffix in (".fa", ".fasta", ".fna"):
+        from .fasta import write_fasta
+
+        write_fasta(path, strands)
+    elif suffix == ".csv":
+        from .fasta import write_csv
+
+        write_csv(path, strands)
+    else:
+        raise HelixError(f"cannot write strands to {path}: use .dnapkt, .fasta, .fa or .csv")
+
+
+def read_strands(path: str | Path) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """(container header or {}, list of per-sequence base arrays) from any strand file."""
+    if not Path(path).exists():
+        raise HelixError(f"{path}: no such file")
+    suffix = _suffix(path)
+    if suffix == ".dnapkt":
+        from .container import read_dnapkt
+
+        header, strands = read_dnapkt(path)
+        return header, list(strands)
+    if suffix in FASTA_SUFFIXES:
+        from .fasta import read_sequences
+        from .nucleotides import from_string
+
+        _, seqs = read_sequences(path)
+        return {}, [from_string(s) for s in seqs]
+    raise HelixError(f"{path}: not a strand file (.dnapkt, .fasta, .fa, .fastq, optionally .gz)")
