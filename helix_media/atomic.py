@@ -27,7 +27,7 @@ def _describe(err: OSError) -> str:
     return err.strerror or str(err)
 
 
-def _check_target(path: str) -> None:
+def check_target(path: str) -> None:
     """Fail early, with a clear message, on the mistakes a user actually makes."""
     if os.path.isdir(path):
         raise HelixError(f"cannot write {path}: it is a directory")
@@ -81,7 +81,7 @@ def atomic_output(
     if mode not in _WRITE_MODES:
         raise ValueError(f"atomic_output mode must be one of {sorted(_WRITE_MODES)}, not {mode!r}")
     path = os.fspath(path)
-    _check_target(path)
+    check_target(path)
     tmp, fd = _create_temp(path)
     try:
         with contextlib.suppress(FileNotFoundError):

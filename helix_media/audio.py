@@ -29,7 +29,7 @@ from .errors import HelixError
 SAMPLE_RATE = 48_000
 FRAME_SIZE = 960  # 20 ms, libopus's default and best-tested frame
 PACKETS_PER_UNIT = 50  # 1 s
-DEFAULT_BITRATE = 32_000  # bits/s per channel: transparent-ish speech and music for Opus
+DEFAULT_BITRATE = 24_000  # bits/s per channel (48 kbit/s stereo): good music; DNA costs per byte
 _TIME_BASE = Fraction(1, SAMPLE_RATE)
 
 

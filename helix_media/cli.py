@@ -11,8 +11,11 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from .errors import HelixError
+
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
 
 
 def _run(fn: Callable[[], int]) -> int:
@@ -62,8 +65,10 @@ def transcode_main(argv: list[str] | None = None) -> int:
 
 
 def _transcode(args: argparse.Namespace) -> int:
+    from .atomic import check_target
     from .strand_files import is_strand_file
 
+    check_target(args.output)  # fail before the work, not after it
     if is_strand_file(args.input):
         return _decode(args)
     if not is_strand_file(args.output) and not args.output.lower().endswith(".csv"):
@@ -122,6 +127,16 @@ def helix_parser() -> argparse.ArgumentParser:
     ex.add_argument("file")
     ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
     sub.add_parser("plugins", help="list registered plugins")
+    de = sub.add_parser("demo", help="encode, export, damage, decode a clip; print a report")
+    de.add_argument("video", nargs="?", default=str(SAMPLE), help="default: the bundled sample")
+    de.add_argument("--out", default="out", help="output folder (default: ./out)")
+    de.add_argument("--dropout", type=float, default=0.01, help="share of strands lost")
+    de.add_argument("--substitutions", type=int, default=2, help="substitutions per strand")
+    de.add_argument("--seed", type=int, default=0)
+    de.add_argument("--codec")
+    de.add_argument("--coder")
+    de.add_argument("--quality", type=int)
+    de.add_argument("--json", action="store_true")
     return p
 
 
@@ -148,6 +163,12 @@ def _helix(args: argparse.Namespace) -> int:
             raise HelixError(f"{args.file}: strands differ in length; export takes clean strands")
         write_strands(args.output, np.stack(seqs), header)
         print(f"{args.output}: {len(seqs)} strands")
+    elif args.command == "demo":
+        from .demo import format_demo, run_demo
+
+        r = run_demo(args.video, args.out, dropout=args.dropout, substitutions=args.substitutions,
+                     seed=args.seed, codec=args.codec, coder=args.coder, quality=args.quality)
+        print(json.dumps(r, indent=2) if args.json else format_demo(r))
     elif args.command == "plugins":
         from .plugins import KINDS, registrations
 

@@ -39,27 +39,36 @@ _TAIL = struct.Struct("<QI8s")  # trailer offset, trailer CRC, end marker
 _PACKET_HEAD = 3  # u16 length + u8 tag
 _PACKET_CRC = 4
 _MIN_TRAILER = _TRAILER_HEAD.size + _TAIL.size
+# Rows per vectorized block: large enough to amortize numpy call overhead, small enough
+# that the temporaries stay in cache (a single 1M-row block is ~3x slower).
+_CHUNK = 8192
 
 
-def _crc_table() -> np.ndarray:
-    table = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
+def _crc_table(bits: int) -> np.ndarray:
+    """CRC32 register update for every ``bits``-wide input chunk (reflected, as zlib)."""
+    table = np.arange(1 << bits, dtype=np.uint32)
+    for _ in range(bits):
         table = np.where(table & 1, (table >> 1) ^ np.uint32(0xEDB88320), table >> 1)
     return table.astype(np.uint32)
 
 
-_CRC_TABLE = _crc_table()
+_CRC_TABLE_8 = _crc_table(8)
+_CRC_TABLE_16 = _crc_table(16)  # 256 KiB: fits in L2, halves the steps
 
 
 def crc32_rows(rows: np.ndarray) -> np.ndarray:
     """zlib-compatible CRC32 of each row of an (n, k) uint8 array, all rows at once.
 
-    Loops over the k byte columns, not the n rows: ~40% faster than zlib per packet for
-    240-nt strands, and the gap widens for shorter strands.
+    Steps over the k byte columns two at a time, vectorized over the n rows: ~2.5x faster
+    than calling zlib.crc32 per packet for 240-nt strands.
     """
-    crc = np.full(rows.shape[0], 0xFFFFFFFF, dtype=np.uint32)
-    for j in range(rows.shape[1]):
-        crc = _CRC_TABLE[(crc ^ rows[:, j]) & 0xFF] ^ (crc >> 8)
+    n, k = rows.shape
+    crc = np.full(n, 0xFFFFFFFF, dtype=np.uint32)
+    pairs = np.ascontiguousarray(rows[:, : k - k % 2]).view("<u2")
+    for j in range(pairs.shape[1]):
+        crc = _CRC_TABLE_16[(crc ^ pairs[:, j]) & 0xFFFF] ^ (crc >> 16)
+    if k % 2:
+        crc = _CRC_TABLE_8[(crc ^ rows[:, k - 1]) & 0xFF] ^ (crc >> 8)
     return crc ^ np.uint32(0xFFFFFFFF)
 
 
@@ -94,15 +103,19 @@ def _encode_packets(strands: np.ndarray, tags: np.ndarray) -> np.ndarray:
     """(n, L) bases + (n,) tags -> (n, packet_size) uint8 records, ready to write."""
     n, length = strands.shape
     nbytes = packed_bytes(length)
-    padded = np.zeros((n, nbytes * 4), dtype=np.uint8)
-    padded[:, :length] = strands
+    body = _PACKET_HEAD + nbytes
     rec = np.empty((n, packet_size(length)), dtype=np.uint8)
     rec[:, 0] = length & 0xFF
     rec[:, 1] = length >> 8
     rec[:, 2] = tags
-    body = _PACKET_HEAD + nbytes
-    rec[:, _PACKET_HEAD:body] = np.frombuffer(nucleotides.pack(padded), np.uint8).reshape(n, -1)
-    rec[:, body:] = crc32_rows(rec[:, :body]).astype("<u4").view(np.uint8).reshape(n, 4)
+    for lo in range(0, n, _CHUNK):  # cache-sized row blocks; each block is fully vectorized
+        hi = min(lo + _CHUNK, n)
+        padded = np.zeros((hi - lo, nbytes * 4), dtype=np.uint8)
+        padded[:, :length] = strands[lo:hi]
+        packed = np.frombuffer(nucleotides.pack(padded), np.uint8).reshape(hi - lo, nbytes)
+        rec[lo:hi, _PACKET_HEAD:body] = packed
+        crc = crc32_rows(rec[lo:hi, :body]).astype("<u4")
+        rec[lo:hi, body:] = crc.view(np.uint8).reshape(hi - lo, 4)
     return rec
 
 
@@ -294,7 +307,8 @@ class DnapktReader:
             raise self._fail("truncated (no end marker: the file was cut short or damaged)")
         if not self.packets_start <= offset <= self._size - _MIN_TRAILER:
             raise self._fail("damaged trailer (trailer offset out of range)")
-        body = self._read_at(offset, self._size - offset - _TAIL.size + 8, "trailer")
+        crc_at = self._size - _TAIL.size + 8  # the CRC covers the trailer up to itself
+        body = self._read_at(offset, crc_at - offset, "trailer")
         if zlib.crc32(body) != crc:
             raise self._fail("trailer CRC mismatch (file damaged)")
         terminator, count, interval, entries = _TRAILER_HEAD.unpack_from(body)
@@ -331,6 +345,12 @@ class DnapktReader:
 
     def _decode(self, rec: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
         """Check a batch of packet records (first = index of rec[0]) and unpack it."""
+        strands = np.empty((rec.shape[0], self.strand_length), dtype=np.uint8)
+        for lo in range(0, rec.shape[0], _CHUNK):
+            strands[lo : lo + _CHUNK] = self._decode_block(rec[lo : lo + _CHUNK], first + lo)
+        return strands, rec[:, 2].copy()
+
+    def _decode_block(self, rec: np.ndarray, first: int) -> np.ndarray:
         n, length = rec.shape[0], self.strand_length
         body = self.packet_size - _PACKET_CRC
         stored = rec[:, body:].copy().view("<u4").reshape(n)
@@ -350,7 +370,7 @@ class DnapktReader:
                 raise self._fail(f"packet {first + int(np.argmax(bad))} has nonzero padding bits")
         nbytes = packed_bytes(length)
         bases = nucleotides.unpack(rec[:, _PACKET_HEAD:body].tobytes(), n * nbytes * 4)
-        return bases.reshape(n, nbytes * 4)[:, :length], rec[:, 2].copy()
+        return bases.reshape(n, nbytes * 4)[:, :length]
 
     def batches(
         self, batch: int = 65536, start: int = 0, stop: int | None = None
@@ -366,11 +386,9 @@ class DnapktReader:
             yield self._decode(np.frombuffer(data, np.uint8).reshape(m, self.packet_size), first)
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
-        """All strands and tags in one go."""
-        parts = list(self.batches(max(self.count, 1)))
-        if not parts:
-            return np.zeros((0, self.strand_length), np.uint8), np.zeros(0, np.uint8)
-        return parts[0]
+        """All strands and tags, read with a single file read."""
+        data = self._read_at(self.packets_start, self.count * self.packet_size, "packets")
+        return self._decode(np.frombuffer(data, np.uint8).reshape(-1, self.packet_size), 0)
 
     def close(self) -> None:
         self._f.close()

@@ -177,10 +177,19 @@ def read_dna(path: str) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dic
     return fr, meta, _vote(parsed.addresses[is_data], blocks), stats
 
 
-def decode_video(input_path: str, output_path: str, *, progress: bool = False) -> DecodeResult:
-    """Decode strands (``.dnapkt``, FASTA, FASTQ) into a video file; damage is concealed."""
-    from .video_io import VideoSink
+@dataclass
+class DecodedMedia:
+    """Everything decoded from strands: frames in display order (lost ones concealed)."""
 
+    info: VideoInfo
+    frames: list[Any]
+    audio_frames: list[Any]
+    audio_params: dict[str, Any] | None
+    result: DecodeResult
+
+
+def decode_media(input_path: str, *, progress: bool = False) -> DecodedMedia:
+    """Strands (``.dnapkt``, FASTA, FASTQ) -> decoded frames; damage is concealed."""
     _, meta, blocks, stats = read_dna(input_path)
     info = VideoInfo.from_json(meta["video"])
     codec = plugins.get_codec(meta["codec"])
@@ -204,27 +213,37 @@ def decode_video(input_path: str, output_path: str, *, progress: bool = False) -
             audio_frames += adec.decode(p)
 
     decoder = codec.decoder(info, meta["codec_params"])
-    frames: dict[int, Any] = {}
+    decoded: dict[int, Any] = {}
     for p in tqdm([*video_packets, None], desc="decode", unit="gop", disable=not progress):
         for f in decoder.decode(p):
             if 0 <= f.pts < info.frames:
-                frames[f.pts] = f
-    concealed = []
-    with VideoSink(output_path, info, audio_params=audio_params) as sink:
-        last = None
-        for i in range(info.frames):
-            frame = frames.get(i)
-            if frame is None:
-                concealed.append(i)
-                frame = last if last is not None else _first_good(frames, info)
-            sink.write(frame, pts=i)
-            last = frame
-        for af in audio_frames:
-            sink.write_audio(af)
-    return DecodeResult(
+                decoded[f.pts] = f
+    frames, concealed, last = [], [], None
+    for i in range(info.frames):
+        frame = decoded.get(i)
+        if frame is None:  # conceal: repeat the last good frame
+            concealed.append(i)
+            frame = last if last is not None else _first_good(decoded, info)
+        frames.append(frame)
+        last = frame
+    result = DecodeResult(
         meta, info.frames, stats["strands_read"], stats["strands_ok"],
         stats["symbols_corrected"], lost, concealed,
     )
+    return DecodedMedia(info, frames, audio_frames, audio_params, result)
+
+
+def decode_video(input_path: str, output_path: str, *, progress: bool = False) -> DecodeResult:
+    """Decode strands into a video file (container and codecs from ``output_path``'s suffix)."""
+    from .video_io import VideoSink
+
+    media = decode_media(input_path, progress=progress)
+    with VideoSink(output_path, media.info, audio_params=media.audio_params) as sink:
+        for frame in media.frames:
+            sink.write(frame)
+        for af in media.audio_frames:
+            sink.write(af)
+    return media.result
 
 
 def _first_good(frames: dict[int, Any], info: VideoInfo):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
+import lzma
 import os
 from pathlib import Path
 
@@ -240,4 +242,21 @@ def test_permission_denied_is_one_line(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(os, "open", deny)
     with pytest.raises(HelixError, match=r"^cannot write .*out\.csv: Permission denied$"):
         write_csv(tmp_path / "out.csv", random_strands(2, 8))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("suffix", "compress"), [(".bz2", bz2.compress), (".xz", lzma.compress)])
+def test_other_compressions(tmp_path: Path, suffix: str, compress) -> None:
+    data = compress(b">a\nACGT\n>b\nTTGG\n")
+    (tmp_path / f"s.fa{suffix}").write_bytes(data)
+    assert read_strands(tmp_path / f"s.fa{suffix}").tolist() == [[0, 1, 2, 3], [3, 3, 2, 2]]
+    (tmp_path / f"cut.fa{suffix}").write_bytes(data[: len(data) // 2])
+    expect_error(tmp_path / f"cut.fa{suffix}", "damaged or truncated")
+
+
+def test_write_rejects_non_bases(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="0..3"):
+        write_fasta(tmp_path / "x.fa", np.full((2, 4), 7))
+    with pytest.raises(ValueError, match="0..3"):
+        write_csv(tmp_path / "x.csv", np.zeros((2, 4), dtype=float))
     assert list(tmp_path.iterdir()) == []

@@ -41,38 +41,43 @@ class _Backend:
     """How to drive one encoder library with fixed closed GOPs, and how to decode it."""
 
     decoders: tuple[str, ...]  # FFmpeg decoders, preferred first
+    private_option: str  # the library's own "key=value:..." option
+    gop_settings: str  # its settings for fixed closed GOPs of {gop} frames
     default_crf: int
     max_crf: int
     min_crf: int = 0
 
     def options(self, gop: int, crf: int, preset: str | None) -> dict[str, str]:
-        raise NotImplementedError
-
-
-class _X265(_Backend):
-    def options(self, gop, crf, preset):
-        # info=0: no ~2.3 kB settings SEI; scenecut/open-gop off: keyframes exactly every gop.
-        x = f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:info=0:log-level=error"
-        return {"crf": str(crf), "x265-params": x} | ({"preset": preset} if preset else {})
-
-
-class _X264(_Backend):
-    def options(self, gop, crf, preset):
-        x = f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0"
-        return {"crf": str(crf), "x264-params": x} | ({"preset": preset} if preset else {})
-
-
-class _SvtAv1(_Backend):
-    def options(self, gop, crf, preset):
-        # irefresh-type=2: every keyframe is a closed-GOP key frame, not a forward one.
-        x = f"keyint={gop}:irefresh-type=2"
-        return {"crf": str(crf), "svtav1-params": x} | ({"preset": preset} if preset else {})
+        opts = {"crf": str(crf), self.private_option: self.gop_settings.format(gop=gop)}
+        return opts | ({"preset": preset} if preset else {})
 
 
 BACKENDS: dict[str, _Backend] = {
-    "libx265": _X265(("hevc",), default_crf=26, max_crf=51),
-    "libx264": _X264(("h264",), default_crf=25, max_crf=51),
-    "libsvtav1": _SvtAv1(("libdav1d", "av1"), default_crf=45, max_crf=63, min_crf=1),
+    # scenecut / open-gop off: keyframes exactly every gop frames, and no frame of a GOP
+    # refers to another GOP. info=0: no ~2.3 kB x265 settings SEI in the stream.
+    "libx265": _Backend(
+        ("hevc",),
+        "x265-params",
+        "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:info=0:log-level=error",
+        default_crf=26,
+        max_crf=51,
+    ),
+    "libx264": _Backend(
+        ("h264",),
+        "x264-params",
+        "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0",
+        default_crf=25,
+        max_crf=51,
+    ),
+    # irefresh-type=2: every keyframe is a closed-GOP key frame, not a forward one.
+    "libsvtav1": _Backend(
+        ("libdav1d", "av1"),
+        "svtav1-params",
+        "keyint={gop}:irefresh-type=2",
+        default_crf=45,
+        max_crf=63,
+        min_crf=1,
+    ),
 }
 
 

@@ -1,0 +1,179 @@
+"""End to end through the CLI: video -> strands -> video, damage, and bad input."""
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from helix_media import plugins
+from helix_media.channel import damage
+from helix_media.cli import main, transcode_main
+from helix_media.metrics import video_psnr
+from helix_media.pipeline import decode_media
+from helix_media.strand_files import read_strands, write_strands
+
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample.mp4"
+
+
+def make_clip(path, kind, frames=12, size=(96, 64), audio=False):
+    """A small test clip: 'black', 'noise' or 'gradient', optionally with a tone."""
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=Fraction(12))
+        vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+        vs.options = {"crf": "18"}
+        if audio:
+            aus = out.add_stream("aac", rate=48000)
+            aus.layout = "stereo"
+        for i in range(frames):
+            if kind == "black":
+                img = np.zeros((size[1], size[0], 3), np.uint8)
+            elif kind == "noise":
+                img = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+            else:
+                x = np.linspace(0, 255, size[0])[None, :, None] + 8 * i
+                img = np.broadcast_to(x % 256, (size[1], size[0], 3)).astype(np.uint8)
+            for p in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(p)
+        if audio:
+            t = np.arange(48000 * frames // 12) / 48000
+            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            for k in range(0, len(t), 1024):
+                chunk = np.stack([tone[k : k + 1024]] * 2)
+                af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+                af.sample_rate, af.pts = 48000, k
+                for p in aus.encode(af):
+                    out.mux(p)
+            for p in aus.encode(None):
+                out.mux(p)
+        for p in vs.encode(None):
+            out.mux(p)
+    return path
+
+
+def frames_of(path):
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+@pytest.fixture(scope="module")
+def sample_roundtrip(tmp_path_factory):
+    d = tmp_path_factory.mktemp("rt")
+    assert transcode_main([str(SAMPLE), str(d / "out.dnapkt"), "-q"]) == 0
+    assert transcode_main([str(d / "out.dnapkt"), str(d / "back.mp4"), "-q"]) == 0
+    return d
+
+
+def test_sample_roundtrip_is_playable_and_faithful(sample_roundtrip):
+    back = sample_roundtrip / "back.mp4"
+    with av.open(str(SAMPLE)) as a, av.open(str(back)) as b:
+        sa, sb = a.streams.video[0], b.streams.video[0]
+        assert (sb.width, sb.height) == (sa.width, sa.height)
+        assert sb.average_rate == sa.average_rate
+        assert len(b.streams.audio) == 1  # the sample's audio came along
+    assert len(frames_of(back)) == len(frames_of(SAMPLE))
+    assert video_psnr(str(SAMPLE), str(back)) >= 35.0
+
+
+def test_probe_json_has_the_contract_keys(sample_roundtrip, capsys):
+    assert main(["probe", str(sample_roundtrip / "out.dnapkt"), "--json"]) == 0
+    p = json.loads(capsys.readouterr().out)
+    for key in ("strands", "strand_length", "payload_bits_per_nt", "net_bits_per_nt", "gc_min",
+                "gc_max", "max_homopolymer", "motif_hits", "width", "height", "frames", "fps",
+                "cost_usd"):
+        assert key in p
+    assert p["strand_length"] == 240 and p["max_homopolymer"] <= 3 and p["motif_hits"] == 0
+    assert 0.45 <= p["gc_min"] <= p["gc_max"] <= 0.55
+    assert p["cost_usd"] == pytest.approx(0.014 * p["strands"])
+
+
+@pytest.mark.parametrize("kind,audio", [("black", False), ("noise", False), ("gradient", True)])
+def test_every_exported_strand_obeys_the_constraints(tmp_path, kind, audio):
+    clip = make_clip(tmp_path / f"{kind}.mp4", kind, audio=audio)
+    fasta = tmp_path / "strands.fasta"
+    assert transcode_main([str(clip), str(fasta), "-q"]) == 0
+    _, seqs = read_strands(fasta)
+    strands = np.stack(seqs)
+    assert strands.shape[1] == 240
+    fr = plugins.get_framer("helix")
+    report = fr.check(strands)
+    assert (report.gc >= 0.45).all() and (report.gc <= 0.55).all()
+    assert report.max_homopolymer.max() <= 3 and report.motif_hits.max() == 0
+    assert len({s.tobytes() for s in strands}) == len(strands)  # whitening: no repeats
+    if audio:
+        back = tmp_path / "back.mp4"
+        assert transcode_main([str(fasta), str(back), "-q"]) == 0
+        with av.open(str(back)) as c:
+            assert len(c.streams.audio) == 1
+
+
+def test_three_substitutions_per_strand_decode_identically(sample_roundtrip, tmp_path):
+    _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
+    reads, _ = damage(np.stack(seqs), substitutions=3, seed=11)
+    write_strands(tmp_path / "subs.fasta", reads, {})
+    assert transcode_main([str(tmp_path / "subs.fasta"), str(tmp_path / "subs.mp4"), "-q"]) == 0
+    clean = decode_media(str(sample_roundtrip / "out.dnapkt"))
+    hurt = decode_media(str(tmp_path / "subs.fasta"))
+    assert hurt.result.strands_ok == len(reads) and hurt.result.symbols_corrected > 0
+    assert not hurt.result.concealed_frames
+    a = [f.to_ndarray() for f in clean.frames]
+    b = [f.to_ndarray() for f in hurt.frames]
+    assert len(a) == len(b) and all((x == y).all() for x, y in zip(a, b, strict=True))
+
+
+def test_one_percent_deleted_completes_and_reports(sample_roundtrip, tmp_path, capsys):
+    _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
+    reads, lost = damage(np.stack(seqs), dropout=0.01, seed=3)
+    assert len(lost) > 0
+    write_strands(tmp_path / "lost.fasta.gz", reads, {})
+    out = tmp_path / "lost.mp4"
+    assert transcode_main([str(tmp_path / "lost.fasta.gz"), str(out), "-q"]) == 0
+    assert "lost units" in capsys.readouterr().err
+    assert len(frames_of(out)) == len(frames_of(SAMPLE))
+
+
+def test_strand_loss_in_one_gop_spares_the_others(sample_roundtrip, tmp_path):
+    _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
+    strands = np.stack(seqs)
+    fr = plugins.get_framer("helix")
+    coder = plugins.get_coder("enumerative", constraints=fr.constraints)
+    addresses = fr.parse(strands, coder).addresses
+    write_strands(tmp_path / "gop1.fasta", strands[addresses != 600], {})  # inside GOP 1
+    clean = decode_media(str(sample_roundtrip / "out.dnapkt")).frames
+    hurt = decode_media(str(tmp_path / "gop1.fasta")).frames
+    same = [bool((x.to_ndarray() == y.to_ndarray()).all()) for x, y in zip(clean, hurt, strict=True)]
+    assert same.count(True) >= len(same) // 2 and same.count(False) >= 1
+
+
+def _fails_cleanly(capsys, argv, out_path=None):
+    code = transcode_main(argv)
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.startswith("error:") and err.count("\n") == 1 and "Traceback" not in err
+    if out_path is not None:
+        assert not Path(out_path).exists()
+        assert not [p for p in Path(out_path).parent.iterdir() if ".tmp" in p.name]
+
+
+def test_bad_inputs_give_one_line_errors(tmp_path, capsys, sample_roundtrip):
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n")
+    _fails_cleanly(capsys, [str(text), str(tmp_path / "a.dnapkt")], tmp_path / "a.dnapkt")
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    _fails_cleanly(capsys, [str(empty), str(tmp_path / "b.dnapkt")], tmp_path / "b.dnapkt")
+    data = (sample_roundtrip / "out.dnapkt").read_bytes()
+    trunc = tmp_path / "trunc.dnapkt"
+    trunc.write_bytes(data[: len(data) // 2])
+    _fails_cleanly(capsys, [str(trunc), str(tmp_path / "c.mp4")], tmp_path / "c.mp4")
+    bad = tmp_path / "bad.fasta"
+    bad.write_text(">s1\nACGTNNXACGT\n")
+    _fails_cleanly(capsys, [str(bad), str(tmp_path / "d.mp4")], tmp_path / "d.mp4")
+    empty_fa = tmp_path / "empty.fasta"
+    empty_fa.write_text("")
+    _fails_cleanly(capsys, [str(empty_fa), str(tmp_path / "e.mp4")], tmp_path / "e.mp4")
+    _fails_cleanly(capsys, [str(SAMPLE), "/nonexistent-dir/out.dnapkt"])
+    _fails_cleanly(capsys, [str(sample_roundtrip / "out.dnapkt"), "/nonexistent-dir/x.mp4"])
+    _fails_cleanly(capsys, [str(tmp_path / "missing.mp4"), str(tmp_path / "f.dnapkt")])
