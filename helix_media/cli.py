@@ -82,9 +82,17 @@ def _transcode(args: argparse.Namespace) -> int:
     if args.metadata_copies < 1 or args.metadata_copies > 32:
         raise HelixError("--metadata-copies must be 1..32")
     r = encode_video(
-        args.input, args.output, codec=args.codec, coder=args.coder, framer=args.framer,
-        quality=args.quality, seed=args.seed, audio=not args.no_audio,
-        metadata_copies=args.metadata_copies, codec_options=options, progress=not args.quiet,
+        args.input,
+        args.output,
+        codec=args.codec,
+        coder=args.coder,
+        framer=args.framer,
+        quality=args.quality,
+        seed=args.seed,
+        audio=not args.no_audio,
+        metadata_copies=args.metadata_copies,
+        codec_options=options,
+        progress=not args.quiet,
     )
     if not args.quiet:
         v = r.metadata["video"]
@@ -149,7 +157,9 @@ def _helix(args: argparse.Namespace) -> int:
     if args.command == "probe":
         from .probe import DEFAULT_PRICE_PER_STRAND, format_probe, probe
 
-        result = probe(args.file, args.price if args.price is not None else DEFAULT_PRICE_PER_STRAND)
+        result = probe(
+            args.file, args.price if args.price is not None else DEFAULT_PRICE_PER_STRAND
+        )
         print(json.dumps(result, indent=2) if args.json else format_probe(result))
     elif args.command == "export":
         import numpy as np
@@ -166,8 +176,16 @@ def _helix(args: argparse.Namespace) -> int:
     elif args.command == "demo":
         from .demo import format_demo, run_demo
 
-        r = run_demo(args.video, args.out, dropout=args.dropout, substitutions=args.substitutions,
-                     seed=args.seed, codec=args.codec, coder=args.coder, quality=args.quality)
+        r = run_demo(
+            args.video,
+            args.out,
+            dropout=args.dropout,
+            substitutions=args.substitutions,
+            seed=args.seed,
+            codec=args.codec,
+            coder=args.coder,
+            quality=args.quality,
+        )
         print(json.dumps(r, indent=2) if args.json else format_demo(r))
     elif args.command == "plugins":
         from .plugins import KINDS, registrations

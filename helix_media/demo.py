@@ -60,8 +60,16 @@ def run_demo(
             "concealed_frames": len(hurt.concealed_frames),
             "psnr_db": video_psnr(video, str(damaged_mp4)),
         },
-        "files": {k: str(v) for k, v in (("dnapkt", pkt), ("fasta", fasta), ("csv", csv),
-                  ("decoded", clean_mp4), ("decoded_damaged", damaged_mp4))},
+        "files": {
+            k: str(v)
+            for k, v in (
+                ("dnapkt", pkt),
+                ("fasta", fasta),
+                ("csv", csv),
+                ("decoded", clean_mp4),
+                ("decoded_damaged", damaged_mp4),
+            )
+        },
         "clean_decode_frames": clean.frames_written,
     }
 
@@ -69,21 +77,23 @@ def run_demo(
 def format_demo(r: dict[str, Any]) -> str:
     p, d = r["probe"], r["damaged"]
     per_s = p["cost_usd"] / p["duration_s"] if p["duration_s"] else float("nan")
-    return "\n".join([
-        f"clip: {p['width']}x{p['height']}, {p['frames']} frames, {p['duration_s']:.2f} s "
-        f"-> {p['strands']} strands of {p['strand_length']} nt ({p['codec']} codec, "
-        f"{p['coder']} coder)",
-        f"density: {p['payload_bits_per_nt']:.3f} bits/nt payload, "
-        f"{p['net_bits_per_nt']:.3f} bits/nt net; constraints: GC "
-        f"{100 * p['gc_min']:.1f}-{100 * p['gc_max']:.1f} %, max run {p['max_homopolymer']}, "
-        f"{p['motif_hits']} motif hits",
-        f"cost: ${p['cost_usd']:.2f} (${per_s:.2f} per second of video, "
-        f"${p['cost_usd'] / p['frames']:.3f} per frame)",
-        f"quality: PSNR {r['psnr_db']:.2f} dB (clean strands); encode {r['encode_s']:.1f} s, "
-        f"decode {r['decode_s']:.1f} s",
-        f"damaged reads ({100 * d['dropout']:.0f} % dropout, {d['substitutions_per_strand']} "
-        f"substitutions/strand): {d['strands_ok']} strands ok, {d['symbols_corrected']} symbols "
-        f"corrected, lost units {d['lost_units']}, {d['concealed_frames']} frames concealed, "
-        f"PSNR {d['psnr_db']:.2f} dB",
-        "files: " + ", ".join(r["files"].values()),
-    ])
+    return "\n".join(
+        [
+            f"clip: {p['width']}x{p['height']}, {p['frames']} frames, {p['duration_s']:.2f} s "
+            f"-> {p['strands']} strands of {p['strand_length']} nt ({p['codec']} codec, "
+            f"{p['coder']} coder)",
+            f"density: {p['payload_bits_per_nt']:.3f} bits/nt payload, "
+            f"{p['net_bits_per_nt']:.3f} bits/nt net; constraints: GC "
+            f"{100 * p['gc_min']:.1f}-{100 * p['gc_max']:.1f} %, max run {p['max_homopolymer']}, "
+            f"{p['motif_hits']} motif hits",
+            f"cost: ${p['cost_usd']:.2f} (${per_s:.2f} per second of video, "
+            f"${p['cost_usd'] / p['frames']:.3f} per frame)",
+            f"quality: PSNR {r['psnr_db']:.2f} dB (clean strands); encode {r['encode_s']:.1f} s, "
+            f"decode {r['decode_s']:.1f} s",
+            f"damaged reads ({100 * d['dropout']:.0f} % dropout, {d['substitutions_per_strand']} "
+            f"substitutions/strand): {d['strands_ok']} strands ok, "
+            f"{d['symbols_corrected']} symbols corrected, lost units {d['lost_units']}, {d['concealed_frames']} frames concealed, "
+            f"PSNR {d['psnr_db']:.2f} dB",
+            "files: " + ", ".join(r["files"].values()),
+        ]
+    )

@@ -115,7 +115,7 @@ def _sniff(path: str) -> str:
     """
     text = b""
     try:
-        with xopen.xopen(path, "rb") as f:
+        with xopen.xopen(path, "rb", threads=0) as f:
             while chunk := f.read(_SNIFF_CHUNK):
                 text = chunk.lstrip()
                 if text:

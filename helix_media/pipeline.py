@@ -99,8 +99,10 @@ def encode_video(
 
     block_bits = fr.payload_bits(cd)
     if fr.payload_bits(fr.metadata_coder) != block_bits:
-        raise HelixError(f"coder {cd.name!r} carries {block_bits} bits per strand; "
-                         f"framer {fr.name!r} needs {fr.payload_bits(fr.metadata_coder)}")
+        raise HelixError(
+            f"coder {cd.name!r} carries {block_bits} bits per strand; "
+            f"framer {fr.name!r} needs {fr.payload_bits(fr.metadata_coder)}"
+        )
     addresses, blocks, streams = layout.pack_streams(packets, block_bits)
     if audio_params is not None and "audio" in streams:
         streams["audio"].params = audio_params
@@ -122,8 +124,13 @@ def encode_video(
     metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
     strands = metas if data is None else np.concatenate([metas, data])
     if output_path is not None:
-        header = {"framer": fr.name, "coder": cd.name, "codec": video_codec.name,
-                  "strand_length": fr.strand_length, "writer": meta["writer"]}
+        header = {
+            "framer": fr.name,
+            "coder": cd.name,
+            "codec": video_codec.name,
+            "strand_length": fr.strand_length,
+            "writer": meta["writer"],
+        }
         write_strands(output_path, strands, header)
     return EncodeResult(
         strands, meta, len(blocks), len(m_blocks), sum(len(p.data) for p in packets)
@@ -207,7 +214,9 @@ def decode_media(input_path: str, *, progress: bool = False) -> DecodedMedia:
         from .audio import AudioDecoder
 
         audio_params = streams["audio"].params
-        apackets, lost["audio"] = layout.unpack_stream(streams["audio"], "audio", blocks, block_bits)
+        apackets, lost["audio"] = layout.unpack_stream(
+            streams["audio"], "audio", blocks, block_bits
+        )
         adec = AudioDecoder(audio_params)
         for p in [*apackets, None]:
             audio_frames += adec.decode(p)
@@ -227,8 +236,13 @@ def decode_media(input_path: str, *, progress: bool = False) -> DecodedMedia:
         frames.append(frame)
         last = frame
     result = DecodeResult(
-        meta, info.frames, stats["strands_read"], stats["strands_ok"],
-        stats["symbols_corrected"], lost, concealed,
+        meta,
+        info.frames,
+        stats["strands_read"],
+        stats["strands_ok"],
+        stats["symbols_corrected"],
+        lost,
+        concealed,
     )
     return DecodedMedia(info, frames, audio_frames, audio_params, result)
 

@@ -130,5 +130,3 @@ def get_framer(name: str | None = None, **params: Any):
 
 def get_codec(name: str | None = None, **params: Any):
     return create("codecs", name, **params)
-
-

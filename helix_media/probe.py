@@ -44,8 +44,10 @@ def probe(path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND) -> dict
         "fps": fps,
         "duration_s": video["frames"] / fps if fps else None,
         "payload_bytes": payload_bytes,
-        "streams": {k: {"strands": v["strands"], "units": len(v["units"])}
-                    for k, v in meta["streams"].items()},
+        "streams": {
+            k: {"strands": v["strands"], "units": len(v["units"])}
+            for k, v in meta["streams"].items()
+        },
         "strands_ok": stats["strands_ok"],
         "strands_failed": stats["strands_failed"],
         "symbols_corrected": stats["symbols_corrected"],
@@ -60,8 +62,10 @@ def format_probe(p: dict[str, Any]) -> str:
         f"({p['framer']} framer, {p['coder']} coder, {p['codec']} codec)",
         f"  video: {p['width']}x{p['height']}, {p['frames']} frames at {p['fps']:.3f} fps"
         f" ({p['duration_s']:.2f} s), {p['payload_bytes']} bytes of packets",
-        "  streams: " + ", ".join(f"{k} {v['strands']} strands / {v['units']} units"
-                                  for k, v in p["streams"].items()),
+        "  streams: "
+        + ", ".join(
+            f"{k} {v['strands']} strands / {v['units']} units" for k, v in p["streams"].items()
+        ),
         f"  density: {p['payload_bits_per_nt']:.3f} bits/nt of payload, "
         f"{p['net_bits_per_nt']:.3f} bits/nt net (whole strands, metadata and padding)",
         f"  constraints: GC {100 * p['gc_min']:.1f}-{100 * p['gc_max']:.1f} %, "

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
-from helix_media import plugins
-from helix_media.constraints import Constraints, check
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from helix_media import plugins
+from helix_media.constraints import Constraints, check
 
 PRIMERS = ("TAAGCCACGCTTGTGATGAC", "GTCGTTAGCATACCAGGAAC")
 C = Constraints().with_primers(*PRIMERS)

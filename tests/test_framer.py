@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import reedsolo
+
 from helix_media import plugins, rs
 
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helix_media import plugins
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
@@ -55,14 +56,27 @@ def test_third_party_package_is_discovered(tmp_path):
     """pip-install the example plugin into a scratch dir and list plugins from a subprocess."""
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(ROOT / "examples" / "helix-plugin-example")],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ROOT / "examples" / "helix-plugin-example"),
+        ],
         check=True,
     )
     env = dict(os.environ, PYTHONPATH=str(target))
     out = subprocess.run(
         [sys.executable, "-m", "helix_media.cli", "plugins"],
-        check=True, capture_output=True, text=True, env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
     ).stdout
     assert "twobit-example" in out and "enumerative" in out
     # and it works as a coder in the framer
@@ -73,6 +87,7 @@ def test_third_party_package_is_discovered(tmp_path):
         "p = fr.parse(fr.frame(np.arange(3), bits, c), c);"
         "assert p.ok.all() and (p.payload == bits).all(); print('roundtrip ok')"
     )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True, env=env).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+    ).stdout
     assert "roundtrip ok" in out

@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
 from helix_media import plugins
 from helix_media.channel import damage
 from helix_media.cli import main, transcode_main
@@ -80,9 +81,21 @@ def test_sample_roundtrip_is_playable_and_faithful(sample_roundtrip):
 def test_probe_json_has_the_contract_keys(sample_roundtrip, capsys):
     assert main(["probe", str(sample_roundtrip / "out.dnapkt"), "--json"]) == 0
     p = json.loads(capsys.readouterr().out)
-    for key in ("strands", "strand_length", "payload_bits_per_nt", "net_bits_per_nt", "gc_min",
-                "gc_max", "max_homopolymer", "motif_hits", "width", "height", "frames", "fps",
-                "cost_usd"):
+    for key in (
+        "strands",
+        "strand_length",
+        "payload_bits_per_nt",
+        "net_bits_per_nt",
+        "gc_min",
+        "gc_max",
+        "max_homopolymer",
+        "motif_hits",
+        "width",
+        "height",
+        "frames",
+        "fps",
+        "cost_usd",
+    ):
         assert key in p
     assert p["strand_length"] == 240 and p["max_homopolymer"] <= 3 and p["motif_hits"] == 0
     assert 0.45 <= p["gc_min"] <= p["gc_max"] <= 0.55
@@ -143,7 +156,9 @@ def test_strand_loss_in_one_gop_spares_the_others(sample_roundtrip, tmp_path):
     write_strands(tmp_path / "gop1.fasta", strands[addresses != 600], {})  # inside GOP 1
     clean = decode_media(str(sample_roundtrip / "out.dnapkt")).frames
     hurt = decode_media(str(tmp_path / "gop1.fasta")).frames
-    same = [bool((x.to_ndarray() == y.to_ndarray()).all()) for x, y in zip(clean, hurt, strict=True)]
+    same = [
+        bool((x.to_ndarray() == y.to_ndarray()).all()) for x, y in zip(clean, hurt, strict=True)
+    ]
     assert same.count(True) >= len(same) // 2 and same.count(False) >= 1
 
 

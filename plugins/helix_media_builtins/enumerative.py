@@ -21,6 +21,7 @@ from functools import lru_cache
 from math import ceil, floor
 
 import numpy as np
+
 from helix_media.coder import ConstraintCoder
 from helix_media.constraints import Constraints
 from helix_media.hookspecs import hookimpl
@@ -102,6 +103,12 @@ class CountTable:
     @property
     def width(self) -> int:
         return self.counts.shape[2]
+
+    def successor_counts(self, p: int, state: np.ndarray, gc: np.ndarray) -> list[np.ndarray]:
+        """Counts after appending A, C, G, T at position ``p`` (four (n,) gathers)."""
+        flat = self.counts[p + 1].reshape(-1)
+        nxt = self.next_flat[state]
+        return [flat[nxt[:, b] + gc + int(self.gc_step[b])] for b in range(4)]
 
     def capacity(self, states: np.ndarray) -> np.ndarray:
         """Bits a block can carry from each start state (-1 if none)."""
@@ -186,16 +193,18 @@ class EnumerativeCoder(ConstraintCoder):
         hi = chunks[:, length].copy()
         gc = np.zeros(n, dtype=np.int64)
         out = np.empty((n, length), dtype=np.uint8)
-        rows = np.arange(n)
+        goto = self.automaton.goto.reshape(-1)
         for p in range(length):
             q = (hi << np.uint64(table.shifts[p])) | chunks[:, p]
-            flat = table.next_flat[state] + (gc[:, None] + table.gc_step)
-            cum = np.cumsum(table.counts[p + 1].reshape(-1)[flat], axis=1)
-            base = (q[:, None] >= cum[:, :3]).sum(axis=1)
-            below = np.where(base > 0, cum[rows, np.maximum(base - 1, 0)], 0)
-            hi = q - below.astype(np.uint64)
+            c = table.successor_counts(p, state, gc)
+            t1 = c[0]
+            t2 = t1 + c[1]
+            t3 = t2 + c[2]
+            ge1, ge2, ge3 = q >= t1, q >= t2, q >= t3
+            base = ge1.view(np.uint8) + ge2.view(np.uint8) + ge3.view(np.uint8)
+            hi = q - np.where(ge3, t3, np.where(ge2, t2, np.where(ge1, t1, 0)))
             out[:, p] = base
-            state = self.automaton.goto[state, base]
+            state = goto[state * 4 + base]
             gc += table.gc_step[base]
         return out
 
@@ -208,15 +217,15 @@ class EnumerativeCoder(ConstraintCoder):
         ok = np.ones(n, dtype=bool)
         gc = np.zeros(n, dtype=np.int64)
         below = np.zeros((n, length), dtype=np.uint64)
-        rows = np.arange(n)
+        goto = self.automaton.goto.reshape(-1)
         for p in range(length):
             b = bases[:, p]
-            flat = table.next_flat[state] + (gc[:, None] + table.gc_step)
-            counts = table.counts[p + 1].reshape(-1)[flat]
-            ok &= counts[rows, b] > 0
-            cum = np.cumsum(counts, axis=1)
-            below[:, p] = np.where(b > 0, cum[rows, np.maximum(b - 1, 0)], 0)
-            state = self.automaton.goto[state, b]
+            c = table.successor_counts(p, state, gc)
+            ok &= np.choose(b, c) > 0
+            t1 = c[0]
+            t2 = t1 + c[1]
+            below[:, p] = np.choose(b, (np.zeros_like(t1), t1, t2, t2 + c[2]))
+            state = goto[state * 4 + b]
             gc += table.gc_step[b]
         chunks = np.zeros((n, length + 1), dtype=np.uint64)
         hi = np.zeros(n, dtype=np.uint64)

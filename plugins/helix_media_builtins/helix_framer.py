@@ -20,6 +20,7 @@ import itertools
 from functools import cached_property
 
 import numpy as np
+
 from helix_media import rs
 from helix_media.coder import ConstraintCoder
 from helix_media.constraints import Constraints, StrandReport, check, valid_inserts
@@ -61,9 +62,7 @@ class HelixFramer(Framer):
             raise ValueError("primers must be 20 nt")
         self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
         c = self.constraints
-        self.address_coder = EnumerativeCoder(
-            Constraints(*ADDRESS_GC, c.max_homopolymer, c.motifs)
-        )
+        self.address_coder = EnumerativeCoder(Constraints(*ADDRESS_GC, c.max_homopolymer, c.motifs))
         self.address_bits = self.address_coder.capacity(ADDRESS_NT)
         self.words = parity_words()
         codes = (self.words.astype(np.int64) << (2 * np.arange(WORD_NT)[::-1])).sum(axis=1)
@@ -90,7 +89,9 @@ class HelixFramer(Framer):
         }
 
     # -- encoding ---------------------------------------------------------------------------
-    def frame(self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder) -> np.ndarray:
+    def frame(
+        self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder
+    ) -> np.ndarray:
         addresses = np.asarray(addresses, dtype=np.int64)
         n = len(addresses)
         if addresses.min(initial=0) < 0 or addresses.max(initial=0) >= 1 << self.address_bits:
@@ -98,7 +99,9 @@ class HelixFramer(Framer):
         strands = np.zeros((n, self.strand_length), dtype=np.uint8)
         strands[:, :20] = self.primer5
         strands[:, self.o_primer3 :] = self.primer3
-        addr_bits = ((addresses[:, None] >> np.arange(self.address_bits)[::-1]) & 1).astype(np.uint8)
+        addr_bits = ((addresses[:, None] >> np.arange(self.address_bits)[::-1]) & 1).astype(
+            np.uint8
+        )
         strands[:, self.o_addr : self.o_payload] = self.address_coder.encode(
             addr_bits, ADDRESS_NT, strands[:, : self.o_addr]
         )
@@ -119,7 +122,9 @@ class HelixFramer(Framer):
         """Pick both fillers: no run or motif through them; total GC closest to 50 %."""
         span = max(len(m) for m in self.constraints.motifs) - 1
         valid = [
-            valid_inserts(strands[:, f - span : f], strands[:, f + 1 : f + 1 + span], self.constraints)
+            valid_inserts(
+                strands[:, f - span : f], strands[:, f + 1 : f + 1 + span], self.constraints
+            )
             for f in (self.o_fill1, self.o_fill2)
         ]
         gc_rest = GC_BASE[strands].sum(axis=1).astype(np.int64)
@@ -128,7 +133,9 @@ class HelixFramer(Framer):
         best = np.zeros((len(strands), 2), dtype=np.uint8)
         for f1, f2 in itertools.product(range(4), repeat=2):
             gc = gc_rest + int(GC_BASE[f1]) + int(GC_BASE[f2])
-            cost = np.where(valid[0][:, f1] & valid[1][:, f2], np.abs(2 * gc - self.strand_length), np.inf)
+            cost = np.where(
+                valid[0][:, f1] & valid[1][:, f2], np.abs(2 * gc - self.strand_length), np.inf
+            )
             better = cost < best_cost
             best_cost[better] = cost[better]
             best[better] = (f1, f2)
