@@ -27,13 +27,20 @@ def _describe(err: OSError) -> str:
     return err.strerror or str(err)
 
 
-def check_target(path: str) -> None:
-    """Fail early, with a clear message, on the mistakes a user actually makes."""
+def check_target(path: str | os.PathLike[str]) -> None:
+    """Raise HelixError now if ``path`` clearly cannot be written, e.g. before a long encode.
+
+    Catches the mistakes users actually make: a directory as output, a missing or
+    unwritable directory. (Writing can still fail later, e.g. on a full disk.)
+    """
+    path = os.fspath(path)
     if os.path.isdir(path):
         raise HelixError(f"cannot write {path}: it is a directory")
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
         raise HelixError(f"cannot write {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise HelixError(f"cannot write {path}: Permission denied (directory {directory})")
 
 
 def _create_temp(path: str) -> tuple[str, int]:

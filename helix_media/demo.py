@@ -92,7 +92,8 @@ def format_demo(r: dict[str, Any]) -> str:
             f"decode {r['decode_s']:.1f} s",
             f"damaged reads ({100 * d['dropout']:.0f} % dropout, {d['substitutions_per_strand']} "
             f"substitutions/strand): {d['strands_ok']} strands ok, "
-            f"{d['symbols_corrected']} symbols corrected, lost units {d['lost_units']}, {d['concealed_frames']} frames concealed, "
+            f"{d['symbols_corrected']} symbols corrected, lost units {d['lost_units']}, "
+            f"{d['concealed_frames']} frames concealed, "
             f"PSNR {d['psnr_db']:.2f} dB",
             "files: " + ", ".join(r["files"].values()),
         ]

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helix_media.atomic import atomic_output
+from helix_media.atomic import atomic_output, check_target
 from helix_media.container import (
     SIGNATURE,
     DnapktReader,
@@ -387,6 +387,15 @@ def test_output_errors(tmp_path: Path) -> None:
         write(tmp_path, random_strands(1, 4))
     with pytest.raises(HelixError, match="does not exist"):
         write(tmp_path / "no" / "such.dnapkt", random_strands(1, 4))
+
+
+def test_check_target(tmp_path: Path) -> None:
+    check_target(tmp_path / "new.dnapkt")
+    with pytest.raises(HelixError, match="it is a directory"):
+        check_target(tmp_path)
+    with pytest.raises(HelixError, match="does not exist"):
+        check_target(tmp_path / "no" / "out.fa")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_atomic_output_text_mode_and_cleanup(tmp_path: Path) -> None:

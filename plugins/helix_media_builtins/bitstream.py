@@ -130,23 +130,20 @@ def unpack_gop(data: bytes) -> list[tuple[int, bytes]]:
     return chunks
 
 
-def _planes(frame: av.VideoFrame) -> list[np.ndarray]:
-    """Writable (height, width) views of a planar 8-bit frame's planes."""
-    return [
-        np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
-        for p in frame.planes
-    ]
+MIN_CODED = 64
 
 
 def _resize_canvas(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
-    """A yuv420p frame of the new size: cropped, or padded by edge replication."""
-    out = av.VideoFrame(width, height, "yuv420p")
-    for src, dst in zip(_planes(frame), _planes(out), strict=True):
-        h, w = min(src.shape[0], dst.shape[0]), min(src.shape[1], dst.shape[1])
-        dst[:h, :w] = src[:h, :w]
-        dst[h:, :w] = dst[h - 1 : h, :w]
-        dst[:, w:] = dst[:, w - 1 : w]
-    return out
+    """The frame cropped, or padded by edge replication, to ``width`` x ``height``.
+
+    Goes through packed RGB: writing into the planes of odd-sized yuv420p frames through
+    their raw buffers corrupted the heap (PyAV's chroma plane sizes overstate the buffer).
+    Only odd-sized videos take this path.
+    """
+    rgb = frame.to_ndarray(format="rgb24")[:height, :width]
+    pad = ((0, height - rgb.shape[0]), (0, width - rgb.shape[1]), (0, 0))
+    out = av.VideoFrame.from_ndarray(np.pad(rgb, pad, mode="edge"), format="rgb24")
+    return out.reformat(format="yuv420p") if width % 2 == 0 and height % 2 == 0 else out
 
 
 def _b64(data: bytes | None) -> str:
@@ -166,7 +163,12 @@ class BitstreamEncoder(VideoEncoder):
         self.gop = gop
         self.video_codec = video_codec
         self.crf = crf
-        self.coded_size = (info.width + info.width % 2, info.height + info.height % 2)
+        # even (4:2:0) and at least one 64x64 CTU: FFmpeg's HEVC decoder aborted the process on
+        # a 34x18 stream, so tiny videos are padded and cropped back on decode
+        self.coded_size = (
+            max(MIN_CODED, info.width + info.width % 2),
+            max(MIN_CODED, info.height + info.height % 2),
+        )
         self._time_base = 1 / Fraction(info.fps)
         if video_codec == "libsvtav1":
             os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints a banner otherwise
