@@ -133,17 +133,27 @@ def unpack_gop(data: bytes) -> list[tuple[int, bytes]]:
 MIN_CODED = 64
 
 
-def _resize_canvas(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
-    """The frame cropped, or padded by edge replication, to ``width`` x ``height``.
+def _planes(frame: av.VideoFrame) -> list[np.ndarray]:
+    """Writable (height, width) views of a planar 8-bit frame's planes."""
+    return [
+        np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+        for p in frame.planes
+    ]
 
-    Goes through packed RGB: writing into the planes of odd-sized yuv420p frames through
-    their raw buffers corrupted the heap (PyAV's chroma plane sizes overstate the buffer).
-    Only odd-sized videos take this path.
+
+def _resize_canvas(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
+    """A new yuv420p frame of the new size: cropped, or padded by edge replication.
+
+    Copies the Y, U and V planes as they are (no colour conversion, so no loss): every
+    encoded frame goes through here, to shed the source's frame type and side data.
     """
-    rgb = frame.to_ndarray(format="rgb24")[:height, :width]
-    pad = ((0, height - rgb.shape[0]), (0, width - rgb.shape[1]), (0, 0))
-    out = av.VideoFrame.from_ndarray(np.pad(rgb, pad, mode="edge"), format="rgb24")
-    return out.reformat(format="yuv420p") if width % 2 == 0 and height % 2 == 0 else out
+    out = av.VideoFrame(width, height, "yuv420p")
+    for src, dst in zip(_planes(frame), _planes(out), strict=True):
+        h, w = min(src.shape[0], dst.shape[0]), min(src.shape[1], dst.shape[1])
+        dst[:h, :w] = src[:h, :w]
+        dst[h:, :w] = dst[h - 1 : h, :w]
+        dst[:, w:] = dst[:, w - 1 : w]
+    return out
 
 
 def _b64(data: bytes | None) -> str:
@@ -163,8 +173,8 @@ class BitstreamEncoder(VideoEncoder):
         self.gop = gop
         self.video_codec = video_codec
         self.crf = crf
-        # even (4:2:0) and at least one 64x64 CTU: FFmpeg's HEVC decoder aborted the process on
-        # a 34x18 stream, so tiny videos are padded and cropped back on decode
+        # Even (4:2:0) and at least one 64x64 CTU: x265 corrupts its heap now and then on
+        # smaller pictures (40x24 nearly always), so tiny videos are padded, cropped on decode.
         self.coded_size = (
             max(MIN_CODED, info.width + info.width % 2),
             max(MIN_CODED, info.height + info.height % 2),
