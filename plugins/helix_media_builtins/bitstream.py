@@ -12,8 +12,9 @@ encoders' default presets: x265 CRF 26 (35.8 dB, ~13 kB per 16-frame GOP), x264 
 (36.3 dB, ~16.5 kB), SVT-AV1 CRF 45 (35.7 dB, ~11.5 kB). GOPs of 16 frames (0.67 s at 24 fps)
 keep the loss of one packet small; ``gop=32`` saves about 15 % of the bytes.
 
-Frames of any pixel format are converted to yuv420p. 4:2:0 codecs need even dimensions, so
-odd-sized frames are padded by repeating the last row / column and cropped back on decode.
+Frames of any pixel format are converted to yuv420p. 4:2:0 codecs need even dimensions and
+x265 misbehaves below one 64x64 CTU, so odd or tiny frames are padded by repeating the last
+row / column (in Y, U and V, losslessly) and cropped back on decode.
 Registered through the ``helix_media`` entry point, exactly like a third-party plugin.
 """
 
