@@ -266,4 +266,5 @@ def _first_good(frames: dict[int, Any], info: VideoInfo):
         return frames[min(frames)]
     import av
 
-    return av.VideoFrame(info.width, info.height, "yuv420p")
+    black = np.zeros((info.height, info.width, 3), dtype=np.uint8)
+    return av.VideoFrame.from_ndarray(black, format="rgb24")  # a new yuv420p frame is green

@@ -135,10 +135,11 @@ def test_other_backends(video_codec):
     assert [f.pts for f in alone] == list(range(8, 16))
 
 
-def test_odd_size_is_padded_and_cropped_back():
+@pytest.mark.parametrize("video_codec", ["libx265", "libx264"])
+def test_odd_tiny_size_is_padded_and_cropped_back(video_codec):
     info = VideoInfo(33, 17, Fraction(24), 10)
     src = _synthetic(33, 17, 10)
-    codec, encoder, packets = _encode(src, info, quality=18, gop=5)
+    codec, encoder, packets = _encode(src, info, quality=18, gop=5, video_codec=video_codec)
     assert (encoder.params["coded_width"], encoder.params["coded_height"]) == (64, 64)
     out = _decode(codec, info, encoder.params, packets)
     assert [(f.width, f.height, f.pts) for f in out] == [(33, 17, i) for i in range(10)]
