@@ -25,6 +25,7 @@ import numpy as np
 
 from .codec import Packet
 from .errors import HelixError
+from .varint import get_varint, put_varint
 
 SAMPLE_RATE = 48_000
 FRAME_SIZE = 960  # 20 ms, libopus's default and best-tested frame
@@ -33,18 +34,11 @@ DEFAULT_BITRATE = 24_000  # bits/s per channel (48 kbit/s stereo): good music; D
 _TIME_BASE = Fraction(1, SAMPLE_RATE)
 
 
-def _put_varint(out: bytearray, n: int) -> None:
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-
-
 def join_unit(packets: list[bytes]) -> bytes:
     """Opus packets -> unit ``data`` (each packet prefixed by its varint length)."""
     out = bytearray()
     for p in packets:
-        _put_varint(out, len(p))
+        put_varint(out, len(p))
         out += p
     return bytes(out)
 
@@ -53,15 +47,9 @@ def split_unit(data: bytes) -> list[bytes]:
     """Unit ``data`` -> its Opus packets; a damaged tail is dropped, not raised."""
     packets, pos = [], 0
     while pos < len(data):
-        size = shift = 0
-        while pos < len(data) and shift <= 28:
-            b = data[pos]
-            pos += 1
-            size |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                break
-        else:
+        try:
+            size, pos = get_varint(data, pos)
+        except ValueError:
             break
         if pos + size > len(data):
             break

@@ -155,6 +155,13 @@ def _vote(addresses: np.ndarray, blocks: np.ndarray) -> dict[int, np.ndarray]:
 def read_dna(path: str) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, int]]:
     """Strand file -> (framer, metadata, data blocks by strand index, strand statistics)."""
     header, seqs = read_strands(path)
+    return parse_dna(header, seqs, path)
+
+
+def parse_dna(
+    header: dict[str, Any], seqs: list[np.ndarray], path: str
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, int]]:
+    """Strands already read from ``path`` -> as :func:`read_dna`."""
     fr = plugins.get_framer(header.get("framer"))
     usable = [s for s in seqs if len(s) == fr.strand_length]
     stats = {"strands_read": len(seqs), "wrong_length": len(seqs) - len(usable)}

@@ -12,10 +12,10 @@ DEFAULT_PRICE_PER_STRAND = 0.014  # USD per oligo of up to ~300 nt, as quoted by
 
 
 def probe(path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND) -> dict[str, Any]:
-    from .pipeline import read_dna
+    from .pipeline import parse_dna
 
-    _, seqs = read_strands(path)
-    fr, meta, blocks, stats = read_dna(path)
+    header, seqs = read_strands(path)
+    fr, meta, _, stats = parse_dna(header, seqs, path)
     lengths = np.array([len(s) for s in seqs])
     full = np.stack([s for s in seqs if len(s) == fr.strand_length])
     report = fr.check(full)

@@ -32,6 +32,7 @@ import numpy as np
 from helix_media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoInfo
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
+from helix_media.varint import get_varint, put_varint
 
 DEFAULT_GOP = 16
 PARAMS_VERSION = 1
@@ -85,32 +86,12 @@ BACKENDS: dict[str, _Backend] = {
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _put_varint(out: bytearray, n: int) -> None:
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def _get_varint(data: bytes, pos: int) -> tuple[int, int]:
-    n = shift = 0
-    while True:
-        if pos >= len(data) or shift > 56:
-            raise ValueError("truncated varint")
-        b = data[pos]
-        pos += 1
-        n |= (b & 0x7F) << shift
-        if b < 0x80:
-            return n, pos
-        shift += 7
-
-
 def pack_gop(chunks: list[tuple[int, bytes]]) -> bytes:
     """(display offset, codec packet) pairs in decode order -> ``Packet.data``."""
     out = bytearray()
     for offset, payload in chunks:
-        _put_varint(out, offset)
-        _put_varint(out, len(payload))
+        put_varint(out, offset)
+        put_varint(out, len(payload))
         out += payload
     return bytes(out)
 
@@ -120,8 +101,8 @@ def unpack_gop(data: bytes) -> list[tuple[int, bytes]]:
     chunks, pos = [], 0
     try:
         while pos < len(data):
-            offset, pos = _get_varint(data, pos)
-            size, pos = _get_varint(data, pos)
+            offset, pos = get_varint(data, pos)
+            size, pos = get_varint(data, pos)
             if pos + size > len(data):
                 break
             chunks.append((offset, data[pos : pos + size]))
