@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from . import benchmarks
 from .errors import HelixError
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
@@ -135,6 +136,9 @@ def helix_parser() -> argparse.ArgumentParser:
     ex.add_argument("file")
     ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
     sub.add_parser("plugins", help="list registered plugins")
+    be = sub.add_parser("bench", help="run a benchmark and print its table", add_help=False)
+    be.add_argument("name", nargs="?", help="one of: " + ", ".join(benchmarks.available()))
+    be.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     de = sub.add_parser("demo", help="encode, export, damage, decode a clip; print a report")
     de.add_argument("video", nargs="?", default=str(SAMPLE), help="default: the bundled sample")
     de.add_argument("--out", default="out", help="output folder (default: ./out)")
@@ -187,6 +191,12 @@ def _helix(args: argparse.Namespace) -> int:
             quality=args.quality,
         )
         print(json.dumps(r, indent=2) if args.json else format_demo(r))
+    elif args.command == "bench":
+        if args.name not in benchmarks.available():
+            raise HelixError(
+                f"unknown benchmark {args.name!r}; choose from: {', '.join(benchmarks.available())}"
+            )
+        return benchmarks.run(args.name, args.options)
     elif args.command == "plugins":
         from .plugins import KINDS, registrations
 

@@ -176,11 +176,10 @@ def parse_dna(
     if meta is None:
         raise HelixError(f"{path}: no readable metadata strands (is this a helix-media file?)")
     if meta.get("coder") != meta_coder.name:
-        data_rows = ~is_meta
+        # Parse again with the data coder. A framer's rows need not match the input strands
+        # (a fountain framer returns source blocks), so nothing is merged row by row.
         cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
-        reparsed = fr.parse(strands[data_rows], cd)
-        for name in ("addresses", "payload", "ok", "corrected"):
-            getattr(parsed, name)[data_rows] = getattr(reparsed, name)
+        parsed = fr.parse(strands, cd, meta_coder)
     is_data = parsed.ok & ~fr.is_metadata(parsed.addresses)
     blocks = _whiten(parsed.addresses[is_data], parsed.payload[is_data], meta["seed"], fr)
     stats.update(

@@ -1,6 +1,6 @@
 """Throughput and density of the DNA layer: coder, RS parity, framer, both ways.
 
-    python bench/dna_layer.py [--strands N] [--repeat R]
+    helix bench dna-layer [--strands N] [--repeat R]
 
 Prints strands/s (median of R runs, one core: numpy runs single-threaded here) for the
 enumerative coder alone, the vectorized RS parity, reedsolo's pure-Python decoder on damaged
@@ -28,11 +28,11 @@ def _rate(fn, n: int, repeat: int) -> float:
     return n / statistics.median(times)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="helix bench dna-layer", description=__doc__.splitlines()[0])
     ap.add_argument("--strands", type=int, default=50_000)
     ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     n, r = args.strands, args.repeat
     rng = np.random.default_rng(0)
     fr = plugins.get_framer("helix")
@@ -87,7 +87,4 @@ def main() -> None:
         f"strand density:  {cap} bits / {fr.strand_length} nt = {cap / fr.strand_length:.4f} "
         "bits/nt (primers, address and parity included)"
     )
-
-
-if __name__ == "__main__":
-    main()
+    return 0
