@@ -98,11 +98,6 @@ def encode_video(
         audio_params = aenc.params
 
     block_bits = fr.payload_bits(cd)
-    if fr.payload_bits(fr.metadata_coder) != block_bits:
-        raise HelixError(
-            f"coder {cd.name!r} carries {block_bits} bits per strand; "
-            f"framer {fr.name!r} needs {fr.payload_bits(fr.metadata_coder)}"
-        )
     addresses, blocks, streams = layout.pack_streams(packets, block_bits)
     if audio_params is not None and "audio" in streams:
         streams["audio"].params = audio_params
@@ -119,7 +114,9 @@ def encode_video(
         "payload_bits": block_bits,
         "streams": {k: vars(v) for k, v in streams.items()},
     }
-    m_addr, m_blocks = layout.metadata_blocks(meta, block_bits, fr.address_bits, metadata_copies)
+    m_addr, m_blocks = layout.metadata_blocks(
+        meta, fr.payload_bits(fr.metadata_coder), fr.address_bits, metadata_copies
+    )
     data = fr.frame(addresses, _whiten(addresses, blocks, seed, fr), cd) if len(blocks) else None
     metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
     strands = metas if data is None else np.concatenate([metas, data])
@@ -176,10 +173,10 @@ def parse_dna(
     if meta is None:
         raise HelixError(f"{path}: no readable metadata strands (is this a helix-media file?)")
     if meta.get("coder") != meta_coder.name:
-        # Parse again with the data coder. A framer's rows need not match the input strands
-        # (a fountain framer returns source blocks), so nothing is merged row by row.
-        cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
-        parsed = fr.parse(strands, cd, meta_coder)
+        # Parse again with the data coder (its blocks may differ in size from metadata's). A
+        # framer's rows need not match the input strands (a fountain framer returns source
+        # blocks), so nothing is merged row by row.
+        parsed = fr.parse(strands, plugins.get_coder(meta["coder"], constraints=fr.constraints))
     is_data = parsed.ok & ~fr.is_metadata(parsed.addresses)
     blocks = _whiten(parsed.addresses[is_data], parsed.payload[is_data], meta["seed"], fr)
     stats.update(
