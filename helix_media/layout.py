@@ -7,7 +7,8 @@ rate, packet table...) is zlib-compressed JSON in strands of its own, stored
 ``copies`` times under metadata addresses, so decoding needs nothing but the strands.
 
 Address layout (``framer.address_bits`` = B): data strand ``i`` has address ``i``; metadata
-chunk ``c`` of copy ``k`` has the top bit set, ``k`` in the next 5 bits and ``c`` below.
+chunk ``c`` of copy ``k`` has the top bit set and ``c * 32 + k`` below it, so metadata
+addresses stay small numbers (framers may spend less on small addresses).
 """
 
 from __future__ import annotations
@@ -50,12 +51,13 @@ class StreamLayout:
 
 
 def metadata_address(address_bits: int, copy: int, chunk: int) -> int:
-    return (1 << (address_bits - 1)) | (copy << (address_bits - 1 - COPY_BITS)) | chunk
+    return (1 << (address_bits - 1)) | (chunk << COPY_BITS) | copy
 
 
 def split_metadata_address(address_bits: int, address: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    low = address_bits - 1 - COPY_BITS
-    return (address >> low) & ((1 << COPY_BITS) - 1), address & ((1 << low) - 1)
+    """Metadata addresses -> (copy, chunk)."""
+    low = address & ((1 << (address_bits - 1)) - 1)
+    return low & ((1 << COPY_BITS) - 1), low >> COPY_BITS
 
 
 def pack_streams(

@@ -46,8 +46,9 @@ def parity(messages: np.ndarray, nsym: int) -> np.ndarray:
 def decode(
     messages: np.ndarray, parities: np.ndarray, erasures: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Correct (n, k) messages given (n, nsym) parities; ``erasures`` (n, nsym) marks parity
-    symbols known to be unreadable. Returns (messages, ok, corrected symbol count)."""
+    """Correct (n, k) messages given (n, nsym) parities; ``erasures`` (n, k + nsym) marks
+    symbols known to be unreliable (an erasure costs half an error, so up to ``nsym`` of them
+    are corrected). Returns (messages, ok, corrected symbol count)."""
     msg = np.array(messages, dtype=np.uint8)
     n, k = msg.shape
     nsym = parities.shape[1]
@@ -57,7 +58,9 @@ def decode(
     codec = _codec(nsym)
     for i in np.flatnonzero(~clean):
         word = bytearray(msg[i].tobytes() + parities[i].tobytes())
-        erase = [k + j for j in np.flatnonzero(erasures[i]).tolist()]
+        erase = np.flatnonzero(erasures[i]).tolist()
+        if len(erase) > nsym:  # more than the code can fill: keep only the parity erasures
+            erase = [j for j in erase if j >= k][:nsym]
         try:
             fixed, _, errata = codec.decode(word, erase_pos=erase or None)
         except reedsolo.ReedSolomonError:

@@ -22,7 +22,7 @@ def _strands(framer, coder, n=300, seed=0):
     payload = rng.integers(0, 2, (n, framer.payload_bits(coder))).astype(np.uint8)
     payload[:20] = 0  # all-zero payloads (whitening happens upstream, in the pipeline)
     payload[20:40] = 1
-    addresses = rng.choice(1 << (framer.address_bits - 1), n, replace=False)
+    addresses = rng.choice(20_000, n, replace=False)
     return addresses, payload, framer.frame(addresses, payload, coder)
 
 

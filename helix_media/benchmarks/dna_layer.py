@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         (
             "RS decode of a clean strand (vector check)",
-            _rate(lambda: rs.decode(msgs, rs.parity(msgs, 6), np.zeros((n, 6), bool)), n, r),
+            _rate(lambda: rs.decode(msgs, rs.parity(msgs, 6), np.zeros((n, 48), bool)), n, r),
         ),
         (
             "helix framer: frame (address+payload+RS+fillers)",

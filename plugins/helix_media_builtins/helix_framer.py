@@ -2,8 +2,9 @@
 
     primer5 (20) | address (16) | payload (152) | f | 6 parity words (30) | f | primer3 (20)
 
-* The address is a 30-bit integer, coded by an enumerative code of its own (GC 7-9 of 16)
-  with the 5' primer as context.
+* The address is a 25-bit integer (top bit: metadata), written as a word of a distance-3
+  quaternary code inside the constraints (``address_code``), so a read with one damaged
+  address base still finds its cluster.
 * The payload (whitened upstream) is coded by the chosen constraint coder with primer +
   address as context.
 * Reed-Solomon RS(48, 42) runs over the *nucleotides* of address + payload, 4 nt per GF(256)
@@ -28,12 +29,13 @@ from helix_media.framer import Framer, ParsedStrands
 from helix_media.hookspecs import hookimpl
 from helix_media.nucleotides import GC_BASE, from_string
 
+from .address_code import AddressCode
 from .enumerative import EnumerativeCoder
 
 PRIMER_5 = "TAAGCCACGCTTGTGATGAC"
 PRIMER_3 = "GTCGTTAGCATACCAGGAAC"
 ADDRESS_NT, PAYLOAD_NT, WORD_NT, N_PARITY = 16, 152, 5, 6
-ADDRESS_GC = (7 / 16, 9 / 16)
+ADDRESS_BITS = 25  # 2**24 data strands (~600 MB of payload) and 2**24 metadata addresses
 
 
 def parity_words() -> np.ndarray:
@@ -62,8 +64,8 @@ class HelixFramer(Framer):
             raise ValueError("primers must be 20 nt")
         self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
         c = self.constraints
-        self.address_coder = EnumerativeCoder(Constraints(*ADDRESS_GC, c.max_homopolymer, c.motifs))
-        self.address_bits = self.address_coder.capacity(ADDRESS_NT)
+        self.address_code = AddressCode(c, self.primer5)
+        self.address_bits = ADDRESS_BITS
         self.words = parity_words()
         codes = (self.words.astype(np.int64) << (2 * np.arange(WORD_NT)[::-1])).sum(axis=1)
         self.word_index = np.full(4**WORD_NT, -1, dtype=np.int64)
@@ -99,11 +101,8 @@ class HelixFramer(Framer):
         strands = np.zeros((n, self.strand_length), dtype=np.uint8)
         strands[:, :20] = self.primer5
         strands[:, self.o_primer3 :] = self.primer3
-        addr_bits = ((addresses[:, None] >> np.arange(self.address_bits)[::-1]) & 1).astype(
-            np.uint8
-        )
-        strands[:, self.o_addr : self.o_payload] = self.address_coder.encode(
-            addr_bits, ADDRESS_NT, strands[:, : self.o_addr]
+        strands[:, self.o_addr : self.o_payload] = self.address_code.encode(
+            addresses & self._index_mask, self.is_metadata(addresses)
         )
         strands[:, self.o_payload : self.o_fill1] = coder.encode(
             np.asarray(payload, dtype=np.uint8), PAYLOAD_NT, strands[:, : self.o_payload]
@@ -112,6 +111,10 @@ class HelixFramer(Framer):
         strands[:, self.o_words : self.o_fill2] = self.words[par].reshape(n, -1)
         self._choose_fillers(strands)
         return strands
+
+    @property
+    def _index_mask(self) -> int:
+        return (1 << (self.address_bits - 1)) - 1
 
     def _symbols(self, strands: np.ndarray) -> np.ndarray:
         """Address + payload nucleotides as GF(256) symbols, 4 nt each."""
@@ -150,23 +153,28 @@ class HelixFramer(Framer):
         strands: np.ndarray,
         coder: ConstraintCoder,
         metadata_coder: ConstraintCoder | None = None,
+        erasures: np.ndarray | None = None,
     ) -> ParsedStrands:
         strands = np.asarray(strands, dtype=np.uint8)
         n = len(strands)
         words = strands[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, WORD_NT)
         codes = (words.astype(np.int64) << (2 * np.arange(WORD_NT)[::-1])).sum(axis=2)
         par = self.word_index[codes]
+        n_msg = (self.o_fill1 - self.o_addr) // 4
+        erased = np.concatenate([np.zeros((n, n_msg), dtype=bool), par < 0], axis=1)
+        if erasures is not None:  # unsure bases -> erased RS symbols (4 nt each, words 5 nt)
+            e = np.asarray(erasures, dtype=bool)
+            erased[:, :n_msg] |= e[:, self.o_addr : self.o_fill1].reshape(n, n_msg, 4).any(axis=2)
+            erased[:, n_msg:] |= e[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, -1).any(2)
         symbols, rs_ok, corrected = rs.decode(
-            self._symbols(strands), np.maximum(par, 0).astype(np.uint8), par < 0
+            self._symbols(strands), np.maximum(par, 0).astype(np.uint8), erased
         )
         nt = np.stack([(symbols >> s) & 3 for s in (6, 4, 2, 0)], axis=2).reshape(n, -1)
         # the primer is known: context comes from it, not from the (possibly damaged) read
         fixed = np.concatenate([np.broadcast_to(self.primer5, (n, 20)), nt], axis=1)
-        addr_bits, addr_ok = self.address_coder.decode(
-            fixed[:, self.o_addr : self.o_payload], fixed[:, : self.o_addr]
-        )
-        addresses = (addr_bits.astype(np.int64) << np.arange(self.address_bits)[::-1]).sum(axis=1)
-        is_meta = self.is_metadata(addresses)
+        index, is_meta, _ = self.address_code.decode(fixed[:, self.o_addr : self.o_payload])
+        addr_ok = index >= 0
+        addresses = np.where(is_meta, (1 << (self.address_bits - 1)) | index, index)
         if metadata_coder is None or metadata_coder.capacity(PAYLOAD_NT) != coder.capacity(
             PAYLOAD_NT
         ):
