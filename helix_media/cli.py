@@ -56,6 +56,13 @@ def transcode_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the whitening keystream")
     p.add_argument("--no-audio", action="store_true", help="drop the audio track")
     p.add_argument("--metadata-copies", type=int, default=3, help="copies of metadata strands")
+    p.add_argument(
+        "--redundancy",
+        type=float,
+        default=0.0,
+        help="outer erasure code: parity strands per data strand (e.g. 0.1 = 10%% more strands, "
+        "up to 10%% lost strands decode bit-exactly); default 0",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
     return p
 
@@ -82,6 +89,8 @@ def _transcode(args: argparse.Namespace) -> int:
     options = {k: v for k, v in (("gop", args.gop), ("video_codec", args.video_codec)) if v}
     if args.metadata_copies < 1 or args.metadata_copies > 32:
         raise HelixError("--metadata-copies must be 1..32")
+    if not 0 <= args.redundancy <= 4:
+        raise HelixError("--redundancy must be between 0 and 4")
     r = encode_video(
         args.input,
         args.output,
@@ -92,6 +101,7 @@ def _transcode(args: argparse.Namespace) -> int:
         seed=args.seed,
         audio=not args.no_audio,
         metadata_copies=args.metadata_copies,
+        redundancy=args.redundancy,
         codec_options=options,
         progress=not args.quiet,
     )

@@ -123,7 +123,8 @@ def unpack_stream(
 ) -> tuple[list[Packet], list[list[int]]]:
     """Blocks by strand index -> (intact packets, the unit rows that were lost or damaged)."""
     zero = np.zeros(block_bits, dtype=np.uint8)
-    rows = [blocks.get(layout.first_strand + i, zero) for i in range(layout.strands)]
+    # blocks may be longer than block_bits (an outer code's unused tail bits)
+    rows = [blocks.get(layout.first_strand + i, zero)[:block_bits] for i in range(layout.strands)]
     present = np.array([layout.first_strand + i in blocks for i in range(layout.strands)])
     data = blocks_to_bytes(np.stack(rows)) if rows else b""
     packets, lost = [], []

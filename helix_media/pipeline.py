@@ -17,6 +17,7 @@ from tqdm import tqdm
 from . import __version__, layout, plugins
 from .codec import Packet, VideoInfo
 from .errors import HelixError
+from .outer_code import OuterCode
 from .strand_files import read_strands, write_strands
 from .whitening import keystream
 
@@ -63,10 +64,15 @@ def encode_video(
     seed: int = 0,
     audio: bool = True,
     metadata_copies: int = 3,
+    redundancy: float = 0.0,
     codec_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> EncodeResult:
-    """Encode a video file into strands, written to ``output_path`` if given."""
+    """Encode a video file into strands, written to ``output_path`` if given.
+
+    ``redundancy`` R > 0 adds ceil(R * k) parity strands per segment of k data strands (an
+    outer erasure code), so that share of lost strands costs nothing.
+    """
     from .video_io import open_video
 
     fr = plugins.get_framer(framer)
@@ -98,9 +104,21 @@ def encode_video(
         audio_params = aenc.params
 
     block_bits = fr.payload_bits(cd)
-    addresses, blocks, streams = layout.pack_streams(packets, block_bits)
+    outer = None
+    data_bits = block_bits
+    if redundancy:
+        # the outer code may use slightly fewer bits per strand than the coder carries
+        data_bits = OuterCode.create(redundancy, block_bits, 1).data_bits
+    addresses, blocks, streams = layout.pack_streams(packets, data_bits)
     if audio_params is not None and "audio" in streams:
         streams["audio"].params = audio_params
+    if data_bits != block_bits:
+        blocks = np.pad(blocks, ((0, 0), (0, block_bits - data_bits)))
+    if redundancy and len(blocks):
+        outer = OuterCode.create(redundancy, block_bits, len(blocks))
+        parity = outer.parity(blocks)
+        addresses = np.arange(len(blocks) + len(parity))
+        blocks = np.concatenate([blocks, parity])
     meta = {
         "format": "helix-media",
         "version": 1,
@@ -111,9 +129,11 @@ def encode_video(
         "coder": cd.name,
         "framer": fr.describe(),
         "seed": seed,
-        "payload_bits": block_bits,
+        "payload_bits": data_bits,
         "streams": {k: vars(v) for k, v in streams.items()},
     }
+    if outer is not None:
+        meta["outer_code"] = outer.to_json()
     m_addr, m_blocks = layout.metadata_blocks(
         meta, fr.payload_bits(fr.metadata_coder), fr.address_bits, metadata_copies
     )
@@ -132,6 +152,15 @@ def encode_video(
     return EncodeResult(
         strands, meta, len(blocks), len(m_blocks), sum(len(p.data) for p in packets)
     )
+
+
+def recover_lost(meta: dict[str, Any], blocks: dict[int, np.ndarray], stats: dict[str, int]):
+    """Fill lost data strands from the outer code's parity strands, if the archive has one."""
+    if "outer_code" not in meta:
+        return
+    outer = OuterCode.from_json(meta["outer_code"])
+    recovered, missing = outer.recover(blocks)
+    stats.update(strands_recovered=recovered, strands_unrecoverable=missing)
 
 
 def _vote(addresses: np.ndarray, blocks: np.ndarray) -> dict[int, np.ndarray]:
@@ -201,6 +230,7 @@ class DecodedMedia:
 def decode_media(input_path: str, *, progress: bool = False) -> DecodedMedia:
     """Strands (``.dnapkt``, FASTA, FASTQ) -> decoded frames; damage is concealed."""
     _, meta, blocks, stats = read_dna(input_path)
+    recover_lost(meta, blocks, stats)
     info = VideoInfo.from_json(meta["video"])
     codec = plugins.get_codec(meta["codec"])
     streams = {k: layout.StreamLayout(**v) for k, v in meta["streams"].items()}

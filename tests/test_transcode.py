@@ -147,6 +147,21 @@ def test_one_percent_deleted_completes_and_reports(sample_roundtrip, tmp_path, c
     assert len(frames_of(out)) == len(frames_of(SAMPLE))
 
 
+def test_outer_code_makes_lost_strands_cost_nothing(sample_roundtrip, tmp_path):
+    dna = tmp_path / "r.dnapkt"
+    assert transcode_main([str(SAMPLE), str(dna), "--redundancy", "0.15", "-q"]) == 0
+    _, seqs = read_strands(dna)
+    reads, lost = damage(np.stack(seqs), dropout=0.10, seed=5)  # 10 % of all strands lost
+    write_strands(tmp_path / "lost.fasta", reads, {})
+    clean = decode_media(str(sample_roundtrip / "out.dnapkt"))
+    hurt = decode_media(str(tmp_path / "lost.fasta"))
+    assert len(lost) > 100 and not hurt.result.concealed_frames
+    assert not any(hurt.result.lost_units.values())
+    a = [f.to_ndarray() for f in clean.frames]
+    b = [f.to_ndarray() for f in hurt.frames]
+    assert len(a) == len(b) and all((x == y).all() for x, y in zip(a, b, strict=True))
+
+
 def test_strand_loss_in_one_gop_spares_the_others(sample_roundtrip, tmp_path):
     _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
     strands = np.stack(seqs)

@@ -1,0 +1,161 @@
+"""Outer erasure code across strands: lost strands cost nothing up to the chosen redundancy.
+
+The data strands are split into segments; each segment of ``k`` strands gets
+``ceil(redundancy * k)`` parity strands from a systematic Reed-Solomon code in Cauchy form over
+GF(2^m), one codeword per symbol column (strand payload = ``s`` symbols of ``m`` bits). The
+code is MDS: *any* ``k`` of a segment's strands give back all of its data, and recovery
+solves only for the missing strands (a small Cauchy system, always invertible). Finite-field
+work is done by ``galois`` (vectorized, JIT-compiled lookup tables).
+
+Only erasures are used: the inner code (per-strand RS) and consensus say which strands are
+missing or unreadable, so every parity strand fills one hole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from math import ceil
+from typing import Any
+
+import numpy as np
+
+MAX_SYMBOL_BITS = 16
+
+
+@lru_cache(maxsize=4)
+def _field(m: int):
+    import galois  # imported on first use: ~2 s of JIT compilation
+
+    return galois.GF(2**m)
+
+
+def choose_symbol_bits(block_bits: int) -> int:
+    """The symbol size that uses most of a strand's payload bits, nearest to 12 bits (segments
+    of up to 4096 strands keep recovery cheap while averaging out random loss)."""
+    return max(range(8, MAX_SYMBOL_BITS + 1), key=lambda m: (block_bits // m * m, -abs(m - 12), -m))
+
+
+@dataclass(frozen=True)
+class Segment:
+    data_start: int
+    data_count: int
+    parity_start: int  # strand index of the segment's first parity strand
+    parity_count: int
+
+
+@dataclass(frozen=True)
+class OuterCode:
+    redundancy: float
+    block_bits: int  # payload bits of every strand (data and parity)
+    data_strands: int
+    symbol_bits: int
+
+    @classmethod
+    def create(cls, redundancy: float, block_bits: int, data_strands: int) -> OuterCode:
+        if not 0 < redundancy <= 4:
+            raise ValueError(f"redundancy must be in (0, 4], got {redundancy}")
+        return cls(redundancy, block_bits, data_strands, choose_symbol_bits(block_bits))
+
+    @property
+    def symbols(self) -> int:
+        return self.block_bits // self.symbol_bits
+
+    @property
+    def data_bits(self) -> int:
+        """Bits of each data block the code protects: pack data into this many, pad to
+        ``block_bits`` (nothing is padded when ``symbol_bits`` divides ``block_bits``)."""
+        return self.symbols * self.symbol_bits
+
+    def segments(self) -> list[Segment]:
+        """Balanced segments of at most 2**m strands (data + parity) each."""
+        n = self.data_strands
+        k_max = int((2**self.symbol_bits) // (1 + self.redundancy))
+        count = max(1, ceil(n / k_max))
+        sizes = [n // count + (i < n % count) for i in range(count)]
+        out, start, parity_start = [], 0, n
+        for k in sizes:
+            m = ceil(self.redundancy * k) if k else 0
+            out.append(Segment(start, k, parity_start, m))
+            start += k
+            parity_start += m
+        return out
+
+    @property
+    def parity_strands(self) -> int:
+        return sum(s.parity_count for s in self.segments())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scheme": "rs-cauchy",
+            "redundancy": self.redundancy,
+            "block_bits": self.block_bits,
+            "data_strands": self.data_strands,
+            "symbol_bits": self.symbol_bits,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> OuterCode:
+        if d.get("scheme") != "rs-cauchy":
+            raise ValueError(f"unknown outer code {d.get('scheme')!r}")
+        return cls(d["redundancy"], d["block_bits"], d["data_strands"], d["symbol_bits"])
+
+    # -- bits <-> symbols ---------------------------------------------------------------------
+    def _to_symbols(self, blocks: np.ndarray):
+        bits = np.asarray(blocks, dtype=np.int64)[:, : self.data_bits]
+        bits = bits.reshape(len(bits), self.symbols, self.symbol_bits)
+        values = (bits << np.arange(self.symbol_bits)[::-1]).sum(axis=2)
+        return _field(self.symbol_bits)(values)
+
+    def _to_blocks(self, symbols) -> np.ndarray:
+        v = np.asarray(symbols, dtype=np.int64)
+        bits = (v[:, :, None] >> np.arange(self.symbol_bits)[::-1]) & 1
+        out = np.zeros((len(v), self.block_bits), dtype=np.uint8)
+        out[:, : self.data_bits] = bits.reshape(len(v), -1)
+        return out
+
+    def _cauchy(self, seg: Segment):
+        gf = _field(self.symbol_bits)
+        x = gf(np.arange(seg.data_count, seg.data_count + seg.parity_count))
+        y = gf(np.arange(seg.data_count))
+        return np.reciprocal(x[:, None] + y[None, :])  # (parity, data)
+
+    # -- both ways ------------------------------------------------------------------------------
+    def parity(self, data_blocks: np.ndarray) -> np.ndarray:
+        """(data_strands, block_bits) bits -> (parity_strands, block_bits) parity blocks."""
+        if len(data_blocks) != self.data_strands:
+            raise ValueError("outer code: wrong number of data blocks")
+        out = []
+        for seg in self.segments():
+            if seg.parity_count:
+                rows = data_blocks[seg.data_start : seg.data_start + seg.data_count]
+                out.append(self._to_blocks(self._cauchy(seg) @ self._to_symbols(rows)))
+        return np.concatenate(out) if out else np.zeros((0, self.block_bits), dtype=np.uint8)
+
+    def recover(self, blocks: dict[int, np.ndarray]) -> tuple[int, int]:
+        """Fill missing data strands of ``blocks`` (strand index -> bits) in place.
+        Returns (strands recovered, data strands still missing)."""
+        recovered = missing = 0
+        for seg in self.segments():
+            data_idx = range(seg.data_start, seg.data_start + seg.data_count)
+            lost = [i for i in data_idx if i not in blocks]
+            if not lost:
+                continue
+            have_parity = [j for j in range(seg.parity_count) if seg.parity_start + j in blocks]
+            if len(lost) > len(have_parity):
+                missing += len(lost)
+                continue
+            rows = have_parity[: len(lost)]
+            known = [i for i in data_idx if i in blocks]
+            cauchy = self._cauchy(seg)
+            lost_cols = [i - seg.data_start for i in lost]
+            known_cols = [i - seg.data_start for i in known]
+            rhs = self._to_symbols(np.stack([blocks[seg.parity_start + j] for j in rows]))
+            if known:
+                known_data = self._to_symbols(np.stack([blocks[i] for i in known]))
+                rhs = rhs - cauchy[np.ix_(rows, known_cols)] @ known_data
+            solved = np.linalg.solve(cauchy[np.ix_(rows, lost_cols)], rhs)
+            for i, block in zip(lost, self._to_blocks(solved), strict=True):
+                blocks[i] = block
+            recovered += len(lost)
+        return recovered, missing

@@ -1,0 +1,56 @@
+"""Outer erasure code across strands: any k of a segment's strands give back its data."""
+
+import numpy as np
+import pytest
+
+from helix_media.outer_code import OuterCode, choose_symbol_bits
+
+
+def _blocks(n, bits, seed=0):
+    return np.random.default_rng(seed).integers(0, 2, (n, bits)).astype(np.uint8)
+
+
+def test_symbol_size_uses_the_whole_payload():
+    assert choose_symbol_bits(300) == 12
+    assert choose_symbol_bits(304) in (8, 16)
+    code = OuterCode.create(0.1, 301, 10)
+    assert code.data_bits == code.symbols * code.symbol_bits <= 301
+
+
+@pytest.mark.parametrize("n,redundancy,bits", [(5000, 0.1, 300), (700, 0.3, 304), (3, 0.5, 300)])
+def test_recovers_up_to_the_parity_count_per_segment(n, redundancy, bits):
+    code = OuterCode.create(redundancy, bits, n)
+    data = _blocks(n, bits)
+    data[:, code.data_bits :] = 0
+    parity = code.parity(data)
+    assert parity.shape == (code.parity_strands, bits)
+    assert sum(s.data_count for s in code.segments()) == n
+    assert all(s.data_count + s.parity_count <= 2**code.symbol_bits for s in code.segments())
+    rng = np.random.default_rng(1)
+    pool = {i: b for i, b in enumerate(np.concatenate([data, parity]))}
+    for seg in code.segments():  # lose exactly as many strands as the segment has parity
+        members = [*range(seg.data_start, seg.data_start + seg.data_count)]
+        members += [*range(seg.parity_start, seg.parity_start + seg.parity_count)]
+        for i in rng.choice(members, seg.parity_count, replace=False):
+            del pool[int(i)]
+    recovered, missing = code.recover(pool)
+    assert missing == 0 and recovered > 0
+    np.testing.assert_array_equal(np.stack([pool[i] for i in range(n)]), data)
+
+
+def test_too_many_losses_leave_the_rest_untouched():
+    code = OuterCode.create(0.1, 300, 400)
+    data = _blocks(400, 300, seed=2)
+    pool = {i: b for i, b in enumerate(np.concatenate([data, code.parity(data)]))}
+    for i in range(60):  # 60 lost data strands > 40 parity strands
+        del pool[i]
+    recovered, missing = code.recover(pool)
+    assert (recovered, missing) == (0, 60)
+    assert all((pool[i] == data[i]).all() for i in range(60, 400))
+
+
+def test_json_roundtrip_and_validation():
+    code = OuterCode.create(0.25, 300, 1234)
+    assert OuterCode.from_json(code.to_json()) == code
+    with pytest.raises(ValueError):
+        OuterCode.create(0.0, 300, 10)
