@@ -121,9 +121,22 @@ def _decode(args: argparse.Namespace) -> int:
     r = decode_video(args.input, args.output, progress=not args.quiet)
     lost = {k: len(v) for k, v in r.lost_units.items() if v}
     if not args.quiet:
+        reads = r.stats.get("reads")
+        if reads:
+            print(
+                f"reads: {reads['reads']} read, {reads['clustered']} in {reads['clusters']} "
+                f"clusters ({reads['clusters_aligned']} aligned); not used: "
+                f"{reads['no_primers']} without primers, {reads['too_short']} too short, "
+                f"{reads['no_address']} without address; {reads['outliers']} outliers"
+            )
+            source = f"{reads['estimates']} strand estimates"
+        else:
+            source = f"{r.strands_read} strands"
+        recovered = r.stats.get("strands_recovered")
         print(
-            f"{args.output}: {r.frames_written} frames; strands {r.strands_ok}/{r.strands_read} "
-            f"ok, {r.symbols_corrected} symbols corrected"
+            f"{args.output}: {r.frames_written} frames; {r.strands_ok} of {source} ok, "
+            f"{r.symbols_corrected} symbols corrected"
+            + (f", {recovered} lost strands rebuilt by the outer code" if recovered else "")
         )
     if lost or r.concealed_frames:
         print(
@@ -146,6 +159,18 @@ def helix_parser() -> argparse.ArgumentParser:
     ex.add_argument("file")
     ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
     sub.add_parser("plugins", help="list registered plugins")
+    si = sub.add_parser("simulate", help="synthesis + sequencing simulator: strands -> FASTQ reads")
+    si.add_argument("input", metavar="IN", help="strands: .dnapkt or FASTA")
+    si.add_argument("output", metavar="OUT", help="reads: .fastq/.fq (or .fasta), optionally .gz")
+    si.add_argument("--coverage", type=float, default=30.0, help="mean reads per strand (30)")
+    si.add_argument("--dropout", type=float, default=0.0, help="share of strands lost (0)")
+    si.add_argument("--synthesis-error", type=float, default=1 / 7500, help="per base (1/7500)")
+    si.add_argument("--sub", type=float, default=0.00109, help="sequencing substitutions/base")
+    si.add_argument("--ins", type=float, default=0.0, help="sequencing insertions per base")
+    si.add_argument("--del", dest="dele", type=float, default=0.0, help="deletions per base")
+    si.add_argument("--skew", type=float, default=8.0, help="coverage dispersion (NB size)")
+    si.add_argument("--contaminants", type=float, default=0.0, help="share of junk reads")
+    si.add_argument("--seed", type=int, default=0)
     be = sub.add_parser("bench", help="run a benchmark and print its table", add_help=False)
     be.add_argument("name", nargs="?", help="one of: " + ", ".join(benchmarks.available()))
     be.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
@@ -201,6 +226,8 @@ def _helix(args: argparse.Namespace) -> int:
             quality=args.quality,
         )
         print(json.dumps(r, indent=2) if args.json else format_demo(r))
+    elif args.command == "simulate":
+        _simulate(args)
     elif args.command == "bench":
         if args.name not in benchmarks.available():
             raise HelixError(
@@ -218,6 +245,35 @@ def _helix(args: argparse.Namespace) -> int:
             if not regs:
                 print("  (none)")
     return 0
+
+
+def _simulate(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from .atomic import check_target
+    from .sequencing import Channel, simulate, write_reads
+    from .strand_files import read_strands
+
+    rates = {k: getattr(args, k) for k in ("dropout", "synthesis_error", "sub", "ins", "dele")}
+    for name, value in rates.items():
+        if not 0 <= value <= 0.5:
+            raise HelixError(f"--{name.replace('_', '-').replace('dele', 'del')} must be 0..0.5")
+    if args.coverage <= 0 or args.skew <= 0 or not 0 <= args.contaminants < 1:
+        raise HelixError("--coverage and --skew must be > 0, --contaminants in [0, 1)")
+    check_target(args.output)
+    _, seqs = read_strands(args.input)
+    if not seqs or len({len(s) for s in seqs}) != 1:
+        raise HelixError(f"{args.input}: simulate needs clean strands of one length")
+    channel = Channel(
+        coverage=args.coverage,
+        skew=args.skew,
+        contaminants=args.contaminants,
+        seed=args.seed,
+        **rates,
+    )
+    reads = simulate(np.stack(seqs), channel)
+    write_reads(args.output, reads)
+    print(f"{args.output}: {len(reads)} reads from {len(seqs)} strands")
 
 
 if __name__ == "__main__":

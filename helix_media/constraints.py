@@ -64,26 +64,30 @@ def longest_runs(strands: np.ndarray) -> np.ndarray:
 
 
 def motif_hits(strands: np.ndarray, motifs: tuple[str, ...]) -> np.ndarray:
-    """Occurrences of any motif in each strand (rolling 2-bit hash, vectorized)."""
+    """Occurrences of any motif in each strand: one rolling 2-bit hash per motif length,
+    compared against all motifs of that length at once (vectorized over strands)."""
     s = np.asarray(strands, dtype=np.int64)
     n, length = s.shape
     hits = np.zeros(n, dtype=np.int64)
+    by_length: dict[int, list[int]] = {}
     for motif in motifs:
-        m = from_string(motif).astype(np.int64)
-        k = len(m)
-        if k > length or k > 31:
-            if k > length:
-                continue
-            windows = np.lib.stride_tricks.sliding_window_view(s, k, axis=1)
-            hits += (windows == m).all(axis=2).sum(axis=1)
-            continue
         code = 0
-        for b in m:
+        for b in from_string(motif):
             code = (code << 2) | int(b)
+        by_length.setdefault(len(motif), []).append(code)
+    for k, codes in by_length.items():
+        if k > length:
+            continue
+        if k > 31:  # too long for a 62-bit hash: compare windows directly
+            windows = np.lib.stride_tricks.sliding_window_view(s, k, axis=1)
+            for motif in motifs:
+                if len(motif) == k:
+                    hits += (windows == from_string(motif)).all(axis=2).sum(axis=1)
+            continue
         h = np.zeros((n, length - k + 1), dtype=np.int64)
         for j in range(k):
             h = (h << 2) | s[:, j : length - k + 1 + j]
-        hits += (h == code).sum(axis=1)
+        hits += np.isin(h, np.unique(codes)).sum(axis=1)
     return hits
 
 

@@ -79,6 +79,29 @@ def write_fasta(
                 writer.write(dnaio.SequenceRecord(name, seq))
 
 
+def write_reads(
+    path: str | os.PathLike[str],
+    names: Sequence[str],
+    seqs: Sequence[str],
+    qualities: Sequence[str] | None = None,
+) -> None:
+    """Reads of any lengths: FASTQ when ``qualities`` are given, else FASTA; ``.gz`` compresses."""
+    compress = os.fspath(path).lower().endswith(".gz")
+    with atomic_output(path, "wb") as out, contextlib.ExitStack() as stack:
+        target = out
+        if compress:
+            gz = xopen.xopen(out, "wb", compresslevel=1, threads=0, format="gz")
+            target = stack.enter_context(gz)
+        if qualities is None:
+            writer = stack.enter_context(dnaio.FastaWriter(target, line_length=None))
+            for name, seq in zip(names, seqs, strict=True):
+                writer.write(dnaio.SequenceRecord(name, seq))
+        else:
+            writer = stack.enter_context(dnaio.FastqWriter(target))
+            for name, seq, q in zip(names, seqs, qualities, strict=True):
+                writer.write(dnaio.SequenceRecord(name, seq, q))
+
+
 def write_csv(
     path: str | os.PathLike[str], strands: np.ndarray, names: Sequence[str] | None = None
 ) -> None:

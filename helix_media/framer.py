@@ -31,6 +31,11 @@ class Framer(ABC):
     payload_nt: int = 0  # bases of a strand that carry payload
     address_bits: int = 0
     constraints: Constraints = Constraints()
+    #: The read path trims reads by these (uint8 bases) and clusters them by the bases of
+    #: ``[len(primer5), cluster_span)`` through :meth:`cluster_keys`.
+    primer5: np.ndarray
+    primer3: np.ndarray
+    cluster_span: int = 36
 
     @abstractmethod
     def payload_bits(self, coder: ConstraintCoder) -> int:
@@ -47,6 +52,13 @@ class Framer(ABC):
         ``metadata_coder`` whatever the data coder is, so a decoder can always read them."""
         return (np.asarray(addresses) >> (self.address_bits - 1)) & 1 == 1
 
+    def cluster_keys(self, bases: np.ndarray) -> np.ndarray:
+        """(m, cluster_span - len(primer5)) bases right after the 5' primer -> cluster key per
+        read (int64, -1 = unreadable). Default: the bases themselves (exact match); framers
+        with an error-correcting address code correct them first."""
+        b = np.minimum(np.asarray(bases, dtype=np.int64), 3)
+        return (b << (2 * np.arange(b.shape[1])[::-1])).sum(axis=1)
+
     @property
     @abstractmethod
     def metadata_coder(self) -> ConstraintCoder:
@@ -58,6 +70,8 @@ class Framer(ABC):
         strands: np.ndarray,
         coder: ConstraintCoder,
         metadata_coder: ConstraintCoder | None = None,
+        erasures: np.ndarray | None = None,
     ) -> ParsedStrands:
         """(n, strand_length) bases -> :class:`ParsedStrands`; strands whose address is a
-        metadata address are decoded with ``metadata_coder``."""
+        metadata address are decoded with ``metadata_coder``. ``erasures`` (n, strand_length)
+        marks bases that consensus found unreliable (for errors-and-erasures decoding)."""

@@ -42,6 +42,8 @@ class DecodeResult:
     symbols_corrected: int
     lost_units: dict[str, list[list[int]]] = field(default_factory=dict)
     concealed_frames: list[int] = field(default_factory=list)
+    #: everything else measured on the way: read-path counts ("reads"), outer-code recovery
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def _whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer) -> np.ndarray:
@@ -178,24 +180,38 @@ def _vote(addresses: np.ndarray, blocks: np.ndarray) -> dict[int, np.ndarray]:
     return out
 
 
-def read_dna(path: str) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, int]]:
-    """Strand file -> (framer, metadata, data blocks by strand index, strand statistics)."""
-    header, seqs = read_strands(path)
+def read_dna(path: str) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """Strand file -> (framer, metadata, data blocks by strand index, statistics)."""
+    header, seqs = read_strands(path, allow_n=True)
     return parse_dna(header, seqs, path)
 
 
 def parse_dna(
     header: dict[str, Any], seqs: list[np.ndarray], path: str
-) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, int]]:
-    """Strands already read from ``path`` -> as :func:`read_dna`."""
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """Strands already read from ``path`` -> as :func:`read_dna`.
+
+    A ``.dnapkt`` (non-empty ``header``) holds clean strands, parsed as they are; FASTA and
+    FASTQ may hold sequencing reads, so they go through the read path (trim, cluster,
+    consensus), which gives clean strands through unchanged.
+    """
     fr = plugins.get_framer(header.get("framer"))
-    usable = [s for s in seqs if len(s) == fr.strand_length]
-    stats = {"strands_read": len(seqs), "wrong_length": len(seqs) - len(usable)}
-    if not usable:
+    stats: dict[str, Any] = {"strands_read": len(seqs)}
+    erasures = None
+    if header:
+        usable = [s for s in seqs if len(s) == fr.strand_length]
+        stats["wrong_length"] = len(seqs) - len(usable)
+        strands = np.stack(usable) if usable else None
+    else:
+        from .reads import ReadProcessor
+
+        estimates = ReadProcessor(fr).process(seqs)
+        strands, erasures = estimates.strands, estimates.erasures
+        stats["reads"] = estimates.report.to_json()
+    if strands is None or not len(strands):
         raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
-    strands = np.stack(usable)
     meta_coder = fr.metadata_coder
-    parsed = fr.parse(strands, meta_coder, meta_coder)
+    parsed = fr.parse(strands, meta_coder, meta_coder, erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
     m_blocks = _whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
     meta = layout.recover_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
@@ -205,7 +221,8 @@ def parse_dna(
         # Parse again with the data coder (its blocks may differ in size from metadata's). A
         # framer's rows need not match the input strands (a fountain framer returns source
         # blocks), so nothing is merged row by row.
-        parsed = fr.parse(strands, plugins.get_coder(meta["coder"], constraints=fr.constraints))
+        cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
+        parsed = fr.parse(strands, cd, None, erasures)
     is_data = parsed.ok & ~fr.is_metadata(parsed.addresses)
     blocks = _whiten(parsed.addresses[is_data], parsed.payload[is_data], meta["seed"], fr)
     stats.update(
@@ -276,6 +293,7 @@ def decode_media(input_path: str, *, progress: bool = False) -> DecodedMedia:
         stats["symbols_corrected"],
         lost,
         concealed,
+        stats,
     )
     return DecodedMedia(info, frames, audio_frames, audio_params, result)
 

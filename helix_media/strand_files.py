@@ -45,8 +45,11 @@ def write_strands(path: str | Path, strands: np.ndarray, header: dict[str, Any])
         raise HelixError(f"cannot write strands to {path}: use .dnapkt, .fasta, .fa or .csv")
 
 
-def read_strands(path: str | Path) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """(container header or {}, list of per-sequence base arrays) from any strand file."""
+def read_strands(
+    path: str | Path, allow_n: bool = False
+) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """(container header or {}, list of per-sequence base arrays) from any strand file.
+    With ``allow_n``, reads may contain N (coded 4)."""
     if not Path(path).exists():
         raise HelixError(f"{path}: no such file")
     suffix = _suffix(path)
@@ -56,9 +59,8 @@ def read_strands(path: str | Path) -> tuple[dict[str, Any], list[np.ndarray]]:
         header, strands = read_dnapkt(path)
         return header, list(strands)
     if suffix in FASTA_SUFFIXES:
-        from .fasta import read_sequences
-        from .nucleotides import from_string
+        from .fasta import read_reads
 
-        _, seqs = read_sequences(path)
-        return {}, [from_string(s) for s in seqs]
+        _, seqs = read_reads(path, allow_n=allow_n)
+        return {}, seqs
     raise HelixError(f"{path}: not a strand file (.dnapkt, .fasta, .fa, .fastq, optionally .gz)")

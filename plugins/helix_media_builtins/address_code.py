@@ -7,9 +7,11 @@ substitution is corrected by its syndrome; two are (mostly) detected.
 
 Not every codeword obeys the constraints (GC 7-9 of 16, no run > 3 or motif, also across the
 primer junction), so addresses are the *valid* codewords in order: data strand ``i`` gets the
-``i``-th valid codeword counting up from information word 0, metadata strand ``j`` the
-``j``-th counting down from the top. The tables are built lazily, 65536 candidates at a time
-(about 45 % are valid), so an archive pays only for the addresses it uses.
+``i``-th valid position counting up from 0, metadata strand ``j`` the ``j``-th counting down
+from the top, and a position becomes an information word through a fixed scrambling
+bijection (so used addresses lie far apart, see :func:`scramble`). The tables are built
+lazily, 65536 candidates at a time (about 32 % are valid: ~10.7 M data addresses), so an
+archive pays only for the addresses it uses.
 """
 
 from __future__ import annotations
@@ -23,15 +25,26 @@ from helix_media.nucleotides import GC_BASE
 
 N, K = 16, 13  # code length and information symbols (quaternary)
 CHUNK = 1 << 16
+HALF = 4**K // 2  # positions below: data; above: metadata
+_MASK = 4**K - 1
+_MULTIPLIER = 0x2F6B4E5  # odd, so multiplication is a bijection modulo 2**26
+_INVERSE = pow(_MULTIPLIER, -1, 4**K)
 # GF(4) = {0, 1, a, a^2} as 0, 1, 2, 3 (a^2 = a + 1): addition is XOR
 _EXP = np.array([1, 2, 3], dtype=np.uint8)
 _LOG = np.array([0, 0, 1, 2], dtype=np.int64)
 
 
+_MUL = np.array(
+    [
+        [0 if a == 0 or b == 0 else _EXP[(_LOG[a] + _LOG[b]) % 3] for b in range(4)]
+        for a in range(4)
+    ],
+    dtype=np.uint8,
+)
+
+
 def gf4_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = np.asarray(a, dtype=np.uint8), np.asarray(b, dtype=np.uint8)
-    prod = _EXP[(_LOG[a] + _LOG[b]) % 3]
-    return np.where((a == 0) | (b == 0), 0, prod).astype(np.uint8)
+    return _MUL[np.asarray(a, dtype=np.uint8), np.asarray(b, dtype=np.uint8)]
 
 
 def _check_matrix() -> np.ndarray:
@@ -48,9 +61,11 @@ H = _check_matrix()
 
 
 def _gf4_dot(h: np.ndarray, words: np.ndarray) -> np.ndarray:
-    """(r, n) x (m, n) -> (m, r) over GF(4)."""
-    prods = gf4_mul(h[None, :, :], words[:, None, :])
-    return np.bitwise_xor.reduce(prods, axis=2)
+    """(r, n) x (m, n) -> (m, r) over GF(4), one column at a time (small temporaries)."""
+    out = np.zeros((len(words), h.shape[0]), dtype=np.uint8)
+    for j in range(h.shape[1]):
+        out ^= _MUL[h[:, j][None, :], words[:, j : j + 1]]
+    return out
 
 
 def _syndrome_table() -> tuple[np.ndarray, np.ndarray]:
@@ -120,53 +135,78 @@ class AddressCode:
         ok[rows] = motif_hits(with_context[rows], self.constraints.motifs) == own
         return ok
 
-    def _table(self, metadata: bool, need_index: int = -1, need_value: int = -1) -> np.ndarray:
-        """Valid information words in address order, extended until it holds ``need_index``
-        entries or reaches ``need_value``."""
+    def _table(self, metadata: bool, need_index: int = -1, need_step: int = -1) -> np.ndarray:
+        """Steps ``q`` (0, 1, ... from this region's end) whose words are valid, ascending;
+        extended until it holds more than ``need_index`` entries and reaches ``need_step``."""
         chunks = self._tables[metadata]
-        top = 4**K
         while True:
+            covered = len(chunks) * CHUNK
             have = sum(len(c) for c in chunks)
-            done = len(chunks) * CHUNK >= top // 2
-            last = chunks[-1][-1] if chunks and len(chunks[-1]) else None
-            reached = last is not None and (
-                (last <= need_value) if metadata else (last >= need_value)
-            )
-            if have > need_index and (need_value < 0 or reached) or done:
+            if (have > need_index and covered > need_step) or covered >= HALF:
                 break
-            start = len(chunks) * CHUNK
-            values = np.arange(start, start + CHUNK, dtype=np.int64)
-            if metadata:
-                values = top - 1 - values
-            chunks.append(values[self._valid(values)])
+            steps = np.arange(covered, covered + CHUNK, dtype=np.int64)
+            chunks.append(steps[self._valid(scramble(_position(steps, metadata)))])
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
     def encode(self, index: np.ndarray, metadata: np.ndarray) -> np.ndarray:
         """(m,) indices and metadata flags -> (m, 16) address bases."""
         index = np.asarray(index, dtype=np.int64)
+        metadata = np.asarray(metadata, dtype=bool)
         values = np.zeros(len(index), dtype=np.int64)
         for flag in (False, True):
-            rows = np.asarray(metadata) == flag
+            rows = metadata == flag
             if rows.any():
                 table = self._table(flag, need_index=int(index[rows].max()))
                 if index[rows].max() >= len(table):
                     raise ValueError("address index beyond the address code's capacity")
-                values[rows] = table[index[rows]]
+                values[rows] = scramble(_position(table[index[rows]], flag))
         return codewords(values)
 
     def decode(self, bases: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(m, 16) bases -> (index or -1, metadata flag, symbols corrected)."""
         values, corrected = correct(bases)
-        metadata = values >= 4**K // 2
+        position = unscramble(np.maximum(values, 0))
+        metadata = position >= HALF
+        step = np.where(metadata, 2 * HALF - 1 - position, position)
         index = np.full(len(values), -1, dtype=np.int64)
         for flag in (False, True):
             rows = (values >= 0) & (metadata == flag)
-            if not rows.any():
-                continue
-            v = values[rows]
-            table = self._table(flag, need_value=int(v.min() if flag else v.max()))
-            key = -table if flag else table  # ascending for searchsorted
-            probe = -v if flag else v
-            at = np.minimum(np.searchsorted(key, probe), len(table) - 1)
-            index[rows] = np.where(key[at] == probe, at, -1)
+            if rows.any():
+                need = _plausible_max(step[rows])
+                table = self._table(flag, need_step=min(need, METADATA_STEPS) if flag else need)
+                at = np.minimum(np.searchsorted(table, step[rows]), len(table) - 1)
+                index[rows] = np.where(table[at] == step[rows], at, -1)
         return index, metadata, corrected
+
+
+def _plausible_max(steps: np.ndarray) -> int:
+    """How far to build the table for these steps. A real archive's addresses fill a range
+    from 0; a miscorrected strand's lands anywhere in 2**25, and building the table that far
+    would take minutes. So the table grows to twice the 90th percentile (the largest step if
+    that is smaller); steps beyond stay unresolved (index -1)."""
+    return int(min(steps.max(), 2 * np.percentile(steps, 90) + CHUNK))
+
+
+METADATA_STEPS = 16 * CHUNK  # ~330k metadata addresses (~10k chunks of 37 bytes, 32-spaced)
+
+
+def _position(steps: np.ndarray, metadata: bool) -> np.ndarray:
+    """Data addresses count up from position 0, metadata addresses down from the top."""
+    return 2 * HALF - 1 - steps if metadata else steps
+
+
+def scramble(position: np.ndarray) -> np.ndarray:
+    """Position -> information word, a bijection on 26 bits that spreads neighbours apart.
+
+    Consecutive positions would otherwise share most information digits, and the used
+    addresses would fill every codeword near a damaged read's address: a read with an indel
+    there would land in a neighbour's cluster instead of none.
+    """
+    w = (np.asarray(position, dtype=np.int64) * _MULTIPLIER) & _MASK
+    return w ^ (w >> 13)
+
+
+def unscramble(values: np.ndarray) -> np.ndarray:
+    x = np.asarray(values, dtype=np.int64)
+    x = x ^ (x >> 13)
+    return (x * _INVERSE) & _MASK

@@ -29,7 +29,7 @@ from helix_media.framer import Framer, ParsedStrands
 from helix_media.hookspecs import hookimpl
 from helix_media.nucleotides import GC_BASE, from_string
 
-from .address_code import AddressCode
+from .address_code import AddressCode, correct
 from .enumerative import EnumerativeCoder
 
 PRIMER_5 = "TAAGCCACGCTTGTGATGAC"
@@ -148,6 +148,11 @@ class HelixFramer(Framer):
         strands[:, self.o_fill2] = best[:, 1]
 
     # -- decoding ---------------------------------------------------------------------------
+    def cluster_keys(self, bases: np.ndarray) -> np.ndarray:
+        """Address bases of reads -> the address codeword's information word (one
+        substitution corrected), so reads with a damaged address join their cluster."""
+        return correct(np.minimum(bases, 3).astype(np.uint8))[0]
+
     def parse(
         self,
         strands: np.ndarray,
@@ -172,7 +177,12 @@ class HelixFramer(Framer):
         nt = np.stack([(symbols >> s) & 3 for s in (6, 4, 2, 0)], axis=2).reshape(n, -1)
         # the primer is known: context comes from it, not from the (possibly damaged) read
         fixed = np.concatenate([np.broadcast_to(self.primer5, (n, 20)), nt], axis=1)
-        index, is_meta, _ = self.address_code.decode(fixed[:, self.o_addr : self.o_payload])
+        # only strands that passed RS: garbage must not grow the address tables
+        index = np.full(n, -1, dtype=np.int64)
+        is_meta = np.zeros(n, dtype=bool)
+        index[rs_ok], is_meta[rs_ok], _ = self.address_code.decode(
+            fixed[rs_ok, self.o_addr : self.o_payload]
+        )
         addr_ok = index >= 0
         addresses = np.where(is_meta, (1 << (self.address_bits - 1)) | index, index)
         if metadata_coder is None or metadata_coder.capacity(PAYLOAD_NT) != coder.capacity(

@@ -1,0 +1,281 @@
+"""Sequencing reads -> strand estimates: orient and trim, cluster by address, consensus.
+
+1. **Orient and trim.** A read is a strand or its reverse complement, with errors. Reads of the
+   strand's exact length are checked against both primers vectorized (Hamming); the rest go
+   through edlib's semi-global alignment of each primer near its end. What lies between the
+   primers is the strand's *body* (address + payload + parity).
+2. **Cluster** by the framer's ``cluster_keys`` of the body's first bases (the helix framer's
+   distance-3 address code corrects one substitution there, so a damaged address still joins
+   its cluster).
+3. **Consensus.** Where most of a cluster's reads have the body's exact length, a position-wise
+   majority vote (vectorized over all clusters); positions with low agreement become erasures
+   for the inner Reed-Solomon code, which corrects twice as many erasures as errors. Clusters
+   whose reads carry indels get a multiple alignment (abPOA) and a column-wise vote.
+
+Reads that never join a cluster (no primers: garbage, adapter dimers, another archive's
+strands; unreadable address) are counted, never decoded. Chimeras that join a cluster are
+outvoted and counted as outliers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .fasta import N_CODE
+from .nucleotides import reverse_complement
+
+PRIMER_MISMATCHES = 4  # per primer, fast path
+PRIMER_EDITS = 5  # per primer, edlib path
+AGREEMENT = 0.6  # below this share of votes a base is handed to RS as an erasure
+MSA_READS = 15  # reads per cluster given to the multiple alignment
+STRONG_CLUSTER = 3  # reads sharing a key that make it a cluster others may be rescued into
+_LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
+
+
+@dataclass
+class ReadReport:
+    """What happened to the reads; every read lands in exactly one of the first five counts."""
+
+    reads: int = 0
+    clustered: int = 0
+    no_primers: int = 0  # garbage, dimers, other archives' strands, heavy damage
+    too_short: int = 0
+    no_address: int = 0  # body found but its address unreadable (exact-length ones still used)
+    reverse: int = 0  # reads that were reverse complements
+    clusters: int = 0
+    clusters_aligned: int = 0  # consensus by multiple alignment
+    clusters_failed: int = 0  # consensus length wrong: no strand estimate
+    outliers: int = 0  # reads far from their cluster's consensus (chimeras, damaged address)
+    estimates: int = 0  # strand estimates handed on: consensus strands + lone reads
+    erased_bases: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return dict(vars(self))
+
+
+@dataclass
+class StrandEstimates:
+    strands: np.ndarray  # (c, strand_length) consensus strands (primers restored)
+    erasures: np.ndarray  # (c, strand_length) bool: positions with low agreement
+    report: ReadReport = field(default_factory=ReadReport)
+
+
+def _rc_any(read: np.ndarray) -> np.ndarray:
+    """Reverse complement that keeps N as N."""
+    out = reverse_complement(np.minimum(read, 3)).astype(np.uint8)
+    out[read[::-1] == N_CODE] = N_CODE
+    return out
+
+
+class ReadProcessor:
+    """Turns reads into strand estimates for one framer's layout."""
+
+    def __init__(self, framer) -> None:
+        self.framer = framer
+        self.length = framer.strand_length
+        self.p5 = np.asarray(framer.primer5, dtype=np.uint8)
+        self.p3 = np.asarray(framer.primer3, dtype=np.uint8)
+        self.body = self.length - len(self.p5) - len(self.p3)
+        self.address_nt = framer.cluster_span - len(self.p5)
+
+    # -- 1. orient and trim ------------------------------------------------------------------
+    def _fast_bodies(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact-length reads (m, L) -> (found, reversed, bodies (m, body))."""
+        a, b = len(self.p5), len(self.p3)
+        fwd = (rows[:, :a] != self.p5).sum(1) + (rows[:, -b:] != self.p3).sum(1)
+        rc = np.where(rows == N_CODE, N_CODE, 3 - rows)[:, ::-1]
+        rev = (rc[:, :a] != self.p5).sum(1) + (rc[:, -b:] != self.p3).sum(1)
+        use_rc = rev < fwd
+        oriented = np.where(use_rc[:, None], rc, rows)
+        found = np.minimum(fwd, rev) <= 2 * PRIMER_MISMATCHES
+        return found, use_rc, oriented[:, a : self.length - b]
+
+    def _aligned_body(self, read: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """Any-length read -> (body or None, reversed) by edlib primer alignment."""
+        import edlib
+
+        slack = 12
+        p5 = _LETTERS[self.p5].tobytes().decode()
+        p3 = _LETTERS[self.p3].tobytes().decode()
+        for reverse in (False, True):
+            seq = _rc_any(read) if reverse else read
+            text = _LETTERS[seq].tobytes().decode()
+            head = edlib.align(p5, text[: len(p5) + slack], mode="HW", task="locations")
+            if head["editDistance"] < 0 or head["editDistance"] > PRIMER_EDITS:
+                continue
+            tail_from = max(0, len(text) - len(p3) - slack)
+            tail = edlib.align(p3, text[tail_from:], mode="HW", task="locations")
+            if tail["editDistance"] < 0 or tail["editDistance"] > PRIMER_EDITS:
+                continue
+            start = head["locations"][0][1] + 1
+            end = tail_from + tail["locations"][-1][0]
+            if end > start:
+                return seq[start:end], reverse
+        return None, False
+
+    # -- 2. cluster ------------------------------------------------------------------------
+    def _rescue_keys(self, keys: np.ndarray, heads: np.ndarray, rows: np.ndarray) -> None:
+        """Reads whose key few others share (an indel in or before the address shifts it):
+        try the address with one base deleted or inserted at each position, and take a
+        variant that names a well-supported cluster (``STRONG_CLUSTER`` reads or more)."""
+        known_keys, counts = np.unique(keys[keys >= 0], return_counts=True)
+        strong = known_keys[counts >= STRONG_CLUSTER]
+        lost = rows[~np.isin(keys[rows], strong)]
+        if not len(lost) or not len(strong):
+            return
+        h = heads[lost]  # (m, address_nt + 1)
+        a = self.address_nt
+        variants = [np.delete(h, j, axis=1)[:, :a] for j in range(a + 1)]  # a deletion
+        for j in range(a):  # an insertion: drop the inserted base
+            for base in range(4):
+                ins = np.concatenate([h[:, :j], np.full((len(h), 1), base, h.dtype), h[:, j:]], 1)
+                variants.append(ins[:, :a])
+        cand = self.framer.cluster_keys(np.concatenate(variants)).reshape(len(variants), -1)
+        hit = np.isin(cand, strong) & (cand >= 0)
+        first = hit.argmax(axis=0)
+        found = hit.any(axis=0)
+        keys[lost[found]] = cand[first[found], np.flatnonzero(found)]
+
+    # -- 3. consensus ------------------------------------------------------------------------
+    def _vote(self, bodies: np.ndarray, cluster: np.ndarray, n_clusters: int):
+        """Majority per position over equal-length bodies -> (consensus, agreement) per cluster.
+        ``cluster`` must be sorted."""
+        starts = np.flatnonzero(np.r_[True, cluster[1:] != cluster[:-1]])
+        ids = cluster[starts]
+        counts = np.zeros((n_clusters, self.body, 4), dtype=np.int32)
+        for b in range(4):
+            counts[ids, :, b] = np.add.reduceat((bodies == b).astype(np.int32), starts, axis=0)
+        total = counts.sum(axis=2)
+        consensus = counts.argmax(axis=2).astype(np.uint8)
+        support = counts.max(axis=2)
+        tie = (np.sort(counts, axis=2)[:, :, 2] == support) & (support > 0)
+        agreement = np.where(tie, 0.0, support / np.maximum(total, 1))
+        return consensus, agreement
+
+    def _align(self, reads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+        """abPOA multiple alignment -> column vote over non-gap columns, or None."""
+        import pyabpoa
+
+        texts = [_LETTERS[r].tobytes().decode() for r in reads[:MSA_READS]]
+        result = pyabpoa.msa_aligner().msa(texts, out_cons=False, out_msa=True)
+        rows = np.frombuffer("".join(result.msa_seq[: len(texts)]).encode(), dtype=np.uint8)
+        msa = rows.reshape(len(texts), -1)
+        codes = np.full(256, 5, dtype=np.uint8)  # 5 = gap
+        codes[_LETTERS] = np.arange(5)
+        msa = codes[msa]
+        counts = np.stack([(msa == b).sum(axis=0) for b in range(6)], axis=1)  # A C G T N gap
+        keep = counts[:, :4].sum(axis=1) > counts[:, 5]
+        counts = counts[keep, :4]
+        if len(counts) != self.body:
+            return None
+        support = counts.max(axis=1)
+        tie = (np.sort(counts, axis=1)[:, 2] == support) & (support > 0)
+        agreement = np.where(tie, 0.0, support / np.maximum(counts.sum(axis=1), 1))
+        return counts.argmax(axis=1).astype(np.uint8), agreement
+
+    # -- all together ------------------------------------------------------------------------
+    def process(self, reads: list[np.ndarray]) -> StrandEstimates:
+        report = ReadReport(reads=len(reads))
+        lengths = np.fromiter((len(r) for r in reads), dtype=np.int64, count=len(reads))
+        report.too_short = int((lengths < self.length // 2).sum())
+        exact = np.flatnonzero(lengths == self.length)
+        fixed_body = np.zeros((len(reads), self.body), dtype=np.uint8)
+        has_fixed = np.zeros(len(reads), dtype=bool)
+        if len(exact):
+            found, rev, bodies = self._fast_bodies(np.stack([reads[i] for i in exact]))
+            fixed_body[exact[found]] = bodies[found]
+            has_fixed[exact[found]] = True
+            report.reverse += int(rev[found].sum())
+        # the rest (indels, odd lengths, fast-path misses) through the aligner
+        other_bodies: dict[int, np.ndarray] = {}
+        for i in np.flatnonzero(~has_fixed & (lengths >= self.length // 2)):
+            body, reverse = self._aligned_body(reads[i])
+            if body is None:
+                report.no_primers += 1
+                continue
+            report.reverse += reverse
+            if len(body) == self.body:
+                fixed_body[i], has_fixed[i] = body, True
+            else:
+                other_bodies[int(i)] = body
+        # 2. cluster by address (heads: the address and one more base)
+        heads = np.zeros((len(reads), self.address_nt + 1), dtype=np.uint8)
+        heads[has_fixed] = fixed_body[has_fixed, : self.address_nt + 1]
+        for i, body in other_bodies.items():
+            if len(body) > self.address_nt:
+                heads[i] = body[: self.address_nt + 1]
+        keys = np.full(len(reads), -1, dtype=np.int64)
+        rows = np.array(
+            [
+                *np.flatnonzero(has_fixed),
+                *(i for i, b in other_bodies.items() if len(b) > self.address_nt),
+            ],
+            dtype=np.int64,
+        )
+        keys[rows] = self.framer.cluster_keys(heads[rows, : self.address_nt])
+        self._rescue_keys(keys, heads, rows)
+        var_rows = np.array(sorted(other_bodies), dtype=np.int64)
+        has_body = has_fixed.copy()
+        has_body[var_rows] = True
+        report.no_address = int((has_body & (keys < 0)).sum())
+        clustered = np.flatnonzero(keys >= 0)
+        report.clustered = len(clustered)
+        uniq, cluster_of = np.unique(keys[clustered], return_inverse=True)
+        n_clusters = len(uniq)
+        report.clusters = n_clusters
+        # 3. consensus: vote where a cluster is mostly exact-length reads, align otherwise
+        is_fixed = has_fixed[clustered]
+        n_fixed = np.bincount(cluster_of[is_fixed], minlength=n_clusters)
+        n_all = np.bincount(cluster_of, minlength=n_clusters)
+        order = np.argsort(cluster_of[is_fixed], kind="stable")
+        fixed_rows = clustered[is_fixed][order]
+        consensus = np.zeros((n_clusters, self.body), dtype=np.uint8)
+        agreement = np.zeros((n_clusters, self.body))
+        if len(fixed_rows):
+            consensus, agreement = self._vote(
+                fixed_body[fixed_rows], cluster_of[is_fixed][order], n_clusters
+            )
+        align = np.flatnonzero((n_fixed < np.maximum(3, n_all / 2)) & (n_all > n_fixed))
+        failed = np.zeros(n_clusters, dtype=bool)
+        if len(align):
+            members = np.argsort(cluster_of, kind="stable")
+            bounds = np.concatenate([[0], np.cumsum(n_all)])
+            for c in align:
+                rows_c = clustered[members[bounds[c] : bounds[c + 1]]]
+                seqs = [other_bodies.get(int(i), fixed_body[i]) for i in rows_c]
+                got = self._align(seqs) if len(seqs) > 1 else None
+                if got is None:
+                    if len(seqs) == 1 and len(seqs[0]) == self.body:
+                        consensus[c], agreement[c] = np.minimum(seqs[0], 3), 1.0
+                        continue
+                    failed[c] = True
+                    continue
+                consensus[c], agreement[c] = got
+            report.clusters_aligned = int(len(align) - failed.sum())
+        report.clusters_failed = int(failed.sum())
+        # Outliers: exact-length reads that disagree with their consensus on > 10 % of bases
+        # (chimeras, indel pairs, or a read whose damaged address fell into another strand's
+        # cluster). Those whose address differs from the consensus's may belong to a strand
+        # of their own: they go on as strand estimates, as do exact-length reads whose address
+        # could not be read. The inner RS code decides whether they are any good.
+        outlier_rows = np.flatnonzero(has_fixed & (keys < 0))
+        if len(fixed_rows):
+            theirs = consensus[cluster_of[is_fixed][order]]
+            diff = (fixed_body[fixed_rows] != theirs).mean(1)
+            report.outliers = int((diff > 0.1).sum())
+            a = self.address_nt
+            elsewhere = (fixed_body[fixed_rows, :a] != theirs[:, :a]).any(1) & (diff > 0.1)
+            outlier_rows = np.concatenate([outlier_rows, fixed_rows[elsewhere]])
+        keep = ~failed
+        bodies = np.concatenate([consensus[keep], np.minimum(fixed_body[outlier_rows], 3)])
+        erasures = np.concatenate([agreement[keep] < AGREEMENT, fixed_body[outlier_rows] == N_CODE])
+        report.erased_bases = int(erasures.sum())
+        n = report.estimates = len(bodies)
+        strands = np.concatenate(
+            [np.tile(self.p5, (n, 1)), bodies, np.tile(self.p3, (n, 1))], axis=1
+        ).astype(np.uint8)
+        pad5 = np.zeros((n, len(self.p5)), dtype=bool)
+        mask = np.concatenate([pad5, erasures, np.zeros((n, len(self.p3)), dtype=bool)], axis=1)
+        return StrandEstimates(strands, mask, report)
