@@ -177,8 +177,9 @@ def helix_parser() -> argparse.ArgumentParser:
     de = sub.add_parser("demo", help="encode, export, damage, decode a clip; print a report")
     de.add_argument("video", nargs="?", default=str(SAMPLE), help="default: the bundled sample")
     de.add_argument("--out", default="out", help="output folder (default: ./out)")
-    de.add_argument("--dropout", type=float, default=0.01, help="share of strands lost")
-    de.add_argument("--substitutions", type=int, default=2, help="substitutions per strand")
+    de.add_argument("--dropout", type=float, default=0.01, help="share of strands lost (0.01)")
+    de.add_argument("--coverage", type=float, default=30.0, help="reads per strand (30)")
+    de.add_argument("--redundancy", type=float, default=0.1, help="outer code (0.1)")
     de.add_argument("--seed", type=int, default=0)
     de.add_argument("--codec")
     de.add_argument("--coder")
@@ -219,7 +220,8 @@ def _helix(args: argparse.Namespace) -> int:
             args.video,
             args.out,
             dropout=args.dropout,
-            substitutions=args.substitutions,
+            coverage=args.coverage,
+            redundancy=args.redundancy,
             seed=args.seed,
             codec=args.codec,
             coder=args.coder,
