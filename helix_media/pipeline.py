@@ -165,8 +165,12 @@ def recover_lost(meta: dict[str, Any], blocks: dict[int, np.ndarray], stats: dic
     stats.update(strands_recovered=recovered, strands_unrecoverable=missing)
 
 
-def _vote(addresses: np.ndarray, blocks: np.ndarray) -> dict[int, np.ndarray]:
-    """One block per address: the most common among copies (reads) of that address."""
+def select_blocks(
+    addresses: np.ndarray, blocks: np.ndarray, corrected: np.ndarray
+) -> dict[int, np.ndarray]:
+    """One block per address among the strands that decoded to it: the most common, and
+    among equally common ones the one RS had to correct least (a strand that needed many
+    corrections is the likeliest to be a miscorrected stranger)."""
     groups: dict[int, list[int]] = defaultdict(list)
     for i, a in enumerate(addresses.tolist()):
         groups[a].append(i)
@@ -174,9 +178,14 @@ def _vote(addresses: np.ndarray, blocks: np.ndarray) -> dict[int, np.ndarray]:
     for a, rows in groups.items():
         if len(rows) == 1:
             out[a] = blocks[rows[0]]
-        else:
-            best = Counter(blocks[r].tobytes() for r in rows).most_common(1)[0][0]
-            out[a] = np.frombuffer(best, dtype=np.uint8)
+            continue
+        votes = Counter(blocks[r].tobytes() for r in rows)
+        fewest = {}
+        for r in rows:
+            key = blocks[r].tobytes()
+            fewest[key] = min(fewest.get(key, 99), int(corrected[r]))
+        best = max(votes, key=lambda k: (votes[k], -fewest[k]))
+        out[a] = np.frombuffer(best, dtype=np.uint8)
     return out
 
 
@@ -206,8 +215,10 @@ def parse_dna(
         from .reads import ReadProcessor
 
         estimates = ReadProcessor(fr).process(seqs)
-        strands, erasures = estimates.strands, estimates.erasures
-        stats["reads"] = estimates.report.to_json()
+        strands, report = estimates.strands, estimates.report
+        stats["reads"] = report.to_json()
+        if report.clusters < report.clustered:  # reads, not one copy of each strand: RS uses
+            erasures = estimates.erasures  # the erasures and keeps a margin for detection
     if strands is None or not len(strands):
         raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
     meta_coder = fr.metadata_coder
@@ -230,7 +241,8 @@ def parse_dna(
         symbols_corrected=int(parsed.corrected[parsed.ok].sum()),
         strands_failed=int((~parsed.ok).sum()),
     )
-    return fr, meta, _vote(parsed.addresses[is_data], blocks), stats
+    blocks = select_blocks(parsed.addresses[is_data], blocks, parsed.corrected[is_data])
+    return fr, meta, blocks, stats
 
 
 @dataclass

@@ -44,11 +44,13 @@ def parity(messages: np.ndarray, nsym: int) -> np.ndarray:
 
 
 def decode(
-    messages: np.ndarray, parities: np.ndarray, erasures: np.ndarray
+    messages: np.ndarray, parities: np.ndarray, erasures: np.ndarray, margin: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Correct (n, k) messages given (n, nsym) parities; ``erasures`` (n, k + nsym) marks
     symbols known to be unreliable (an erasure costs half an error, so up to ``nsym`` of them
-    are corrected). Returns (messages, ok, corrected symbol count)."""
+    are corrected). ``margin`` parity symbols are kept for detection: a word needing
+    2 * errors + erasures > nsym - margin is rejected rather than risk a miscorrection.
+    Returns (messages, ok, corrected symbol count)."""
     msg = np.array(messages, dtype=np.uint8)
     n, k = msg.shape
     nsym = parities.shape[1]
@@ -64,6 +66,10 @@ def decode(
         try:
             fixed, _, errata = codec.decode(word, erase_pos=erase or None)
         except reedsolo.ReedSolomonError:
+            corrected[i] = -1
+            continue
+        n_errors = len(errata) - len(erase)
+        if 2 * n_errors + len(erase) > nsym - margin:
             corrected[i] = -1
             continue
         msg[i] = np.frombuffer(bytes(fixed), dtype=np.uint8)

@@ -65,7 +65,7 @@ def test_one_percent_indels_at_30x(framed):
     reads = simulate(strands, replace(CLEAN, ins=0.005, dele=0.005, seed=2))
     exact, report = _recovered(fr, coder, payload, reads)
     assert report.clusters_aligned > 100
-    assert len(exact) >= 147  # the rest is the outer code's job (next test)
+    assert len(exact) >= 0.95 * 150  # the rest is the outer code's job (next test)
 
 
 def test_outer_code_makes_the_channel_bit_exact():

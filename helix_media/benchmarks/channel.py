@@ -18,6 +18,7 @@ import numpy as np
 
 from helix_media import plugins
 from helix_media.outer_code import OuterCode
+from helix_media.pipeline import select_blocks
 from helix_media.reads import ReadProcessor
 from helix_media.sequencing import Channel, simulate
 
@@ -52,9 +53,8 @@ def trial(n_data: int, channel: Channel, redundancy: float = 0.0) -> Trial:
     estimates = ReadProcessor(fr).process(list(reads))
     elapsed = time.perf_counter() - t
     parsed = fr.parse(estimates.strands, coder, None, estimates.erasures)
-    got: dict[int, np.ndarray] = {}
-    for a, p in zip(parsed.addresses[parsed.ok].tolist(), parsed.payload[parsed.ok], strict=True):
-        got.setdefault(a, p)
+    ok = parsed.ok
+    got = select_blocks(parsed.addresses[ok], parsed.payload[ok], parsed.corrected[ok])
     if outer is not None:
         outer.recover(got)
     exact = sum(1 for i in range(n_data) if i in got and (got[i] == data[i]).all())
@@ -78,9 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer rows (for a smoke test)")
     ap.add_argument("--paper", action="store_true", help="only the paper's channel, big payload")
     ap.add_argument("--megabytes", type=float, default=1.0, help="payload for --paper (1)")
+    ap.add_argument("--reads", type=int, help="only time FASTQ.gz -> strands for this many reads")
     args = ap.parse_args(argv)
     if args.paper:
         return _paper(args.megabytes, args.seeds)
+    if args.reads:
+        return _throughput(args.reads)
     reds = (0.0, 0.1)
     head = f"{'channel (30x unless said)':<34}" + "".join(
         f"{'redundancy ' + str(r):>20}" for r in reds
@@ -122,3 +125,34 @@ def _paper(megabytes: float, seeds: int) -> int:
         )
     print(f"decoded bit-exactly: {decoded}/{seeds}")
     return 0 if decoded == seeds else 1
+
+
+def _throughput(n_reads: int) -> int:
+    """Wall time of the whole decode path from a FASTQ.gz file to checked strands."""
+    import tempfile
+
+    from helix_media.sequencing import write_reads
+    from helix_media.strand_files import read_strands
+
+    fr = plugins.get_framer("helix")
+    coder = plugins.get_coder("enumerative", constraints=fr.constraints)
+    n = int(np.ceil(n_reads / PAPER.coverage))
+    bits = np.random.default_rng(0).integers(0, 2, (n, fr.payload_bits(coder))).astype(np.uint8)
+    reads = simulate(fr.frame(np.arange(n), bits, coder), PAPER)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/reads.fastq.gz"
+        write_reads(path, reads)
+        t0 = time.perf_counter()
+        _, seqs = read_strands(path, allow_n=True)
+        t1 = time.perf_counter()
+        est = ReadProcessor(fr).process(seqs)
+        t2 = time.perf_counter()
+        parsed = fr.parse(est.strands, coder, None, est.erasures)
+        t3 = time.perf_counter()
+    ok = len(set(parsed.addresses[parsed.ok].tolist()))
+    print(f"{len(reads):,} reads ({n} strands, paper channel) -> {ok} strands ok")
+    print(f"read FASTQ.gz {t1 - t0:6.1f} s")
+    print(f"read path     {t2 - t1:6.1f} s  (trim, cluster, consensus)")
+    print(f"RS + decode   {t3 - t2:6.1f} s")
+    print(f"total         {t3 - t0:6.1f} s = {len(reads) / (t3 - t0):,.0f} reads/s")
+    return 0

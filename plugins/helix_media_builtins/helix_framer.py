@@ -171,8 +171,13 @@ class HelixFramer(Framer):
             e = np.asarray(erasures, dtype=bool)
             erased[:, :n_msg] |= e[:, self.o_addr : self.o_fill1].reshape(n, n_msg, 4).any(axis=2)
             erased[:, n_msg:] |= e[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, -1).any(2)
+        # Estimates from reads (erasures given) come with lone reads and shaky consensus, the
+        # likeliest to be miscorrected: keep one parity symbol for detection there.
         symbols, rs_ok, corrected = rs.decode(
-            self._symbols(strands), np.maximum(par, 0).astype(np.uint8), erased
+            self._symbols(strands),
+            np.maximum(par, 0).astype(np.uint8),
+            erased,
+            margin=0 if erasures is None else 1,
         )
         nt = np.stack([(symbols >> s) & 3 for s in (6, 4, 2, 0)], axis=2).reshape(n, -1)
         # the primer is known: context comes from it, not from the (possibly damaged) read
