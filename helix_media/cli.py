@@ -171,6 +171,14 @@ def helix_parser() -> argparse.ArgumentParser:
     si.add_argument("--skew", type=float, default=8.0, help="coverage dispersion (NB size)")
     si.add_argument("--contaminants", type=float, default=0.0, help="share of junk reads")
     si.add_argument("--seed", type=int, default=0)
+    codes = sub.add_parser("codes", help="constrained code sets (addresses, primers)")
+    codes_sub = codes.add_subparsers(dest="codes_command", required=True)
+    build = codes_sub.add_parser("build", help="search a code set: length, distance, GC, runs")
+    from . import codesets, primers
+
+    codesets.add_arguments(build)
+    pr_parser = sub.add_parser("primers", help="propose primer pairs checked with primer3")
+    primers.add_arguments(pr_parser)
     be = sub.add_parser("bench", help="run a benchmark and print its table", add_help=False)
     be.add_argument("name", nargs="?", help="one of: " + ", ".join(benchmarks.available()))
     be.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
@@ -228,6 +236,14 @@ def _helix(args: argparse.Namespace) -> int:
             quality=args.quality,
         )
         print(json.dumps(r, indent=2) if args.json else format_demo(r))
+    elif args.command == "codes":
+        from . import codesets
+
+        return codesets.run(args)
+    elif args.command == "primers":
+        from . import primers
+
+        return primers.run(args)
     elif args.command == "simulate":
         _simulate(args)
     elif args.command == "bench":

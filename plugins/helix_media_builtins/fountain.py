@@ -1,0 +1,364 @@
+"""``fountain`` framer: DNA Fountain (Erlich & Zielinski 2017) with whole-strand screening.
+
+    primer5 (20) | header (16) | payload (168) | RS parity (4 x 4) | primer3 (20) = 240 nt
+
+* Data blocks are the source blocks of an LT code (robust soliton). A droplet XORs the blocks
+  its 31-bit seed picks; the seed is the header (DNA Fountain's seed-as-address). Seeds come
+  from a bijective mix of a counter, so neighbouring headers don't look alike.
+* Droplet bits are whitened by a keystream of the seed and mapped 2 bits per base. Droplets
+  whose *whole strand* (primers included) breaks a constraint are thrown away and the next
+  seed is tried, so all-zero or repetitive data screen like random data (~8 % pass).
+* RS(50, 46) over the nucleotides of header + payload (4 nt per GF(256) symbol) corrects two
+  substitutions per strand; strands it cannot fix are simply lost droplets. One wrong droplet
+  (an RS miscorrection) would spoil every block peeled from it, so after decoding every
+  droplet is checked against the solution; on a mismatch, the droplets RS had to correct are
+  left out and decoding runs again.
+* Strands that must be found one by one (metadata, and anything not a contiguous run of data
+  addresses) are *plain*: header = 1 | nonce (8 bits) | address (23 bits, whitened by the
+  nonce); the nonce is tried until the strand passes. The segment's first address and
+  block count go into 8 distinct descriptor copies (plain strands at a reserved address):
+  the decoder needs k.
+* The encoder keeps adding droplets until the full set decodes (peeling, then Gaussian
+  elimination), so ``overhead`` is spent on dropout only. One data segment per pool (the
+  pipeline frames all data blocks in one call).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from collections import Counter
+from functools import cached_property
+
+import numpy as np
+
+from helix_media import rs
+from helix_media.coder import ConstraintCoder
+from helix_media.constraints import Constraints, StrandReport
+from helix_media.framer import Framer, ParsedStrands
+from helix_media.hookspecs import hookimpl
+from helix_media.nucleotides import from_string
+
+from . import lt_code
+from .helix_framer import PRIMER_3, PRIMER_5
+from .strand_tools import (
+    PrimedStrands,
+    RawCoder,
+    bases_to_bits,
+    bits_to_bases,
+    bits_to_int,
+    int_to_bits,
+    pack_words,
+    symbols,
+    symbols_to_nt,
+    unpack_words,
+    whiten,
+)
+
+HEADER_BITS = 32
+ADDRESS_BITS = 23
+NONCE_BITS = 8
+ADDRESS_MASK = (1 << ADDRESS_BITS) - 1
+DESCRIPTOR_COPIES = 8
+DESCRIPTOR = ADDRESS_MASK + 1 - DESCRIPTOR_COPIES  # reserved plain addresses, one per copy
+DESCRIPTOR_MAGIC = b"HXFT"
+DROPLET_SALT = 0x44524F50  # keystream salts ("DROP", "PLAN")
+PLAIN_SALT = 0x504C414E
+_MASK31 = (1 << 31) - 1
+
+
+def seed_of(counter: np.ndarray) -> np.ndarray:
+    """Bijective mix of 31-bit counters: distinct seeds that look random as headers."""
+    x = np.asarray(counter, dtype=np.uint64) & np.uint64(_MASK31)
+    m = np.uint64(_MASK31)
+    with np.errstate(over="ignore"):
+        for mul, shift in ((0x2C1B3C6D, 15), (0x297A2D39, 12), (0x6B3E5A91, 15)):
+            x ^= x >> np.uint64(shift)
+            x = (x * np.uint64(mul)) & m
+        x ^= x >> np.uint64(16)
+    return x
+
+
+def _address_mask(nonce: np.ndarray | int) -> np.ndarray:
+    """Whitens a plain header's address (metadata addresses are mostly zeros: long runs)."""
+    n = np.asarray(nonce, dtype=np.uint64) | np.uint64(1 << 20)
+    return (lt_code.mix64(n) & np.uint64(ADDRESS_MASK)).astype(np.int64)
+
+
+class FountainFramer(Framer):
+    name = "fountain"
+    address_bits = ADDRESS_BITS
+    cluster_span = 36  # primer + header: a droplet's seed identifies its reads
+
+    def __init__(
+        self,
+        overhead: float = 0.35,
+        nsym: int = 4,
+        body_nt: int = 200,
+        primer5: str = PRIMER_5,
+        primer3: str = PRIMER_3,
+        constraints: Constraints | None = None,
+    ) -> None:
+        if body_nt % 4 or body_nt // 4 - 4 - nsym < 2:
+            raise ValueError("body_nt must be a multiple of 4 with room for header and parity")
+        if overhead < 0:
+            raise ValueError("overhead must be >= 0")
+        self.overhead, self.nsym = float(overhead), int(nsym)
+        self.primer5, self.primer3 = from_string(primer5), from_string(primer3)
+        self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
+        self.screen = PrimedStrands(self.primer5, self.primer3, self.constraints)
+        self.payload_bytes = body_nt // 4 - HEADER_BITS // 8 - nsym
+        self.o_header = len(self.primer5)
+        self.o_payload = self.o_header + HEADER_BITS // 2
+        self.payload_nt = 4 * self.payload_bytes
+        self.o_parity = self.o_payload + self.payload_nt
+        self.o_primer3 = self.o_parity + 4 * nsym
+        self.strand_length = self.o_primer3 + len(self.primer3)
+        self._cache: tuple[bytes, ParsedStrands] | None = None
+
+    # -- sizes ------------------------------------------------------------------------------
+    @property
+    def block_bits(self) -> int:
+        return 8 * self.payload_bytes
+
+    def payload_bits(self, coder: ConstraintCoder) -> int:
+        """Fixed: the framer maps bits 2 per base and screens; ``coder`` is not used."""
+        return self.block_bits
+
+    def density(self) -> dict:
+        """Nominal density: data bits per nt of droplet, before and after the overhead."""
+        body = self.strand_length - len(self.primer5) - len(self.primer3)
+        f = 1.0 + self.overhead
+        return {
+            "bits_per_strand": self.block_bits,
+            "strand_nt": self.strand_length,
+            "overhead": self.overhead,
+            "bits_per_nt": self.block_bits / self.strand_length / f,
+            "bits_per_nt_without_primers": self.block_bits / body / f,
+        }
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "primer5": "".join("ACGT"[b] for b in self.primer5),
+            "primer3": "".join("ACGT"[b] for b in self.primer3),
+            "overhead": self.overhead,
+            "nsym": self.nsym,
+            "strand_length": self.strand_length,
+        }
+
+    @cached_property
+    def metadata_coder(self) -> ConstraintCoder:
+        return RawCoder(self.constraints)
+
+    def check(self, strands: np.ndarray) -> StrandReport:
+        return self.screen.check(strands)
+
+    # -- encoding ---------------------------------------------------------------------------
+    def _build(self, headers: np.ndarray, payload_bits: np.ndarray) -> np.ndarray:
+        """Header words and (whitened) payload bits -> whole strands with RS parity."""
+        n = len(headers)
+        msg_nt = bits_to_bases(np.concatenate([int_to_bits(headers, HEADER_BITS), payload_bits], 1))
+        par = rs.parity(symbols(msg_nt), self.nsym)
+        out = np.empty((n, self.strand_length), dtype=np.uint8)
+        out[:, : self.o_header] = self.primer5
+        out[:, self.o_header : self.o_parity] = msg_nt
+        out[:, self.o_parity : self.o_primer3] = symbols_to_nt(par)
+        out[:, self.o_primer3 :] = self.primer3
+        return out
+
+    def _plain_keys(self, addresses: np.ndarray, nonces: np.ndarray) -> np.ndarray:
+        return (np.uint64(1) << np.uint64(40)) | (
+            (addresses.astype(np.uint64) << np.uint64(NONCE_BITS)) | nonces.astype(np.uint64)
+        )
+
+    def _plain(self, addresses: np.ndarray, payload: np.ndarray) -> np.ndarray:
+        """One strand per block, header = address; the nonce is tried until it passes."""
+        addresses = np.asarray(addresses, dtype=np.int64)
+        out = np.empty((len(addresses), self.strand_length), dtype=np.uint8)
+        pending = np.arange(len(addresses))
+        for nonce in range(1 << NONCE_BITS):
+            if len(pending) == 0:
+                return out
+            a = addresses[pending]
+            nonces = np.full(len(a), nonce, dtype=np.int64)
+            keys = self._plain_keys(a, nonces)
+            bits = payload[pending] ^ whiten(keys, self.block_bits, PLAIN_SALT)
+            headers = (1 << 31) | (nonce << ADDRESS_BITS) | (a ^ _address_mask(nonce))
+            strands = self._build(headers, bits)
+            ok = self.screen.ok(strands)
+            out[pending[ok]] = strands[ok]
+            pending = pending[~ok]
+        if len(pending):
+            raise RuntimeError(f"{len(pending)} plain strands failed screening for every nonce")
+        return out
+
+    def _droplets(self, sources: np.ndarray, seeds: np.ndarray):
+        """Droplet values (packed words) and their whole strands."""
+        values = lt_code.encode(sources, seeds)
+        bits = unpack_words(values, self.block_bits) ^ whiten(seeds, self.block_bits, DROPLET_SALT)
+        return values, self._build(seeds.astype(np.int64), bits)
+
+    def _fountain(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Source blocks -> (seeds, strands) of screened droplets that decode them all."""
+        k = len(blocks)
+        sources = pack_words(blocks)
+        target = lt_code.droplets_needed(k, self.overhead)
+        seeds_kept, values_kept, strands_kept = [], [], []
+        have, counter, passed = 0, 0, 0
+        for _ in range(10_000):
+            if have >= target:
+                seeds = np.concatenate(seeds_kept)
+                result = lt_code.decode(seeds, np.concatenate(values_kept), k)
+                if result.known.all():
+                    return seeds, np.concatenate(strands_kept)
+                target = have + max(4, k // 100)  # not decodable yet: a few more droplets
+            rate = max(0.01, (passed + 8) / (counter + 100))  # pass rate so far (~8 %)
+            batch = int(min(1 << 16, max(256, (target - have) / rate * 1.2)))
+            seeds = seed_of(np.arange(counter, counter + batch))
+            counter += batch
+            values, strands = self._droplets(sources, seeds)
+            ok = np.flatnonzero(self.screen.ok(strands))
+            passed += ok.size
+            ok = ok[: target - have]
+            seeds_kept.append(seeds[ok])
+            values_kept.append(values[ok])
+            strands_kept.append(strands[ok])
+            have += ok.size
+        raise RuntimeError("the fountain could not produce a decodable set of droplets")
+
+    def _descriptors(self, first: int, k: int) -> np.ndarray:
+        recs = []
+        for copy in range(DESCRIPTOR_COPIES):
+            body = DESCRIPTOR_MAGIC + struct.pack(">BBIIH", 1, copy, first, k, self.block_bits)
+            recs.append(body + struct.pack(">I", zlib.crc32(body)))
+        bits = np.zeros((DESCRIPTOR_COPIES, self.block_bits), dtype=np.uint8)
+        raw = np.unpackbits(
+            np.frombuffer(b"".join(recs), np.uint8).reshape(DESCRIPTOR_COPIES, -1), 1
+        )
+        bits[:, : raw.shape[1]] = raw
+        # distinct addresses: distinct headers, so reads of the copies don't cluster together
+        return self._plain(DESCRIPTOR + np.arange(DESCRIPTOR_COPIES), bits)
+
+    def frame(
+        self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder
+    ) -> np.ndarray:
+        """Metadata blocks become plain strands; a contiguous run of data addresses becomes
+        one fountain segment (droplets + descriptors); more strands than blocks come out."""
+        addresses = np.asarray(addresses, dtype=np.int64)
+        payload = np.asarray(payload, dtype=np.uint8)
+        if payload.shape != (len(addresses), self.block_bits):
+            raise ValueError(f"payload must be (n, {self.block_bits}) bits")
+        if len(addresses) and (
+            addresses.min() < 0
+            or addresses.max() >= DESCRIPTOR
+            or len(set(addresses.tolist())) < len(addresses)
+        ):
+            raise ValueError(f"addresses must be distinct and below {DESCRIPTOR}")
+        meta = self.is_metadata(addresses)
+        data = np.flatnonzero(~meta)
+        order = data[np.argsort(addresses[data])]
+        contiguous = len(order) > 0 and bool((np.diff(addresses[order]) == 1).all())
+        if not contiguous:
+            return self._plain(addresses, payload)
+        plain = np.flatnonzero(meta)
+        _, droplets = self._fountain(payload[order])
+        parts = [
+            self._plain(addresses[plain], payload[plain]),
+            self._descriptors(int(addresses[order[0]]), len(order)),
+            droplets,
+        ]
+        return np.concatenate(parts)
+
+    # -- decoding ---------------------------------------------------------------------------
+    def parse(
+        self,
+        strands: np.ndarray,
+        coder: ConstraintCoder,
+        metadata_coder: ConstraintCoder | None = None,
+        erasures: np.ndarray | None = None,
+    ) -> ParsedStrands:
+        """Strands -> plain blocks and the source blocks the droplets give back (rows don't
+        match the input strands); unreadable strands come back as rows with ok=False."""
+        s = np.asarray(strands, dtype=np.uint8)
+        key = hashlib.blake2b(s.tobytes() + str(s.shape).encode(), digest_size=16).digest()
+        if erasures is not None:
+            key += hashlib.blake2b(np.asarray(erasures, bool).tobytes(), digest_size=16).digest()
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        result = self._parse(s, erasures)
+        self._cache = (key, result)
+        return result
+
+    def _read(self, s: np.ndarray, erasures: np.ndarray | None):
+        """RS-correct each strand -> (ok, corrected, headers, payload bits)."""
+        n = len(s)
+        erased_nt = s > 3 if erasures is None else (np.asarray(erasures, bool) | (s > 3))
+        s = np.minimum(s, 3)
+        msg = symbols(s[:, self.o_header : self.o_parity])
+        par = symbols(s[:, self.o_parity : self.o_primer3])
+        er = erased_nt[:, self.o_header : self.o_primer3].reshape(n, -1, 4).any(axis=2)
+        msg, ok, corrected = rs.decode(msg, par, er)
+        ok &= er.sum(axis=1) < self.nsym  # all redundancy spent on erasures: anything "decodes"
+        bits = bases_to_bits(symbols_to_nt(msg))
+        headers = bits_to_int(bits[:, :HEADER_BITS]).astype(np.int64)
+        return ok, corrected, headers, bits[:, HEADER_BITS:]
+
+    def _parse(self, s: np.ndarray, erasures: np.ndarray | None) -> ParsedStrands:
+        if len(s) == 0:
+            z = np.zeros(0, dtype=np.int64)
+            return ParsedStrands(z, np.zeros((0, self.block_bits), np.uint8), z > 0, z)
+        ok, corrected, headers, raw = self._read(s, erasures)
+        is_plain = ok & (headers >> 31 == 1)
+        is_drop = ok & (headers >> 31 == 0)
+        p = np.flatnonzero(is_plain)
+        nonce = (headers[p] >> ADDRESS_BITS) & ((1 << NONCE_BITS) - 1)
+        addr = (headers[p] & ADDRESS_MASK) ^ _address_mask(nonce)
+        plain_bits = raw[p] ^ whiten(self._plain_keys(addr, nonce), self.block_bits, PLAIN_SALT)
+        desc = self._read_descriptor(plain_bits[addr >= DESCRIPTOR])
+        blocks = addr < DESCRIPTOR
+        rows_addr = [addr[blocks]]
+        rows_bits = [plain_bits[blocks]]
+        rows_corr = [corrected[p][blocks]]
+        d = np.flatnonzero(is_drop)
+        if desc is not None and len(d):
+            first, k = desc
+            d = d[np.argsort(corrected[d], kind="stable")]  # per seed, the surest copy
+            seeds, idx = np.unique(headers[d].astype(np.uint64), return_index=True)
+            d = d[idx]
+            bits = raw[d] ^ whiten(seeds, self.block_bits, DROPLET_SALT)
+            res = lt_code.decode_checked(seeds, pack_words(bits), k, corrected[d])
+            got = np.flatnonzero(res.known)
+            rows_addr.append(first + got)
+            rows_bits.append(unpack_words(res.blocks[got], self.block_bits))
+            rows_corr.append(np.zeros(len(got), dtype=np.int64))
+        bad = int((~ok).sum())
+        rows_addr.append(np.full(bad, -1, dtype=np.int64))
+        rows_bits.append(np.zeros((bad, self.block_bits), dtype=np.uint8))
+        rows_corr.append(np.full(bad, -1, dtype=np.int64))
+        addresses = np.concatenate(rows_addr).astype(np.int64)
+        return ParsedStrands(
+            addresses,
+            np.concatenate(rows_bits).astype(np.uint8),
+            addresses >= 0,
+            np.concatenate(rows_corr).astype(np.int64),
+        )
+
+    def _read_descriptor(self, bits: np.ndarray) -> tuple[int, int] | None:
+        """Majority of the descriptor copies whose CRC holds -> (first address, k)."""
+        votes: Counter = Counter()
+        size = len(DESCRIPTOR_MAGIC) + struct.calcsize(">BBIIH")
+        for row in np.packbits(bits, axis=1):
+            body, crc = row[:size].tobytes(), row[size : size + 4].tobytes()
+            if body[:4] != DESCRIPTOR_MAGIC or struct.pack(">I", zlib.crc32(body)) != crc:
+                continue
+            _, _, first, k, block_bits = struct.unpack(">BBIIH", body[4:])
+            if block_bits == self.block_bits and k > 0:
+                votes[(first, k)] += 1
+        return votes.most_common(1)[0][0] if votes else None
+
+
+@hookimpl
+def register_framers(register):
+    register("fountain", FountainFramer)

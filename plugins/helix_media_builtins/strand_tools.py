@@ -1,0 +1,137 @@
+"""Helpers shared by the screening framers (``fountain``, ``hidden-address``).
+
+These framers map bits to bases directly (2 bits per base) and keep only strands that pass the
+constraints, as DNA Fountain does, instead of using a constraint coder: a pass-through coder
+stands in where the framer API asks for one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helix_media.coder import ConstraintCoder
+from helix_media.constraints import Constraints, StrandReport, check, valid_inserts
+from helix_media.nucleotides import GC_BASE
+from helix_media.whitening import keystream
+
+
+class RawCoder(ConstraintCoder):
+    """2 bits per base, no constraints: screening framers check whole strands instead."""
+
+    name = "raw"
+    guarantees_constraints = False
+
+    def capacity(self, length: int, context: np.ndarray | None = None) -> int:
+        return 2 * length
+
+    def encode(self, bits: np.ndarray, length: int, context: np.ndarray) -> np.ndarray:
+        return bits_to_bases(bits)
+
+    def decode(self, bases: np.ndarray, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        b = np.asarray(bases)
+        return bases_to_bits(b), np.ones(len(b), dtype=bool)
+
+
+def bits_to_bases(bits: np.ndarray) -> np.ndarray:
+    """(n, 2L) bits -> (n, L) bases, two bits per base, MSB first."""
+    b = np.asarray(bits, dtype=np.uint8)
+    b = b.reshape(len(b), b.shape[1] // 2, 2)
+    return (b[:, :, 0] << 1) | b[:, :, 1]
+
+
+def bases_to_bits(bases: np.ndarray) -> np.ndarray:
+    b = np.asarray(bases, dtype=np.uint8)
+    return np.stack([(b >> 1) & 1, b & 1], axis=2).reshape(len(b), 2 * b.shape[1])
+
+
+def int_to_bits(values: np.ndarray, width: int) -> np.ndarray:
+    """(n,) non-negative ints -> (n, width) bits, MSB first."""
+    v = np.asarray(values, dtype=np.uint64)
+    return ((v[:, None] >> np.arange(width - 1, -1, -1, dtype=np.uint64)) & np.uint64(1)).astype(
+        np.uint8
+    )
+
+
+def bits_to_int(bits: np.ndarray) -> np.ndarray:
+    b = np.asarray(bits, dtype=np.uint64)
+    return (b << np.arange(b.shape[-1] - 1, -1, -1, dtype=np.uint64)).sum(axis=-1, dtype=np.uint64)
+
+
+def pack_words(bits: np.ndarray) -> np.ndarray:
+    """(n, B) bits -> (n, ceil(B/64)) uint64 words (for XOR-ing blocks)."""
+    b = np.asarray(bits, dtype=np.uint8)
+    pad = -b.shape[1] % 64
+    by = np.packbits(np.pad(b, ((0, 0), (0, pad))), axis=1)
+    return by.view(">u8").astype(np.uint64)
+
+
+def unpack_words(words: np.ndarray, n_bits: int) -> np.ndarray:
+    by = np.ascontiguousarray(np.asarray(words, dtype=np.uint64).astype(">u8")).view(np.uint8)
+    return np.unpackbits(by.reshape(len(words), 8 * words.shape[1]), axis=1)[:, :n_bits]
+
+
+def symbols(nt: np.ndarray) -> np.ndarray:
+    """(n, 4s) bases -> (n, s) bytes, 4 nt per GF(256) symbol (one substitution, one symbol)."""
+    q = np.asarray(nt, dtype=np.uint8)
+    q = q.reshape(len(q), q.shape[1] // 4, 4)
+    return (q[:, :, 0] << 6) | (q[:, :, 1] << 4) | (q[:, :, 2] << 2) | q[:, :, 3]
+
+
+def symbols_to_nt(sym: np.ndarray) -> np.ndarray:
+    s = np.asarray(sym, dtype=np.uint8)
+    return np.stack([(s >> k) & 3 for k in (6, 4, 2, 0)], axis=2).reshape(len(s), 4 * s.shape[1])
+
+
+def whiten(keys: np.ndarray, n_bits: int, salt: int) -> np.ndarray:
+    """Keystream bits for each key (seed, nonce...): all-zero or repetitive data still looks
+    random once XOR-ed with it, so screening accepts droplets at the same rate for any data."""
+    keys = np.asarray(keys, dtype=np.uint64).reshape(-1)
+    if len(keys) == 0:
+        return np.zeros((0, n_bits), dtype=np.uint8)
+    return keystream(keys, n_bits, salt)
+
+
+class PrimedStrands:
+    """Checks of whole strands between two fixed primers."""
+
+    def __init__(self, primer5: np.ndarray, primer3: np.ndarray, constraints: Constraints):
+        self.primer5, self.primer3, self.constraints = primer5, primer3, constraints
+
+    def check(self, strands: np.ndarray) -> StrandReport:
+        """Constraint figures of whole strands; the primers in their own places don't count."""
+        s = np.asarray(strands)
+        report = check(s, self.constraints)
+        in_place = (s[:, : len(self.primer5)] == self.primer5).all(axis=1).astype(np.int64)
+        in_place += (s[:, s.shape[1] - len(self.primer3) :] == self.primer3).all(axis=1)
+        report.motif_hits = report.motif_hits - in_place
+        return report
+
+    def ok(self, strands: np.ndarray) -> np.ndarray:
+        return self.check(strands).ok(self.constraints)
+
+    def choose_fillers(self, strands: np.ndarray, positions: tuple[int, ...]) -> np.ndarray:
+        """Set the filler bases at ``positions`` so no run or motif goes through them and GC is
+        as near 50 % as they can make it. Returns False for strands with no valid choice."""
+        c = self.constraints
+        span = max(len(m) for m in c.motifs) - 1
+        n, length = strands.shape
+        valid = [
+            valid_inserts(strands[:, max(0, f - span) : f], strands[:, f + 1 : f + 1 + span], c)
+            for f in positions
+        ]
+        gc_rest = GC_BASE[strands].sum(axis=1).astype(np.int64)
+        gc_rest -= sum(GC_BASE[strands[:, f]].astype(np.int64) for f in positions)
+        best_cost = np.full(n, np.inf)
+        best = np.zeros((n, len(positions)), dtype=np.uint8)
+        for combo in np.ndindex(*(4,) * len(positions)):
+            ok = np.ones(n, dtype=bool)
+            for v, b in zip(valid, combo, strict=True):
+                ok &= v[:, b]
+            gc = gc_rest + int(GC_BASE[list(combo)].sum())
+            cost = np.where(ok, np.abs(2 * gc - length), np.inf)
+            better = cost < best_cost
+            best_cost[better] = cost[better]
+            best[better] = combo
+        for j, f in enumerate(positions):
+            strands[:, f] = best[:, j]
+        return np.isfinite(best_cost)
