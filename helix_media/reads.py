@@ -202,23 +202,17 @@ class ReadProcessor:
                 other_bodies[int(i)] = body
         # 2. cluster by address (heads: the address and one more base)
         heads = np.zeros((len(reads), self.address_nt + 1), dtype=np.uint8)
+        has_head = has_fixed.copy()
         heads[has_fixed] = fixed_body[has_fixed, : self.address_nt + 1]
         for i, body in other_bodies.items():
             if len(body) > self.address_nt:
-                heads[i] = body[: self.address_nt + 1]
+                heads[i], has_head[i] = body[: self.address_nt + 1], True
         keys = np.full(len(reads), -1, dtype=np.int64)
-        rows = np.array(
-            [
-                *np.flatnonzero(has_fixed),
-                *(i for i, b in other_bodies.items() if len(b) > self.address_nt),
-            ],
-            dtype=np.int64,
-        )
+        rows = np.flatnonzero(has_head)
         keys[rows] = self.framer.cluster_keys(heads[rows, : self.address_nt])
         self._rescue_keys(keys, heads, rows)
-        var_rows = np.array(sorted(other_bodies), dtype=np.int64)
         has_body = has_fixed.copy()
-        has_body[var_rows] = True
+        has_body[list(other_bodies)] = True
         report.no_address = int((has_body & (keys < 0)).sum())
         clustered = np.flatnonzero(keys >= 0)
         report.clustered = len(clustered)
