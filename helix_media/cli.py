@@ -43,15 +43,27 @@ def transcode_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="helix-transcode",
         description="Encode a video into DNA strands (OUT .dnapkt/.fasta/.fa), or decode strands "
-        "(IN .dnapkt/.fasta/.fa/.fastq, optionally .gz) back into a video (OUT .mp4, .mkv...).",
+        "(IN .dnapkt/.fasta/.fa/.fastq, optionally .gz) back into a video (OUT .mp4, .mkv...). "
+        "A file without a video suffix (or --codec raw) is stored losslessly; decoding it "
+        "writes the stored bytes whatever OUT's suffix.",
     )
     p.add_argument("input", metavar="IN")
     p.add_argument("output", metavar="OUT")
-    p.add_argument("--codec", help="video codec plugin (default: bitstream)")
+    p.add_argument(
+        "--codec", help="codec plugin (default: bitstream for videos, raw for other files)"
+    )
     p.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
     p.add_argument("--framer", help="strand framer plugin (default: helix)")
-    p.add_argument("--quality", type=int, help="codec quality (bitstream: CRF, lower is better)")
+    p.add_argument(
+        "--quality", type=int, help="bitstream: CRF, lower is better; raw: zlib level 0-9 (0)"
+    )
     p.add_argument("--gop", type=int, help="frames per GOP (each GOP decodes on its own)")
+    p.add_argument(
+        "--mask",
+        type=float,
+        help="helix: share of discrete tokens left out and predicted on decoding (default 0.6)",
+    )
+    p.add_argument("--device", help="helix: where the networks run, cpu (default) or cuda")
     p.add_argument("--video-codec", help="bitstream codec backend: libx265, libx264, libsvtav1")
     p.add_argument("--seed", type=int, default=0, help="seed of the whitening keystream")
     p.add_argument("--no-audio", action="store_true", help="drop the audio track")
@@ -84,13 +96,35 @@ def _transcode(args: argparse.Namespace) -> int:
             f"{args.output}: to encode, OUT must end in .dnapkt, .fasta or .fa "
             "(to decode, IN must be a strand file)"
         )
-    from .pipeline import encode_video
+    from .pipeline import encode_file, encode_video, is_file_codec, is_video_path
 
-    options = {k: v for k, v in (("gop", args.gop), ("video_codec", args.video_codec)) if v}
+    given = (("gop", args.gop), ("video_codec", args.video_codec), ("mask", args.mask),
+             ("device", args.device))
+    options = {k: v for k, v in given if v is not None}
     if args.metadata_copies < 1 or args.metadata_copies > 32:
         raise HelixError("--metadata-copies must be 1..32")
     if not 0 <= args.redundancy <= 4:
         raise HelixError("--redundancy must be between 0 and 4")
+    if is_file_codec(args.codec) or (args.codec is None and not is_video_path(args.input)):
+        r = encode_file(
+            args.input,
+            args.output,
+            codec=args.codec,
+            coder=args.coder,
+            framer=args.framer,
+            quality=args.quality,
+            seed=args.seed,
+            metadata_copies=args.metadata_copies,
+            redundancy=args.redundancy,
+        )
+        if not args.quiet:
+            f = r.metadata["file"]
+            print(
+                f"{args.output}: {len(r.strands)} strands ({r.data_strands} data + "
+                f"{r.metadata_strands} metadata) for {f['name']} ({f['size']} bytes, "
+                f"{r.metadata['codec']} codec)"
+            )
+        return 0
     r = encode_video(
         args.input,
         args.output,
@@ -116,9 +150,9 @@ def _transcode(args: argparse.Namespace) -> int:
 
 
 def _decode(args: argparse.Namespace) -> int:
-    from .pipeline import decode_video
+    from .pipeline import decode_any
 
-    r = decode_video(args.input, args.output, progress=not args.quiet)
+    r = decode_any(args.input, args.output, progress=not args.quiet)
     lost = {k: len(v) for k, v in r.lost_units.items() if v}
     if not args.quiet:
         reads = r.stats.get("reads")
@@ -133,8 +167,12 @@ def _decode(args: argparse.Namespace) -> int:
         else:
             source = f"{r.strands_read} strands"
         recovered = r.stats.get("strands_recovered")
+        f = r.metadata.get("file")
+        what = f"{r.frames_written} frames"
+        if f:
+            what = f"{f['size']} bytes of {f['name']} (SHA-256 ok)"
         print(
-            f"{args.output}: {r.frames_written} frames; {r.strands_ok} of {source} ok, "
+            f"{args.output}: {what}; {r.strands_ok} of {source} ok, "
             f"{r.symbols_corrected} symbols corrected"
             + (f", {recovered} lost strands rebuilt by the outer code" if recovered else "")
         )
@@ -155,6 +193,10 @@ def helix_parser() -> argparse.ArgumentParser:
     pr.add_argument("file")
     pr.add_argument("--json", action="store_true", help="machine-readable output")
     pr.add_argument("--price", type=float, default=None, help="USD per strand (default 0.014)")
+    pr.add_argument("--item", help="a pool's item: strands (and $) to read it or a range of it")
+    pr.add_argument("--start", type=float, help="seconds: the range's start (video items)")
+    pr.add_argument("--duration", type=float, help="seconds: the range's length")
+    _pool_parser(sub)
     ex = sub.add_parser("export", help="export strands as FASTA or a vendor CSV order sheet")
     ex.add_argument("file")
     ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
@@ -205,10 +247,19 @@ def _helix(args: argparse.Namespace) -> int:
     if args.command == "probe":
         from .probe import DEFAULT_PRICE_PER_STRAND, format_probe, probe
 
-        result = probe(
-            args.file, args.price if args.price is not None else DEFAULT_PRICE_PER_STRAND
-        )
+        price = args.price if args.price is not None else DEFAULT_PRICE_PER_STRAND
+        if args.item is not None or args.start is not None or args.duration is not None:
+            from .pool import format_range_cost, range_cost
+
+            if args.item is None:
+                raise HelixError("--start/--duration need --item NAME (the pool's item)")
+            cost = range_cost(args.file, args.item, args.start, args.duration, price)
+            print(json.dumps(cost, indent=2) if args.json else format_range_cost(cost))
+            return 0
+        result = probe(args.file, price)
         print(json.dumps(result, indent=2) if args.json else format_probe(result))
+    elif args.command == "pool":
+        return _pool(args)
     elif args.command == "export":
         import numpy as np
 
@@ -262,6 +313,76 @@ def _helix(args: argparse.Namespace) -> int:
                 print(f"  {name:<14} ({reg.plugin})")
             if not regs:
                 print("  (none)")
+    return 0
+
+
+def _pool_parser(sub) -> None:
+    po = sub.add_parser("pool", help="many videos and files in one pool; get one item or range")
+    pool_sub = po.add_subparsers(dest="pool_command", required=True)
+    add = pool_sub.add_parser("add", help="add files and videos to POOL.dnapkt (created if new)")
+    add.add_argument("pool", metavar="POOL.dnapkt")
+    add.add_argument("items", metavar="ITEM", nargs="+")
+    add.add_argument("--codec", help="video codec (default bitstream; files: raw)")
+    add.add_argument("--quality", type=int, help="codec quality (see helix-transcode)")
+    add.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
+    add.add_argument("--seed", type=int, default=0)
+    add.add_argument("--metadata-copies", type=int, default=3)
+    add.add_argument("--redundancy", type=float, default=0.0, help="outer code per item (0)")
+    add.add_argument(
+        "--own-primers", action="store_true", help="a primer pair of its own per new item"
+    )
+    add.add_argument("-q", "--quiet", action="store_true")
+    ls = pool_sub.add_parser("list", help="the pool's catalogue (read from its DNA)")
+    ls.add_argument("pool", metavar="POOL")
+    ls.add_argument("--json", action="store_true")
+    get = pool_sub.add_parser("get", help="decode one item (or a time range of a video)")
+    get.add_argument("pool", metavar="POOL", help=".dnapkt, or FASTA/FASTQ reads of the pool")
+    get.add_argument("item", metavar="ITEM")
+    get.add_argument("output", metavar="OUT")
+    get.add_argument("--start", type=float, help="seconds")
+    get.add_argument("--duration", type=float, help="seconds")
+
+
+def _pool(args: argparse.Namespace) -> int:
+    from . import pool
+
+    if args.pool_command == "add":
+        if not 0 <= args.redundancy <= 4:
+            raise HelixError("--redundancy must be between 0 and 4")
+        cat, items, added = pool.add_items(
+            args.pool,
+            args.items,
+            codec=args.codec,
+            quality=args.quality,
+            coder=args.coder,
+            seed=args.seed,
+            metadata_copies=args.metadata_copies,
+            redundancy=args.redundancy,
+            own_primers=args.own_primers,
+            progress=not args.quiet,
+        )
+        if not args.quiet:
+            names = ", ".join(f"{it.name} ({it.strands} strands)" for it in items)
+            print(
+                f"{args.pool}: added {names}; {added} strands added (catalogue generation "
+                f"{cat.generation}), {len(cat.items)} items"
+            )
+    elif args.pool_command == "list":
+        cat = pool.read_catalogue(pool.PoolSource(args.pool))
+        print(
+            json.dumps(cat.to_json(), indent=2) if args.json else pool.format_list(cat, args.pool)
+        )
+    elif args.pool_command == "get":
+        r = pool.get_item(args.pool, args.item, args.output, args.start, args.duration)
+        touched = ", ".join(f"{v} {k}" for k, v in r.touched.items())
+        what = (
+            f"{len(r.data)} bytes (SHA-256 ok)"
+            if r.data is not None
+            else f"{len(r.frames)} frames from {r.first_frame}"
+        )
+        print(f"{args.output}: {what}; strands decoded: {touched}")
+        if r.concealed:
+            print(f"warning: concealed {len(r.concealed)} frames", file=sys.stderr)
     return 0
 
 

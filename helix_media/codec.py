@@ -27,6 +27,11 @@ class Packet:
     pts: int = 0  # first frame (video) or first sample (audio) it covers
     duration: int = 0  # frames (video) or samples (audio) it covers
     is_keyframe: bool = True
+    #: > 0: ``data`` is whole slices of this many bytes, each stored in a strand of its own and
+    #: decodable on its own, so a lost strand costs one slice instead of the whole packet. On
+    #: decoding, lost slices are zero bytes and their numbers are in ``lost_slices``.
+    slice_bytes: int = 0
+    lost_slices: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +78,9 @@ class Codec(ABC):
     """A registered video codec: a factory of encoders and decoders."""
 
     name: str = ""
+    #: True: the encoder takes a ``slice_bytes`` option (bytes one strand carries) and makes
+    #: packets of whole slices (:attr:`Packet.slice_bytes`)
+    slice_aligned: bool = False
 
     @abstractmethod
     def encoder(self, info: VideoInfo, quality: int | None = None, **options: Any) -> VideoEncoder:
@@ -81,3 +89,22 @@ class Codec(ABC):
     @abstractmethod
     def decoder(self, info: VideoInfo, params: dict[str, Any]) -> VideoDecoder:
         """A decoder for packets made by an encoder whose ``params`` were ``params``."""
+
+
+class FileCodec(ABC):
+    """A registered codec for whole files (bytes, not frames), e.g. ``raw``.
+
+    It still produces :class:`Packet` objects (stream ``"file"``), so layout, outer code,
+    metadata and the read path treat it exactly like video; ``Packet.pts`` is the byte offset
+    in the file and ``duration`` the byte count, so a unit table maps bytes to strands.
+    """
+
+    name: str = ""
+
+    @abstractmethod
+    def pack(self, data: bytes, quality: int | None = None) -> tuple[list[Packet], dict[str, Any]]:
+        """File bytes -> (packets, JSON-serializable params the unpacker needs)."""
+
+    @abstractmethod
+    def unpack(self, packets: list[Packet], params: dict[str, Any]) -> bytes:
+        """All packets of a file, in order -> the file's bytes."""

@@ -59,6 +59,12 @@ class Framer(ABC):
         b = np.minimum(np.asarray(bases, dtype=np.int64), 3)
         return (b << (2 * np.arange(b.shape[1])[::-1])).sum(axis=1)
 
+    def address_keys(self, addresses: np.ndarray) -> np.ndarray | None:
+        """The cluster keys (as :meth:`cluster_keys` gives them) of strands at ``addresses``,
+        so reads or strands of an address range are picked before decoding (pools); None
+        when the framer cannot tell."""
+        return None
+
     @property
     @abstractmethod
     def metadata_coder(self) -> ConstraintCoder:

@@ -48,6 +48,7 @@ class StreamLayout:
     strands: int
     units: list[list[int]]  # [index, pts, duration, byte_offset, nbytes, crc32]
     params: dict[str, Any] = field(default_factory=dict)
+    slice_bytes: int = 0  # > 0: strand i holds bytes [i * slice_bytes, (i + 1) * slice_bytes)
 
 
 def metadata_address(address_bits: int, copy: int, chunk: int) -> int:
@@ -74,9 +75,13 @@ def pack_streams(
             units.append([p.index, p.pts, p.duration, offset, len(p.data), zlib.crc32(p.data)])
             chunks.append(p.data)
             offset += len(p.data)
-        b = bytes_to_blocks(b"".join(chunks), block_bits)
+        slice_bytes = plist[0].slice_bytes
+        if slice_bytes:
+            b = _slices_to_blocks(b"".join(chunks), slice_bytes, block_bits)
+        else:
+            b = bytes_to_blocks(b"".join(chunks), block_bits)
         blocks.append(b)
-        layouts[name] = StreamLayout(first, len(b), units)
+        layouts[name] = StreamLayout(first, len(b), units, slice_bytes=slice_bytes)
         first += len(b)
     payload = np.concatenate(blocks) if blocks else np.zeros((0, block_bits), dtype=np.uint8)
     return np.arange(len(payload), dtype=np.int64), payload, layouts
@@ -118,10 +123,40 @@ def recover_metadata(
     return json.loads(zlib.decompress(body))
 
 
+def _slices_to_blocks(data: bytes, slice_bytes: int, block_bits: int) -> np.ndarray:
+    """Whole slices, one per block (zero bits after each slice)."""
+    if slice_bytes * 8 > block_bits or len(data) % slice_bytes:
+        raise ValueError(f"slices of {slice_bytes} bytes do not fit {block_bits}-bit blocks")
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8)).reshape(-1, slice_bytes * 8)
+    return np.pad(bits, ((0, 0), (0, block_bits - slice_bytes * 8)))
+
+
+def _unpack_slices(
+    layout: StreamLayout, name: str, blocks: dict[int, np.ndarray]
+) -> tuple[list[Packet], list[list[int]]]:
+    """Strand-aligned stream: a packet survives while any of its slices does."""
+    s = layout.slice_bytes
+    packets, lost = [], []
+    for index, pts, duration, offset, nbytes, _crc in layout.units:
+        first = layout.first_strand + offset // s
+        rows = [blocks.get(first + k) for k in range(nbytes // s)]
+        missing = [k for k, r in enumerate(rows) if r is None]
+        if nbytes and len(missing) == len(rows):
+            lost.append([index, pts, duration])
+            continue
+        data = b"".join(
+            bytes(s) if r is None else np.packbits(r[: s * 8]).tobytes() for r in rows
+        )
+        packets.append(Packet(data, name, index, pts, duration, slice_bytes=s, lost_slices=missing))
+    return packets, lost
+
+
 def unpack_stream(
     layout: StreamLayout, name: str, blocks: dict[int, np.ndarray], block_bits: int
 ) -> tuple[list[Packet], list[list[int]]]:
     """Blocks by strand index -> (intact packets, the unit rows that were lost or damaged)."""
+    if layout.slice_bytes:
+        return _unpack_slices(layout, name, blocks)
     zero = np.zeros(block_bits, dtype=np.uint8)
     # blocks may be longer than block_bits (an outer code's unused tail bits)
     rows = [blocks.get(layout.first_strand + i, zero)[:block_bits] for i in range(layout.strands)]

@@ -46,13 +46,25 @@ class DecodeResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def _whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer) -> np.ndarray:
+def _whiten(
+    addresses: np.ndarray, blocks: np.ndarray, seed: int, framer, coder=None
+) -> np.ndarray:
     meta = framer.is_metadata(addresses)
     out = blocks.copy()
-    for which, s in ((~meta, seed), (meta, METADATA_SEED)):
+    # a coder that carries bases as they are (``whiten = False``) keeps its data unwhitened
+    data_seed = None if coder is not None and not getattr(coder, "whiten", True) else seed
+    for which, s in ((~meta, data_seed), (meta, METADATA_SEED)):
+        if s is None:
+            continue
         if which.any():
             out[which] ^= keystream(addresses[which], blocks.shape[1], s)
     return out
+
+
+def data_bits_per_strand(block_bits: int, redundancy: float) -> int:
+    """Bits of codec data per strand: the outer code may use slightly fewer than the coder
+    carries."""
+    return OuterCode.create(redundancy, block_bits, 1).data_bits if redundancy else block_bits
 
 
 def encode_video(
@@ -78,11 +90,17 @@ def encode_video(
     from .video_io import open_video
 
     fr = plugins.get_framer(framer)
-    cd = plugins.get_coder(coder, constraints=fr.constraints)
     video_codec = plugins.get_codec(codec)
+    # a codec whose packets are already DNA (jpeg-dna) names the coder that carries them
+    cd = plugins.get_coder(coder or getattr(video_codec, "coder", None), constraints=fr.constraints)
     source = open_video(source_path)
     info = source.info
-    encoder = video_codec.encoder(info, quality=quality, **(codec_options or {}))
+    block_bits = fr.payload_bits(cd)
+    data_bits = data_bits_per_strand(block_bits, redundancy)
+    options = dict(codec_options or {})
+    if video_codec.slice_aligned:
+        options["slice_bytes"] = data_bits // 8
+    encoder = video_codec.encoder(info, quality=quality, **options)
     packets: list[Packet] = []
     bar = tqdm(total=info.frames, unit="frame", desc="encode", disable=not progress)
     n_frames = 0
@@ -105,12 +123,7 @@ def encode_video(
         packets += aenc.encode(None)
         audio_params = aenc.params
 
-    block_bits = fr.payload_bits(cd)
     outer = None
-    data_bits = block_bits
-    if redundancy:
-        # the outer code may use slightly fewer bits per strand than the coder carries
-        data_bits = OuterCode.create(redundancy, block_bits, 1).data_bits
     addresses, blocks, streams = layout.pack_streams(packets, data_bits)
     if audio_params is not None and "audio" in streams:
         streams["audio"].params = audio_params
@@ -139,7 +152,8 @@ def encode_video(
     m_addr, m_blocks = layout.metadata_blocks(
         meta, fr.payload_bits(fr.metadata_coder), fr.address_bits, metadata_copies
     )
-    data = fr.frame(addresses, _whiten(addresses, blocks, seed, fr), cd) if len(blocks) else None
+    white = _whiten(addresses, blocks, seed, fr, cd)
+    data = fr.frame(addresses, white, cd) if len(blocks) else None
     metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
     strands = metas if data is None else np.concatenate([metas, data])
     if output_path is not None:
@@ -228,14 +242,16 @@ def parse_dna(
     meta = layout.recover_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
     if meta is None:
         raise HelixError(f"{path}: no readable metadata strands (is this a helix-media file?)")
+    data_coder = meta_coder
     if meta.get("coder") != meta_coder.name:
         # Parse again with the data coder (its blocks may differ in size from metadata's). A
         # framer's rows need not match the input strands (a fountain framer returns source
         # blocks), so nothing is merged row by row.
-        cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
+        cd = data_coder = plugins.get_coder(meta["coder"], constraints=fr.constraints)
         parsed = fr.parse(strands, cd, None, erasures)
     is_data = parsed.ok & ~fr.is_metadata(parsed.addresses)
-    blocks = _whiten(parsed.addresses[is_data], parsed.payload[is_data], meta["seed"], fr)
+    payload = parsed.payload[is_data]
+    blocks = _whiten(parsed.addresses[is_data], payload, meta["seed"], fr, data_coder)
     stats.update(
         strands_ok=int(parsed.ok.sum()),
         symbols_corrected=int(parsed.corrected[parsed.ok].sum()),
@@ -256,9 +272,16 @@ class DecodedMedia:
     result: DecodeResult
 
 
-def decode_media(input_path: str, *, progress: bool = False) -> DecodedMedia:
-    """Strands (``.dnapkt``, FASTA, FASTQ) -> decoded frames; damage is concealed."""
-    _, meta, blocks, stats = read_dna(input_path)
+def decode_media(
+    input_path: str,
+    *,
+    progress: bool = False,
+    parsed: tuple | None = None,
+    decoder_options: dict[str, Any] | None = None,
+) -> DecodedMedia:
+    """Strands (``.dnapkt``, FASTA, FASTQ) -> decoded frames; damage is concealed.
+    ``parsed``: what :func:`read_dna` already returned for ``input_path`` (read once)."""
+    _, meta, blocks, stats = parsed or read_dna(input_path)
     recover_lost(meta, blocks, stats)
     info = VideoInfo.from_json(meta["video"])
     codec = plugins.get_codec(meta["codec"])
@@ -283,7 +306,7 @@ def decode_media(input_path: str, *, progress: bool = False) -> DecodedMedia:
         for p in [*apackets, None]:
             audio_frames += adec.decode(p)
 
-    decoder = codec.decoder(info, meta["codec_params"])
+    decoder = codec.decoder(info, meta["codec_params"], **(decoder_options or {}))
     decoded: dict[int, Any] = {}
     for p in tqdm([*video_packets, None], desc="decode", unit="gop", disable=not progress):
         for f in decoder.decode(p):
@@ -310,11 +333,13 @@ def decode_media(input_path: str, *, progress: bool = False) -> DecodedMedia:
     return DecodedMedia(info, frames, audio_frames, audio_params, result)
 
 
-def decode_video(input_path: str, output_path: str, *, progress: bool = False) -> DecodeResult:
+def decode_video(
+    input_path: str, output_path: str, *, progress: bool = False, parsed: tuple | None = None
+) -> DecodeResult:
     """Decode strands into a video file (container and codecs from ``output_path``'s suffix)."""
     from .video_io import VideoSink
 
-    media = decode_media(input_path, progress=progress)
+    media = decode_media(input_path, progress=progress, parsed=parsed)
     with VideoSink(output_path, media.info, audio_params=media.audio_params) as sink:
         for frame in media.frames:
             sink.write(frame)
@@ -331,3 +356,273 @@ def _first_good(frames: dict[int, Any], info: VideoInfo):
 
     black = np.zeros((info.height, info.width, 3), dtype=np.uint8)
     return av.VideoFrame.from_ndarray(black, format="rgb24")  # a new yuv420p frame is green
+
+
+# -- any file, and packets from anywhere (raw codec, pools) ------------------------------------
+#: Suffixes of video containers: without ``--codec``, anything else is stored by ``raw``.
+VIDEO_SUFFIXES = (
+    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts",
+    ".flv", ".wmv", ".ogv", ".3gp", ".y4m", ".mxf", ".vob", ".ivf", ".hevc", ".h264", ".264",
+)  # fmt: skip
+
+
+def is_video_path(path: str) -> bool:
+    """True when ``path``'s suffix names a video container (the file need not be readable)."""
+    from pathlib import Path
+
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def is_file_codec(name: str | None) -> bool:
+    """True when the registered codec ``name`` stores whole files (bytes), not frames."""
+    from .codec import FileCodec
+
+    return name is not None and isinstance(plugins.get_codec(name), FileCodec)
+
+
+def encode_packets(
+    packets: list[Packet],
+    fields: dict[str, Any],
+    *,
+    coder: str | None = None,
+    framer: str | None = None,
+    framer_params: dict[str, Any] | None = None,
+    seed: int = 0,
+    metadata_copies: int = 3,
+    redundancy: float = 0.0,
+    stream_params: dict[str, dict[str, Any]] | None = None,
+    address_offset: int = 0,
+    metadata_chunk_offset: int = 0,
+) -> EncodeResult:
+    """Packets of any codec -> framed strands (data, outer parity, metadata copies).
+
+    ``fields`` (codec, codec_params, kind, video or file...) go into the metadata as they are.
+    ``address_offset`` moves the data strands to addresses ``offset + i`` and
+    ``metadata_chunk_offset`` the metadata chunks up by that many, so several archives share
+    one pool's address space (strand indices inside the metadata stay 0-based).
+    """
+    fr = plugins.get_framer(framer, **(framer_params or {}))
+    cd = plugins.get_coder(coder, constraints=fr.constraints)
+    block_bits = fr.payload_bits(cd)
+    data_bits = block_bits
+    if redundancy:
+        data_bits = OuterCode.create(redundancy, block_bits, 1).data_bits
+    addresses, blocks, streams = layout.pack_streams(packets, data_bits)
+    for name, params in (stream_params or {}).items():
+        if name in streams:
+            streams[name].params = params
+    if data_bits != block_bits:
+        blocks = np.pad(blocks, ((0, 0), (0, block_bits - data_bits)))
+    outer = None
+    if redundancy and len(blocks):
+        outer = OuterCode.create(redundancy, block_bits, len(blocks))
+        blocks = np.concatenate([blocks, outer.parity(blocks)])
+    addresses = np.arange(len(blocks), dtype=np.int64) + address_offset
+    meta = {
+        "format": "helix-media",
+        "version": 1,
+        "writer": f"helix-media {__version__}",
+        **fields,
+        "coder": cd.name,
+        "framer": fr.describe(),
+        "seed": seed,
+        "payload_bits": data_bits,
+        "streams": {k: vars(v) for k, v in streams.items()},
+    }
+    if address_offset:
+        meta["address_offset"] = int(address_offset)
+    if outer is not None:
+        meta["outer_code"] = outer.to_json()
+    m_addr, m_blocks = layout.metadata_blocks(
+        meta, fr.payload_bits(fr.metadata_coder), fr.address_bits, metadata_copies
+    )
+    m_addr = m_addr + (metadata_chunk_offset << layout.COPY_BITS)
+    white = _whiten(addresses, blocks, seed, fr, cd)
+    data = fr.frame(addresses, white, cd) if len(blocks) else None
+    metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
+    strands = metas if data is None else np.concatenate([metas, data])
+    return EncodeResult(
+        strands, meta, len(blocks), len(m_blocks), sum(len(p.data) for p in packets)
+    )
+
+
+def file_packets(
+    source_path: str, codec: str = "raw", quality: int | None = None
+) -> tuple[list[Packet], dict[str, Any]]:
+    """A file of any kind -> (packets, metadata fields naming it: name, size, sha256)."""
+    import hashlib
+    from pathlib import Path
+
+    from .codec import FileCodec
+
+    path = Path(source_path)
+    if not path.exists():
+        raise HelixError(f"{path}: no such file")
+    if path.is_dir():
+        raise HelixError(f"{path}: is a directory, not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise HelixError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    file_codec = plugins.get_codec(codec)
+    if not isinstance(file_codec, FileCodec):
+        raise HelixError(f"codec {codec!r} encodes video frames, not files")
+    packets, params = file_codec.pack(data, quality)
+    fields = {
+        "kind": "file",
+        "codec": file_codec.name,
+        "codec_params": params,
+        "file": {"name": path.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+    }
+    return packets, fields
+
+
+def video_packets(
+    source_path: str,
+    *,
+    codec: str | None = None,
+    quality: int | None = None,
+    audio: bool = True,
+    codec_options: dict[str, Any] | None = None,
+    progress: bool = False,
+    coder: str | None = None,
+    framer: str | None = None,
+    framer_params: dict[str, Any] | None = None,
+    redundancy: float = 0.0,
+) -> tuple[list[Packet], dict[str, Any], dict[str, dict[str, Any]]]:
+    """A video file -> (packets, metadata fields, per-stream params), as :func:`encode_video`
+    does before laying packets out (pools lay out many archives in one address space).
+    Coder, framer and redundancy matter only to codecs whose packets align to strands."""
+    from .video_io import open_video
+
+    video_codec = plugins.get_codec(codec)
+    source = open_video(source_path)
+    info = source.info
+    options = dict(codec_options or {})
+    if getattr(video_codec, "slice_aligned", False):  # packets cut to whole strands' payload
+        strand_framer = plugins.get_framer(framer, **(framer_params or {}))
+        strand_coder = plugins.get_coder(coder, constraints=strand_framer.constraints)
+        bits = data_bits_per_strand(strand_framer.payload_bits(strand_coder), redundancy)
+        options["slice_bytes"] = bits // 8
+    encoder = video_codec.encoder(info, quality=quality, **options)
+    packets: list[Packet] = []
+    bar = tqdm(total=info.frames, unit="frame", desc="encode", disable=not progress)
+    n_frames = 0
+    for frame in source.frames():
+        packets += encoder.encode(frame)
+        n_frames += 1
+        bar.update()
+    packets += encoder.encode(None)
+    bar.close()
+    if n_frames == 0:
+        raise HelixError(f"{source_path}: the video has no frames")
+    info.frames = n_frames
+    stream_params: dict[str, dict[str, Any]] = {}
+    if audio and source.has_audio:
+        from .audio import AudioEncoder
+
+        aenc = AudioEncoder(source.audio_sample_rate, source.audio_layout)
+        for aframe in source.audio_frames():
+            packets += aenc.encode(aframe)
+        packets += aenc.encode(None)
+        stream_params["audio"] = aenc.params
+    fields = {"codec": video_codec.name, "codec_params": encoder.params, "video": info.to_json()}
+    return packets, fields, stream_params
+
+
+def encode_file(
+    source_path: str,
+    output_path: str | None = None,
+    *,
+    codec: str | None = None,
+    coder: str | None = None,
+    framer: str | None = None,
+    quality: int | None = None,
+    seed: int = 0,
+    metadata_copies: int = 3,
+    redundancy: float = 0.0,
+) -> EncodeResult:
+    """Store any file losslessly (codec ``raw`` unless another file codec is named); its
+    name, size and SHA-256 go into the metadata and are checked on decoding."""
+    packets, fields = file_packets(source_path, codec or "raw", quality)
+    r = encode_packets(
+        packets,
+        fields,
+        coder=coder,
+        framer=framer,
+        seed=seed,
+        metadata_copies=metadata_copies,
+        redundancy=redundancy,
+    )
+    if output_path is not None:
+        header = {
+            "framer": r.metadata["framer"]["name"],
+            "coder": r.metadata["coder"],
+            "codec": fields["codec"],
+            "strand_length": int(r.strands.shape[1]),
+            "writer": r.metadata["writer"],
+        }
+        write_strands(output_path, r.strands, header)
+    return r
+
+
+def file_bytes(
+    meta: dict[str, Any], blocks: dict[int, np.ndarray], source: str = "the archive"
+) -> bytes:
+    """A file archive's data blocks -> the stored bytes, checked against size and SHA-256.
+    Raises HelixError naming what was lost: a file is returned whole or not at all."""
+    import hashlib
+
+    from .codec import FileCodec
+
+    info = meta["file"]
+    file_codec = plugins.get_codec(meta["codec"])
+    if not isinstance(file_codec, FileCodec):
+        raise HelixError(f"{source}: codec {meta['codec']!r} is not a file codec")
+    stream = layout.StreamLayout(**meta["streams"]["file"]) if "file" in meta["streams"] else None
+    packets, lost = [], []
+    if stream is not None:
+        packets, lost = layout.unpack_stream(stream, "file", blocks, int(meta["payload_bits"]))
+    if lost:
+        nbytes = sum(u[2] for u in lost)
+        raise HelixError(
+            f"{source}: {len(lost)} of {len(stream.units)} chunks of {info['name']} lost or "
+            f"damaged ({nbytes} bytes); more coverage or --redundancy would have saved them"
+        )
+    data = file_codec.unpack(packets, meta["codec_params"])
+    if len(data) != info["size"] or hashlib.sha256(data).hexdigest() != info["sha256"]:
+        raise HelixError(f"{source}: {info['name']} decoded with a wrong size or SHA-256")
+    return data
+
+
+def decode_file(
+    input_path: str,
+    output_path: str,
+    *,
+    parsed: tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]] | None = None,
+) -> DecodeResult:
+    """Strands of a file archive -> the stored bytes at ``output_path`` (whatever its suffix),
+    written atomically and only when size and SHA-256 match."""
+    from .atomic import atomic_output
+
+    _, meta, blocks, stats = parsed or read_dna(input_path)
+    if meta.get("kind") != "file":
+        raise HelixError(f"{input_path}: holds a video, not a file")
+    recover_lost(meta, blocks, stats)
+    data = file_bytes(meta, blocks, input_path)
+    with atomic_output(output_path) as f:
+        f.write(data)
+    return DecodeResult(
+        meta, 0, stats["strands_read"], stats["strands_ok"], stats["symbols_corrected"], {}, [],
+        stats,
+    )  # fmt: skip
+
+
+def decode_any(input_path: str, output_path: str, *, progress: bool = False) -> DecodeResult:
+    """Strands -> a file archive's bytes or a video file, whichever the metadata says."""
+    parsed = read_dna(input_path)
+    if parsed[1].get("format") == "helix-pool":
+        raise HelixError(f"{input_path}: a pool; use helix pool list / helix pool get")
+    if parsed[1].get("kind") == "file":
+        return decode_file(input_path, output_path, parsed=parsed)
+    return decode_video(input_path, output_path, progress=progress, parsed=parsed)

@@ -43,6 +43,7 @@ class ReadReport:
     no_primers: int = 0  # garbage, dimers, other archives' strands, heavy damage
     too_short: int = 0
     no_address: int = 0  # body found but its address unreadable (exact-length ones still used)
+    not_selected: int = 0  # addresses outside the selection (another pool item's reads)
     reverse: int = 0  # reads that were reverse complements
     clusters: int = 0
     clusters_aligned: int = 0  # consensus by multiple alignment
@@ -176,7 +177,10 @@ class ReadProcessor:
         return counts.argmax(axis=1).astype(np.uint8), agreement
 
     # -- all together ------------------------------------------------------------------------
-    def process(self, reads: list[np.ndarray]) -> StrandEstimates:
+    def process(self, reads: list[np.ndarray], select: np.ndarray | None = None) -> StrandEstimates:
+        """Reads -> strand estimates. ``select`` (cluster keys, see the framer's
+        ``address_keys``) keeps only reads whose address is one of them: another pool item's
+        reads are dropped after trimming, before consensus and decoding."""
         report = ReadReport(reads=len(reads))
         lengths = np.fromiter((len(r) for r in reads), dtype=np.int64, count=len(reads))
         report.too_short = int((lengths < self.length // 2).sum())
@@ -213,6 +217,12 @@ class ReadProcessor:
         self._rescue_keys(keys, heads, rows)
         has_body = has_fixed.copy()
         has_body[list(other_bodies)] = True
+        if select is not None:
+            drop = (keys >= 0) & ~np.isin(keys, select)
+            report.not_selected = int(drop.sum())
+            keys[drop], has_fixed[drop], has_body[drop] = -1, False, False
+            for i in np.flatnonzero(drop).tolist():
+                other_bodies.pop(i, None)
         report.no_address = int((has_body & (keys < 0)).sum())
         clustered = np.flatnonzero(keys >= 0)
         report.clustered = len(clustered)

@@ -66,6 +66,22 @@ def ternary_huffman(weights: list[float]) -> list[tuple[int, ...]]:
     return [tuple(c) for c in codes]
 
 
+def canonical_code(lengths: list[int]) -> list[tuple[int, ...]]:
+    """The canonical ternary prefix code with these codeword lengths (0 = symbol unused), so
+    only the lengths need storing (JPEG's DHT idea). Symbols are numbered in order of
+    (length, symbol); valid for any lengths that meet Kraft's inequality, e.g. a Huffman
+    code's."""
+    code: list[tuple[int, ...]] = [()] * len(lengths)
+    value, previous = 0, 0
+    for length, s in sorted((n, s) for s, n in enumerate(lengths) if n > 0):
+        value *= 3 ** (length - previous)
+        if value >= 3**length:
+            raise ValueError("code lengths break Kraft's inequality")
+        code[s] = tuple(value // 3 ** (length - 1 - j) % 3 for j in range(length))
+        value, previous = value + 1, length
+    return code
+
+
 def huffman_encode(symbols: list[int], code: list[tuple[int, ...]]) -> np.ndarray:
     return np.array([t for s in symbols for t in code[s]], dtype=np.uint8)
 

@@ -153,6 +153,12 @@ class HelixFramer(Framer):
         substitution corrected), so reads with a damaged address join their cluster."""
         return correct(np.minimum(bases, 3).astype(np.uint8))[0]
 
+    def address_keys(self, addresses: np.ndarray) -> np.ndarray:
+        """Cluster keys of these addresses: their address codewords' information words."""
+        a = np.asarray(addresses, dtype=np.int64)
+        bases = self.address_code.encode(a & self._index_mask, self.is_metadata(a))
+        return self.cluster_keys(bases)
+
     def parse(
         self,
         strands: np.ndarray,

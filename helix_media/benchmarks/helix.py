@@ -1,0 +1,193 @@
+"""``helix bench helix``: the HELIX codec per clip, against the ``bitstream`` codec.
+
+For each clip (first ``--frames`` frames, scaled to at most ``--max-width``): strands,
+nucleotides and dollars per frame, RGB PSNR and MS-SSIM for helix at masks 0 / 0.4 / 0.6 /
+0.7, mask 0.6 without the transformer (missing tokens copied from the nearest received one),
+mask 0.6 with 5 % of all strands deleted at random (no outer code), and the bitstream codec at
+the CRF whose strand count comes closest to helix at mask 0.6. Then encode and decode speed
+at 256x256. Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
+``python -m helix_media.train prepare``), or ``--clips``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from .. import pipeline
+from ..metrics import ms_ssim, psnr
+from ..probe import DEFAULT_PRICE_PER_STRAND
+from ..strand_files import read_strands, write_strands
+from ..video_io import open_video
+
+MASKS = (0.0, 0.4, 0.6, 0.7)
+BITSTREAM_CRFS = (30, 33, 36, 39, 42, 45, 48)
+
+
+def reference_clip(src: str, out: Path, frames: int, max_width: int, size=None) -> list[np.ndarray]:
+    """The first ``frames`` frames of ``src`` (scaled, or centre-cropped to ``size``), written
+    losslessly (FFV1) to ``out``; returns them as RGB arrays, the reference for every metric."""
+    video = open_video(src)
+    imgs = []
+    for f in video.frames():
+        if size:
+            a = f.to_ndarray(format="rgb24")
+            y, x = (a.shape[0] - size) // 2, (a.shape[1] - size) // 2
+            imgs.append(np.ascontiguousarray(a[y : y + size, x : x + size]))
+        else:
+            w = min(max_width, f.width) // 2 * 2
+            h = round(f.height * w / f.width) // 2 * 2
+            imgs.append(f.reformat(width=w, height=h, format="rgb24").to_ndarray())
+        if len(imgs) == frames:
+            break
+    with av.open(str(out), "w") as c:
+        s = c.add_stream("ffv1", rate=Fraction(24))
+        s.width, s.height, s.pix_fmt = imgs[0].shape[1], imgs[0].shape[0], "bgr0"
+        for a in imgs:
+            c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
+        c.mux(s.encode(None))
+    return imgs
+
+
+def quality(ref: list[np.ndarray], frames: list) -> tuple[float, float]:
+    out = [f.to_ndarray(format="rgb24") for f in frames]
+    return (
+        float(np.mean([psnr(a, b) for a, b in zip(ref, out, strict=True)])),
+        float(np.mean([ms_ssim(a, b) for a, b in zip(ref, out, strict=True)])),
+    )
+
+
+def row(name: str, strands: int, n_frames: int, strand_nt: int, q, extra: str = "") -> dict:
+    return {
+        "setting": name,
+        "strands": strands,
+        "nt_per_frame": strands * strand_nt / n_frames,
+        "usd_per_frame": strands * DEFAULT_PRICE_PER_STRAND / n_frames,
+        "psnr": q[0],
+        "ms_ssim": q[1],
+        "note": extra,
+    }
+
+
+def drop_strands(src: str, dst: str, share: float, seed: int) -> int:
+    header, seqs = read_strands(src)
+    rng = np.random.default_rng(seed)
+    keep = rng.random(len(seqs)) >= share
+    write_strands(dst, np.stack([s for s, k in zip(seqs, keep, strict=True) if k]), header)
+    return int((~keep).sum())
+
+
+def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> list[dict]:
+    ref_path = tmp / "ref.mkv"
+    ref = reference_clip(path, ref_path, frames, max_width)
+    n = len(ref)
+    rows = []
+    out = str(tmp / "x.dnapkt")
+    helix_strands = {}
+    for mask in MASKS:
+        r = pipeline.encode_video(
+            str(ref_path), out, codec="helix", audio=False, codec_options={"mask": mask}
+        )
+        strand_nt = r.strands.shape[1]
+        helix_strands[mask] = len(r.strands)
+        media = pipeline.decode_media(out)
+        rows.append(
+            row(f"helix mask {mask}", len(r.strands), n, strand_nt, quality(ref, media.frames))
+        )
+        if mask == 0.6:
+            media = pipeline.decode_media(out, decoder_options={"fill": "naive"})
+            rows.append(
+                row(
+                    "helix mask 0.6, no transformer",
+                    len(r.strands),
+                    n,
+                    strand_nt,
+                    quality(ref, media.frames),
+                    "nearest received token",
+                )
+            )
+            lossy = str(tmp / "lossy.dnapkt")
+            dropped = drop_strands(out, lossy, 0.05, seed=1)
+            media = pipeline.decode_media(lossy)
+            rows.append(
+                row(
+                    "helix mask 0.6, 5 % strands lost",
+                    len(r.strands),
+                    n,
+                    strand_nt,
+                    quality(ref, media.frames),
+                    f"{dropped} strands deleted, {len(media.result.concealed_frames)} "
+                    "frames concealed",
+                )
+            )
+    best = None
+    for crf in BITSTREAM_CRFS:
+        r = pipeline.encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
+        gap = abs(len(r.strands) - helix_strands[0.6])
+        if best is None or gap < best[0]:
+            best = (gap, crf, len(r.strands), r.strands.shape[1])
+    _, crf, strands, strand_nt = best
+    pipeline.encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
+    media = pipeline.decode_media(out)
+    rows.append(
+        row(
+            f"bitstream x265 CRF {crf}",
+            strands,
+            n,
+            strand_nt,
+            quality(ref, media.frames),
+            "CRF closest to helix 0.6 in strands",
+        )
+    )
+    return rows
+
+
+def speed(path: str, tmp: Path, frames: int) -> tuple[float, float, int]:
+    """Encode and decode frames per second of helix (mask 0.6) on a 256x256 crop."""
+    ref_path = tmp / "speed.mkv"
+    n = len(reference_clip(path, ref_path, frames, 0, size=256))
+    out = str(tmp / "speed.dnapkt")
+    pipeline.encode_video(str(ref_path), out, codec="helix", audio=False)  # warm-up: load models
+    t = time.perf_counter()
+    pipeline.encode_video(str(ref_path), out, codec="helix", audio=False)
+    enc = time.perf_counter() - t
+    t = time.perf_counter()
+    pipeline.decode_media(out)
+    dec = time.perf_counter() - t
+    return n / enc, n / dec, n
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="helix bench helix", description=__doc__.split("\n")[0])
+    p.add_argument("--clips", nargs="*")
+    p.add_argument("--frames", type=int, default=48)
+    p.add_argument("--max-width", type=int, default=320)
+    a = p.parse_args(argv)
+    root = Path(__file__).resolve().parents[2]
+    clips = a.clips or [
+        str(root / "examples/sample.mp4"),
+        *map(str, sorted((root / "data/eval").glob("*.mp4"))),
+    ]
+    print("| clip | setting | strands | nt/frame | $/frame | PSNR dB | MS-SSIM | note |")
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for clip in clips:
+            for r in bench_clip(clip, Path(tmp), a.frames, a.max_width):
+                print(
+                    f"| {Path(clip).name} | {r['setting']} | {r['strands']} | "
+                    f"{r['nt_per_frame']:.0f} | {r['usd_per_frame']:.3f} | {r['psnr']:.2f} | "
+                    f"{r['ms_ssim']:.4f} | {r['note']} |",
+                    flush=True,
+                )
+        enc, dec, n = speed(clips[0], Path(tmp), a.frames)
+        print(
+            f"\nspeed at 256x256 ({n} frames, {Path(clips[0]).name}, mask 0.6, CPU): "
+            f"encode {enc:.1f} fps, decode {dec:.1f} fps"
+        )
+    return 0

@@ -1,0 +1,147 @@
+"""Train the HELIX networks end to end on random GOP crops (paper eq. 6, as far as a CPU allows).
+
+Loss = L1 + 0.2 (1 - SSIM)                      reconstruction, through the masked path
+     + 0.05 cross-entropy of masked tokens      the predictor (masking robustness)
+     + 0.01 |continuous|                        rate proxy: small values cost fewer bits
+Each GOP of a batch gets its own mask: ratio from a truncated Gaussian (mean 0.55, sd 0.2,
+[0, 0.85], and 0 for 15 % of GOPs so the unmasked path stays sharp); half the masks are the
+inference checkerboard, half random, and some add a run of lost tokens like a lost strand.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pytorch_msssim import ssim
+from tqdm import tqdm
+
+from ..masking import checkerboard_mask
+from .data import GopSampler
+from .model import LEVELS, TOKEN_T, Helix, expected_values, quantize_continuous, split_logits
+
+
+def sample_masks(rng: np.random.Generator, b: int, h: int, w: int) -> np.ndarray:
+    """(b, 1, 2, h, w) bool training masks (True = masked)."""
+    out = np.zeros((b, 1, TOKEN_T, h, w), dtype=bool)
+    for i in range(b):
+        if rng.random() < 0.15:
+            continue
+        r = float(np.clip(rng.normal(0.55, 0.2), 0.0, 0.85))
+        if rng.random() < 0.5:
+            m = checkerboard_mask(r, TOKEN_T, h + 8, w + 8)
+            dy, dx = rng.integers(0, 8, size=2)
+            m = m[:, dy : dy + h, dx : dx + w]
+        else:
+            m = rng.random((TOKEN_T, h, w)) < r
+        if rng.random() < 0.3:  # a lost strand: a run of tokens in raster order
+            flat = m.reshape(-1)
+            n = int(rng.integers(8, 40))
+            s = int(rng.integers(0, max(1, flat.size - n)))
+            flat[s : s + n] = True
+        out[i, 0] = m
+    return out
+
+
+def fit(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    steps: int = 100_000,
+    minutes: float = 45.0,
+    batch: int = 16,
+    crop: int = 64,
+    lr: float = 1e-3,
+    seed: int = 0,
+    log_every: int = 25,
+    bf16: bool = True,
+    device: str = "cpu",
+) -> dict:
+    """Train until ``steps`` or ``minutes`` run out; write ``helix.pt`` and ``train_log.csv``."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    sampler = GopSampler(data_dir, crop=crop, seed=seed)
+    model = Helix().to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = out_dir / "train_log.csv"
+    fields = ["step", "seconds", "lr", "loss", "l1", "ssim", "ce", "psnr", "masked_acc"]
+    start, deadline = time.time(), time.time() + minutes * 60
+    levels = torch.tensor(LEVELS, device=device).view(1, len(LEVELS), 1, 1, 1)
+    step, acc = 0, {k: 0.0 for k in fields[3:]}
+    with open(log_path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        bar = tqdm(total=steps, unit="step", desc="train", mininterval=10)
+        while step < steps and time.time() < deadline:
+            # cosine schedule over the time budget (or steps, whichever is nearer)
+            frac = max(step / steps, (time.time() - start) / (minutes * 60))
+            for g in opt.param_groups:
+                g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
+            x = torch.from_numpy(sampler.batch(batch)).to(device)
+            with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
+                vals, idx, cont = model.encoder(x)
+                cq, _ = quantize_continuous(cont.float())
+                keep = torch.rand(cq.shape[0], 1, *cq.shape[2:], device=device) >= 0.05
+                cq = cq * keep  # a lost continuous strand reads as zeros
+                mask = torch.from_numpy(sample_masks(rng, batch, *idx.shape[-2:])).to(device)
+                logits = model.predictor(torch.where(mask, levels, idx), cq)
+                filled = torch.where(mask, expected_values(logits), vals)
+                y = model.decoder(filled, mask.float(), cq)
+            y, x01 = (y.float() + 1) / 2, (x + 1) / 2
+            l1 = (y - x01).abs().mean()
+            flat = lambda t: t.transpose(1, 2).reshape(-1, 3, crop, crop)  # noqa: E731
+            s = ssim(flat(y), flat(x01), data_range=1.0, size_average=True)
+            m = mask[:, 0].float()
+            ce, hits = 0.0, torch.ones_like(m)
+            for d, lg in enumerate(split_logits(logits.float())):
+                ce_d = F.cross_entropy(lg, idx[:, d], reduction="none")
+                ce = ce + (ce_d * m).sum() / m.sum().clamp(min=1)
+                hits = hits * (lg.argmax(1) == idx[:, d]).float()
+            loss = l1 + 0.2 * (1 - s) + 0.05 * ce + 0.01 * cont.float().abs().mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            bar.update()
+            mse = F.mse_loss(y.detach(), x01).item()
+            for k, v in (("loss", loss), ("l1", l1), ("ssim", s), ("ce", ce)):
+                acc[k] += float(v)
+            acc["psnr"] += 10 * math.log10(1 / max(mse, 1e-10))
+            acc["masked_acc"] += float((hits * m).sum() / m.sum().clamp(min=1))
+            if step % log_every == 0:
+                row = {k: round(v / log_every, 5) for k, v in acc.items()}
+                row.update(
+                    step=step,
+                    seconds=round(time.time() - start, 1),
+                    lr=round(opt.param_groups[0]["lr"], 7),
+                )
+                writer.writerow(row)
+                fh.flush()
+                bar.set_postfix(psnr=row["psnr"], acc=row["masked_acc"])
+                acc = {k: 0.0 for k in acc}
+            if step % 500 == 0:
+                torch.save(model.state_dict(), out_dir / "helix.pt")
+        bar.close()
+    torch.save(model.state_dict(), out_dir / "helix.pt")
+    recipe = {
+        "steps": step,
+        "minutes": round((time.time() - start) / 60, 1),
+        "batch": batch,
+        "crop": crop,
+        "lr": lr,
+        "seed": seed,
+        "bf16": bf16,
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "data": json.loads((data_dir / "sources.json").read_text()),
+    }
+    (out_dir / "recipe.json").write_text(json.dumps(recipe, indent=1))
+    return recipe

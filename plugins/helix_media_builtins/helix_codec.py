@@ -1,0 +1,283 @@
+"""Codec "helix": the HELIX neural codec (tokenizer, token masking, context-model coding,
+transformer fill-in), run by ONNX Runtime.
+
+Per GOP of 8 frames: the encoder network gives discrete FSQ tokens (4 dims, levels 8/5/5/5,
+2 x H/8 x W/8 per GOP) and a continuous stream (16 x H/32 x W/32, 16 levels). The checkerboard
+mask (``mask``, default 0.6) drops that share of the tokens; the visible ones and the
+continuous vectors are arithmetic-coded with integer context tables into strand-sized slices
+(:mod:`token_strands`). Decoding: the transformer predicts every token not received (masked
+or lost with its strand), the decoder network rebuilds the frames.
+
+Frames of any size are padded to multiples of 32 by repeating edge pixels and cropped back; a
+partial last GOP is padded by repeating its last frame. Options: ``mask``, ``device``
+(cpu/cuda); decoders also take ``fill`` ("transformer" or "naive": nearest received token).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import av
+import numpy as np
+
+from helix_media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoInfo
+from helix_media.errors import HelixError
+from helix_media.hookspecs import hookimpl
+from helix_media.masking import checkerboard_mask
+from helix_media.token_context import CONT_DIM, TOKEN_LEVELS
+
+from . import token_strands
+from .helix_models import load_models
+
+GOP = 8
+TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
+DEFAULT_MASK = 0.6
+PARAMS_VERSION = 1
+PREDICTOR_TILE = 32  # token grids larger than this are predicted in overlapping tiles
+PREDICTOR_HALO = 4
+
+
+def padded_size(width: int, height: int) -> tuple[int, int]:
+    up = lambda n: -(-n // CONT_STRIDE) * CONT_STRIDE  # noqa: E731
+    return up(width), up(height)
+
+
+def grid_sizes(width: int, height: int, mask: float) -> tuple[np.ndarray, dict[str, int]]:
+    """The GOP's token mask (2, h, w) and how many items of each kind it stores."""
+    pw, ph = padded_size(width, height)
+    m = checkerboard_mask(mask, TOKEN_T, ph // TOKEN_STRIDE, pw // TOKEN_STRIDE)
+    cont = (ph // CONT_STRIDE) * (pw // CONT_STRIDE)
+    return m, {"token": int((~m).sum()), "continuous": cont}
+
+
+class HelixEncoder(VideoEncoder):
+    def __init__(self, info: VideoInfo, mask: float, slice_bytes: int, device: str):
+        if not 0 <= mask < 1:
+            raise HelixError(f"--mask must be in [0, 1), got {mask}")
+        self.info, self.mask_ratio, self.slice_bytes = info, float(mask), int(slice_bytes)
+        self.models = load_models(device)
+        self.mask, _ = grid_sizes(info.width, info.height, self.mask_ratio)
+        self.frames: list[np.ndarray] = []
+        self.gop_index = 0
+        self.next_pts = 0
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {
+            "version": PARAMS_VERSION,
+            "gop": GOP,
+            "mask": self.mask_ratio,
+            "slice_bytes": self.slice_bytes,
+            "models": self.models.ids,
+        }
+
+    def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
+        if frame is not None:
+            self.frames.append(frame.to_ndarray(format="rgb24"))
+            if len(self.frames) < GOP:
+                return []
+        if not self.frames:
+            return []
+        n = len(self.frames)
+        packet = Packet(
+            self.encode_gop(np.stack(self.frames)),
+            "video",
+            self.gop_index,
+            self.next_pts,
+            n,
+            slice_bytes=self.slice_bytes,
+        )
+        self.frames = []
+        self.gop_index += 1
+        self.next_pts += n
+        return [packet]
+
+    def tokens(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n <= 8, H, W, 3) uint8 -> token indices (4, 2, h, w), continuous (16, h', w')."""
+        h, w = frames.shape[1:3]
+        pw, ph = padded_size(w, h)
+        x = np.concatenate([frames, np.repeat(frames[-1:], GOP - len(frames), 0)])
+        x = np.pad(x, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+        x = (x.transpose(3, 0, 1, 2)[None].astype(np.float32) / 127.5) - 1.0
+        tok, cont = self.models.run("encoder", frames=x)
+        return tok[0], cont[0]
+
+    def encode_gop(self, frames: np.ndarray) -> bytes:
+        tok, cont = self.tokens(frames)
+        items = {"token": tok[:, ~self.mask].T, "continuous": cont.reshape(CONT_DIM, -1).T}
+        slices = token_strands.pack(items, self.models.cum, self.slice_bytes * 8)
+        return b"".join(np.packbits(s).tobytes() for s in slices)
+
+
+class HelixDecoder(VideoDecoder):
+    def __init__(
+        self, info: VideoInfo, params: dict[str, Any], device: str, fill: str, models=None
+    ):
+        if params.get("version") != PARAMS_VERSION:
+            raise HelixError(f"helix codec parameters version {params.get('version')} unknown")
+        if fill not in ("transformer", "naive"):
+            raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
+        self.info, self.fill = info, fill
+        self.models = models or load_models(device)
+        if params["models"] != self.models.ids:
+            raise HelixError(
+                "these strands were made with other HELIX models "
+                f"({params['models']}) than the installed ones ({self.models.ids})"
+            )
+        self.slice_bytes = int(params["slice_bytes"])
+        self.mask, self.sizes = grid_sizes(info.width, info.height, float(params["mask"]))
+        #: tokens received / tokens needed, per decoded GOP (for reports)
+        self.received: list[float] = []
+
+    def decode(self, packet: Packet | None) -> list[av.VideoFrame]:
+        if packet is None:
+            return []
+        s = self.slice_bytes
+        lost = set(packet.lost_slices)
+        slices = [
+            None
+            if k in lost
+            else np.unpackbits(np.frombuffer(packet.data[k * s : (k + 1) * s], np.uint8))
+            for k in range(len(packet.data) // s)
+        ]
+        frames = self.decode_slices(slices)
+        out = []
+        for i in range(packet.duration):
+            f = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
+            f.pts = packet.pts + i
+            out.append(f)
+        return out
+
+    def decode_slices(self, slices: list[np.ndarray | None]) -> np.ndarray:
+        """A GOP's slices (None = lost) -> (8, H, W, 3) uint8 frames."""
+        got = token_strands.unpack(slices, self.sizes, self.models.cum)
+        t, h, w = self.mask.shape
+        tok = np.zeros((len(TOKEN_LEVELS), t, h, w), np.int64)
+        known = np.zeros((t, h, w), bool)
+        vis = np.argwhere(~self.mask)  # raster order, as the encoder stored them
+        items, received = got["token"]
+        tok[:, vis[:, 0], vis[:, 1], vis[:, 2]] = items.T
+        known[vis[received, 0], vis[received, 1], vis[received, 2]] = True
+        self.received.append(float(known.mean()))
+        cvals, crec = got["continuous"]
+        ph, pw = h * TOKEN_STRIDE // CONT_STRIDE, w * TOKEN_STRIDE // CONT_STRIDE
+        cont = np.where(crec[:, None], cvals / 15.0 * 2 - 1, 0.0).T.reshape(CONT_DIM, ph, pw)
+        cont = cont[None].astype(np.float32)
+        return self.frames_from_tokens(tok, known, cont)
+
+    def frames_from_tokens(
+        self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray
+    ) -> np.ndarray:
+        values = token_values(tok)
+        unknown = ~known
+        if unknown.any():
+            if self.fill == "transformer":
+                filled = self.predict(tok, unknown, cont)
+            else:
+                filled = token_values(nearest_fill(tok, known))
+            values = np.where(unknown[None], filled, values)
+        y = self.models.run(
+            "decoder",
+            tokens=values[None].astype(np.float32),
+            mask=unknown[None, None].astype(np.float32),
+            continuous=cont,
+        )[0]
+        frames = np.clip((y[0].transpose(1, 2, 3, 0) + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
+
+    def predict(self, tok: np.ndarray, unknown: np.ndarray, cont: np.ndarray) -> np.ndarray:
+        """Expected token values (4, 2, h, w) from the transformer, in tiles on large grids."""
+        levels = np.array(TOKEN_LEVELS).reshape(-1, 1, 1, 1)
+        idx = np.where(unknown[None], levels, tok)
+        _, h, w = unknown.shape
+        out = np.zeros((len(TOKEN_LEVELS),) + unknown.shape, np.float32)
+        step, halo = PREDICTOR_TILE, PREDICTOR_HALO
+        c = CONT_STRIDE // TOKEN_STRIDE  # token rows per continuous row (h is a multiple)
+        for y0 in range(0, h, step):
+            for x0 in range(0, w, step):
+                # the tile plus a halo, aligned to the continuous grid
+                ya, xa = max(0, y0 - halo) // c * c, max(0, x0 - halo) // c * c
+                yb = min(h, -(-(y0 + step + halo) // c) * c)
+                xb = min(w, -(-(x0 + step + halo) // c) * c)
+                logits = self.models.run(
+                    "predictor",
+                    token_indices=idx[None, :, :, ya:yb, xa:xb],
+                    continuous=cont[:, :, ya // c : yb // c, xa // c : xb // c],
+                )[0][0]
+                e = expected_values(logits)
+                sy, sx = y0 - ya, x0 - xa
+                out[:, :, y0 : y0 + step, x0 : x0 + step] = e[:, :, sy : sy + step, sx : sx + step]
+        return out
+
+
+def token_values(idx: np.ndarray) -> np.ndarray:
+    """Indices (4, ...) -> the decoder's values in [-1, 1]."""
+    half = np.array([n // 2 for n in TOKEN_LEVELS], np.float32).reshape(
+        (-1,) + (1,) * (idx.ndim - 1)
+    )
+    return (idx - half) / half
+
+
+def expected_values(logits: np.ndarray) -> np.ndarray:
+    """Logits (23, ...) -> each dimension's softmax mean, as values in [-1, 1]."""
+    out, k = [], 0
+    for n in TOKEN_LEVELS:
+        lg = logits[k : k + n].astype(np.float64)
+        p = np.exp(lg - lg.max(0))
+        p /= p.sum(0)
+        grid = ((np.arange(n) - n // 2) / (n // 2)).reshape((-1,) + (1,) * (lg.ndim - 1))
+        out.append((p * grid).sum(0))
+        k += n
+    return np.stack(out).astype(np.float32)
+
+
+def nearest_fill(tok: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Unknown tokens copied from the nearest known one (spreading out step by step: left,
+    right, up, down, then the other time slice)."""
+    tok, known = tok.copy(), known.copy()
+    if not known.any():
+        return tok
+    while not known.all():
+        for axis, shift in ((2, 1), (2, -1), (1, 1), (1, -1), (0, 1), (0, -1)):
+            src_known = np.roll(known, shift, axis)
+            take = ~known & src_known
+            if axis != 0:  # no wrap-around at the borders
+                edge = [slice(None)] * 3
+                edge[axis] = slice(0, 1) if shift > 0 else slice(-1, None)
+                take[tuple(edge)] = False
+            tok[:, take] = np.roll(tok, shift, axis + 1)[:, take]
+            known |= take
+    return tok
+
+
+class HelixCodec(Codec):
+    name = "helix"
+    slice_aligned = True
+
+    def encoder(
+        self,
+        info: VideoInfo,
+        quality: int | None = None,
+        *,
+        mask: float = DEFAULT_MASK,
+        slice_bytes: int = 37,
+        device: str = "cpu",
+        **_: Any,
+    ) -> VideoEncoder:
+        return HelixEncoder(info, mask, slice_bytes, device)
+
+    def decoder(
+        self,
+        info: VideoInfo,
+        params: dict[str, Any],
+        *,
+        device: str = "cpu",
+        fill: str = "transformer",
+        **_: Any,
+    ) -> VideoDecoder:
+        return HelixDecoder(info, params, device, fill)
+
+
+@hookimpl
+def register_codecs(register):
+    register("helix", HelixCodec)

@@ -1,0 +1,106 @@
+"""The HELIX codec's trained files: ONNX networks and the context model's frequency tables.
+
+Each file in the model directory has a model card (``<name>.json``) with its sha256; files are
+verified before use, and the codec records the first 16 hex digits of each hash (the model
+id) in the archive's metadata, so an archive is never decoded with networks other than the
+ones that made it. Runs on onnxruntime's CPU provider, or CUDA when asked and available.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from helix_media.errors import HelixError
+from helix_media.token_context import check_tables
+
+FILES = {
+    "encoder": "helix_encoder.onnx",
+    "decoder": "helix_decoder.onnx",
+    "predictor": "helix_predictor.onnx",
+    "context": "helix_context.npz",
+}
+
+
+def model_dir() -> Path:
+    """``$HELIX_MODELS``, else the repository's ``onnx_models/``."""
+    env = os.environ.get("HELIX_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "onnx_models"
+
+
+def _verified(path: Path) -> str:
+    """The file's model id, after checking it against its model card."""
+    card_path = path.with_suffix(".json")
+    if not path.exists() or not card_path.exists():
+        raise HelixError(f"{path}: HELIX model file or its model card is missing")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if json.loads(card_path.read_text()).get("sha256") != digest:
+        raise HelixError(f"{path}: sha256 does not match its model card (corrupt or replaced)")
+    return digest[:16]
+
+
+class HelixModels:
+    """Verified ONNX Runtime sessions and cumulative frequency tables."""
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        device: str = "cpu",
+        threads: int | None = None,
+        optimization: str = "all",
+    ):
+        import onnxruntime as ort
+
+        directory = directory or model_dir()
+        self.ids = {k: _verified(directory / f) for k, f in FILES.items()}
+        providers = ["CPUExecutionProvider"]
+        if device == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise HelixError(
+                    "--device cuda: this onnxruntime has no CUDA provider "
+                    "(pip install onnxruntime-gpu)"
+                )
+            providers.insert(0, "CUDAExecutionProvider")
+        elif device != "cpu":
+            raise HelixError(f"unknown device {device!r} (cpu or cuda)")
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        levels = {
+            "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        }
+        opts.graph_optimization_level = levels[optimization]
+        self.sessions = {
+            k: ort.InferenceSession(str(directory / FILES[k]), opts, providers=providers)
+            for k in ("encoder", "decoder", "predictor")
+        }
+        with np.load(directory / FILES["context"]) as z:
+            tables = {k: z[k] for k in z.files}
+        try:
+            check_tables(tables)
+        except ValueError as e:
+            raise HelixError(f"{directory / FILES['context']}: {e}") from None
+        # cumulative lists, the arithmetic coder's form
+        self.cum = {
+            k: np.concatenate([np.zeros(t.shape[:-1] + (1,), np.int64), t.cumsum(-1)], -1).tolist()
+            for k, t in tables.items()
+        }
+
+    def run(self, name: str, **inputs: np.ndarray) -> list[np.ndarray]:
+        return self.sessions[name].run(None, inputs)
+
+
+@lru_cache(maxsize=4)
+def load_models(
+    device: str = "cpu", threads: int | None = None, optimization: str = "all"
+) -> HelixModels:
+    """Models are loaded once per process and setting."""
+    return HelixModels(None, device, threads, optimization)

@@ -1,0 +1,52 @@
+"""A few training steps and an export, end to end (the full recipe: python -m helix_media.train)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+
+def test_fit_and_export_a_few_steps(tmp_path):
+    from helix_media_builtins.helix_models import HelixModels
+
+    from helix_media.train.export import export_all
+    from helix_media.train.fit import fit
+    from helix_media.video_io import open_video
+
+    data = tmp_path / "data"
+    (data / "videos").mkdir(parents=True)
+    (data / "photos").mkdir()
+    frames = np.stack(
+        [f.to_ndarray(format="rgb24") for f in open_video("examples/sample.mp4").frames()]
+    )
+    np.save(data / "videos" / "sample.npy", frames[:16])
+    np.save(data / "photos" / "still.npy", frames[0])
+    (data / "sources.json").write_text(
+        json.dumps({"videos": ["sample.npy"], "photos": ["still.npy"]})
+    )
+    run = tmp_path / "run"
+    recipe = fit(data, run, steps=3, minutes=5, batch=2, log_every=1)
+    assert recipe["steps"] == 3
+    log = (run / "train_log.csv").read_text().splitlines()
+    assert len(log) == 4 and log[0].startswith("step,")
+    assert np.isfinite([float(v) for v in log[-1].split(",")]).all()
+    files = export_all(run / "helix.pt", tmp_path / "onnx", data, gops=8)
+    card = json.loads(files["encoder"].with_suffix(".json").read_text())
+    assert card["opset"] == 18 and card["recipe"]["steps"] == 3 and len(card["sha256"]) == 64
+
+    models = HelixModels(tmp_path / "onnx")  # verifies every file against its card
+    x = np.zeros((1, 3, 8, 64, 96), np.float32)
+    tok, cont = models.run("encoder", frames=x)
+    assert tok.shape == (1, 4, 2, 8, 12) and cont.shape == (1, 16, 2, 3)
+    y = models.run(
+        "decoder",
+        tokens=np.zeros(tok.shape, np.float32),
+        mask=np.zeros((1, 1, 2, 8, 12), np.float32),
+        continuous=cont.astype(np.float32),
+    )[0]
+    assert y.shape == (1, 3, 8, 64, 96)
