@@ -20,7 +20,7 @@ from .errors import HelixError
 
 KINDS = ("coders", "framers", "codecs", "read_processors")
 
-DEFAULTS = {"coders": "enumerative", "framers": "helix", "codecs": "bitstream"}
+DEFAULTS = {"coders": "enumerative", "framers": "helix", "codecs": "helix"}
 
 
 @dataclass(frozen=True)

@@ -461,7 +461,7 @@ def add_items(
             )
             fields["kind"] = "video"
         else:
-            packets, fields = file_packets(path, codec or "raw", quality)
+            packets, fields = file_packets(path, codec if is_file_codec(codec) else "raw", quality)
         chunk0 = cat.next_chunk() if not new_items else _next_chunk(new_items[-1])
         data0 = cat.next_data() if not new_items else sum(new_items[-1].data)
         r = encode_packets(

@@ -39,10 +39,14 @@ def built(tmp_path_factory):
     for name, data in FILES.items():
         (d / name).write_bytes(data)
     p = str(d / "pool.dnapkt")
-    pool.add_items(p, [str(d / n) for n in ("a.mp4", "b.mp4", "notes.txt")], redundancy=0.1)
+    pool.add_items(
+        p, [str(d / n) for n in ("a.mp4", "b.mp4", "notes.txt")], redundancy=0.1, codec="bitstream"
+    )
     # a second `pool add` appends strands and a new catalogue generation
     before = len(read_strands(p)[1])
-    cat, _, added = pool.add_items(p, [str(d / "c.mkv"), str(d / "table.csv")], redundancy=0.1)
+    cat, _, added = pool.add_items(
+        p, [str(d / "c.mkv"), str(d / "table.csv")], redundancy=0.1, codec="bitstream"
+    )
     assert len(read_strands(p)[1]) == before + added and cat.generation == 1
     reads = simulate(np.stack(read_strands(p)[1]), Channel(coverage=20, dropout=0.01, seed=4))
     write_reads(str(d / "reads.fastq.gz"), reads)
@@ -82,7 +86,7 @@ def test_items_round_trip_from_strands(built):
     # the pool gives exactly what a standalone archive of the same video gives
     from helix_media.pipeline import decode_media, encode_video
 
-    encode_video(str(d / "a.mp4"), str(d / "alone.dnapkt"), redundancy=0.1)
+    encode_video(str(d / "a.mp4"), str(d / "alone.dnapkt"), redundancy=0.1, codec="bitstream")
     alone = decode_media(str(d / "alone.dnapkt"))
     assert all(
         np.array_equal(a, b)

@@ -62,7 +62,7 @@ def frames_of(path):
 @pytest.fixture(scope="module")
 def sample_roundtrip(tmp_path_factory):
     d = tmp_path_factory.mktemp("rt")
-    assert transcode_main([str(SAMPLE), str(d / "out.dnapkt"), "-q"]) == 0
+    assert transcode_main([str(SAMPLE), str(d / "out.dnapkt"), "--codec", "bitstream", "-q"]) == 0
     assert transcode_main([str(d / "out.dnapkt"), str(d / "back.mp4"), "-q"]) == 0
     return d
 
@@ -106,7 +106,7 @@ def test_probe_json_has_the_contract_keys(sample_roundtrip, capsys):
 def test_every_exported_strand_obeys_the_constraints(tmp_path, kind, audio):
     clip = make_clip(tmp_path / f"{kind}.mp4", kind, audio=audio)
     fasta = tmp_path / "strands.fasta"
-    assert transcode_main([str(clip), str(fasta), "-q"]) == 0
+    assert transcode_main([str(clip), str(fasta), "--codec", "bitstream", "-q"]) == 0
     _, seqs = read_strands(fasta)
     strands = np.stack(seqs)
     assert strands.shape[1] == 240
@@ -149,7 +149,7 @@ def test_one_percent_deleted_completes_and_reports(sample_roundtrip, tmp_path, c
 
 def test_outer_code_makes_lost_strands_cost_nothing(sample_roundtrip, tmp_path):
     dna = tmp_path / "r.dnapkt"
-    assert transcode_main([str(SAMPLE), str(dna), "--redundancy", "0.15", "-q"]) == 0
+    assert transcode_main([str(SAMPLE), str(dna), "--redundancy", "0.15", "--codec", "bitstream", "-q"]) == 0
     _, seqs = read_strands(dna)
     reads, lost = damage(np.stack(seqs), dropout=0.10, seed=5)  # 10 % of all strands lost
     write_strands(tmp_path / "lost.fasta", reads, {})

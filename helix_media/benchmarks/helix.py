@@ -31,15 +31,13 @@ BITSTREAM_CRFS = (30, 33, 36, 39, 42, 45, 48)
 
 
 def reference_clip(src: str, out: Path, frames: int, max_width: int, size=None) -> list[np.ndarray]:
-    """The first ``frames`` frames of ``src`` (scaled, or centre-cropped to ``size``), written
+    """The first ``frames`` frames of ``src`` (scaled to ``max_width``, or to size x size), written
     losslessly (FFV1) to ``out``; returns them as RGB arrays, the reference for every metric."""
     video = open_video(src)
     imgs = []
     for f in video.frames():
         if size:
-            a = f.to_ndarray(format="rgb24")
-            y, x = (a.shape[0] - size) // 2, (a.shape[1] - size) // 2
-            imgs.append(np.ascontiguousarray(a[y : y + size, x : x + size]))
+            imgs.append(f.reformat(width=size, height=size, format="rgb24").to_ndarray())
         else:
             w = min(max_width, f.width) // 2 * 2
             h = round(f.height * w / f.width) // 2 * 2

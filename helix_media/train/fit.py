@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import platform
 import time
 from pathlib import Path
 
@@ -141,6 +143,9 @@ def fit(
         "bf16": bf16,
         "device": device,
         "threads": torch.get_num_threads(),
+        "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores"
+        if device == "cpu"
+        else torch.cuda.get_device_name(0),
         "data": json.loads((data_dir / "sources.json").read_text()),
     }
     (out_dir / "recipe.json").write_text(json.dumps(recipe, indent=1))

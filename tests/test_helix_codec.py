@@ -1,0 +1,240 @@
+"""The HELIX codec: arithmetic coding, masking, strand packing, the ONNX runtime, round trips."""
+
+from __future__ import annotations
+
+import shutil
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from helix_media_builtins import token_strands
+from helix_media_builtins.helix_codec import HelixDecoder, grid_sizes, nearest_fill
+from helix_media_builtins.helix_models import FILES, HelixModels, load_models, model_dir
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helix_media import pipeline
+from helix_media.arith import ArithmeticDecoder, ArithmeticEncoder
+from helix_media.cli import transcode_main
+from helix_media.errors import HelixError
+from helix_media.masking import checkerboard_mask
+from helix_media.metrics import psnr
+from helix_media.strand_files import read_strands, write_strands
+from helix_media.token_context import CONT_DIM, TOKEN_LEVELS, check_tables
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    freqs=st.lists(st.integers(1, 4000), min_size=2, max_size=9),
+    picks=st.lists(st.floats(0, 1, exclude_max=True), max_size=200),
+)
+def test_arithmetic_coder_round_trip_and_size_bound(freqs, picks):
+    cum = np.concatenate([[0], np.cumsum(freqs)]).tolist()
+    symbols = [min(int(p * len(freqs)), len(freqs) - 1) for p in picks]
+    enc = ArithmeticEncoder()
+    for s in symbols:
+        enc.encode(cum, s)
+    bound = enc.bits_if_finished()
+    bits = enc.finish()
+    assert len(bits) <= bound
+    dec = ArithmeticDecoder(bits)
+    assert [dec.decode(cum) for _ in symbols] == symbols
+
+
+def test_checkerboard_mask_is_nested_and_complementary_at_half():
+    half = checkerboard_mask(0.5, 2, 16, 16)
+    assert half.mean() == 0.5
+    assert (half[0] == ~half[1]).all()  # the two time slices complement each other
+    assert not (half[0, :, 1:] & half[0, :, :-1]).any()  # no two masked neighbours in a row
+    low, high = checkerboard_mask(0.4, 2, 16, 16), checkerboard_mask(0.7, 2, 16, 16)
+    assert (low <= half).all() and (half <= high).all()
+    assert abs(checkerboard_mask(0.6, 2, 32, 32).mean() - 0.6) < 0.01
+    with pytest.raises(ValueError):
+        checkerboard_mask(1.0, 2, 4, 4)
+
+
+def test_committed_models_verify_and_tables_are_valid():
+    models = load_models()
+    assert set(models.ids) == set(FILES)
+    with np.load(model_dir() / FILES["context"]) as z:
+        check_tables({k: z[k] for k in z.files})
+
+
+def _random_items(rng, n_tok=300, n_cont=40):
+    tok = np.stack([rng.integers(0, n, n_tok) for n in TOKEN_LEVELS], 1)
+    return {"token": tok, "continuous": rng.integers(0, 16, (n_cont, CONT_DIM))}
+
+
+def test_slices_fill_one_strand_each_and_decode_on_their_own():
+    rng = np.random.default_rng(1)
+    items = _random_items(rng)
+    cum = load_models().cum
+    slices = token_strands.pack(items, cum, 296)
+    assert all(s.shape == (296,) for s in slices)
+    sizes = {k: len(v) for k, v in items.items()}
+    got = token_strands.unpack(slices, sizes, cum)
+    for k in items:
+        assert got[k][1].all()
+        assert (got[k][0] == items[k]).all()
+    # lose one token slice: exactly its items are missing, everything else is intact
+    lost = token_strands.unpack([None, *slices[1:]], sizes, cum)
+    rec = lost["token"][1]
+    assert not rec[0] and rec[-1] and 0 < (~rec).sum() < len(rec)
+    assert (lost["token"][0][rec] == items["token"][rec]).all()
+    assert lost["continuous"][1].all()
+
+
+def test_nearest_fill_copies_only_from_known_tokens():
+    tok = np.zeros((4, 2, 4, 4), np.int64)
+    known = np.zeros((2, 4, 4), bool)
+    tok[:, 0, 0, 0], known[0, 0, 0] = [3, 1, 2, 4], True
+    filled = nearest_fill(tok, known)
+    assert (filled == np.array([3, 1, 2, 4]).reshape(4, 1, 1, 1)).all()
+
+
+def _write_clip(path, frames: np.ndarray, fps: int = 24) -> None:
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("ffv1", rate=Fraction(fps))
+        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
+        for a in frames:
+            c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
+        c.mux(s.encode(None))
+
+
+@pytest.fixture(scope="module")
+def natural_frames():
+    from helix_media.video_io import open_video
+
+    return np.stack(
+        [f.to_ndarray(format="rgb24") for f in open_video("examples/sample.mp4").frames()]
+    )
+
+
+def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames):
+    clip = natural_frames[:11, 40:117, 60:205]  # 77 x 145, 11 frames: one GOP and a partial one
+    _write_clip(tmp_path / "in.mkv", clip)
+    out = tmp_path / "x.dnapkt"
+    r = pipeline.encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+    assert r.metadata["codec"] == "helix" and r.metadata["codec_params"]["mask"] == 0.6
+    media = pipeline.decode_media(str(out))
+    assert len(media.frames) == 11 and not media.result.concealed_frames
+    got = np.stack([f.to_ndarray(format="rgb24") for f in media.frames])
+    assert got.shape == clip.shape
+    assert np.mean([psnr(a, b) for a, b in zip(clip, got, strict=True)]) > 18
+
+
+def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_frames):
+    _write_clip(tmp_path / "in.mkv", natural_frames[:16, :128, :128])
+    full, masked = tmp_path / "m0.dnapkt", tmp_path / "m6.dnapkt"
+    r0 = pipeline.encode_video(
+        str(tmp_path / "in.mkv"), str(full), codec="helix", audio=False, codec_options={"mask": 0.0}
+    )
+    r6 = pipeline.encode_video(
+        str(tmp_path / "in.mkv"),
+        str(masked),
+        codec="helix",
+        audio=False,
+        codec_options={"mask": 0.6},
+    )
+    assert r6.data_strands <= 0.75 * r0.data_strands
+    clean = np.stack(
+        [f.to_ndarray(format="rgb24") for f in pipeline.decode_media(str(masked)).frames]
+    )
+    header, seqs = read_strands(str(masked))
+    keep = np.ones(len(seqs), bool)
+    keep[-r6.data_strands :][::10] = False  # lose every 10th data strand
+    write_strands(
+        str(tmp_path / "lossy.dnapkt"),
+        np.stack([s for s, k in zip(seqs, keep, strict=True) if k]),
+        header,
+    )
+    media = pipeline.decode_media(str(tmp_path / "lossy.dnapkt"))
+    assert not media.result.concealed_frames and len(media.frames) == 16
+    lossy = np.stack([f.to_ndarray(format="rgb24") for f in media.frames])
+    assert psnr(clean, lossy) > 20  # degraded locally, not broken
+
+
+def test_decoding_is_identical_across_threads_and_optimization_levels(tmp_path, natural_frames):
+    _write_clip(tmp_path / "in.mkv", natural_frames[:8, :96, :128])
+    out = tmp_path / "x.dnapkt"
+    r = pipeline.encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+    packets = []
+
+    class Recorder(HelixDecoder):
+        def frames_from_tokens(self, tok, known, cont):
+            packets.append((tok.copy(), known.copy()))
+            return super().frames_from_tokens(tok, known, cont)
+
+    from helix_media import layout
+
+    _, meta, blocks, _ = pipeline.read_dna(str(out))
+    video = layout.StreamLayout(**meta["streams"]["video"])
+    (packet,), _ = layout.unpack_stream(video, "video", blocks, meta["payload_bits"])
+    info = pipeline.VideoInfo.from_json(meta["video"])
+    results = []
+    for threads, level in ((1, "none"), (2, "all"), (2, "basic")):
+        models = HelixModels(threads=threads, optimization=level)
+        dec = Recorder(info, r.metadata["codec_params"], "cpu", "transformer", models=models)
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in dec.decode(packet)])
+        results.append((packets[-1], frames))
+    (tok0, known0), frames0 = results[0]
+    for (tok, known), frames in results[1:]:
+        assert (tok == tok0).all() and (known == known0).all()
+        assert np.abs(frames.astype(int) - frames0).max() <= 2  # float noise only
+
+
+def test_tampered_model_and_foreign_archive_are_refused(tmp_path):
+    for f in model_dir().iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    data = bytearray((tmp_path / FILES["context"]).read_bytes())
+    data[-1] ^= 1
+    (tmp_path / FILES["context"]).write_bytes(bytes(data))
+    with pytest.raises(HelixError, match="sha256"):
+        HelixModels(tmp_path)
+    info = pipeline.VideoInfo(64, 64, Fraction(24), 8)
+    params = {
+        "version": 1,
+        "gop": 8,
+        "mask": 0.6,
+        "slice_bytes": 37,
+        "models": {k: "0" * 16 for k in FILES},
+    }
+    with pytest.raises(HelixError, match="other HELIX models"):
+        HelixDecoder(info, params, "cpu", "transformer")
+
+
+def test_cli_helix_round_trip_is_deterministic(tmp_path, natural_frames, capsys):
+    _write_clip(tmp_path / "in.mkv", natural_frames[:8, :64, :96])
+    a, b = tmp_path / "a.dnapkt", tmp_path / "b.dnapkt"
+    for out in (a, b):
+        assert (
+            transcode_main(
+                [str(tmp_path / "in.mkv"), str(out), "--codec", "helix", "--mask", "0.5", "-q"]
+            )
+            == 0
+        )
+    assert np.array_equal(np.stack(read_strands(str(a))[1]), np.stack(read_strands(str(b))[1]))
+    assert transcode_main([str(a), str(tmp_path / "back.mp4"), "-q"]) == 0
+    assert (tmp_path / "back.mp4").stat().st_size > 0
+    assert (
+        transcode_main(
+            [
+                str(tmp_path / "in.mkv"),
+                str(tmp_path / "c.dnapkt"),
+                "--codec",
+                "helix",
+                "--mask",
+                "1.5",
+                "-q",
+            ]
+        )
+        != 0
+    )
+    assert "--mask must be in [0, 1)" in capsys.readouterr().err
+    assert not (tmp_path / "c.dnapkt").exists()
+
+
+def test_grid_sizes_match_the_encoder():
+    mask, sizes = grid_sizes(145, 77, 0.6)
+    assert mask.shape == (2, 12, 20) and sizes == {"token": int((~mask).sum()), "continuous": 15}
