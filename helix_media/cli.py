@@ -49,9 +49,7 @@ def transcode_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", metavar="IN")
     p.add_argument("output", metavar="OUT")
-    p.add_argument(
-        "--codec", help="codec plugin (default: helix for videos, raw for other files)"
-    )
+    p.add_argument("--codec", help="codec plugin (default: helix for videos, raw for other files)")
     p.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
     p.add_argument("--framer", help="strand framer plugin (default: helix)")
     p.add_argument(
@@ -98,8 +96,12 @@ def _transcode(args: argparse.Namespace) -> int:
         )
     from .pipeline import encode_file, encode_video, is_file_codec, is_video_path
 
-    given = (("gop", args.gop), ("video_codec", args.video_codec), ("mask", args.mask),
-             ("device", args.device))
+    given = (
+        ("gop", args.gop),
+        ("video_codec", args.video_codec),
+        ("mask", args.mask),
+        ("device", args.device),
+    )
     options = {k: v for k, v in given if v is not None}
     if args.metadata_copies < 1 or args.metadata_copies > 32:
         raise HelixError("--metadata-copies must be 1..32")

@@ -15,7 +15,12 @@ SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample.mp4"
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     d = tmp_path_factory.mktemp("reads")
-    assert transcode_main([str(SAMPLE), str(d / "s.dnapkt"), "--redundancy", "0.1", "--codec", "bitstream", "-q"]) == 0
+    assert (
+        transcode_main(
+            [str(SAMPLE), str(d / "s.dnapkt"), "--redundancy", "0.1", "--codec", "bitstream", "-q"]
+        )
+        == 0
+    )
     return d, decode_media(str(d / "s.dnapkt"))
 
 

@@ -33,7 +33,9 @@ def clip(tmp_path_factory):
 @pytest.mark.parametrize("framer", ["fountain", "hidden-address"])
 def test_transcode_roundtrip_and_strand_loss(clip, tmp_path, framer):
     dna = tmp_path / "out.dnapkt"
-    assert transcode_main([str(clip), str(dna), "--framer", framer, "--codec", "bitstream", "-q"]) == 0
+    assert (
+        transcode_main([str(clip), str(dna), "--framer", framer, "--codec", "bitstream", "-q"]) == 0
+    )
     header, seqs = read_strands(dna)
     assert header["framer"] == framer
     fr = plugins.get_framer(framer)

@@ -149,7 +149,12 @@ def test_one_percent_deleted_completes_and_reports(sample_roundtrip, tmp_path, c
 
 def test_outer_code_makes_lost_strands_cost_nothing(sample_roundtrip, tmp_path):
     dna = tmp_path / "r.dnapkt"
-    assert transcode_main([str(SAMPLE), str(dna), "--redundancy", "0.15", "--codec", "bitstream", "-q"]) == 0
+    assert (
+        transcode_main(
+            [str(SAMPLE), str(dna), "--redundancy", "0.15", "--codec", "bitstream", "-q"]
+        )
+        == 0
+    )
     _, seqs = read_strands(dna)
     reads, lost = damage(np.stack(seqs), dropout=0.10, seed=5)  # 10 % of all strands lost
     write_strands(tmp_path / "lost.fasta", reads, {})
