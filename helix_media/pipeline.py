@@ -87,87 +87,43 @@ def encode_video(
     ``redundancy`` R > 0 adds ceil(R * k) parity strands per segment of k data strands (an
     outer erasure code), so that share of lost strands costs nothing.
     """
-    from .video_io import open_video
-
-    fr = plugins.get_framer(framer)
-    video_codec = plugins.get_codec(codec)
     # a codec whose packets are already DNA (jpeg-dna) names the coder that carries them
-    cd = plugins.get_coder(coder or getattr(video_codec, "coder", None), constraints=fr.constraints)
-    source = open_video(source_path)
-    info = source.info
-    block_bits = fr.payload_bits(cd)
-    data_bits = data_bits_per_strand(block_bits, redundancy)
-    options = dict(codec_options or {})
-    if video_codec.slice_aligned:
-        options["slice_bytes"] = data_bits // 8
-    encoder = video_codec.encoder(info, quality=quality, **options)
-    packets: list[Packet] = []
-    bar = tqdm(total=info.frames, unit="frame", desc="encode", disable=not progress)
-    n_frames = 0
-    for frame in source.frames():
-        packets += encoder.encode(frame)
-        n_frames += 1
-        bar.update()
-    packets += encoder.encode(None)
-    bar.close()
-    if n_frames == 0:
-        raise HelixError(f"{source_path}: the video has no frames")
-    info.frames = n_frames
-    audio_params = None
-    if audio and source.has_audio:
-        from .audio import AudioEncoder
-
-        aenc = AudioEncoder(source.audio_sample_rate, source.audio_layout)
-        for aframe in source.audio_frames():
-            packets += aenc.encode(aframe)
-        packets += aenc.encode(None)
-        audio_params = aenc.params
-
-    outer = None
-    addresses, blocks, streams = layout.pack_streams(packets, data_bits)
-    if audio_params is not None and "audio" in streams:
-        streams["audio"].params = audio_params
-    if data_bits != block_bits:
-        blocks = np.pad(blocks, ((0, 0), (0, block_bits - data_bits)))
-    if redundancy and len(blocks):
-        outer = OuterCode.create(redundancy, block_bits, len(blocks))
-        parity = outer.parity(blocks)
-        addresses = np.arange(len(blocks) + len(parity))
-        blocks = np.concatenate([blocks, parity])
-    meta = {
-        "format": "helix-media",
-        "version": 1,
-        "writer": f"helix-media {__version__}",
-        "codec": video_codec.name,
-        "codec_params": encoder.params,
-        "video": info.to_json(),
-        "coder": cd.name,
-        "framer": fr.describe(),
-        "seed": seed,
-        "payload_bits": data_bits,
-        "streams": {k: vars(v) for k, v in streams.items()},
-    }
-    if outer is not None:
-        meta["outer_code"] = outer.to_json()
-    m_addr, m_blocks = layout.metadata_blocks(
-        meta, fr.payload_bits(fr.metadata_coder), fr.address_bits, metadata_copies
+    coder = coder or getattr(plugins.get_codec(codec), "coder", None)
+    packets, fields, stream_params = video_packets(
+        source_path,
+        codec=codec,
+        quality=quality,
+        audio=audio,
+        codec_options=codec_options,
+        progress=progress,
+        coder=coder,
+        framer=framer,
+        redundancy=redundancy,
     )
-    white = _whiten(addresses, blocks, seed, fr, cd)
-    data = fr.frame(addresses, white, cd) if len(blocks) else None
-    metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
-    strands = metas if data is None else np.concatenate([metas, data])
+    r = encode_packets(
+        packets,
+        fields,
+        coder=coder,
+        framer=framer,
+        seed=seed,
+        metadata_copies=metadata_copies,
+        redundancy=redundancy,
+        stream_params=stream_params,
+    )
     if output_path is not None:
-        header = {
-            "framer": fr.name,
-            "coder": cd.name,
-            "codec": video_codec.name,
-            "strand_length": fr.strand_length,
-            "writer": meta["writer"],
-        }
-        write_strands(output_path, strands, header)
-    return EncodeResult(
-        strands, meta, len(blocks), len(m_blocks), sum(len(p.data) for p in packets)
-    )
+        _write(output_path, r)
+    return r
+
+
+def _write(output_path: str, r: EncodeResult) -> None:
+    header = {
+        "framer": r.metadata["framer"]["name"],
+        "coder": r.metadata["coder"],
+        "codec": r.metadata["codec"],
+        "strand_length": int(r.strands.shape[1]),
+        "writer": r.metadata["writer"],
+    }
+    write_strands(output_path, r.strands, header)
 
 
 def recover_lost(meta: dict[str, Any], blocks: dict[int, np.ndarray], stats: dict[str, int]):
@@ -404,9 +360,7 @@ def encode_packets(
     fr = plugins.get_framer(framer, **(framer_params or {}))
     cd = plugins.get_coder(coder, constraints=fr.constraints)
     block_bits = fr.payload_bits(cd)
-    data_bits = block_bits
-    if redundancy:
-        data_bits = OuterCode.create(redundancy, block_bits, 1).data_bits
+    data_bits = data_bits_per_strand(block_bits, redundancy)
     addresses, blocks, streams = layout.pack_streams(packets, data_bits)
     for name, params in (stream_params or {}).items():
         if name in streams:
@@ -555,14 +509,7 @@ def encode_file(
         redundancy=redundancy,
     )
     if output_path is not None:
-        header = {
-            "framer": r.metadata["framer"]["name"],
-            "coder": r.metadata["coder"],
-            "codec": fields["codec"],
-            "strand_length": int(r.strands.shape[1]),
-            "writer": r.metadata["writer"],
-        }
-        write_strands(output_path, r.strands, header)
+        _write(output_path, r)
     return r
 
 
