@@ -107,46 +107,30 @@ def _transcode(args: argparse.Namespace) -> int:
         raise HelixError("--metadata-copies must be 1..32")
     if not 0 <= args.redundancy <= 4:
         raise HelixError("--redundancy must be between 0 and 4")
+    # the options both encoders take, passed on as given
+    names = ("codec", "coder", "framer", "quality", "seed", "metadata_copies", "redundancy")
+    shared = {k: getattr(args, k) for k in names}
     if is_file_codec(args.codec) or (args.codec is None and not is_video_path(args.input)):
-        r = encode_file(
+        r = encode_file(args.input, args.output, **shared)
+        f = r.metadata["file"]
+        what = f"{f['name']} ({f['size']} bytes, {r.metadata['codec']} codec)"
+    else:
+        r = encode_video(
             args.input,
             args.output,
-            codec=args.codec,
-            coder=args.coder,
-            framer=args.framer,
-            quality=args.quality,
-            seed=args.seed,
-            metadata_copies=args.metadata_copies,
-            redundancy=args.redundancy,
+            **shared,
+            audio=not args.no_audio,
+            codec_options=options,
+            progress=not args.quiet,
         )
-        if not args.quiet:
-            f = r.metadata["file"]
-            print(
-                f"{args.output}: {len(r.strands)} strands ({r.data_strands} data + "
-                f"{r.metadata_strands} metadata) for {f['name']} ({f['size']} bytes, "
-                f"{r.metadata['codec']} codec)"
-            )
-        return 0
-    r = encode_video(
-        args.input,
-        args.output,
-        codec=args.codec,
-        coder=args.coder,
-        framer=args.framer,
-        quality=args.quality,
-        seed=args.seed,
-        audio=not args.no_audio,
-        metadata_copies=args.metadata_copies,
-        redundancy=args.redundancy,
-        codec_options=options,
-        progress=not args.quiet,
-    )
-    if not args.quiet:
         v = r.metadata["video"]
+        what = (
+            f"{v['frames']} frames {v['width']}x{v['height']}, {r.payload_bytes} bytes of packets"
+        )
+    if not args.quiet:
         print(
             f"{args.output}: {len(r.strands)} strands ({r.data_strands} data + "
-            f"{r.metadata_strands} metadata) for {v['frames']} frames {v['width']}x{v['height']}, "
-            f"{r.payload_bytes} bytes of packets"
+            f"{r.metadata_strands} metadata) for {what}"
         )
     return 0
 

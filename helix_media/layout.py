@@ -144,9 +144,7 @@ def _unpack_slices(
         if nbytes and len(missing) == len(rows):
             lost.append([index, pts, duration])
             continue
-        data = b"".join(
-            bytes(s) if r is None else np.packbits(r[: s * 8]).tobytes() for r in rows
-        )
+        data = b"".join(bytes(s) if r is None else np.packbits(r[: s * 8]).tobytes() for r in rows)
         packets.append(Packet(data, name, index, pts, duration, slice_bytes=s, lost_slices=missing))
     return packets, lost
 

@@ -46,9 +46,7 @@ class DecodeResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def _whiten(
-    addresses: np.ndarray, blocks: np.ndarray, seed: int, framer, coder=None
-) -> np.ndarray:
+def _whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer, coder=None) -> np.ndarray:
     meta = framer.is_metadata(addresses)
     out = blocks.copy()
     # a coder that carries bases as they are (``whiten = False``) keeps its data unwhitened

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from screening_helpers import KINDS, assert_all_blocks, blocks, encode_kinds, make_payload
 
 from helix_media import layout, plugins
 from helix_media.channel import damage
@@ -13,32 +14,12 @@ def fr():
     return plugins.get_framer("fountain")
 
 
-def _payload(kind, n, bits, seed=0):
-    rng = np.random.default_rng(seed)
-    if kind == "zero":
-        return np.zeros((n, bits), np.uint8)
-    if kind == "repetitive":
-        return np.tile(rng.integers(0, 2, (1, bits), dtype=np.uint8), (n, 1))
-    return rng.integers(0, 2, (n, bits), dtype=np.uint8)
-
-
-def _blocks(parsed):
-    return {
-        int(a): row
-        for a, row in zip(parsed.addresses[parsed.ok], parsed.payload[parsed.ok], strict=True)
-    }
-
-
 @pytest.fixture(scope="module")
 def encoded(fr):
-    out = {}
-    for kind in ("zero", "repetitive", "random"):
-        payload = _payload(kind, 300, fr.payload_bits(fr.metadata_coder))
-        out[kind] = payload, fr.frame(np.arange(300), payload, fr.metadata_coder)
-    return out
+    return encode_kinds(fr, 300)
 
 
-@pytest.mark.parametrize("kind", ["zero", "repetitive", "random"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_roundtrip_and_every_strand_obeys_the_constraints(fr, encoded, kind):
     payload, strands = encoded[kind]
     assert strands.shape[1] == fr.strand_length == 240
@@ -52,32 +33,28 @@ def test_roundtrip_and_every_strand_obeys_the_constraints(fr, encoded, kind):
     assert len({s.tobytes() for s in strands}) == len(strands)  # all distinct molecules
     keys = fr.cluster_keys(strands[:, 20 : fr.cluster_span])  # what reads are clustered by
     assert len(set(keys.tolist())) == len(strands)
-    got = _blocks(fr.parse(strands, fr.metadata_coder))
-    assert sorted(got) == list(range(300))
-    assert all((got[i] == payload[i]).all() for i in range(300))
+    assert_all_blocks(fr.parse(strands, fr.metadata_coder), payload)
 
 
 @pytest.mark.parametrize("dropout", [0.1, 0.2])
 def test_decodes_under_dropout_and_substitutions(fr, encoded, dropout):
     payload, strands = encoded["zero"]
     damaged, _ = damage(strands, dropout=dropout, substitutions=2, seed=3)
-    got = _blocks(fr.parse(damaged, fr.metadata_coder))
-    assert sorted(got) == list(range(300))
-    assert all((got[i] == payload[i]).all() for i in range(300))
+    assert_all_blocks(fr.parse(damaged, fr.metadata_coder), payload)
 
 
 def test_heavy_loss_returns_only_correct_blocks(fr, encoded):
     payload, strands = encoded["random"]
     damaged, _ = damage(strands, dropout=0.6, seed=4)
     parsed = fr.parse(damaged, fr.metadata_coder)
-    got = _blocks(parsed)
+    got = blocks(parsed)
     assert len(got) < 300
     assert all((row == payload[a]).all() for a, row in got.items())
 
 
 def test_metadata_strands_are_found_in_a_mixed_pool(fr):
     bits = fr.payload_bits(fr.metadata_coder)
-    data = _payload("random", 50, bits, 5)
+    data = make_payload("random", 50, bits, 5)
     m_addr, m_blocks = layout.metadata_blocks({"x": "y" * 300}, bits, fr.address_bits, 3)
     pool = np.concatenate(
         [
@@ -92,14 +69,14 @@ def test_metadata_strands_are_found_in_a_mixed_pool(fr):
     assert sorted(parsed.addresses[meta].tolist()) == sorted(m_addr.tolist())
     recovered = layout.recover_metadata(parsed.addresses[meta], parsed.payload[meta], 23)
     assert recovered == {"x": "y" * 300}
-    got = _blocks(parsed)
+    got = blocks(parsed)
     assert all((got[i] == data[i]).all() for i in range(50))
 
 
 def test_non_contiguous_addresses_become_plain_strands(fr):
     bits = fr.payload_bits(fr.metadata_coder)
     addresses = np.array([5, 900, 17, 123456])
-    payload = _payload("zero", 4, bits)
+    payload = make_payload("zero", 4, bits)
     strands = fr.frame(addresses, payload, fr.metadata_coder)
     assert len(strands) == 4 and fr.check(strands).ok(fr.constraints).all()
     parsed = fr.parse(strands, fr.metadata_coder)
@@ -112,12 +89,12 @@ def test_rs_corrects_two_substitutions_and_erasures(fr, encoded):
     damaged[:, [30, 100]] = (damaged[:, [30, 100]] + 1) % 4
     parsed = fr.parse(damaged, fr.metadata_coder)
     assert (parsed.corrected[parsed.ok] >= 0).all()
-    assert len(_blocks(parsed)) == 300
+    assert len(blocks(parsed)) == 300
     erased = np.zeros(strands.shape, bool)
     erased[:, 40:52] = True  # 3 whole RS symbols marked unreliable by consensus
     hit = strands.copy()
     hit[:, 40:52] = 0
-    assert len(_blocks(fr.parse(hit, fr.metadata_coder, None, erased))) == 300
+    assert len(blocks(fr.parse(hit, fr.metadata_coder, None, erased))) == 300
     erased[:, 52:56] = True  # a 4th: no redundancy left to tell right from wrong
     assert fr.parse(hit, fr.metadata_coder, None, erased).ok.sum() == 0
 
@@ -143,5 +120,5 @@ def test_a_miscorrected_droplet_does_not_corrupt_blocks(fr, encoded):
     pool = strands.copy()
     pool[i] = bad
     parsed = fr.parse(pool, fr.metadata_coder)
-    got = _blocks(parsed)
+    got = blocks(parsed)
     assert len(got) == 300 and all((got[a] == payload[a]).all() for a in got)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from helix_media_builtins import hidden_address as ha
+from screening_helpers import KINDS, assert_all_blocks, blocks, encode_kinds, make_payload
 
 from helix_media import layout, plugins
 from helix_media.channel import damage
@@ -14,32 +15,12 @@ def fr():
     return plugins.get_framer("hidden-address")
 
 
-def _payload(kind, n, seed=0):
-    rng = np.random.default_rng(seed)
-    if kind == "zero":
-        return np.zeros((n, 272), np.uint8)
-    if kind == "repetitive":
-        return np.tile(rng.integers(0, 2, (1, 272), dtype=np.uint8), (n, 1))
-    return rng.integers(0, 2, (n, 272), dtype=np.uint8)
-
-
-def _blocks(parsed):
-    return {
-        int(a): row
-        for a, row in zip(parsed.addresses[parsed.ok], parsed.payload[parsed.ok], strict=True)
-    }
-
-
 @pytest.fixture(scope="module")
 def encoded(fr):
-    out = {}
-    for kind in ("zero", "repetitive", "random"):
-        payload = _payload(kind, 150)
-        out[kind] = payload, fr.frame(np.arange(150), payload, fr.metadata_coder)
-    return out
+    return encode_kinds(fr, 150)
 
 
-@pytest.mark.parametrize("kind", ["zero", "repetitive", "random"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_roundtrip_constraints_and_local_gc(fr, encoded, kind):
     payload, strands = encoded[kind]
     assert strands.shape[1] == fr.strand_length == 246
@@ -49,9 +30,7 @@ def test_roundtrip_constraints_and_local_gc(fr, encoded, kind):
     frags = strands[:, 20 : 20 + 184].reshape(len(strands), 8, 23)
     gc = GC_BASE[frags].sum(axis=2)
     assert gc.min() >= 11 and gc.max() <= 12  # every fragment is 45-55 % GC on its own
-    got = _blocks(fr.parse(strands, fr.metadata_coder))
-    assert sorted(got) == list(range(150))
-    assert all((got[i] == payload[i]).all() for i in range(150))
+    assert_all_blocks(fr.parse(strands, fr.metadata_coder), payload)
 
 
 def test_the_address_is_hidden_in_the_fragment_order(fr, encoded):
@@ -79,13 +58,11 @@ def test_the_address_is_hidden_in_the_fragment_order(fr, encoded):
 def test_decodes_under_dropout_and_substitutions(fr, encoded, dropout):
     payload, strands = encoded["zero"]
     damaged, _ = damage(strands, dropout=dropout, substitutions=2, seed=7)
-    got = _blocks(fr.parse(damaged, fr.metadata_coder))
-    assert sorted(got) == list(range(150))
-    assert all((got[i] == payload[i]).all() for i in range(150))
+    assert_all_blocks(fr.parse(damaged, fr.metadata_coder), payload)
 
 
 def test_metadata_strands_are_found_in_a_mixed_pool(fr):
-    data = _payload("random", 20, 3)
+    data = make_payload("random", 20, 272, 3)
     m_addr, m_blocks = layout.metadata_blocks({"a": list(range(40))}, 272, fr.address_bits, 3)
     pool = np.concatenate(
         [
@@ -101,17 +78,17 @@ def test_metadata_strands_are_found_in_a_mixed_pool(fr):
         parsed.addresses[meta], parsed.payload[meta], fr.address_bits
     )
     assert recovered == {"a": list(range(40))}
-    got = _blocks(parsed)
+    got = blocks(parsed)
     assert all((got[i] == data[i]).all() for i in range(20))
 
 
 def test_paper_setting_one_strand_per_group():
     """As in the paper: each group is one sequence whose 8 fragments decode it exactly."""
     fr = plugins.get_framer("hidden-address", group_blocks=1, overhead=0)
-    payload = _payload("repetitive", 40, 9)
+    payload = make_payload("repetitive", 40, 272, 9)
     strands = fr.frame(np.arange(40), payload, fr.metadata_coder)
     assert len(strands) == 40 + ha.DESCRIPTOR_COPIES
     assert fr.check(strands).ok(fr.constraints).all()
-    got = _blocks(fr.parse(strands, fr.metadata_coder))
+    got = blocks(fr.parse(strands, fr.metadata_coder))
     assert all((got[i] == payload[i]).all() for i in range(40))
     assert fr.density()["bits_per_nt"] == pytest.approx(272 / 246)

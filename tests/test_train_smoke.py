@@ -35,9 +35,14 @@ def test_fit_and_export_a_few_steps(tmp_path):
     log = (run / "train_log.csv").read_text().splitlines()
     assert len(log) == 4 and log[0].startswith("step,")
     assert np.isfinite([float(v) for v in log[-1].split(",")]).all()
-    files = export_all(run / "helix.pt", tmp_path / "onnx", data, gops=8)
+    tuned = tmp_path / "tuned"  # fine-tuning keeps the first run's recipe in its own
+    recipe = fit(
+        data, tuned, steps=2, batch=2, log_every=1, init=run / "helix.pt", predict_weight=0.05
+    )
+    assert recipe["init_recipe"]["steps"] == 3 and recipe["predict_weight"] == 0.05
+    files = export_all(tuned / "helix.pt", tmp_path / "onnx", data, gops=8)
     card = json.loads(files["encoder"].with_suffix(".json").read_text())
-    assert card["opset"] == 18 and card["recipe"]["steps"] == 3 and len(card["sha256"]) == 64
+    assert card["opset"] == 18 and card["recipe"]["steps"] == 2 and len(card["sha256"]) == 64
 
     models = HelixModels(tmp_path / "onnx")  # verifies every file against its card
     x = np.zeros((1, 3, 8, 64, 96), np.float32)
@@ -50,3 +55,18 @@ def test_fit_and_export_a_few_steps(tmp_path):
         continuous=cont.astype(np.float32),
     )[0]
     assert y.shape == (1, 3, 8, 64, 96)
+
+
+def test_evaluate_reports_quality_and_rate():
+    from helix_media.train.evaluate import evaluate, load_clip, token_kbits
+    from helix_media.train.model import Helix
+
+    torch.manual_seed(0)
+    row = evaluate(Helix(), load_clip("examples/sample.mp4", frames=8, max_width=64))
+    assert set(row) == {"psnr@0.0", "kbit@0.0", "psnr@0.6", "kbit@0.6", "acc@0.6"}
+    assert np.isfinite(list(row.values())).all()
+    tokens = np.random.default_rng(0).integers(0, 5, size=(3, 4, 2, 8, 8))
+    none, most = np.zeros((2, 8, 8), bool), np.ones((2, 8, 8), bool)
+    most[:, ::2, ::2] = False
+    assert 0 < token_kbits(tokens, most) < token_kbits(tokens, none)  # fewer tokens, fewer bits
+    assert token_kbits(np.zeros_like(tokens), none) == 0  # a constant costs nothing

@@ -2,6 +2,7 @@
 
 python -m helix_media.train prepare --data data           # fetch and decode footage
 python -m helix_media.train fit --data data --out runs/r1 --minutes 45
+python -m helix_media.train eval --checkpoint runs/r1/helix.pt     # quick held-out check
 python -m helix_media.train export --checkpoint runs/r1/helix.pt --out onnx_models
 """
 
@@ -32,6 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     pf.add_argument("--seed", type=int, default=0)
     pf.add_argument("--device", default="cpu", help="cpu or cuda")
     pf.add_argument("--no-bf16", action="store_true")
+    pf.add_argument("--init", type=Path, help="fine-tune from this checkpoint")
+    pf.add_argument("--ce-weight", type=float, default=0.05)
+    pf.add_argument("--predict-weight", type=float, default=0.0)
+    pf.add_argument("--mask-mean", type=float, default=0.55)
+    pf.add_argument("--mask-sd", type=float, default=0.2)
+    pf.add_argument("--checker-share", type=float, default=0.5)
+    pv = sub.add_parser("eval", help="PSNR at mask 0 and 0.6 on held-out clips, in PyTorch")
+    pv.add_argument("--checkpoint", type=Path, required=True)
+    pv.add_argument("clips", nargs="*", type=Path, help="default: the sample and data/eval")
     pe = sub.add_parser("export", help="ONNX files, context tables and model cards")
     pe.add_argument("--checkpoint", type=Path, required=True)
     pe.add_argument("--out", type=Path, default=Path("onnx_models"))
@@ -62,8 +72,20 @@ def main(argv: list[str] | None = None) -> int:
                 seed=a.seed,
                 device=a.device,
                 bf16=not a.no_bf16,
+                init=a.init,
+                ce_weight=a.ce_weight,
+                predict_weight=a.predict_weight,
+                mask_mean=a.mask_mean,
+                mask_sd=a.mask_sd,
+                checker_share=a.checker_share,
             )
         )
+    elif a.cmd == "eval":
+        from .evaluate import evaluate_checkpoint
+
+        clips = a.clips or [Path("examples/sample.mp4"), *sorted(Path("data/eval").glob("*.mp4"))]
+        for row in evaluate_checkpoint(a.checkpoint, clips):
+            print("  ".join(f"{k} {v:.3f}" if k != "clip" else v for k, v in row.items()))
     else:
         from .export import export_all
 

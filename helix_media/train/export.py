@@ -15,7 +15,15 @@ from torch import nn
 from .. import token_context
 from ..masking import checkerboard_mask
 from .data import GopSampler
-from .model import CONT_DIM, LEVELS, TOKEN_T, Helix, quantize_continuous, token_values
+from .model import (
+    CONT_DIM,
+    LEVELS,
+    TOKEN_T,
+    Helix,
+    load_checkpoint,
+    quantize_continuous,
+    token_values,
+)
 
 OPSET = 18
 
@@ -140,8 +148,7 @@ def write_model_card(path: Path, kind: str, recipe: dict, metrics: dict) -> None
 
 def export_all(checkpoint: Path, out: Path, data_dir: Path, gops: int = 400) -> dict[str, Path]:
     """Checkpoint -> ONNX files, context tables and model cards in ``out``."""
-    model = Helix()
-    model.load_state_dict(torch.load(checkpoint, map_location="cpu"))
+    model = load_checkpoint(checkpoint)
     files = export_networks(model, out)
     tables = count_context_tables(model, data_dir, gops)
     files["context"] = out / "helix_context.npz"

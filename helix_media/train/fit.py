@@ -1,11 +1,15 @@
 """Train the HELIX networks end to end on random GOP crops (paper eq. 6, as far as a CPU allows).
 
 Loss = L1 + 0.2 (1 - SSIM)                      reconstruction, through the masked path
-     + 0.05 cross-entropy of masked tokens      the predictor (masking robustness)
+     + ce_weight cross-entropy of masked tokens the predictor (masking robustness)
+     + predict_weight |E[prediction] - token|^2 masked tokens: also trains the *encoder* to
+                                                make tokens its neighbours predict
      + 0.01 |continuous|                        rate proxy: small values cost fewer bits
-Each GOP of a batch gets its own mask: ratio from a truncated Gaussian (mean 0.55, sd 0.2,
-[0, 0.85], and 0 for 15 % of GOPs so the unmasked path stays sharp); half the masks are the
-inference checkerboard, half random, and some add a run of lost tokens like a lost strand.
+Each GOP of a batch gets its own mask: ratio from a truncated Gaussian (``mask_mean``,
+``mask_sd``, [0, 0.85], and 0 for 15 % of GOPs so the unmasked path stays sharp); a share
+``checker_share`` of the masks is the inference checkerboard, the rest random, and some add a
+run of lost tokens like a lost strand. ``init`` fine-tunes from an earlier checkpoint; its
+recipe is kept in the new one's as ``init_recipe``.
 """
 
 from __future__ import annotations
@@ -26,17 +30,33 @@ from tqdm import tqdm
 
 from ..masking import checkerboard_mask
 from .data import GopSampler
-from .model import LEVELS, TOKEN_T, Helix, expected_values, quantize_continuous, split_logits
+from .model import (
+    LEVELS,
+    TOKEN_T,
+    Helix,
+    expected_values,
+    load_checkpoint,
+    quantize_continuous,
+    split_logits,
+)
 
 
-def sample_masks(rng: np.random.Generator, b: int, h: int, w: int) -> np.ndarray:
+def sample_masks(
+    rng: np.random.Generator,
+    b: int,
+    h: int,
+    w: int,
+    mean: float = 0.55,
+    sd: float = 0.2,
+    checker_share: float = 0.5,
+) -> np.ndarray:
     """(b, 1, 2, h, w) bool training masks (True = masked)."""
     out = np.zeros((b, 1, TOKEN_T, h, w), dtype=bool)
     for i in range(b):
         if rng.random() < 0.15:
             continue
-        r = float(np.clip(rng.normal(0.55, 0.2), 0.0, 0.85))
-        if rng.random() < 0.5:
+        r = float(np.clip(rng.normal(mean, sd), 0.0, 0.85))
+        if rng.random() < checker_share:
             m = checkerboard_mask(r, TOKEN_T, h + 8, w + 8)
             dy, dx = rng.integers(0, 8, size=2)
             m = m[:, dy : dy + h, dx : dx + w]
@@ -64,12 +84,23 @@ def fit(
     log_every: int = 25,
     bf16: bool = True,
     device: str = "cpu",
+    init: Path | None = None,
+    ce_weight: float = 0.05,
+    predict_weight: float = 0.0,
+    mask_mean: float = 0.55,
+    mask_sd: float = 0.2,
+    checker_share: float = 0.5,
 ) -> dict:
     """Train until ``steps`` or ``minutes`` run out; write ``helix.pt`` and ``train_log.csv``."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     sampler = GopSampler(data_dir, crop=crop, seed=seed)
-    model = Helix().to(device)
+    model, init_recipe = Helix(), None
+    if init is not None:
+        model = load_checkpoint(init)
+        parent = Path(init).parent / "recipe.json"
+        init_recipe = json.loads(parent.read_text()) if parent.exists() else str(init)
+    model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "train_log.csv"
@@ -92,9 +123,11 @@ def fit(
                 cq, _ = quantize_continuous(cont.float())
                 keep = torch.rand(cq.shape[0], 1, *cq.shape[2:], device=device) >= 0.05
                 cq = cq * keep  # a lost continuous strand reads as zeros
-                mask = torch.from_numpy(sample_masks(rng, batch, *idx.shape[-2:])).to(device)
-                logits = model.predictor(torch.where(mask, levels, idx), cq)
-                filled = torch.where(mask, expected_values(logits), vals)
+                mask = sample_masks(rng, batch, *idx.shape[-2:], mask_mean, mask_sd, checker_share)
+                mask = torch.from_numpy(mask).to(device)
+                logits = model.predictor(torch.where(mask, levels, idx), cq, vals)
+                predicted = expected_values(logits)
+                filled = torch.where(mask, predicted, vals)
                 y = model.decoder(filled, mask.float(), cq)
             y, x01 = (y.float() + 1) / 2, (x + 1) / 2
             l1 = (y - x01).abs().mean()
@@ -106,7 +139,9 @@ def fit(
                 ce_d = F.cross_entropy(lg, idx[:, d], reduction="none")
                 ce = ce + (ce_d * m).sum() / m.sum().clamp(min=1)
                 hits = hits * (lg.argmax(1) == idx[:, d]).float()
-            loss = l1 + 0.2 * (1 - s) + 0.05 * ce + 0.01 * cont.float().abs().mean()
+            miss = ((predicted - vals.float()) ** 2 * mask).sum() / mask.sum().clamp(min=1)
+            loss = l1 + 0.2 * (1 - s) + ce_weight * ce + predict_weight * miss
+            loss = loss + 0.01 * cont.float().abs().mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -142,11 +177,16 @@ def fit(
         "seed": seed,
         "bf16": bf16,
         "device": device,
+        "ce_weight": ce_weight,
+        "predict_weight": predict_weight,
+        "mask": {"mean": mask_mean, "sd": mask_sd, "checkerboard_share": checker_share},
         "threads": torch.get_num_threads(),
         "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores"
         if device == "cpu"
         else torch.cuda.get_device_name(0),
         "data": json.loads((data_dir / "sources.json").read_text()),
     }
+    if init_recipe is not None:
+        recipe["init_recipe"] = init_recipe
     (out_dir / "recipe.json").write_text(json.dumps(recipe, indent=1))
     return recipe

@@ -182,6 +182,11 @@ class Predictor(nn.Module):
     def __init__(self, d: int = 128, layers: int = 4, heads: int = 4):
         super().__init__()
         self.embed = nn.ModuleList(nn.Embedding(n + 1, d) for n in LEVELS)  # index n = masked
+        # the visible tokens' values again, through a differentiable path: in training the
+        # encoder learns from the predictor's errors to make its tokens predictable
+        self.value_in = nn.Linear(TOKEN_DIMS, d)
+        nn.init.zeros_(self.value_in.weight)
+        nn.init.zeros_(self.value_in.bias)
         self.time = nn.Parameter(torch.zeros(1, d, TOKEN_T, 1, 1))
         self.pos = nn.Conv2d(d, d, 3, padding=1, groups=d)
         self.cont_in = nn.Linear(CONT_DIM, d)
@@ -190,11 +195,18 @@ class Predictor(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.head = nn.Linear(d, sum(LEVELS))
 
-    def forward(self, idx: torch.Tensor, cont: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, idx: torch.Tensor, cont: torch.Tensor, values: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """idx (B, 4, 2, h, w) int64 with masked entries = level count, cont (B, 16, h', w')
-        -> logits (B, 23, 2, h, w): 8 + 5 + 5 + 5 per position."""
+        -> logits (B, 23, 2, h, w): 8 + 5 + 5 + 5 per position. ``values``: the tokens' values
+        with gradients (training); by default they are computed from ``idx``."""
         b, _, t, h, w = idx.shape
+        visible = (idx[:, :1] < LEVELS[0]).long()
+        if values is None:
+            values = token_values(idx * visible)  # masked ones are zeroed below
         e = sum(emb(idx[:, i]) for i, emb in enumerate(self.embed))  # (B, T, h, w, d)
+        e = e + self.value_in((values * visible).permute(0, 2, 3, 4, 1))
         e = e.permute(0, 4, 1, 2, 3) + self.time
         e = e + per_frame(self.pos, e)
         x = e.flatten(2).transpose(1, 2)  # (B, T*h*w, d)
@@ -227,3 +239,11 @@ class Helix(nn.Module):
         self.encoder = Encoder()
         self.decoder = Decoder()
         self.predictor = Predictor()
+
+
+def load_checkpoint(path) -> Helix:
+    """A :class:`Helix` with a checkpoint's weights. Layers added since the checkpoint was
+    written keep their initialisation (each new layer starts as a no-op)."""
+    model = Helix()
+    model.load_state_dict(torch.load(path, map_location="cpu"), strict=False)
+    return model

@@ -25,31 +25,27 @@
 
 from __future__ import annotations
 
-import hashlib
-import struct
-import zlib
 from collections import Counter
-from functools import cached_property
 
 import numpy as np
 
 from helix_media import rs
 from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints, StrandReport
-from helix_media.framer import Framer, ParsedStrands
+from helix_media.constraints import Constraints
+from helix_media.framer import ParsedStrands
 from helix_media.hookspecs import hookimpl
-from helix_media.nucleotides import from_string
 
 from . import lt_code
 from .helix_framer import PRIMER_3, PRIMER_5
 from .strand_tools import (
-    PrimedStrands,
-    RawCoder,
+    ScreeningFramer,
     bases_to_bits,
     bits_to_bases,
     bits_to_int,
+    descriptor_bits,
     int_to_bits,
     pack_words,
+    read_descriptors,
     symbols,
     symbols_to_nt,
     unpack_words,
@@ -86,7 +82,7 @@ def _address_mask(nonce: np.ndarray | int) -> np.ndarray:
     return (lt_code.mix64(n) & np.uint64(ADDRESS_MASK)).astype(np.int64)
 
 
-class FountainFramer(Framer):
+class FountainFramer(ScreeningFramer):
     name = "fountain"
     address_bits = ADDRESS_BITS
     cluster_span = 36  # primer + header: a droplet's seed identifies its reads
@@ -105,9 +101,7 @@ class FountainFramer(Framer):
         if overhead < 0:
             raise ValueError("overhead must be >= 0")
         self.overhead, self.nsym = float(overhead), int(nsym)
-        self.primer5, self.primer3 = from_string(primer5), from_string(primer3)
-        self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
-        self.screen = PrimedStrands(self.primer5, self.primer3, self.constraints)
+        self._set_primers(primer5, primer3, constraints)
         self.payload_bytes = body_nt // 4 - HEADER_BITS // 8 - nsym
         self.o_header = len(self.primer5)
         self.o_payload = self.o_header + HEADER_BITS // 2
@@ -115,7 +109,6 @@ class FountainFramer(Framer):
         self.o_parity = self.o_payload + self.payload_nt
         self.o_primer3 = self.o_parity + 4 * nsym
         self.strand_length = self.o_primer3 + len(self.primer3)
-        self._cache: tuple[bytes, ParsedStrands] | None = None
 
     # -- sizes ------------------------------------------------------------------------------
     @property
@@ -126,34 +119,10 @@ class FountainFramer(Framer):
         """Fixed: the framer maps bits 2 per base and screens; ``coder`` is not used."""
         return self.block_bits
 
-    def density(self) -> dict:
-        """Nominal density: data bits per nt of droplet, before and after the overhead."""
-        body = self.strand_length - len(self.primer5) - len(self.primer3)
-        f = 1.0 + self.overhead
-        return {
-            "bits_per_strand": self.block_bits,
-            "strand_nt": self.strand_length,
-            "overhead": self.overhead,
-            "bits_per_nt": self.block_bits / self.strand_length / f,
-            "bits_per_nt_without_primers": self.block_bits / body / f,
-        }
-
     def describe(self) -> dict:
-        return {
-            "name": self.name,
-            "primer5": "".join("ACGT"[b] for b in self.primer5),
-            "primer3": "".join("ACGT"[b] for b in self.primer3),
-            "overhead": self.overhead,
-            "nsym": self.nsym,
-            "strand_length": self.strand_length,
-        }
-
-    @cached_property
-    def metadata_coder(self) -> ConstraintCoder:
-        return RawCoder(self.constraints)
-
-    def check(self, strands: np.ndarray) -> StrandReport:
-        return self.screen.check(strands)
+        return self._describe(
+            overhead=self.overhead, nsym=self.nsym, strand_length=self.strand_length
+        )
 
     # -- encoding ---------------------------------------------------------------------------
     def _build(self, headers: np.ndarray, payload_bits: np.ndarray) -> np.ndarray:
@@ -229,15 +198,9 @@ class FountainFramer(Framer):
         raise RuntimeError("the fountain could not produce a decodable set of droplets")
 
     def _descriptors(self, first: int, k: int) -> np.ndarray:
-        recs = []
-        for copy in range(DESCRIPTOR_COPIES):
-            body = DESCRIPTOR_MAGIC + struct.pack(">BBIIH", 1, copy, first, k, self.block_bits)
-            recs.append(body + struct.pack(">I", zlib.crc32(body)))
-        bits = np.zeros((DESCRIPTOR_COPIES, self.block_bits), dtype=np.uint8)
-        raw = np.unpackbits(
-            np.frombuffer(b"".join(recs), np.uint8).reshape(DESCRIPTOR_COPIES, -1), 1
+        bits = descriptor_bits(
+            DESCRIPTOR_MAGIC, DESCRIPTOR_COPIES, self.block_bits, first, k, self.block_bits
         )
-        bits[:, : raw.shape[1]] = raw
         # distinct addresses: distinct headers, so reads of the copies don't cluster together
         return self._plain(DESCRIPTOR + np.arange(DESCRIPTOR_COPIES), bits)
 
@@ -272,25 +235,6 @@ class FountainFramer(Framer):
         return np.concatenate(parts)
 
     # -- decoding ---------------------------------------------------------------------------
-    def parse(
-        self,
-        strands: np.ndarray,
-        coder: ConstraintCoder,
-        metadata_coder: ConstraintCoder | None = None,
-        erasures: np.ndarray | None = None,
-    ) -> ParsedStrands:
-        """Strands -> plain blocks and the source blocks the droplets give back (rows don't
-        match the input strands); unreadable strands come back as rows with ok=False."""
-        s = np.asarray(strands, dtype=np.uint8)
-        key = hashlib.blake2b(s.tobytes() + str(s.shape).encode(), digest_size=16).digest()
-        if erasures is not None:
-            key += hashlib.blake2b(np.asarray(erasures, bool).tobytes(), digest_size=16).digest()
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        result = self._parse(s, erasures)
-        self._cache = (key, result)
-        return result
-
     def _read(self, s: np.ndarray, erasures: np.ndarray | None):
         """RS-correct each strand -> (ok, corrected, headers, payload bits)."""
         n = len(s)
@@ -347,15 +291,11 @@ class FountainFramer(Framer):
 
     def _read_descriptor(self, bits: np.ndarray) -> tuple[int, int] | None:
         """Majority of the descriptor copies whose CRC holds -> (first address, k)."""
-        votes: Counter = Counter()
-        size = len(DESCRIPTOR_MAGIC) + struct.calcsize(">BBIIH")
-        for row in np.packbits(bits, axis=1):
-            body, crc = row[:size].tobytes(), row[size : size + 4].tobytes()
-            if body[:4] != DESCRIPTOR_MAGIC or struct.pack(">I", zlib.crc32(body)) != crc:
-                continue
-            _, _, first, k, block_bits = struct.unpack(">BBIIH", body[4:])
-            if block_bits == self.block_bits and k > 0:
-                votes[(first, k)] += 1
+        votes = Counter(
+            (first, k)
+            for first, k, block_bits in read_descriptors(bits, DESCRIPTOR_MAGIC)
+            if block_bits == self.block_bits and k > 0
+        )
         return votes.most_common(1)[0][0] if votes else None
 
 

@@ -24,33 +24,32 @@ group decodes, then more for ``overhead`` (strands per group = ceil(blocks x (1 
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import struct
 import zlib
 from collections import Counter
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from math import ceil
 
 import numpy as np
 
 from helix_media import rs
 from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints, StrandReport, check
+from helix_media.constraints import Constraints, check
 from helix_media.errors import HelixError
-from helix_media.framer import Framer, ParsedStrands
+from helix_media.framer import ParsedStrands
 from helix_media.hookspecs import hookimpl
-from helix_media.nucleotides import GC_BASE, from_string
+from helix_media.nucleotides import GC_BASE
 
 from . import lt_code
 from .helix_framer import PRIMER_3, PRIMER_5, WORD_NT, parity_words
 from .strand_tools import (
-    PrimedStrands,
-    RawCoder,
+    ScreeningFramer,
     bases_to_bits,
     bits_to_bases,
     bits_to_int,
+    descriptor_bits,
     int_to_bits,
+    read_descriptors,
     symbols,
     symbols_to_nt,
     whiten,
@@ -126,7 +125,7 @@ def group_sizes(n_blocks: int, group_blocks: int) -> np.ndarray:
     return np.full(g, n_blocks // g) + (np.arange(g) < n_blocks % g)
 
 
-class HiddenAddressFramer(Framer):
+class HiddenAddressFramer(ScreeningFramer):
     name = "hidden-address"
     address_bits = 30
     cluster_span = 36
@@ -144,9 +143,7 @@ class HiddenAddressFramer(Framer):
         if N_FRAG * ceil(group_blocks * (1 + overhead)) > 850:
             raise ValueError("a group needs more droplets than its 4096 seeds give (~1000 pass)")
         self.group_blocks, self.overhead = int(group_blocks), float(overhead)
-        self.primer5, self.primer3 = from_string(primer5), from_string(primer3)
-        self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
-        self.screen = PrimedStrands(self.primer5, self.primer3, self.constraints)
+        self._set_primers(primer5, primer3, constraints)
         self.o_frag = len(self.primer5)
         self.o_fill1 = self.o_frag + N_FRAG * FRAG_NT
         self.o_words = self.o_fill1 + 1
@@ -160,7 +157,6 @@ class HiddenAddressFramer(Framer):
         self.word_index[codes] = np.arange(256)
         c = self.constraints
         self.frag_gc = (ceil(c.gc_min * FRAG_NT - 1e-9), int(c.gc_max * FRAG_NT + 1e-9))
-        self._cache: tuple[bytes, ParsedStrands] | None = None
 
     # -- sizes ------------------------------------------------------------------------------
     block_bits = BLOCK_BITS
@@ -169,32 +165,8 @@ class HiddenAddressFramer(Framer):
         """Fixed (272 bits): fragments are mapped 2 bits per base and screened."""
         return BLOCK_BITS
 
-    def density(self) -> dict:
-        f = 1.0 + self.overhead
-        body = self.strand_length - len(self.primer5) - len(self.primer3)
-        return {
-            "bits_per_strand": BLOCK_BITS,
-            "strand_nt": self.strand_length,
-            "overhead": self.overhead,
-            "bits_per_nt": BLOCK_BITS / self.strand_length / f,
-            "bits_per_nt_without_primers": BLOCK_BITS / body / f,
-        }
-
     def describe(self) -> dict:
-        return {
-            "name": self.name,
-            "primer5": "".join("ACGT"[b] for b in self.primer5),
-            "primer3": "".join("ACGT"[b] for b in self.primer3),
-            "group_blocks": self.group_blocks,
-            "overhead": self.overhead,
-        }
-
-    @cached_property
-    def metadata_coder(self) -> ConstraintCoder:
-        return RawCoder(self.constraints)
-
-    def check(self, strands: np.ndarray) -> StrandReport:
-        return self.screen.check(strands)
+        return self._describe(group_blocks=self.group_blocks, overhead=self.overhead)
 
     # -- fragments --------------------------------------------------------------------------
     def _fragment_ok(self, nt: np.ndarray) -> np.ndarray:
@@ -401,13 +373,9 @@ class HiddenAddressFramer(Framer):
         raise RuntimeError("no nonce choice gives a plain strand that passes")
 
     def _descriptors(self, first: int, n_blocks: int) -> np.ndarray:
-        bits = np.zeros((DESCRIPTOR_COPIES, BLOCK_BITS), dtype=np.uint8)
-        for copy in range(DESCRIPTOR_COPIES):
-            body = DESCRIPTOR_MAGIC + struct.pack(
-                ">BBIIH", 1, copy, first, n_blocks, self.group_blocks
-            )
-            raw = np.unpackbits(np.frombuffer(body + struct.pack(">I", zlib.crc32(body)), np.uint8))
-            bits[copy, : len(raw)] = raw
+        bits = descriptor_bits(
+            DESCRIPTOR_MAGIC, DESCRIPTOR_COPIES, BLOCK_BITS, first, n_blocks, self.group_blocks
+        )
         # distinct addresses: distinct first fragments, so the copies' reads never cluster
         return self._plain(DESCRIPTOR + np.arange(DESCRIPTOR_COPIES, dtype=np.int64), bits)
 
@@ -441,23 +409,6 @@ class HiddenAddressFramer(Framer):
         )
 
     # -- decoding ---------------------------------------------------------------------------
-    def parse(
-        self,
-        strands: np.ndarray,
-        coder: ConstraintCoder,
-        metadata_coder: ConstraintCoder | None = None,
-        erasures: np.ndarray | None = None,
-    ) -> ParsedStrands:
-        """Strands -> plain blocks and the blocks each group's droplets give back (rows don't
-        match the input strands); unreadable strands come back as rows with ok=False."""
-        s = np.asarray(strands, dtype=np.uint8)
-        key = hashlib.blake2b(s.tobytes() + str(s.shape).encode(), digest_size=16).digest()
-        if erasures is not None:
-            key += hashlib.blake2b(np.asarray(erasures, bool).tobytes(), digest_size=16).digest()
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self._parse(s, erasures))
-        return self._cache[1]
-
     def _read(self, s: np.ndarray, erasures: np.ndarray | None):
         """RS over the fragments' nucleotides -> (ok, corrected, (n, 8) fragment values)."""
         n = len(s)
@@ -556,15 +507,10 @@ class HiddenAddressFramer(Framer):
         return a, np.concatenate(bits), np.zeros(len(a), dtype=np.int64)
 
     def _read_descriptor(self, bits: np.ndarray) -> tuple[int, int, int] | None:
-        votes: Counter = Counter()
-        size = len(DESCRIPTOR_MAGIC) + struct.calcsize(">BBIIH")
-        for row in np.packbits(bits, axis=1):
-            body, crc = row[:size].tobytes(), row[size : size + 4].tobytes()
-            if body[:4] != DESCRIPTOR_MAGIC or struct.pack(">I", zlib.crc32(body)) != crc:
-                continue
-            _, _, first, n_blocks, group_blocks = struct.unpack(">BBIIH", body[4:])
-            if n_blocks > 0 and group_blocks > 0:
-                votes[(first, n_blocks, group_blocks)] += 1
+        """Majority of the descriptor copies whose CRC holds -> (first, n_blocks, group_blocks)."""
+        votes = Counter(
+            d for d in read_descriptors(bits, DESCRIPTOR_MAGIC) if d[1] > 0 and d[2] > 0
+        )
         return votes.most_common(1)[0][0] if votes else None
 
 

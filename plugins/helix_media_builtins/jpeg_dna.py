@@ -32,11 +32,12 @@ from typing import Any
 import av
 import numpy as np
 
-from helix_media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoInfo
+from helix_media.codec import Packet, VideoDecoder, VideoInfo
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
 
 from . import goldman, paircode
+from .intra import IntraCodec, IntraEncoder
 
 PARAMS_VERSION = 1
 DEFAULT_QUALITY = 75
@@ -391,15 +392,15 @@ def unpack_bases(data: bytes) -> np.ndarray:
 # -- the codec ------------------------------------------------------------------------------------
 
 
-class JpegDnaEncoder(VideoEncoder):
+class JpegDnaEncoder(IntraEncoder):
     """One packet per frame, emitted at once (intra only)."""
 
+    codec_name = "jpeg-dna"
+
     def __init__(self, info: VideoInfo, quality: int) -> None:
-        self.info = info
+        super().__init__(info)
         self.quality = quality
         self.qtables = quant_tables(quality)
-        self._frames = 0
-        self._flushed = False
 
     @property
     def params(self) -> dict[str, Any]:
@@ -410,23 +411,10 @@ class JpegDnaEncoder(VideoEncoder):
             "height": self.info.height,
         }
 
-    def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
-        if self._flushed:
-            raise HelixError("the jpeg-dna encoder was already flushed")
-        if frame is None:
-            self._flushed = True
-            return []
-        if (frame.width, frame.height) != (self.info.width, self.info.height):
-            raise HelixError(
-                f"frame {self._frames} is {frame.width}x{frame.height}, "
-                f"the video is {self.info.width}x{self.info.height}"
-            )
+    def _frame_bytes(self, frame: av.VideoFrame) -> bytes:
         if frame.format.name != "yuv420p":
             frame = frame.reformat(format="yuv420p")
-        data = pack_bases(encode_bases(_planes(frame), self.qtables))
-        i = self._frames
-        self._frames += 1
-        return [Packet(data, "video", i, i, 1, True)]
+        return pack_bases(encode_bases(_planes(frame), self.qtables))
 
 
 class JpegDnaDecoder(VideoDecoder):
@@ -456,24 +444,19 @@ class JpegDnaDecoder(VideoDecoder):
         return [frame]
 
 
-class JpegDnaCodec(Codec):
+class JpegDnaCodec(IntraCodec):
     """Factory of JPEG-DNA encoders and decoders; ``quality`` 1-100 as IJG JPEG's."""
 
     name = "jpeg-dna"
     #: the coder that carries this codec's bases into strands as they are (no whitening)
     coder = "verbatim"
+    default_quality = DEFAULT_QUALITY
+    qualities = (1, 100)
 
     def encoder(
         self, info: VideoInfo, quality: int | None = None, **options: Any
     ) -> JpegDnaEncoder:
-        if options:
-            raise HelixError(f"jpeg-dna codec: unknown option(s) {', '.join(sorted(options))}")
-        q = DEFAULT_QUALITY if quality is None else quality
-        if not isinstance(q, int) or isinstance(q, bool) or not 1 <= q <= 100:
-            raise HelixError(f"jpeg-dna codec: quality must be an integer 1-100, not {quality!r}")
-        if info.width < 1 or info.height < 1:
-            raise HelixError(f"jpeg-dna codec: bad video size {info.width}x{info.height}")
-        return JpegDnaEncoder(info, q)
+        return JpegDnaEncoder(info, self._quality(info, quality, options))
 
     def decoder(self, info: VideoInfo, params: dict[str, Any]) -> JpegDnaDecoder:
         return JpegDnaDecoder(info, params)

@@ -14,37 +14,28 @@ from typing import Any
 
 import av
 
-from helix_media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoInfo
-from helix_media.errors import HelixError
+from helix_media.codec import Packet, VideoDecoder, VideoInfo
 from helix_media.hookspecs import hookimpl
+
+from .intra import IntraCodec, IntraEncoder
 
 DEFAULT_QSCALE = 4
 
 
-class MjpegEncoder(VideoEncoder):
+class MjpegEncoder(IntraEncoder):
+    codec_name = "mjpeg"
+
     def __init__(self, info: VideoInfo, qscale: int) -> None:
-        self.info = info
+        super().__init__(info)
         self.qscale = qscale
         self._time_base = 1 / Fraction(info.fps)
-        self._frames = 0
-        self._flushed = False
 
     @property
     def params(self) -> dict[str, Any]:
         return {"version": 1, "qscale": self.qscale, "width": self.info.width,
                 "height": self.info.height}  # fmt: skip
 
-    def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
-        if self._flushed:
-            raise HelixError("the mjpeg encoder was already flushed")
-        if frame is None:
-            self._flushed = True
-            return []
-        if (frame.width, frame.height) != (self.info.width, self.info.height):
-            raise HelixError(
-                f"frame {self._frames} is {frame.width}x{frame.height}, "
-                f"the video is {self.info.width}x{self.info.height}"
-            )
+    def _frame_bytes(self, frame: av.VideoFrame) -> bytes:
         # a fresh context per frame: every packet is a complete JPEG file, nothing shared
         ctx = av.CodecContext.create("mjpeg", "w")
         ctx.width, ctx.height = frame.width, frame.height
@@ -56,10 +47,7 @@ class MjpegEncoder(VideoEncoder):
         ctx.thread_count = 1
         src = frame.reformat(format="yuvj420p")
         src.pts = 0
-        data = b"".join(bytes(p) for p in [*ctx.encode(src), *ctx.encode(None)])
-        i = self._frames
-        self._frames += 1
-        return [Packet(data, "video", i, i, 1, True)]
+        return b"".join(bytes(p) for p in [*ctx.encode(src), *ctx.encode(None)])
 
 
 class MjpegDecoder(VideoDecoder):
@@ -80,18 +68,14 @@ class MjpegDecoder(VideoDecoder):
         return frames[:1]
 
 
-class MjpegCodec(Codec):
+class MjpegCodec(IntraCodec):
     name = "mjpeg"
+    default_quality = DEFAULT_QSCALE
+    qualities = (2, 31)
+    quality_name = "quality (-q:v)"
 
     def encoder(self, info: VideoInfo, quality: int | None = None, **options: Any) -> MjpegEncoder:
-        if options:
-            raise HelixError(f"mjpeg codec: unknown option(s) {', '.join(sorted(options))}")
-        q = DEFAULT_QSCALE if quality is None else quality
-        if not isinstance(q, int) or isinstance(q, bool) or not 2 <= q <= 31:
-            raise HelixError(f"mjpeg codec: quality (-q:v) must be an integer 2-31, not {q!r}")
-        if info.width < 1 or info.height < 1:
-            raise HelixError(f"mjpeg codec: bad video size {info.width}x{info.height}")
-        return MjpegEncoder(info, q)
+        return MjpegEncoder(info, self._quality(info, quality, options))
 
     def decoder(self, info: VideoInfo, params: dict[str, Any]) -> MjpegDecoder:
         return MjpegDecoder(info, params)

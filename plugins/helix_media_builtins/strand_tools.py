@@ -7,11 +7,19 @@ stands in where the framer API asks for one.
 
 from __future__ import annotations
 
+import hashlib
+import struct
+import zlib
+from abc import abstractmethod
+from collections.abc import Iterator
+from functools import cached_property
+
 import numpy as np
 
 from helix_media.coder import ConstraintCoder
 from helix_media.constraints import Constraints, StrandReport, check, valid_inserts
-from helix_media.nucleotides import GC_BASE
+from helix_media.framer import Framer, ParsedStrands
+from helix_media.nucleotides import GC_BASE, from_string
 from helix_media.whitening import keystream
 
 
@@ -135,3 +143,95 @@ class PrimedStrands:
         for j, f in enumerate(positions):
             strands[:, f] = best[:, j]
         return np.isfinite(best_cost)
+
+
+class ScreeningFramer(Framer):
+    """What the screening framers share: primers, the whole-strand screen, a pass-through
+    metadata coder, and a parse cache (the pipeline parses the same strands once per coder,
+    and the coder makes no difference to these framers)."""
+
+    overhead: float
+    block_bits: int
+    _cache: tuple[bytes, ParsedStrands] | None = None
+
+    def _set_primers(self, primer5: str, primer3: str, constraints: Constraints | None) -> None:
+        self.primer5, self.primer3 = from_string(primer5), from_string(primer3)
+        self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
+        self.screen = PrimedStrands(self.primer5, self.primer3, self.constraints)
+
+    def density(self) -> dict:
+        """Nominal density: data bits per nt of strand, before and after the overhead."""
+        body = self.strand_length - len(self.primer5) - len(self.primer3)
+        f = 1.0 + self.overhead
+        return {
+            "bits_per_strand": self.block_bits,
+            "strand_nt": self.strand_length,
+            "overhead": self.overhead,
+            "bits_per_nt": self.block_bits / self.strand_length / f,
+            "bits_per_nt_without_primers": self.block_bits / body / f,
+        }
+
+    def _describe(self, **params: object) -> dict:
+        """Name and primers, then the framer's own ``params`` (in the order given)."""
+        return {
+            "name": self.name,
+            "primer5": "".join("ACGT"[b] for b in self.primer5),
+            "primer3": "".join("ACGT"[b] for b in self.primer3),
+            **params,
+        }
+
+    @cached_property
+    def metadata_coder(self) -> ConstraintCoder:
+        return RawCoder(self.constraints)
+
+    def check(self, strands: np.ndarray) -> StrandReport:
+        return self.screen.check(strands)
+
+    def parse(
+        self,
+        strands: np.ndarray,
+        coder: ConstraintCoder,
+        metadata_coder: ConstraintCoder | None = None,
+        erasures: np.ndarray | None = None,
+    ) -> ParsedStrands:
+        """Strands -> plain blocks and the blocks the droplets give back (rows don't match the
+        input strands); unreadable strands come back as rows with ok=False."""
+        s = np.asarray(strands, dtype=np.uint8)
+        key = hashlib.blake2b(s.tobytes() + str(s.shape).encode(), digest_size=16).digest()
+        if erasures is not None:
+            key += hashlib.blake2b(np.asarray(erasures, bool).tobytes(), digest_size=16).digest()
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self._parse(s, erasures))
+        return self._cache[1]
+
+    @abstractmethod
+    def _parse(self, s: np.ndarray, erasures: np.ndarray | None) -> ParsedStrands:
+        """Uncached :meth:`parse` of uint8 strands."""
+
+
+#: A descriptor copy: magic | version 1, copy, first address, block count, a framer field | CRC
+DESCRIPTOR_FORMAT = ">BBIIH"
+
+
+def descriptor_bits(
+    magic: bytes, copies: int, n_bits: int, first: int, n_blocks: int, field: int
+) -> np.ndarray:
+    """(copies, n_bits) payload bits of the descriptor copies (zero-padded), so a decoder
+    learns the data segment's first address and size from any copy whose CRC holds."""
+    bits = np.zeros((copies, n_bits), dtype=np.uint8)
+    for copy in range(copies):
+        body = magic + struct.pack(DESCRIPTOR_FORMAT, 1, copy, first, n_blocks, field)
+        raw = np.unpackbits(np.frombuffer(body + struct.pack(">I", zlib.crc32(body)), np.uint8))
+        bits[copy, : len(raw)] = raw
+    return bits
+
+
+def read_descriptors(bits: np.ndarray, magic: bytes) -> Iterator[tuple[int, int, int]]:
+    """Rows of :func:`descriptor_bits` -> (first, n_blocks, field) of each copy whose magic
+    and CRC hold (the caller votes among them)."""
+    size = len(magic) + struct.calcsize(DESCRIPTOR_FORMAT)
+    for row in np.packbits(bits, axis=1):
+        body, crc = row[:size].tobytes(), row[size : size + 4].tobytes()
+        if body[: len(magic)] == magic and struct.pack(">I", zlib.crc32(body)) == crc:
+            _, _, first, n_blocks, field = struct.unpack(DESCRIPTOR_FORMAT, body[len(magic) :])
+            yield first, n_blocks, field
