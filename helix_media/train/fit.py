@@ -95,12 +95,11 @@ def fit(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     sampler = GopSampler(data_dir, crop=crop, seed=seed)
-    model, init_recipe = Helix(), None
+    model = (Helix() if init is None else load_checkpoint(init)).to(device)
+    init_recipe = None
     if init is not None:
-        model = load_checkpoint(init)
         parent = Path(init).parent / "recipe.json"
         init_recipe = json.loads(parent.read_text()) if parent.exists() else str(init)
-    model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "train_log.csv"
