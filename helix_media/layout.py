@@ -3,8 +3,11 @@
 Each stream (video, audio) is a run of strands: its packets' bytes are concatenated and cut
 into blocks of ``payload_bits``; a lost strand damages only the packets that overlap it, and a
 CRC32 per packet (kept in the metadata) tells which. The metadata (codec, dimensions, frame
-rate, packet table...) is zlib-compressed JSON in strands of its own, stored
-``copies`` times under metadata addresses, so decoding needs nothing but the strands.
+rate, packet table...) is compact JSON in strands of its own, stored ``copies`` times under
+metadata addresses, so decoding needs nothing but the strands. Blob: magic ``HXM2``, body length
+and CRC32 (">II"), then the JSON as raw deflate with a fixed preset dictionary of typical
+metadata (:mod:`.metadata_dictionary`, frozen for this magic: a third of plain zlib's bytes or
+less); old ``HXM1`` blobs (plain zlib) still decode.
 
 Address layout (``framer.address_bits`` = B): data strand ``i`` has address ``i``; metadata
 chunk ``c`` of copy ``k`` has the top bit set and ``c * 32 + k`` below it, so metadata
@@ -23,8 +26,10 @@ from typing import Any
 import numpy as np
 
 from .codec import Packet
+from .metadata_dictionary import METADATA_ZDICT_V2
 
-META_MAGIC = b"HXM1"
+META_MAGIC = b"HXM2"  # body: raw deflate with the preset METADATA_ZDICT_V2
+META_MAGIC_V1 = b"HXM1"  # body: plain zlib (archives written before HXM2); read only
 COPY_BITS = 5
 
 
@@ -91,7 +96,7 @@ def metadata_blocks(
     meta: dict[str, Any], block_bits: int, address_bits: int, copies: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Metadata dict -> (addresses, blocks) for ``copies`` copies."""
-    body = zlib.compress(json.dumps(meta, separators=(",", ":")).encode(), 9)
+    body = compress_metadata(json.dumps(meta, separators=(",", ":")).encode())
     blob = META_MAGIC + struct.pack(">II", len(body), zlib.crc32(body)) + body
     b = bytes_to_blocks(blob, block_bits)
     addrs = [metadata_address(address_bits, k, c) for k in range(copies) for c in range(len(b))]
@@ -114,13 +119,34 @@ def recover_metadata(
         votes = Counter(r.tobytes() for r in rows)
         picked.append(np.frombuffer(votes.most_common(1)[0][0], dtype=np.uint8))
     blob = blocks_to_bytes(np.stack(picked))
-    if blob[:4] != META_MAGIC:
+    magic = blob[:4]
+    if magic not in (META_MAGIC, META_MAGIC_V1) or len(blob) < 12:
         return None
     length, crc = struct.unpack(">II", blob[4:12])
     body = blob[12 : 12 + length]
     if len(body) != length or zlib.crc32(body) != crc:
         return None
-    return json.loads(zlib.decompress(body))
+    try:
+        text = decompress_metadata(body) if magic == META_MAGIC else zlib.decompress(body)
+        return json.loads(text)
+    except (zlib.error, ValueError):
+        return None
+
+
+def compress_metadata(text: bytes) -> bytes:
+    """Metadata JSON -> an ``HXM2`` body: raw deflate (no zlib header) primed with the preset
+    dictionary, which typical metadata repeats almost whole."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zdict=METADATA_ZDICT_V2)
+    return c.compress(text) + c.flush()
+
+
+def decompress_metadata(body: bytes) -> bytes:
+    """An ``HXM2`` body -> the JSON bytes (zlib.error if it is not a whole deflate stream)."""
+    d = zlib.decompressobj(-15, zdict=METADATA_ZDICT_V2)
+    text = d.decompress(body) + d.flush()
+    if not d.eof:
+        raise zlib.error("truncated metadata deflate stream")
+    return text
 
 
 def _slices_to_blocks(data: bytes, slice_bytes: int, block_bits: int) -> np.ndarray:

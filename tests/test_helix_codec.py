@@ -21,7 +21,7 @@ from helix_media.errors import HelixError
 from helix_media.masking import checkerboard_mask
 from helix_media.metrics import psnr
 from helix_media.strand_files import read_strands, write_strands
-from helix_media.token_context import CONT_DIM, TOKEN_LEVELS, check_tables
+from helix_media.token_context import CONT_DIM, TOKEN_LEVELS, check_tables, table_mask
 
 
 @settings(max_examples=60, deadline=None)
@@ -61,15 +61,35 @@ def test_committed_models_verify_and_tables_are_valid():
         check_tables({k: z[k] for k in z.files})
 
 
-def _random_items(rng, n_tok=300, n_cont=40):
+def _random_items(rng, n_tok=300, cont_hw=(5, 8)):
     tok = np.stack([rng.integers(0, n, n_tok) for n in TOKEN_LEVELS], 1)
-    return {"token": tok, "continuous": rng.integers(0, 16, (n_cont, CONT_DIM))}
+    cont = rng.integers(0, 16, (CONT_DIM, *cont_hw))
+    return {"token": tok, "continuous": token_strands.continuous_items(cont)}
+
+
+def test_continuous_items_round_trip_by_channel_group():
+    cont = np.random.default_rng(0).integers(0, 16, (CONT_DIM, 3, 5))
+    items = token_strands.continuous_items(cont)
+    assert items.shape == (CONT_DIM // token_strands.CONT_GROUP * 15, token_strands.CONT_GROUP)
+    assert (items[1] == cont[: token_strands.CONT_GROUP, 0, 1]).all()  # group 0, position 1
+    assert (token_strands.continuous_from_items(items, 3, 5) == cont).all()
+    flags = np.zeros(len(items), bool)
+    flags[15] = True  # group 1, position 0: channels 4..7 of pixel (0, 0)
+    got = token_strands.continuous_from_items(flags, 3, 5)
+    assert got[4:8, 0, 0].all() and got.sum() == token_strands.CONT_GROUP
+
+
+def test_token_tables_follow_the_nearest_counted_mask_ratio():
+    assert table_mask(0.0) == 0.0 and table_mask(0.62) == 0.6 and table_mask(0.9) == 0.7
+    cum = load_models().cum
+    assert load_models().coding_tables(0.62)["token0"] is cum["token0@0.6"]
+    assert cum["token0@0"] != cum["token0@0.6"]
 
 
 def test_slices_fill_one_strand_each_and_decode_on_their_own():
     rng = np.random.default_rng(1)
     items = _random_items(rng)
-    cum = load_models().cum
+    cum = load_models().coding_tables(0.6)
     slices = token_strands.pack(items, cum, 296)
     assert all(s.shape == (296,) for s in slices)
     sizes = {k: len(v) for k, v in items.items()}
@@ -83,6 +103,13 @@ def test_slices_fill_one_strand_each_and_decode_on_their_own():
     assert not rec[0] and rec[-1] and 0 < (~rec).sum() < len(rec)
     assert (lost["token"][0][rec] == items["token"][rec]).all()
     assert lost["continuous"][1].all()
+    # lose one continuous slice: only its items (some channels of some positions) are missing
+    first_cont = next(i for i, sl in enumerate(slices) if sl[0] == 1)
+    gone = slices[:first_cont] + [None] + slices[first_cont + 1 :]
+    got = token_strands.unpack(gone, sizes, cum)
+    rec = got["continuous"][1]
+    assert not rec[0] and rec[-1] and got["token"][1].all()
+    assert (got["continuous"][0][rec] == items["continuous"][rec]).all()
 
 
 def test_nearest_fill_copies_only_from_known_tokens():
@@ -237,4 +264,4 @@ def test_cli_helix_round_trip_is_deterministic(tmp_path, natural_frames, capsys)
 
 def test_grid_sizes_match_the_encoder():
     mask, sizes = grid_sizes(145, 77, 0.6)
-    assert mask.shape == (2, 12, 20) and sizes == {"token": int((~mask).sum()), "continuous": 15}
+    assert mask.shape == (2, 12, 20) and sizes == {"token": int((~mask).sum()), "continuous": 60}

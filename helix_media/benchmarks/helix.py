@@ -4,8 +4,10 @@ For each clip (first ``--frames`` frames, scaled to at most ``--max-width``): st
 nucleotides and dollars per frame, RGB PSNR and MS-SSIM for helix at masks 0 / 0.4 / 0.6 /
 0.7, mask 0.6 without the transformer (missing tokens copied from the nearest received one),
 mask 0.6 with 5 % of all strands deleted at random (no outer code), and the bitstream codec at
-the CRF whose strand count comes closest to helix at mask 0.6. Then encode and decode speed
-at 256x256. Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
+the CRF whose strand count comes closest to helix at mask 0.6; then what masking (0.6 against
+0) saves in strands (all, and data strands only: the per-file metadata strands do not grow
+with the video) and costs in PSNR; then encode and decode speed at 256x256.
+Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
 ``python -m helix_media.train prepare``), or ``--clips``.
 """
 
@@ -61,10 +63,13 @@ def quality(ref: list[np.ndarray], frames: list) -> tuple[float, float]:
     )
 
 
-def row(name: str, strands: int, n_frames: int, strand_nt: int, q, extra: str = "") -> dict:
+def row(name: str, r, n_frames: int, q, extra: str = "") -> dict:
+    """One table row for encode result ``r`` of ``n_frames`` frames with quality ``q``."""
+    strands, strand_nt = r.strands.shape
     return {
         "setting": name,
         "strands": strands,
+        "data_strands": r.data_strands,
         "nt_per_frame": strands * strand_nt / n_frames,
         "usd_per_frame": strands * DEFAULT_PRICE_PER_STRAND / n_frames,
         "psnr": q[0],
@@ -92,20 +97,16 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> list[dict]:
         r = pipeline.encode_video(
             str(ref_path), out, codec="helix", audio=False, codec_options={"mask": mask}
         )
-        strand_nt = r.strands.shape[1]
         helix_strands[mask] = len(r.strands)
         media = pipeline.decode_media(out)
-        rows.append(
-            row(f"helix mask {mask}", len(r.strands), n, strand_nt, quality(ref, media.frames))
-        )
+        rows.append(row(f"helix mask {mask}", r, n, quality(ref, media.frames)))
         if mask == 0.6:
             media = pipeline.decode_media(out, decoder_options={"fill": "naive"})
             rows.append(
                 row(
                     "helix mask 0.6, no transformer",
-                    len(r.strands),
+                    r,
                     n,
-                    strand_nt,
                     quality(ref, media.frames),
                     "nearest received token",
                 )
@@ -116,9 +117,8 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> list[dict]:
             rows.append(
                 row(
                     "helix mask 0.6, 5 % strands lost",
-                    len(r.strands),
+                    r,
                     n,
-                    strand_nt,
                     quality(ref, media.frames),
                     f"{dropped} strands deleted, {len(media.result.concealed_frames)} "
                     "frames concealed",
@@ -129,21 +129,32 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> list[dict]:
         r = pipeline.encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
         gap = abs(len(r.strands) - helix_strands[0.6])
         if best is None or gap < best[0]:
-            best = (gap, crf, len(r.strands), r.strands.shape[1])
-    _, crf, strands, strand_nt = best
-    pipeline.encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
+            best = (gap, crf)
+    crf = best[1]
+    r = pipeline.encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
     media = pipeline.decode_media(out)
     rows.append(
         row(
             f"bitstream x265 CRF {crf}",
-            strands,
+            r,
             n,
-            strand_nt,
             quality(ref, media.frames),
             "CRF closest to helix 0.6 in strands",
         )
     )
     return rows
+
+
+def masking_gain(rows: list[dict]) -> tuple[float, float, float]:
+    """Mask 0.6 against mask 0: relative change of all strands (metadata included) and of
+    data strands (what grows with the video's length), and the PSNR change."""
+    by = {r["setting"]: r for r in rows}
+    m0, m6 = by["helix mask 0.0"], by["helix mask 0.6"]
+    return (
+        m6["strands"] / m0["strands"] - 1,
+        m6["data_strands"] / m0["data_strands"] - 1,
+        m6["psnr"] - m0["psnr"],
+    )
 
 
 def speed(path: str, tmp: Path, frames: int) -> tuple[float, float, int]:
@@ -172,17 +183,27 @@ def main(argv: list[str] | None = None) -> int:
         str(root / "examples/sample.mp4"),
         *map(str, sorted((root / "data/eval").glob("*.mp4"))),
     ]
-    print("| clip | setting | strands | nt/frame | $/frame | PSNR dB | MS-SSIM | note |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| clip | setting | strands | data strands | nt/frame | $/frame | PSNR dB | MS-SSIM "
+        "| note |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    masking = []
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
-            for r in bench_clip(clip, Path(tmp), a.frames, a.max_width):
+            rows = bench_clip(clip, Path(tmp), a.frames, a.max_width)
+            for r in rows:
                 print(
                     f"| {Path(clip).name} | {r['setting']} | {r['strands']} | "
-                    f"{r['nt_per_frame']:.0f} | {r['usd_per_frame']:.3f} | {r['psnr']:.2f} | "
-                    f"{r['ms_ssim']:.4f} | {r['note']} |",
+                    f"{r['data_strands']} | {r['nt_per_frame']:.0f} | {r['usd_per_frame']:.3f} | "
+                    f"{r['psnr']:.2f} | {r['ms_ssim']:.4f} | {r['note']} |",
                     flush=True,
                 )
+            masking.append((Path(clip).name, *masking_gain(rows)))
+        print("\n| clip | strands, mask 0.6 vs 0 | data strands | PSNR change dB |")
+        print("|---|---|---|---|")
+        for name, total, data, dpsnr in masking:
+            print(f"| {name} | {total:+.1%} | {data:+.1%} | {dpsnr:+.2f} |")
         enc, dec, n = speed(clips[0], Path(tmp), a.frames)
         print(
             f"\nspeed at 256x256 ({n} frames, {Path(clips[0]).name}, mask 0.6, CPU): "

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..masking import checkerboard_mask
+from ..token_context import coding_order
 from .model import (
     GOP,
     LEVELS,
@@ -58,7 +59,8 @@ def token_kbits(idx: np.ndarray, mask: np.ndarray) -> float:
     """Kilobits per GOP the visible tokens cost under the runtime's context model (previous
     token's dimension d and this token's d - 1), with tables fitted to these very tokens: an
     optimistic estimate, for comparing checkpoints, not a strand count."""
-    vis = np.stack([g[:, ~mask].T for g in idx])  # (gops, n, 4) in raster order
+    t, y, x = coding_order(mask)
+    vis = np.stack([g[:, t, y, x].T for g in idx])  # (gops, n, 4) in coding order
     prev = np.concatenate([np.full_like(vis[:, :1], -1), vis[:, :-1]], 1)
     bits = _conditional_bits(vis[..., 0].ravel(), prev[..., 0].ravel())
     for d in range(1, vis.shape[-1]):

@@ -115,7 +115,7 @@ def export_networks(model: Helix, out: Path) -> dict[str, Path]:
 
 def count_context_tables(model: Helix, data_dir: Path, gops: int, seed: int = 0) -> dict:
     """Integer frequency tables of the context model, counted on training GOPs as they would
-    be coded (visible tokens at the default mask, in strand order)."""
+    be coded (visible tokens at each ratio of ``TABLE_MASKS``, in strand order)."""
     sampler = GopSampler(data_dir, crop=128, seed=seed + 1)
     counts = token_context.empty_counts()
     model = model.eval()
@@ -126,9 +126,10 @@ def count_context_tables(model: Helix, data_dir: Path, gops: int, seed: int = 0)
             _, cidx = quantize_continuous(cont)
             idx, cidx = idx.numpy(), cidx.numpy()
             for i in range(len(idx)):
-                for ratio in (0.0, 0.6):
-                    mask = checkerboard_mask(ratio, *idx.shape[2:])
-                    token_context.add_counts(counts, idx[i][:, ~mask].T, cidx[i])
+                token_context.add_continuous_counts(counts, cidx[i])
+                for ratio in token_context.TABLE_MASKS:
+                    t, y, x = token_context.coding_order(checkerboard_mask(ratio, *idx.shape[2:]))
+                    token_context.add_token_counts(counts, idx[i][:, t, y, x].T, ratio)
     return token_context.to_tables(counts)
 
 

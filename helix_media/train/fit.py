@@ -62,11 +62,12 @@ def sample_masks(
             m = m[:, dy : dy + h, dx : dx + w]
         else:
             m = rng.random((TOKEN_T, h, w)) < r
-        if rng.random() < 0.3:  # a lost strand: a run of tokens in raster order
-            flat = m.reshape(-1)
+        if rng.random() < 0.3:  # a lost strand: a run of tokens in coding order (y, x, t)
+            flat = m.transpose(1, 2, 0).reshape(-1)
             n = int(rng.integers(8, 40))
             s = int(rng.integers(0, max(1, flat.size - n)))
             flat[s : s + n] = True
+            m = flat.reshape(h, w, TOKEN_T).transpose(2, 0, 1)
         out[i, 0] = m
     return out
 

@@ -24,7 +24,7 @@ from helix_media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoIn
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
 from helix_media.masking import checkerboard_mask
-from helix_media.token_context import CONT_DIM, TOKEN_LEVELS
+from helix_media.token_context import CONT_LEVELS, TOKEN_LEVELS, coding_order
 
 from . import token_strands
 from .helix_models import load_models
@@ -46,7 +46,7 @@ def grid_sizes(width: int, height: int, mask: float) -> tuple[np.ndarray, dict[s
     """The GOP's token mask (2, h, w) and how many items of each kind it stores."""
     pw, ph = padded_size(width, height)
     m = checkerboard_mask(mask, TOKEN_T, ph // TOKEN_STRIDE, pw // TOKEN_STRIDE)
-    cont = (ph // CONT_STRIDE) * (pw // CONT_STRIDE)
+    cont = (ph // CONT_STRIDE) * (pw // CONT_STRIDE) * token_strands.CONT_GROUPS
     return m, {"token": int((~m).sum()), "continuous": cont}
 
 
@@ -57,6 +57,7 @@ class HelixEncoder(VideoEncoder):
         self.info, self.mask_ratio, self.slice_bytes = info, float(mask), int(slice_bytes)
         self.models = load_models(device)
         self.mask, _ = grid_sizes(info.width, info.height, self.mask_ratio)
+        self.tables = self.models.coding_tables(self.mask_ratio)
         self.frames: list[np.ndarray] = []
         self.gop_index = 0
         self.next_pts = 0
@@ -104,8 +105,9 @@ class HelixEncoder(VideoEncoder):
 
     def encode_gop(self, frames: np.ndarray) -> bytes:
         tok, cont = self.tokens(frames)
-        items = {"token": tok[:, ~self.mask].T, "continuous": cont.reshape(CONT_DIM, -1).T}
-        slices = token_strands.pack(items, self.models.cum, self.slice_bytes * 8)
+        t, y, x = coding_order(self.mask)
+        items = {"token": tok[:, t, y, x].T, "continuous": token_strands.continuous_items(cont)}
+        slices = token_strands.pack(items, self.tables, self.slice_bytes * 8)
         return b"".join(np.packbits(s).tobytes() for s in slices)
 
 
@@ -126,6 +128,7 @@ class HelixDecoder(VideoDecoder):
             )
         self.slice_bytes = int(params["slice_bytes"])
         self.mask, self.sizes = grid_sizes(info.width, info.height, float(params["mask"]))
+        self.tables = self.models.coding_tables(float(params["mask"]))
         #: tokens received / tokens needed, per decoded GOP (for reports)
         self.received: list[float] = []
 
@@ -150,19 +153,18 @@ class HelixDecoder(VideoDecoder):
 
     def decode_slices(self, slices: list[np.ndarray | None]) -> np.ndarray:
         """A GOP's slices (None = lost) -> (8, H, W, 3) uint8 frames."""
-        got = token_strands.unpack(slices, self.sizes, self.models.cum)
+        got = token_strands.unpack(slices, self.sizes, self.tables)
         t, h, w = self.mask.shape
         tok = np.zeros((len(TOKEN_LEVELS), t, h, w), np.int64)
         known = np.zeros((t, h, w), bool)
-        vis = np.argwhere(~self.mask)  # raster order, as the encoder stored them
+        vt, vy, vx = coding_order(self.mask)
         items, received = got["token"]
-        tok[:, vis[:, 0], vis[:, 1], vis[:, 2]] = items.T
-        known[vis[received, 0], vis[received, 1], vis[received, 2]] = True
+        tok[:, vt, vy, vx] = items.T
+        known[vt[received], vy[received], vx[received]] = True
         self.received.append(float(known.mean()))
-        cvals, crec = got["continuous"]
-        ph, pw = h * TOKEN_STRIDE // CONT_STRIDE, w * TOKEN_STRIDE // CONT_STRIDE
-        cont = np.where(crec[:, None], cvals / 15.0 * 2 - 1, 0.0).T.reshape(CONT_DIM, ph, pw)
-        cont = cont[None].astype(np.float32)
+        ch, cw = h * TOKEN_STRIDE // CONT_STRIDE, w * TOKEN_STRIDE // CONT_STRIDE
+        cvals, crec = (token_strands.continuous_from_items(a, ch, cw) for a in got["continuous"])
+        cont = np.where(crec, cvals / (CONT_LEVELS - 1) * 2 - 1, 0.0)[None].astype(np.float32)
         return self.frames_from_tokens(tok, known, cont)
 
     def frames_from_tokens(

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from helix_media.errors import HelixError
-from helix_media.token_context import check_tables
+from helix_media.token_context import check_tables, coding_tables
 
 FILES = {
     "encoder": "helix_encoder.onnx",
@@ -93,6 +93,10 @@ class HelixModels:
             k: np.concatenate([np.zeros(t.shape[:-1] + (1,), np.int64), t.cumsum(-1)], -1).tolist()
             for k, t in tables.items()
         }
+
+    def coding_tables(self, mask: float) -> dict:
+        """Cumulative tables for coding a GOP at mask ratio ``mask``."""
+        return coding_tables(self.cum, mask)
 
     def run(self, name: str, **inputs: np.ndarray) -> list[np.ndarray]:
         return self.sessions[name].run(None, inputs)

@@ -8,7 +8,11 @@ first::
     kind (1 bit: 0 tokens, 1 continuous) | first item (ceil(log2 n) bits) | item count (8 bits)
     | arithmetic-coded symbols | zero padding
 
-Items are packed greedily in raster order (t, y, x) until the next would not fit.
+Token items are the visible tokens in ``token_context.coding_order``. Continuous items are
+:data:`CONT_GROUP` channels of one position, ordered by channel group, then raster position
+(:func:`continuous_items`): small items fill a slice closely, and each channel's context is
+still the same channel one position earlier. Items are packed greedily until the next would
+not fit.
 """
 
 from __future__ import annotations
@@ -21,6 +25,23 @@ from helix_media.token_context import CONT_DIM, CONT_LEVELS, TOKEN_LEVELS
 COUNT_BITS = 8
 MAX_COUNT = (1 << COUNT_BITS) - 1
 KINDS = ("token", "continuous")
+CONT_GROUP = 4
+CONT_GROUPS = CONT_DIM // CONT_GROUP
+ITEM_DIMS = {"token": len(TOKEN_LEVELS), "continuous": CONT_GROUP}
+
+
+def continuous_items(cont: np.ndarray) -> np.ndarray:
+    """(16, h, w) continuous indices -> (16 / CONT_GROUP * h * w, CONT_GROUP) items."""
+    groups = cont.reshape(CONT_GROUPS, CONT_GROUP, -1)
+    return groups.transpose(0, 2, 1).reshape(-1, CONT_GROUP)
+
+
+def continuous_from_items(items: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Inverse of :func:`continuous_items` (also for per-item flags, shape (n,) -> (16, h, w))."""
+    if items.ndim == 1:
+        items = np.repeat(items[:, None], CONT_GROUP, 1)
+    groups = items.reshape(CONT_GROUPS, h * w, CONT_GROUP).transpose(0, 2, 1)
+    return groups.reshape(CONT_DIM, h, w)
 
 
 def _index_bits(n: int) -> int:
@@ -44,24 +65,33 @@ def _decode_token(dec: ArithmeticDecoder, cum: dict, prev: list[int] | None) -> 
     return tok
 
 
-def _encode_vector(enc: ArithmeticEncoder, cum: dict, vec: list[int], prev: list[int] | None):
-    table = cum["continuous"]
-    for c in range(CONT_DIM):
-        enc.encode(table[c][prev[c] if prev is not None else CONT_LEVELS], vec[c])
+def _encode_vector(enc: ArithmeticEncoder, tables: list, vec: list[int], prev: list[int] | None):
+    for c, table in enumerate(tables):
+        enc.encode(table[prev[c] if prev is not None else CONT_LEVELS], vec[c])
 
 
-def _decode_vector(dec: ArithmeticDecoder, cum: dict, prev: list[int] | None) -> list[int]:
-    table = cum["continuous"]
+def _decode_vector(dec: ArithmeticDecoder, tables: list, prev: list[int] | None) -> list[int]:
     return [
-        dec.decode(table[c][prev[c] if prev is not None else CONT_LEVELS]) for c in range(CONT_DIM)
+        dec.decode(table[prev[c] if prev is not None else CONT_LEVELS])
+        for c, table in enumerate(tables)
     ]
 
 
 CODERS = {"token": (_encode_token, _decode_token), "continuous": (_encode_vector, _decode_vector)}
 
 
+def _item_tables(kind: str, cum: dict, index: int, n: int):
+    """(tables for item ``index`` of ``n``, whether it starts a run with no context)."""
+    if kind == "token":
+        return cum, False
+    positions = n // CONT_GROUPS
+    g = index // positions
+    return cum["continuous"][g * CONT_GROUP : (g + 1) * CONT_GROUP], index % positions == 0
+
+
 def pack(items: dict[str, np.ndarray], cum: dict, slice_bits: int) -> list[np.ndarray]:
-    """{"token": (n, 4), "continuous": (m, 16)} items -> slices of (slice_bits,) uint8 bits."""
+    """{"token": (n, 4), "continuous": (m, CONT_GROUP)} items -> slices of (slice_bits,) bits.
+    ``cum`` holds the cumulative tables of one mask ratio (``token0..3``, ``continuous``)."""
     slices = []
     for kind_no, kind in enumerate(KINDS):
         rows = items[kind].tolist()
@@ -73,7 +103,8 @@ def pack(items: dict[str, np.ndarray], cum: dict, slice_bits: int) -> list[np.nd
             while start + count < len(rows) and count < MAX_COUNT:
                 snap = enc.snapshot()
                 row = rows[start + count]
-                encode(enc, cum, row, prev)
+                tables, fresh = _item_tables(kind, cum, start + count, len(rows))
+                encode(enc, tables, row, None if fresh else prev)
                 if header_bits + enc.bits_if_finished() > slice_bits:
                     enc.restore(snap)
                     break
@@ -99,14 +130,8 @@ def unpack(
     """Slices (None = lost) -> {kind: (items, received)}: items (n, dims) int64 and a bool
     per item. A slice whose header is impossible (a miscorrected strand) is ignored."""
     out = {
-        "token": (
-            np.zeros((sizes["token"], len(TOKEN_LEVELS)), np.int64),
-            np.zeros(sizes["token"], bool),
-        ),
-        "continuous": (
-            np.zeros((sizes["continuous"], CONT_DIM), np.int64),
-            np.zeros(sizes["continuous"], bool),
-        ),
+        kind: (np.zeros((sizes[kind], ITEM_DIMS[kind]), np.int64), np.zeros(sizes[kind], bool))
+        for kind in KINDS
     }
     for s in slices:
         if s is None:
@@ -124,7 +149,8 @@ def unpack(
         items, received = out[kind]
         prev = None
         for i in range(start, start + count):
-            prev = decode(dec, cum, prev)
+            tables, fresh = _item_tables(kind, cum, i, n)
+            prev = decode(dec, tables, None if fresh else prev)
             items[i] = prev
         received[start : start + count] = True
     return out
