@@ -22,7 +22,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .. import pipeline
+from .. import pipeline, plugins
+from ..codec import VideoInfo
 from ..metrics import ms_ssim, psnr
 from ..probe import DEFAULT_PRICE_PER_STRAND
 from ..strand_files import read_strands, write_strands
@@ -86,7 +87,9 @@ def drop_strands(src: str, dst: str, share: float, seed: int) -> int:
     return int((~keep).sum())
 
 
-def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> list[dict]:
+def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[dict], list]:
+    """The table's rows for one clip, and its (token, continuous) slices per GOP at mask 0
+    and 0.6."""
     ref_path = tmp / "ref.mkv"
     ref = reference_clip(path, ref_path, frames, max_width)
     n = len(ref)
@@ -142,7 +145,20 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> list[dict]:
             "CRF closest to helix 0.6 in strands",
         )
     )
-    return rows
+    return rows, [slices_per_gop(ref, m) for m in (0.0, 0.6)]
+
+
+def slices_per_gop(ref: list[np.ndarray], mask: float) -> tuple[float, float]:
+    """(token, continuous) slices per GOP of helix at ``mask``: each slice is one strand, and
+    its first bit says which kind of items it holds (see ``token_strands``)."""
+    info = VideoInfo(ref[0].shape[1], ref[0].shape[0], Fraction(24), len(ref))
+    encoder = plugins.get_codec("helix").encoder(info, mask=mask)
+    packets = [p for a in ref for p in encoder.encode(av.VideoFrame.from_ndarray(a, "rgb24"))]
+    packets += encoder.encode(None)
+    kinds = np.concatenate(
+        [np.frombuffer(p.data, np.uint8)[:: p.slice_bytes] >> 7 for p in packets]
+    )
+    return float((kinds == 0).sum() / len(packets)), float((kinds == 1).sum() / len(packets))
 
 
 def masking_gain(rows: list[dict]) -> tuple[float, float, float]:
@@ -191,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     masking = []
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
-            rows = bench_clip(clip, Path(tmp), a.frames, a.max_width)
+            rows, kinds = bench_clip(clip, Path(tmp), a.frames, a.max_width)
             for r in rows:
                 print(
                     f"| {Path(clip).name} | {r['setting']} | {r['strands']} | "
@@ -199,11 +215,17 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['psnr']:.2f} | {r['ms_ssim']:.4f} | {r['note']} |",
                     flush=True,
                 )
-            masking.append((Path(clip).name, *masking_gain(rows)))
-        print("\n| clip | strands, mask 0.6 vs 0 | data strands | PSNR change dB |")
-        print("|---|---|---|---|")
-        for name, total, data, dpsnr in masking:
-            print(f"| {name} | {total:+.1%} | {data:+.1%} | {dpsnr:+.2f} |")
+            masking.append((Path(clip).name, *masking_gain(rows), kinds))
+        print(
+            "\n| clip | strands, mask 0.6 vs 0 | data strands | PSNR change dB "
+            "| token strands per GOP, mask 0 → 0.6 | continuous strands per GOP |"
+        )
+        print("|---|---|---|---|---|---|")
+        for name, total, data, dpsnr, ((t0, c0), (t6, c6)) in masking:
+            print(
+                f"| {name} | {total:+.1%} | {data:+.1%} | {dpsnr:+.2f} | {t0:.1f} → {t6:.1f} "
+                f"({t6 / t0 - 1:+.0%}) | {c0:.1f} → {c6:.1f} |"
+            )
         enc, dec, n = speed(clips[0], Path(tmp), a.frames)
         print(
             f"\nspeed at 256x256 ({n} frames, {Path(clips[0]).name}, mask 0.6, CPU): "
