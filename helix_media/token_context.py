@@ -14,10 +14,9 @@ context is made only of symbols coded before it in the same strand:
 Visible tokens are coded position by position, both time slices of a position in turn
 (:func:`coding_order`), so a token's predecessor is its temporal or nearest left neighbour.
 How far apart consecutive tokens lie (and how much the previous one tells) depends on the mask
-ratio: token tables are counted per ratio in
-:data:`TABLE_MASKS`, and a ratio in between uses the nearest one. "None" (index = level
-count) stands for "no previous item in this strand". Each table row sums to :data:`TOTAL`;
-every symbol has a frequency of at least 1.
+ratio: token tables are counted per ratio in :data:`TABLE_MASKS`, and a ratio in between uses
+the nearest one. "None" (index = level count) stands for "no previous item in this strand".
+Each table row sums to :data:`TOTAL`; every symbol has a frequency of at least 1.
 """
 
 from __future__ import annotations
