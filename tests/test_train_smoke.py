@@ -37,9 +37,17 @@ def test_fit_and_export_a_few_steps(tmp_path):
     assert np.isfinite([float(v) for v in log[-1].split(",")]).all()
     tuned = tmp_path / "tuned"  # fine-tuning keeps the first run's recipe in its own
     recipe = fit(
-        data, tuned, steps=2, batch=2, log_every=1, init=run / "helix.pt", predict_weight=0.05
+        data,
+        tuned,
+        steps=2,
+        batch=2,
+        log_every=1,
+        init=run / "helix.pt",
+        predict_weight=0.05,
+        rate_weight=0.01,
     )
     assert recipe["init_recipe"]["steps"] == 3 and recipe["predict_weight"] == 0.05
+    assert recipe["rate_weight"] == 0.01
     files = export_all(tuned / "helix.pt", tmp_path / "onnx", data, gops=8)
     card = json.loads(files["encoder"].with_suffix(".json").read_text())
     assert card["opset"] == 18 and card["recipe"]["steps"] == 2 and len(card["sha256"]) == 64
@@ -63,10 +71,23 @@ def test_evaluate_reports_quality_and_rate():
 
     torch.manual_seed(0)
     row = evaluate(Helix(), load_clip("examples/sample.mp4", frames=8, max_width=64))
-    assert set(row) == {"psnr@0.0", "kbit@0.0", "psnr@0.6", "kbit@0.6", "acc@0.6"}
+    assert set(row) == {"cont_kbit", "psnr@0.0", "kbit@0.0", "psnr@0.6", "kbit@0.6", "acc@0.6"}
     assert np.isfinite(list(row.values())).all()
     tokens = np.random.default_rng(0).integers(0, 5, size=(3, 4, 2, 8, 8))
     none, most = np.zeros((2, 8, 8), bool), np.ones((2, 8, 8), bool)
     most[:, ::2, ::2] = False
     assert 0 < token_kbits(tokens, most) < token_kbits(tokens, none)  # fewer tokens, fewer bits
     assert token_kbits(np.zeros_like(tokens), none) == 0  # a constant costs nothing
+
+
+def test_continuous_bits_is_the_code_length_at_levels_and_pulls_to_cheaper_ones():
+    from helix_media.train.model import CONT_DIM, CONT_LEVELS, continuous_bits
+
+    prior = torch.zeros(CONT_DIM, CONT_LEVELS)
+    prior[:, 3] = 2.0  # level 3 is the likeliest in every channel
+    p = torch.softmax(prior[0], 0)
+    at_level = torch.full((1, CONT_DIM, 2, 2), 3 / (CONT_LEVELS - 1) * 2 - 1)
+    assert torch.isclose(continuous_bits(at_level, prior), -torch.log2(p[3]), atol=1e-5)
+    between = torch.full((1, CONT_DIM, 2, 2), 3.5 / (CONT_LEVELS - 1) * 2 - 1, requires_grad=True)
+    continuous_bits(between, prior).backward()
+    assert (between.grad > 0).all()  # descending the rate moves values down, towards level 3

@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     pf.add_argument("--mask-mean", type=float, default=0.55)
     pf.add_argument("--mask-sd", type=float, default=0.2)
     pf.add_argument("--checker-share", type=float, default=0.5)
+    pf.add_argument(
+        "--rate-weight", type=float, default=0.0, help="weight of the continuous stream's bits"
+    )
+    pf.add_argument(
+        "--freeze-encoder", action="store_true", help="train only the predictor and decoder"
+    )
     pv = sub.add_parser("eval", help="PSNR at mask 0 and 0.6 on held-out clips, in PyTorch")
     pv.add_argument("--checkpoint", type=Path, required=True)
     pv.add_argument("clips", nargs="*", type=Path, help="default: the sample and data/eval")
@@ -78,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                 mask_mean=a.mask_mean,
                 mask_sd=a.mask_sd,
                 checker_share=a.checker_share,
+                rate_weight=a.rate_weight,
+                freeze_encoder=a.freeze_encoder,
             )
         )
     elif a.cmd == "eval":

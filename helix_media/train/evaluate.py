@@ -69,6 +69,16 @@ def token_kbits(idx: np.ndarray, mask: np.ndarray) -> float:
     return bits / len(idx) / 1000
 
 
+def continuous_kbits(cont_idx: np.ndarray) -> float:
+    """Kilobits per GOP of continuous indices (gops, 16, h, w) under the runtime's context
+    (the same channel one position earlier), with self-fitted tables like :func:`token_kbits`."""
+    g, c = cont_idx.shape[:2]
+    seq = cont_idx.reshape(g, c, -1)
+    prev = np.concatenate([np.full_like(seq[..., :1], -1), seq[..., :-1]], -1)
+    channel = np.arange(c).reshape(1, c, 1) * 100
+    return _conditional_bits(seq.ravel(), (prev + channel).ravel()) / g / 1000
+
+
 def _psnr(y: torch.Tensor, ref: torch.Tensor) -> float:
     mse = ((y - ref) ** 2).mean(dim=(1, 2, 3, 4)).clamp(min=1e-10)
     return float((10 * torch.log10(255.0**2 / mse)).mean())
@@ -77,15 +87,15 @@ def _psnr(y: torch.Tensor, ref: torch.Tensor) -> float:
 @torch.no_grad()
 def evaluate(model: Helix, clip: np.ndarray, masks: tuple[float, ...] = (0.0, 0.6)) -> dict:
     """PSNR (dB, mean over GOPs), token kilobits per GOP (see :func:`token_kbits`) per mask
-    ratio, and masked-token accuracy, for one clip."""
+    ratio, masked-token accuracy and continuous kilobits per GOP, for one clip."""
     model.eval()
     h, w = clip.shape[1:3]
     x = _gops(clip)
     ref = torch.round((x[..., :h, :w] + 1) * 127.5)
     vals, idx, cont = model.encoder(x)
-    cq, _ = quantize_continuous(cont)
+    cq, cont_idx = quantize_continuous(cont)
     levels = torch.tensor(LEVELS).view(1, len(LEVELS), 1, 1, 1)
-    out = {}
+    out = {"cont_kbit": continuous_kbits(cont_idx.numpy())}
     for r in masks:
         m = torch.from_numpy(checkerboard_mask(r, TOKEN_T, *idx.shape[-2:]))
         m = m.view(1, 1, *m.shape).expand(idx.shape[0], -1, -1, -1, -1)

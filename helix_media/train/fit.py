@@ -5,11 +5,13 @@ Loss = L1 + 0.2 (1 - SSIM)                      reconstruction, through the mask
      + predict_weight |E[prediction] - token|^2 masked tokens: also trains the *encoder* to
                                                 make tokens its neighbours predict
      + 0.01 |continuous|                        rate proxy: small values cost fewer bits
+     + rate_weight bits(continuous)             rate: code length under a learned prior
 Each GOP of a batch gets its own mask: ratio from a truncated Gaussian (``mask_mean``,
 ``mask_sd``, [0, 0.85], and 0 for 15 % of GOPs so the unmasked path stays sharp); a share
 ``checker_share`` of the masks is the inference checkerboard, the rest random, and some add a
-run of lost tokens like a lost strand. ``init`` fine-tunes from an earlier checkpoint; its
-recipe is kept in the new one's as ``init_recipe``.
+run of lost tokens like a lost strand. ``freeze_encoder`` trains only the predictor and the
+decoder (a fine-tune that leaves the stored streams unchanged). ``init`` fine-tunes from an
+earlier checkpoint; its recipe is kept in the new one's as ``init_recipe``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .model import (
     LEVELS,
     TOKEN_T,
     Helix,
+    continuous_bits,
     expected_values,
     load_checkpoint,
     quantize_continuous,
@@ -91,6 +94,8 @@ def fit(
     mask_mean: float = 0.55,
     mask_sd: float = 0.2,
     checker_share: float = 0.5,
+    rate_weight: float = 0.0,
+    freeze_encoder: bool = False,
 ) -> dict:
     """Train until ``steps`` or ``minutes`` run out; write ``helix.pt`` and ``train_log.csv``."""
     torch.manual_seed(seed)
@@ -101,10 +106,29 @@ def fit(
     if init is not None:
         parent = Path(init).parent / "recipe.json"
         init_recipe = json.loads(parent.read_text()) if parent.exists() else str(init)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    # the rate term's prior starts uniform and must follow the stream quickly: 30x the rate
+    if freeze_encoder:  # tokens and continuous stream stay as they are: so do their tables
+        model.encoder.requires_grad_(False)
+    nets = [p for n, p in model.named_parameters() if n != "cont_prior" and p.requires_grad]
+    opt = torch.optim.AdamW(
+        [{"params": nets, "scale": 1.0}, {"params": [model.cont_prior], "scale": 30.0}],
+        lr=lr,
+        weight_decay=1e-4,
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "train_log.csv"
-    fields = ["step", "seconds", "lr", "loss", "l1", "ssim", "ce", "psnr", "masked_acc"]
+    fields = [
+        "step",
+        "seconds",
+        "lr",
+        "loss",
+        "l1",
+        "ssim",
+        "ce",
+        "psnr",
+        "masked_acc",
+        "cont_bits",
+    ]
     start, deadline = time.time(), time.time() + minutes * 60
     levels = torch.tensor(LEVELS, device=device).view(1, len(LEVELS), 1, 1, 1)
     step, acc = 0, {k: 0.0 for k in fields[3:]}
@@ -116,7 +140,7 @@ def fit(
             # cosine schedule over the time budget (or steps, whichever is nearer)
             frac = max(step / steps, (time.time() - start) / (minutes * 60))
             for g in opt.param_groups:
-                g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
+                g["lr"] = g["scale"] * lr * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
             x = torch.from_numpy(sampler.batch(batch)).to(device)
             with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
                 vals, idx, cont = model.encoder(x)
@@ -141,7 +165,8 @@ def fit(
                 hits = hits * (lg.argmax(1) == idx[:, d]).float()
             miss = ((predicted - vals.float()) ** 2 * mask).sum() / mask.sum().clamp(min=1)
             loss = l1 + 0.2 * (1 - s) + ce_weight * ce + predict_weight * miss
-            loss = loss + 0.01 * cont.float().abs().mean()
+            cont_bits = continuous_bits(cont, model.cont_prior)
+            loss = loss + 0.01 * cont.float().abs().mean() + rate_weight * cont_bits
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -149,8 +174,14 @@ def fit(
             step += 1
             bar.update()
             mse = F.mse_loss(y.detach(), x01).item()
-            for k, v in (("loss", loss), ("l1", l1), ("ssim", s), ("ce", ce)):
-                acc[k] += float(v)
+            for k, v in (
+                ("loss", loss),
+                ("l1", l1),
+                ("ssim", s),
+                ("ce", ce),
+                ("cont_bits", cont_bits),
+            ):
+                acc[k] += v.item()
             acc["psnr"] += 10 * math.log10(1 / max(mse, 1e-10))
             acc["masked_acc"] += float((hits * m).sum() / m.sum().clamp(min=1))
             if step % log_every == 0:
@@ -179,6 +210,8 @@ def fit(
         "device": device,
         "ce_weight": ce_weight,
         "predict_weight": predict_weight,
+        "rate_weight": rate_weight,
+        "freeze_encoder": freeze_encoder,
         "mask": {"mean": mask_mean, "sd": mask_sd, "checkerboard_share": checker_share},
         "threads": torch.get_num_threads(),
         "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores"

@@ -14,6 +14,8 @@ gradients under CPU bf16 autocast here.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -53,6 +55,25 @@ def quantize_continuous(c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     x = (c + 1) / 2 * (CONT_LEVELS - 1)
     q = x + (torch.round(x) - x).detach()
     return q / (CONT_LEVELS - 1) * 2 - 1, torch.round(x).long()
+
+
+def continuous_bits(cont: torch.Tensor, prior_logits: torch.Tensor) -> torch.Tensor:
+    """Mean code length in bits of the quantized continuous stream under a learned per-channel
+    categorical prior (CONT_DIM, CONT_LEVELS): the rate term of training.
+
+    Between two levels the code length is interpolated linearly, so at a level it is the exact
+    cost and in between its gradient moves a value towards the cheaper neighbour, while the
+    prior itself is fitted to the levels in use (a factorized entropy model, as in learned
+    image codecs, here on the stream's own 16-level grid)."""
+    x = ((cont.float() + 1) / 2 * (CONT_LEVELS - 1)).clamp(0, CONT_LEVELS - 1)
+    lo = x.detach().floor().clamp(max=CONT_LEVELS - 2).long()
+    frac = x - lo
+    cost = -F.log_softmax(prior_logits.float(), -1) / math.log(2)  # (C, L) bits
+    c = cost.view(1, CONT_DIM, CONT_LEVELS, *([1] * (x.dim() - 2)))
+    c = c.expand(x.shape[0], -1, -1, *x.shape[2:])
+    lo_cost = c.gather(2, lo.unsqueeze(2)).squeeze(2)
+    hi_cost = c.gather(2, (lo + 1).unsqueeze(2)).squeeze(2)
+    return ((1 - frac) * lo_cost + frac * hi_cost).mean()
 
 
 class ResBlock(nn.Module):
@@ -239,6 +260,8 @@ class Helix(nn.Module):
         self.encoder = Encoder()
         self.decoder = Decoder()
         self.predictor = Predictor()
+        # the rate term's entropy model of the continuous stream (training only, not exported)
+        self.cont_prior = nn.Parameter(torch.zeros(CONT_DIM, CONT_LEVELS))
 
 
 def load_checkpoint(path) -> Helix:
