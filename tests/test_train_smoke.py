@@ -48,6 +48,11 @@ def test_fit_and_export_a_few_steps(tmp_path):
     )
     assert recipe["init_recipe"]["steps"] == 3 and recipe["predict_weight"] == 0.05
     assert recipe["rate_weight"] == 0.01
+    frozen = tmp_path / "frozen"  # --freeze-encoder: the stored streams cannot change
+    fit(data, frozen, steps=1, batch=2, init=tuned / "helix.pt", freeze_encoder=True)
+    before, after = (torch.load(d / "helix.pt") for d in (tuned, frozen))
+    assert all(torch.equal(v, after[k]) for k, v in before.items() if k.startswith("encoder."))
+    assert not torch.equal(before["decoder.fuse.weight"], after["decoder.fuse.weight"])
     files = export_all(tuned / "helix.pt", tmp_path / "onnx", data, gops=8)
     card = json.loads(files["encoder"].with_suffix(".json").read_text())
     assert card["opset"] == 18 and card["recipe"]["steps"] == 2 and len(card["sha256"]) == 64

@@ -106,9 +106,9 @@ def fit(
     if init is not None:
         parent = Path(init).parent / "recipe.json"
         init_recipe = json.loads(parent.read_text()) if parent.exists() else str(init)
-    # the rate term's prior starts uniform and must follow the stream quickly: 30x the rate
     if freeze_encoder:  # tokens and continuous stream stay as they are: so do their tables
         model.encoder.requires_grad_(False)
+    # the rate term's prior starts uniform and must follow the stream quickly: 30x the rate
     nets = [p for n, p in model.named_parameters() if n != "cont_prior" and p.requires_grad]
     opt = torch.optim.AdamW(
         [{"params": nets, "scale": 1.0}, {"params": [model.cont_prior], "scale": 30.0}],
@@ -117,21 +117,11 @@ def fit(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     log_path = out_dir / "train_log.csv"
-    fields = [
-        "step",
-        "seconds",
-        "lr",
-        "loss",
-        "l1",
-        "ssim",
-        "ce",
-        "psnr",
-        "masked_acc",
-        "cont_bits",
-    ]
+    metrics = ["loss", "l1", "ssim", "ce", "psnr", "masked_acc", "cont_bits"]
+    fields = ["step", "seconds", "lr", *metrics]
     start, deadline = time.time(), time.time() + minutes * 60
     levels = torch.tensor(LEVELS, device=device).view(1, len(LEVELS), 1, 1, 1)
-    step, acc = 0, {k: 0.0 for k in fields[3:]}
+    step, acc = 0, {k: 0.0 for k in metrics}
     with open(log_path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -174,13 +164,7 @@ def fit(
             step += 1
             bar.update()
             mse = F.mse_loss(y.detach(), x01).item()
-            for k, v in (
-                ("loss", loss),
-                ("l1", l1),
-                ("ssim", s),
-                ("ce", ce),
-                ("cont_bits", cont_bits),
-            ):
+            for k, v in dict(loss=loss, l1=l1, ssim=s, ce=ce, cont_bits=cont_bits).items():
                 acc[k] += v.item()
             acc["psnr"] += 10 * math.log10(1 / max(mse, 1e-10))
             acc["masked_acc"] += float((hits * m).sum() / m.sum().clamp(min=1))
