@@ -51,7 +51,11 @@ def transcode_parser() -> argparse.ArgumentParser:
     p.add_argument("output", metavar="OUT")
     p.add_argument("--codec", help="codec plugin (default: helix for videos, raw for other files)")
     p.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
-    p.add_argument("--framer", help="strand framer plugin (default: helix)")
+    p.add_argument(
+        "--framer",
+        help="strand framer plugin (default: helix); to decode FASTA/FASTQ, the one that "
+        "framed the strands (a .dnapkt names its own)",
+    )
     p.add_argument(
         "--quality", type=int, help="bitstream: CRF, lower is better; raw: zlib level 0-9 (0)"
     )
@@ -138,7 +142,7 @@ def _transcode(args: argparse.Namespace) -> int:
 def _decode(args: argparse.Namespace) -> int:
     from .pipeline import decode_any
 
-    r = decode_any(args.input, args.output, progress=not args.quiet)
+    r = decode_any(args.input, args.output, progress=not args.quiet, framer=args.framer)
     lost = {k: len(v) for k, v in r.lost_units.items() if v}
     if not args.quiet:
         reads = r.stats.get("reads")

@@ -157,14 +157,18 @@ def select_blocks(
     return out
 
 
-def read_dna(path: str) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
-    """Strand file -> (framer, metadata, data blocks by strand index, statistics)."""
+def read_dna(
+    path: str, framer: str | None = None
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """Strand file -> (framer, metadata, data blocks by strand index, statistics).
+    ``framer``: the framer plugin that made the strands of a FASTA/FASTQ file (which, unlike
+    a ``.dnapkt``, does not name it); default helix."""
     header, seqs = read_strands(path, allow_n=True)
-    return parse_dna(header, seqs, path)
+    return parse_dna(header, seqs, path, framer)
 
 
 def parse_dna(
-    header: dict[str, Any], seqs: list[np.ndarray], path: str
+    header: dict[str, Any], seqs: list[np.ndarray], path: str, framer: str | None = None
 ) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
     """Strands already read from ``path`` -> as :func:`read_dna`.
 
@@ -172,7 +176,9 @@ def parse_dna(
     FASTQ may hold sequencing reads, so they go through the read path (trim, cluster,
     consensus), which gives clean strands through unchanged.
     """
-    fr = plugins.get_framer(header.get("framer"))
+    if header and framer and header.get("framer") != framer:
+        raise HelixError(f"{path}: its strands were framed by {header.get('framer')}, not {framer}")
+    fr = plugins.get_framer(header.get("framer") or framer)
     stats: dict[str, Any] = {"strands_read": len(seqs)}
     erasures = None
     if header:
@@ -195,7 +201,10 @@ def parse_dna(
     m_blocks = _whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
     meta = layout.recover_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
     if meta is None:
-        raise HelixError(f"{path}: no readable metadata strands (is this a helix-media file?)")
+        hint = "" if header else "; if another framer made them, give it (--framer)"
+        raise HelixError(
+            f"{path}: no readable metadata strands (is this a helix-media file{hint}?)"
+        )
     data_coder = meta_coder
     if meta.get("coder") != meta_coder.name:
         # Parse again with the data coder (its blocks may differ in size from metadata's). A
@@ -563,9 +572,12 @@ def decode_file(
     )  # fmt: skip
 
 
-def decode_any(input_path: str, output_path: str, *, progress: bool = False) -> DecodeResult:
-    """Strands -> a file archive's bytes or a video file, whichever the metadata says."""
-    parsed = read_dna(input_path)
+def decode_any(
+    input_path: str, output_path: str, *, progress: bool = False, framer: str | None = None
+) -> DecodeResult:
+    """Strands -> a file archive's bytes or a video file, whichever the metadata says.
+    ``framer``: see :func:`read_dna`."""
+    parsed = read_dna(input_path, framer)
     if parsed[1].get("format") == "helix-pool":
         raise HelixError(f"{input_path}: a pool; use helix pool list / helix pool get")
     if parsed[1].get("kind") == "file":

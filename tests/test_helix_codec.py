@@ -21,6 +21,7 @@ from helix_media.errors import HelixError
 from helix_media.masking import checkerboard_mask
 from helix_media.metrics import psnr
 from helix_media.strand_files import read_strands, write_strands
+from helix_media.tiling import HALO, TILE, tiles
 from helix_media.token_context import CONT_DIM, TOKEN_LEVELS, check_tables, table_mask
 
 
@@ -57,6 +58,7 @@ def test_checkerboard_mask_is_nested_and_complementary_at_half():
 def test_committed_models_verify_and_tables_are_valid():
     models = load_models()
     assert set(models.ids) == set(FILES)
+    assert len(models.id) == 16 and models.id not in models.ids.values()
     with np.load(model_dir() / FILES["context"]) as z:
         check_tables({k: z[k] for k in z.files})
 
@@ -220,15 +222,15 @@ def test_tampered_model_and_foreign_archive_are_refused(tmp_path):
     with pytest.raises(HelixError, match="sha256"):
         HelixModels(tmp_path)
     info = pipeline.VideoInfo(64, 64, Fraction(24), 8)
-    params = {
-        "version": 1,
-        "gop": 8,
-        "mask": 0.6,
-        "slice_bytes": 37,
-        "models": {k: "0" * 16 for k in FILES},
-    }
+    params = {"version": 2, "gop": 8, "mask": 0.6, "slice_bytes": 37, "models": "0" * 16}
     with pytest.raises(HelixError, match="other HELIX models"):
         HelixDecoder(info, params, "cpu", "transformer")
+    # version 1 archives name each file's id: still checked against the installed files
+    ids = load_models().ids
+    v1 = {**params, "version": 1, "models": {**ids, "predictor": "0" * 16}}
+    with pytest.raises(HelixError, match="other HELIX models"):
+        HelixDecoder(info, v1, "cpu", "transformer")
+    assert HelixDecoder(info, {**v1, "models": ids}, "cpu", "transformer").models.ids == ids
 
 
 def test_cli_helix_round_trip_is_deterministic(tmp_path, natural_frames, capsys):
@@ -265,3 +267,19 @@ def test_cli_helix_round_trip_is_deterministic(tmp_path, natural_frames, capsys)
 def test_grid_sizes_match_the_encoder():
     mask, sizes = grid_sizes(145, 77, 0.6)
     assert mask.shape == (2, 12, 20) and sizes == {"token": int((~mask).sum()), "continuous": 60}
+
+
+@pytest.mark.parametrize("h, w", [(4, 4), (20, 24), (32, 40), (36, 12)])
+def test_predictor_tiles_cover_the_grid_once_on_aligned_windows(h, w):
+    covered = np.zeros((h, w), int)
+    for (ry, rx), (ky, kx), (dy, dx) in tiles(h, w, align=4):
+        assert ry.start % 4 == rx.start % 4 == ry.stop % 4 == rx.stop % 4 == 0
+        assert (
+            ry.stop - ry.start <= TILE + 2 * HALO + 6 and rx.stop - rx.start <= TILE + 2 * HALO + 6
+        )
+        run = np.zeros((h, w), int)
+        run[ry, rx] = 1
+        assert run[dy, dx].all()  # the kept part lies inside the run window...
+        assert (ky.start + ry.start, kx.start + rx.start) == (dy.start, dx.start)  # ...at its place
+        covered[dy, dx] += 1
+    assert (covered == 1).all()

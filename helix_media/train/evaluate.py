@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..masking import checkerboard_mask
+from ..tiling import tiles
 from ..token_context import coding_order
 from .model import (
     GOP,
@@ -79,6 +80,17 @@ def continuous_kbits(cont_idx: np.ndarray) -> float:
     return _conditional_bits(seq.ravel(), (prev + channel).ravel()) / g / 1000
 
 
+def predictor_logits(model: Helix, idx: torch.Tensor, cont: torch.Tensor, **tiling) -> torch.Tensor:
+    """The predictor's logits, run tile by tile over the grid as the runtime runs it."""
+    b, _, t, h, w = idx.shape
+    out = torch.zeros(b, sum(LEVELS), t, h, w)
+    c = h // cont.shape[-2]
+    for (ry, rx), keep, (dy, dx) in tiles(h, w, align=c, **tiling):
+        cy, cx = slice(ry.start // c, ry.stop // c), slice(rx.start // c, rx.stop // c)
+        out[..., dy, dx] = model.predictor(idx[..., ry, rx], cont[..., cy, cx])[(..., *keep)]
+    return out
+
+
 def _psnr(y: torch.Tensor, ref: torch.Tensor) -> float:
     mse = ((y - ref) ** 2).mean(dim=(1, 2, 3, 4)).clamp(min=1e-10)
     return float((10 * torch.log10(255.0**2 / mse)).mean())
@@ -99,7 +111,7 @@ def evaluate(model: Helix, clip: np.ndarray, masks: tuple[float, ...] = (0.0, 0.
     for r in masks:
         m = torch.from_numpy(checkerboard_mask(r, TOKEN_T, *idx.shape[-2:]))
         m = m.view(1, 1, *m.shape).expand(idx.shape[0], -1, -1, -1, -1)
-        logits = model.predictor(torch.where(m, levels, idx), cq)
+        logits = predictor_logits(model, torch.where(m, levels, idx), cq)
         filled = torch.where(m, expected_values(logits), vals)
         y = model.decoder(filled, m.float(), cq)[..., :h, :w]
         out[f"psnr@{r}"] = _psnr(torch.round((y + 1) * 127.5).clamp(0, 255), ref)

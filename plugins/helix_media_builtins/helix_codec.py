@@ -24,6 +24,7 @@ from helix_media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoIn
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
 from helix_media.masking import checkerboard_mask
+from helix_media.tiling import tiles
 from helix_media.token_context import CONT_LEVELS, TOKEN_LEVELS, coding_order
 
 from . import token_strands
@@ -32,9 +33,7 @@ from .helix_models import load_models
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
-PARAMS_VERSION = 1
-PREDICTOR_TILE = 32  # token grids larger than this are predicted in overlapping tiles
-PREDICTOR_HALO = 4
+PARAMS_VERSION = 2  # 2: "models" is the model set's one id; 1: a dict of per-file ids
 
 
 def padded_size(width: int, height: int) -> tuple[int, int]:
@@ -69,7 +68,7 @@ class HelixEncoder(VideoEncoder):
             "gop": GOP,
             "mask": self.mask_ratio,
             "slice_bytes": self.slice_bytes,
-            "models": self.models.ids,
+            "models": self.models.id,
         }
 
     def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
@@ -115,16 +114,17 @@ class HelixDecoder(VideoDecoder):
     def __init__(
         self, info: VideoInfo, params: dict[str, Any], device: str, fill: str, models=None
     ):
-        if params.get("version") != PARAMS_VERSION:
+        if params.get("version") not in (1, PARAMS_VERSION):
             raise HelixError(f"helix codec parameters version {params.get('version')} unknown")
         if fill not in ("transformer", "naive"):
             raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
         self.info, self.fill = info, fill
         self.models = models or load_models(device)
-        if params["models"] != self.models.ids:
+        installed = self.models.ids if params["version"] == 1 else self.models.id
+        if params["models"] != installed:
             raise HelixError(
                 "these strands were made with other HELIX models "
-                f"({params['models']}) than the installed ones ({self.models.ids})"
+                f"({params['models']}) than the installed ones ({installed})"
             )
         self.slice_bytes = int(params["slice_bytes"])
         self.mask, self.sizes = grid_sizes(info.width, info.height, float(params["mask"]))
@@ -188,27 +188,18 @@ class HelixDecoder(VideoDecoder):
         return np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
 
     def predict(self, tok: np.ndarray, unknown: np.ndarray, cont: np.ndarray) -> np.ndarray:
-        """Expected token values (4, 2, h, w) from the transformer, in tiles on large grids."""
+        """Expected token values (4, 2, h, w) from the transformer, tile by tile."""
         levels = np.array(TOKEN_LEVELS).reshape(-1, 1, 1, 1)
         idx = np.where(unknown[None], levels, tok)
-        _, h, w = unknown.shape
         out = np.zeros((len(TOKEN_LEVELS),) + unknown.shape, np.float32)
-        step, halo = PREDICTOR_TILE, PREDICTOR_HALO
         c = CONT_STRIDE // TOKEN_STRIDE  # token rows per continuous row (h is a multiple)
-        for y0 in range(0, h, step):
-            for x0 in range(0, w, step):
-                # the tile plus a halo, aligned to the continuous grid
-                ya, xa = max(0, y0 - halo) // c * c, max(0, x0 - halo) // c * c
-                yb = min(h, -(-(y0 + step + halo) // c) * c)
-                xb = min(w, -(-(x0 + step + halo) // c) * c)
-                logits = self.models.run(
-                    "predictor",
-                    token_indices=idx[None, :, :, ya:yb, xa:xb],
-                    continuous=cont[:, :, ya // c : yb // c, xa // c : xb // c],
-                )[0][0]
-                e = expected_values(logits)
-                sy, sx = y0 - ya, x0 - xa
-                out[:, :, y0 : y0 + step, x0 : x0 + step] = e[:, :, sy : sy + step, sx : sx + step]
+        for (ry, rx), keep, (dy, dx) in tiles(*unknown.shape[1:], align=c):
+            logits = self.models.run(
+                "predictor",
+                token_indices=idx[None, :, :, ry, rx],
+                continuous=cont[:, :, ry.start // c : ry.stop // c, rx.start // c : rx.stop // c],
+            )[0][0]
+            out[:, :, dy, dx] = expected_values(logits)[(..., *keep)]
         return out
 
 

@@ -1,9 +1,10 @@
 """The HELIX codec's trained files: ONNX networks and the context model's frequency tables.
 
 Each file in the model directory has a model card (``<name>.json``) with its sha256; files are
-verified before use, and the codec records the first 16 hex digits of each hash (the model
-id) in the archive's metadata, so an archive is never decoded with networks other than the
-ones that made it. Runs on onnxruntime's CPU provider, or CUDA when asked and available.
+verified before use, and the codec records one model id in the archive's metadata (16 hex
+digits of a hash over all four files' hashes), so an archive is never decoded with networks
+or tables other than the ones that made it. Runs on onnxruntime's CPU provider, or CUDA when
+asked and available.
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ def model_dir() -> Path:
 
 
 def _verified(path: Path) -> str:
-    """The file's model id, after checking it against its model card."""
+    """The file's sha256, after checking it against its model card."""
     card_path = path.with_suffix(".json")
     if not path.exists() or not card_path.exists():
         raise HelixError(f"{path}: HELIX model file or its model card is missing")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if json.loads(card_path.read_text()).get("sha256") != digest:
         raise HelixError(f"{path}: sha256 does not match its model card (corrupt or replaced)")
-    return digest[:16]
+    return digest
 
 
 class HelixModels:
@@ -57,7 +58,10 @@ class HelixModels:
         import onnxruntime as ort
 
         directory = directory or model_dir()
-        self.ids = {k: _verified(directory / f) for k, f in FILES.items()}
+        digests = {k: _verified(directory / f) for k, f in FILES.items()}
+        #: each file's id (16 hex digits of its sha256), and the set's id that archives record
+        self.ids = {k: d[:16] for k, d in digests.items()}
+        self.id = hashlib.sha256("".join(digests.values()).encode()).hexdigest()[:16]
         providers = ["CPUExecutionProvider"]
         if device == "cuda":
             if "CUDAExecutionProvider" not in ort.get_available_providers():
