@@ -22,7 +22,13 @@ from helix_media.masking import checkerboard_mask
 from helix_media.metrics import psnr
 from helix_media.strand_files import read_strands, write_strands
 from helix_media.tiling import HALO, TILE, tiles
-from helix_media.token_context import CONT_DIM, TOKEN_LEVELS, check_tables, table_mask
+from helix_media.token_context import (
+    CONT_DIM,
+    TOKEN_LEVELS,
+    check_tables,
+    table_mask,
+    to_tables,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -99,6 +105,12 @@ def test_slices_fill_one_strand_each_and_decode_on_their_own():
     for k in items:
         assert got[k][1].all()
         assert (got[k][0] == items[k]).all()
+    # one slice holds the last tokens and the first continuous items: no part-empty strand
+    kinds = [
+        {k for k in items if (~token_strands.unpack([s], sizes, cum)[k][1]).sum() < sizes[k]}
+        for s in slices
+    ]
+    assert kinds.count({"token", "continuous"}) == 1
     # lose one token slice: exactly its items are missing, everything else is intact
     lost = token_strands.unpack([None, *slices[1:]], sizes, cum)
     rec = lost["token"][1]
@@ -106,12 +118,45 @@ def test_slices_fill_one_strand_each_and_decode_on_their_own():
     assert (lost["token"][0][rec] == items["token"][rec]).all()
     assert lost["continuous"][1].all()
     # lose one continuous slice: only its items (some channels of some positions) are missing
-    first_cont = next(i for i, sl in enumerate(slices) if sl[0] == 1)
-    gone = slices[:first_cont] + [None] + slices[first_cont + 1 :]
+    gone = slices[:-2] + [None] + slices[-1:]
     got = token_strands.unpack(gone, sizes, cum)
     rec = got["continuous"][1]
-    assert not rec[0] and rec[-1] and got["token"][1].all()
+    assert not rec.all() and rec[0] and rec[-1] and got["token"][1].all()
     assert (got["continuous"][0][rec] == items["continuous"][rec]).all()
+
+
+def _synthetic_cum(seed: int) -> dict:
+    """Cumulative tables (mask 0.6 shapes) from random counts: fixed whatever models are
+    installed, for golden vectors."""
+    rng = np.random.default_rng(seed)
+    L = TOKEN_LEVELS
+    shapes = {"token0": (L[0] + 1, L[0])}
+    shapes.update({f"token{d}": (L[d] + 1, L[d - 1], L[d]) for d in range(1, len(L))})
+    shapes["continuous"] = (CONT_DIM, 17, 16)
+    tables = to_tables({k: rng.integers(0, 50, s).astype(float) for k, s in shapes.items()})
+    return {
+        k: np.concatenate([np.zeros(t.shape[:-1] + (1,), np.int64), t.cumsum(-1)], -1).tolist()
+        for k, t in tables.items()
+    }
+
+
+# three slices of layout 2 (one kind per slice), as helix params version 2 archives hold them
+LAYOUT2_SLICES = (
+    "002fdf57cc960440406dc330223721f818f6f14f0a21e5b7251e183b95c5a7b72e77640c40",
+    "2e22a2a1c5058c7ad1359134aa34ccc33088ac6555bb7dc986044000000000000000000000",
+    "80870f9d98761dc07ed5d21905be7a330a7dd7d00000000000000000000000000000000000",
+)
+
+
+def test_layout_2_slices_of_earlier_archives_still_decode():
+    rng = np.random.default_rng(3)
+    tok = np.stack([rng.integers(0, n, 40) for n in TOKEN_LEVELS], 1)
+    cont = token_strands.continuous_items(rng.integers(0, 16, (CONT_DIM, 1, 2)))
+    slices = [np.unpackbits(np.frombuffer(bytes.fromhex(h), np.uint8)) for h in LAYOUT2_SLICES]
+    sizes = {"token": 40, "continuous": len(cont)}
+    got = token_strands.unpack(slices, sizes, _synthetic_cum(7), layout=2)
+    assert got["token"][1].all() and (got["token"][0] == tok).all()
+    assert got["continuous"][1].all() and (got["continuous"][0] == cont).all()
 
 
 def test_nearest_fill_copies_only_from_known_tokens():

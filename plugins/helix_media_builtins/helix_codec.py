@@ -33,7 +33,9 @@ from .helix_models import load_models
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
-PARAMS_VERSION = 2  # 2: "models" is the model set's one id; 1: a dict of per-file ids
+PARAMS_VERSION = 3
+# 3: slices hold both kinds of items (token_strands layout 3); 2: one kind per slice, "models"
+# is the model set's one id; 1: as 2, with a dict of per-file ids
 
 
 def padded_size(width: int, height: int) -> tuple[int, int]:
@@ -60,6 +62,8 @@ class HelixEncoder(VideoEncoder):
         self.frames: list[np.ndarray] = []
         self.gop_index = 0
         self.next_pts = 0
+        #: per GOP coded: (slices, slices holding tokens, slices holding continuous items)
+        self.slice_kinds: list[tuple[int, int, int]] = []
 
     @property
     def params(self) -> dict[str, Any]:
@@ -107,6 +111,15 @@ class HelixEncoder(VideoEncoder):
         t, y, x = coding_order(self.mask)
         items = {"token": tok[:, t, y, x].T, "continuous": token_strands.continuous_items(cont)}
         slices = token_strands.pack(items, self.tables, self.slice_bytes * 8)
+        n_tok, n = len(items["token"]), len(items["token"]) + len(items["continuous"])
+        spans = [token_strands.header(s.tolist(), n) for s in slices]
+        self.slice_kinds.append(
+            (
+                len(slices),
+                sum(start < n_tok for start, _ in spans),
+                sum(start + count > n_tok for start, count in spans),
+            )
+        )
         return b"".join(np.packbits(s).tobytes() for s in slices)
 
 
@@ -114,7 +127,7 @@ class HelixDecoder(VideoDecoder):
     def __init__(
         self, info: VideoInfo, params: dict[str, Any], device: str, fill: str, models=None
     ):
-        if params.get("version") not in (1, PARAMS_VERSION):
+        if params.get("version") not in (1, 2, PARAMS_VERSION):
             raise HelixError(f"helix codec parameters version {params.get('version')} unknown")
         if fill not in ("transformer", "naive"):
             raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
@@ -129,6 +142,7 @@ class HelixDecoder(VideoDecoder):
         self.slice_bytes = int(params["slice_bytes"])
         self.mask, self.sizes = grid_sizes(info.width, info.height, float(params["mask"]))
         self.tables = self.models.coding_tables(float(params["mask"]))
+        self.layout = 3 if params["version"] >= 3 else 2
         #: tokens received / tokens needed, per decoded GOP (for reports)
         self.received: list[float] = []
 
@@ -153,7 +167,7 @@ class HelixDecoder(VideoDecoder):
 
     def decode_slices(self, slices: list[np.ndarray | None]) -> np.ndarray:
         """A GOP's slices (None = lost) -> (8, H, W, 3) uint8 frames."""
-        got = token_strands.unpack(slices, self.sizes, self.tables)
+        got = token_strands.unpack(slices, self.sizes, self.tables, self.layout)
         t, h, w = self.mask.shape
         tok = np.zeros((len(TOKEN_LEVELS), t, h, w), np.int64)
         known = np.zeros((t, h, w), bool)
