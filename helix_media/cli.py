@@ -66,6 +66,12 @@ def transcode_parser() -> argparse.ArgumentParser:
         help="helix: share of discrete tokens left out and predicted on decoding (default 0.6)",
     )
     p.add_argument("--device", help="helix: where the networks run, cpu (default) or cuda")
+    p.add_argument(
+        "--reads2",
+        metavar="R2",
+        help="decode paired-end reads (e.g. Illumina 2x150): IN is the R1 FASTQ, R2 the file "
+        "of their mates; overlapping mates are merged into whole strands first",
+    )
     p.add_argument("--video-codec", help="bitstream codec backend: libx265, libx264, libsvtav1")
     p.add_argument("--seed", type=int, default=0, help="seed of the whitening keystream")
     p.add_argument("--no-audio", action="store_true", help="drop the audio track")
@@ -88,9 +94,14 @@ def transcode_main(argv: list[str] | None = None) -> int:
 
 def _transcode(args: argparse.Namespace) -> int:
     from .atomic import check_target
-    from .strand_files import is_strand_file
+    from .strand_files import is_fastq_file, is_strand_file
 
     check_target(args.output)  # fail before the work, not after it
+    if args.reads2 is not None and not is_fastq_file(args.input):
+        raise HelixError(
+            "--reads2 is for decoding paired-end reads: IN must be their R1 FASTQ "
+            f"(.fastq/.fq, optionally .gz), not {args.input}"
+        )
     if is_strand_file(args.input):
         return _decode(args)
     if not is_strand_file(args.output) and not args.output.lower().endswith(".csv"):
@@ -142,9 +153,17 @@ def _transcode(args: argparse.Namespace) -> int:
 def _decode(args: argparse.Namespace) -> int:
     from .pipeline import decode_any
 
-    r = decode_any(args.input, args.output, progress=not args.quiet, framer=args.framer)
+    r = decode_any(
+        args.input, args.output, progress=not args.quiet, framer=args.framer, reads2=args.reads2
+    )
     lost = {k: len(v) for k, v in r.lost_units.items() if v}
     if not args.quiet:
+        pairs = r.stats.get("pairs")
+        if pairs:
+            print(
+                f"pairs: {pairs['pairs']} read pairs, {pairs['merged']} merged, "
+                f"{pairs['unmerged']} unmerged (R1 and R2 kept as single reads)"
+            )
         reads = r.stats.get("reads")
         if reads:
             print(
@@ -202,6 +221,13 @@ def helix_parser() -> argparse.ArgumentParser:
     si.add_argument("--del", dest="dele", type=float, default=0.0, help="deletions per base")
     si.add_argument("--skew", type=float, default=8.0, help="coverage dispersion (NB size)")
     si.add_argument("--contaminants", type=float, default=0.0, help="share of junk reads")
+    si.add_argument(
+        "--paired-end",
+        type=int,
+        metavar="L",
+        help="paired-end run, e.g. 150 for 2x150: L nt from each end of a molecule, written to "
+        "OUT_R1.fastq and OUT_R2.fastq (OUT=OUT.fastq, optionally .gz)",
+    )
     si.add_argument("--seed", type=int, default=0)
     codes = sub.add_parser("codes", help="constrained code sets (addresses, primers)")
     codes_sub = codes.add_subparsers(dest="codes_command", required=True)
@@ -380,7 +406,7 @@ def _simulate(args: argparse.Namespace) -> None:
     import numpy as np
 
     from .atomic import check_target
-    from .sequencing import Channel, simulate, write_reads
+    from .sequencing import Channel, mate_paths, simulate, simulate_pairs, write_reads
     from .strand_files import read_strands
 
     rates = {k: getattr(args, k) for k in ("dropout", "synthesis_error", "sub", "ins", "dele")}
@@ -389,7 +415,11 @@ def _simulate(args: argparse.Namespace) -> None:
             raise HelixError(f"--{name.replace('_', '-').replace('dele', 'del')} must be 0..0.5")
     if args.coverage <= 0 or args.skew <= 0 or not 0 <= args.contaminants < 1:
         raise HelixError("--coverage and --skew must be > 0, --contaminants in [0, 1)")
-    check_target(args.output)
+    if args.paired_end is not None and args.paired_end < 1:
+        raise HelixError("--paired-end must be a read length of at least 1 nt")
+    outputs = [args.output] if args.paired_end is None else mate_paths(args.output)
+    for output in outputs:
+        check_target(output)
     _, seqs = read_strands(args.input)
     if not seqs or len({len(s) for s in seqs}) != 1:
         raise HelixError(f"{args.input}: simulate needs clean strands of one length")
@@ -400,9 +430,18 @@ def _simulate(args: argparse.Namespace) -> None:
         seed=args.seed,
         **rates,
     )
-    reads = simulate(np.stack(seqs), channel)
-    write_reads(args.output, reads)
-    print(f"{args.output}: {len(reads)} reads from {len(seqs)} strands")
+    if args.paired_end is None:
+        reads = simulate(np.stack(seqs), channel)
+        write_reads(args.output, reads)
+        print(f"{args.output}: {len(reads)} reads from {len(seqs)} strands")
+        return
+    r1, r2 = simulate_pairs(np.stack(seqs), channel, args.paired_end)
+    write_reads(outputs[0], r1, "/1")
+    write_reads(outputs[1], r2, "/2")
+    print(
+        f"{outputs[0]}, {outputs[1]}: {len(r1)} read pairs "
+        f"(2x{args.paired_end}) from {len(seqs)} strands"
+    )
 
 
 if __name__ == "__main__":

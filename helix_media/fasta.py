@@ -14,6 +14,7 @@ import lzma
 import os
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import dnaio
 import numpy as np
@@ -244,6 +245,85 @@ def read_reads(
     With ``allow_n``, N comes back as :data:`N_CODE` (4).
     """
     names, seqs = read_sequences(path, allow_n=allow_n)
-    codes = _READ_CODES[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)]
-    ends = np.cumsum([len(s) for s in seqs])
-    return names, np.split(codes, ends[:-1])
+    return names, _split(_READ_CODES, seqs)
+
+
+def _split(table: np.ndarray, texts: list[str]) -> list[np.ndarray]:
+    """ASCII strings -> one uint8 array per string, each letter mapped through ``table``."""
+    codes = table[np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)]
+    ends = np.cumsum([len(t) for t in texts])
+    return np.split(codes, ends[:-1])
+
+
+_PHRED = np.maximum(np.arange(256), 33).astype(np.uint8) - 33  # FASTQ letter -> Phred score
+
+
+@dataclass
+class Mates:
+    """One file of paired-end reads (R1 or R2), record for record in file order."""
+
+    names: list[str]
+    bases: list[np.ndarray]  # uint8 codes as from read_reads (N: N_CODE)
+    qualities: list[np.ndarray]  # uint8 Phred scores, one per base
+
+
+def read_pairs(
+    path1: str | os.PathLike[str], path2: str | os.PathLike[str], allow_n: bool = False
+) -> tuple[Mates, Mates]:
+    """The R1 and R2 FASTQ files of a paired-end run (.gz/.bz2/.xz too), read as pairs.
+
+    Record k of one file must be the mate of record k of the other: the same ID, up to
+    Illumina's /1 and /2 (dnaio's rule). Letters are checked as in :func:`read_sequences`.
+    """
+    paths = os.fspath(path1), os.fspath(path2)
+    for path in paths:
+        _open_check(path)
+        if _sniff(path) != "fastq":
+            raise HelixError(f"{path}: paired-end reads must be FASTQ (merging needs qualities)")
+    if os.path.samefile(*paths):
+        raise HelixError(f"{paths[1]}: is the R1 file itself; give the file of the mates (R2)")
+    texts: tuple[list[list[str]], ...] = ([[], [], []], [[], [], []])  # names, bases, quals
+    try:
+        with dnaio.open(paths[0], file2=paths[1], fileformat="fastq") as reader:
+            try:
+                for pair in reader:
+                    for (names, seqs, quals), record in zip(texts, pair, strict=True):
+                        names.append(record.name)
+                        seqs.append(record.sequence)
+                        quals.append(record.qualities)
+            except dnaio.exceptions.FileFormatError as err:
+                if type(err) is not dnaio.exceptions.FileFormatError:
+                    raise  # a parser's error (a subclass), handled below
+                raise HelixError(_pairing_problem(paths, reader, err)) from err
+    except _FORMAT_ERRORS + _DECOMPRESS_ERRORS as err:
+        raise _damaged(paths, err, allow_n) from err
+    mates = []
+    for path, (names, seqs, quals) in zip(paths, texts, strict=True):
+        _check_letters(path, names, seqs, allow_n)
+        seqs = [s.upper() for s in seqs]
+        mates.append(Mates(names, _split(_READ_CODES, seqs), _split(_PHRED, quals)))
+    return mates[0], mates[1]
+
+
+def _pairing_problem(paths: tuple[str, str], reader, err: BaseException) -> str:
+    """One line on why the two files do not pair (dnaio names no file)."""
+    counts = reader.reader1.number_of_records, reader.reader2.number_of_records
+    if counts[0] != counts[1]:
+        short, long = (paths[0], paths[1]) if counts[0] < counts[1] else (paths[1], paths[0])
+        return (
+            f"{short}: ends after {min(counts)} reads but {long} has more; "
+            "the R1 and R2 files must hold the same reads"
+        )
+    detail = getattr(err, "message", str(err)).removeprefix("Reads are improperly paired. ")
+    return (
+        f"{paths[1]}: record {counts[1]} is not the mate of record {counts[0]} of {paths[0]} "
+        f"({detail.rstrip('.')}); R1 and R2 must list the same reads in the same order"
+    )
+
+
+def _damaged(paths: tuple[str, str], err: BaseException, allow_n: bool) -> HelixError:
+    """A parse error of the paired reader, which does not say whose: read each file alone,
+    which raises the one-line error naming it."""
+    for path in paths:
+        read_sequences(path, allow_n=allow_n)
+    return HelixError(f"{paths[0]}, {paths[1]}: not valid FASTQ ({_one_line(err)})")

@@ -158,13 +158,26 @@ def select_blocks(
 
 
 def read_dna(
-    path: str, framer: str | None = None
+    path: str, framer: str | None = None, reads2: str | None = None
 ) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
     """Strand file -> (framer, metadata, data blocks by strand index, statistics).
     ``framer``: the framer plugin that made the strands of a FASTA/FASTQ file (which, unlike
-    a ``.dnapkt``, does not name it); default helix."""
-    header, seqs = read_strands(path, allow_n=True)
-    return parse_dna(header, seqs, path, framer)
+    a ``.dnapkt``, does not name it); default helix. ``reads2``: the R2 FASTQ of paired-end
+    reads whose R1 FASTQ is ``path``; mates are merged first (statistics: "pairs")."""
+    if reads2 is None:
+        header, seqs = read_strands(path, allow_n=True)
+        return parse_dna(header, seqs, path, framer)
+    from .paired import merge_files
+
+    reads, pairs = merge_files(path, reads2)
+    if not pairs.merged:
+        raise HelixError(
+            f"{path}, {reads2}: no read pair overlaps its mate, so no read holds a whole "
+            "strand (paired-end reads must be longer than half a strand)"
+        )
+    fr, meta, blocks, stats = parse_dna({}, reads, path, framer)
+    stats["pairs"] = pairs.to_json()
+    return fr, meta, blocks, stats
 
 
 def parse_dna(
@@ -194,7 +207,9 @@ def parse_dna(
         if report.clusters < report.clustered:  # reads, not one copy of each strand: RS uses
             erasures = estimates.erasures  # the erasures and keeps a margin for detection
     if strands is None or not len(strands):
-        raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
+        short = not header and seqs and max(map(len, seqs)) < fr.strand_length
+        hint = " (reads shorter than a strand: paired-end? give the mates with --reads2)"
+        raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode" + hint * short)
     meta_coder = fr.metadata_coder
     parsed = fr.parse(strands, meta_coder, meta_coder, erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
@@ -573,11 +588,16 @@ def decode_file(
 
 
 def decode_any(
-    input_path: str, output_path: str, *, progress: bool = False, framer: str | None = None
+    input_path: str,
+    output_path: str,
+    *,
+    progress: bool = False,
+    framer: str | None = None,
+    reads2: str | None = None,
 ) -> DecodeResult:
     """Strands -> a file archive's bytes or a video file, whichever the metadata says.
-    ``framer``: see :func:`read_dna`."""
-    parsed = read_dna(input_path, framer)
+    ``framer``, ``reads2`` (paired-end reads: R1 in ``input_path``): see :func:`read_dna`."""
+    parsed = read_dna(input_path, framer, reads2)
     if parsed[1].get("format") == "helix-pool":
         raise HelixError(f"{input_path}: a pool; use helix pool list / helix pool get")
     if parsed[1].get("kind") == "file":

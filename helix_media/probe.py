@@ -19,8 +19,6 @@ def probe(path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND) -> dict
     lengths = np.array([len(s) for s in seqs])
     full = np.stack([s for s in seqs if len(s) == fr.strand_length])
     report = fr.check(full)
-    video = meta["video"]
-    fps = video["fps"][0] / video["fps"][1]
     payload_bytes = sum(u[4] for s in meta["streams"].values() for u in s["units"])
     payload_nt = fr.payload_nt
     n = len(seqs)
@@ -38,11 +36,7 @@ def probe(path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND) -> dict
         "max_homopolymer": int(report.max_homopolymer.max()),
         "motif_hits": int(report.motif_hits.sum()),
         "constraint_violations": int((~report.ok(fr.constraints)).sum()),
-        "width": video["width"],
-        "height": video["height"],
-        "frames": video["frames"],
-        "fps": fps,
-        "duration_s": video["frames"] / fps if fps else None,
+        **_content(meta),
         "payload_bytes": payload_bytes,
         "streams": {
             k: {"strands": v["strands"], "units": len(v["units"])}
@@ -56,12 +50,33 @@ def probe(path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND) -> dict
     }
 
 
+def _content(meta: dict[str, Any]) -> dict[str, Any]:
+    """What the strands hold: a video's size and timing, or an archived file's name and size."""
+    if "video" not in meta:
+        return {"archived_file": meta["file"]["name"], "archived_size": meta["file"]["size"]}
+    video = meta["video"]
+    fps = video["fps"][0] / video["fps"][1]
+    return {
+        "width": video["width"],
+        "height": video["height"],
+        "frames": video["frames"],
+        "fps": fps,
+        "duration_s": video["frames"] / fps if fps else None,
+    }
+
+
 def format_probe(p: dict[str, Any]) -> str:
+    if "archived_file" in p:
+        content = f"  file: {p['archived_file']}, {p['archived_size']} bytes"
+    else:
+        content = (
+            f"  video: {p['width']}x{p['height']}, {p['frames']} frames at {p['fps']:.3f} fps"
+            f" ({p['duration_s']:.2f} s)"
+        )
     lines = [
         f"{p['file']}: {p['strands']} strands x {p['strand_length']} nt "
         f"({p['framer']} framer, {p['coder']} coder, {p['codec']} codec)",
-        f"  video: {p['width']}x{p['height']}, {p['frames']} frames at {p['fps']:.3f} fps"
-        f" ({p['duration_s']:.2f} s), {p['payload_bytes']} bytes of packets",
+        f"{content}, {p['payload_bytes']} bytes of packets",
         "  streams: "
         + ", ".join(
             f"{k} {v['strands']} strands / {v['units']} units" for k, v in p["streams"].items()

@@ -7,7 +7,8 @@ errors: synthesis errors (``synthesis_error`` per base, split equally between su
 insertions and deletions) and sequencing errors at their own rates. Quality strings follow an
 Illumina-like profile (Q37 falling to Q30 along the read) with low scores at errors. Optional
 ``contaminants`` adds reads a real run contains: random sequence, adapter/primer dimers,
-chimeras of two strands, and strands of another archive (other primers).
+chimeras of two strands, and strands of another archive (other primers). Paired-end runs
+(:func:`simulate_pairs`) read each molecule from both ends instead, as Illumina's 2x150 does.
 
 Everything is vectorized over reads and deterministic in ``seed``.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import HelixError
 from .nucleotides import reverse_complement
 
 BATCH = 50_000  # reads per vectorized batch (bounds memory: ~3 bytes per base per read)
@@ -114,10 +116,11 @@ def _contaminants(
     return out, lengths
 
 
-def simulate(strands: np.ndarray, channel: Channel) -> Reads:
-    """(n, L) strands -> reads in random order (a sequencer's output is unordered)."""
-    strands = np.asarray(strands, dtype=np.uint8)
-    rng = np.random.default_rng(channel.seed)
+def _draw(
+    strands: np.ndarray, channel: Channel, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Which molecules get read, in read order: strand index (-1: contaminant), orientation,
+    and the contaminants (padded rows, true lengths)."""
     counts = read_counts(len(strands), channel, rng)
     source = np.repeat(np.arange(len(strands)), counts)
     n_junk = int(round(channel.contaminants * len(source) / max(1e-9, 1 - channel.contaminants)))
@@ -125,7 +128,18 @@ def simulate(strands: np.ndarray, channel: Channel) -> Reads:
     source = source[rng.permutation(len(source))]
     reverse = rng.random(len(source)) < 0.5
     junk, junk_len = _contaminants(strands, n_junk, rng) if n_junk else (None, None)
-    parts, lengths, quals = [], [], []
+    return source, reverse, junk, junk_len
+
+
+def _molecules(
+    strands: np.ndarray,
+    source: np.ndarray,
+    reverse: np.ndarray,
+    junk: np.ndarray | None,
+    junk_len: np.ndarray | None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Batches of the molecules read: (b, L) oriented rows (a short one at the row's start)
+    and each one's true length."""
     junk_at = 0
     for start in range(0, len(source), BATCH):
         src = source[start : start + BATCH]
@@ -142,27 +156,96 @@ def simulate(strands: np.ndarray, channel: Channel) -> Reads:
         short = np.flatnonzero(mol_len < strands.shape[1])
         for i in short[rev[short]]:
             molecules[i, : mol_len[i]] = molecules[i, strands.shape[1] - mol_len[i] :]
-        flat, lens, q = _mutate(molecules, channel.rates(), rng)
-        # drop the padding of short contaminants (bases past their true length)
-        if len(short):
-            row_start = np.concatenate([[0], np.cumsum(lens)[:-1]])
-            keep = np.ones(len(flat), dtype=bool)
-            for i in short:
-                keep[row_start[i] + min(lens[i], mol_len[i]) : row_start[i] + lens[i]] = False
-                lens[i] = min(lens[i], mol_len[i])
-            flat, q = flat[keep], q[keep]
-        parts.append(flat)
-        quals.append(q)
-        lengths.append(lens)
-    lens = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+        yield molecules, mol_len
+
+
+def _truncate(
+    flat: np.ndarray, lens: np.ndarray, quals: np.ndarray, limit: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reads as flat bases + lengths -> each cut to its first ``limit`` bases (where longer):
+    the padding of short rows goes, and a sequencer reads no more cycles than it runs."""
+    if (lens <= limit).all():
+        return flat, lens, quals
+    pos = np.arange(len(flat)) - np.repeat(np.cumsum(lens) - lens, lens)
+    keep = pos < np.repeat(limit, lens)
+    return flat[keep], np.minimum(lens, limit), quals[keep]
+
+
+def _reads(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], source: np.ndarray, reverse: np.ndarray
+) -> Reads:
+    """Batches of (flat bases, lengths, flat qualities) -> one Reads."""
+    if not parts:
+        empty = np.zeros(0, np.uint8)
+        return Reads(empty, np.zeros(1, np.int64), empty, source, reverse)
+    flat, lens, quals = (np.concatenate(p) for p in zip(*parts, strict=True))
     offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-    bases = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
-    qualities = np.concatenate(quals) if quals else np.zeros(0, np.uint8)
-    return Reads(bases, offsets, qualities, source, reverse)
+    return Reads(flat, offsets, quals, source, reverse)
 
 
-def write_reads(path: str, reads: Reads) -> None:
-    """FASTQ, or FASTA when ``path`` says .fa/.fasta (``.gz`` compresses); written atomically."""
+def simulate(strands: np.ndarray, channel: Channel) -> Reads:
+    """(n, L) strands -> reads in random order (a sequencer's output is unordered)."""
+    strands = np.asarray(strands, dtype=np.uint8)
+    rng = np.random.default_rng(channel.seed)
+    source, reverse, junk, junk_len = _draw(strands, channel, rng)
+    parts = []
+    for molecules, mol_len in _molecules(strands, source, reverse, junk, junk_len):
+        flat, lens, q = _mutate(molecules, channel.rates(), rng)
+        full = mol_len == strands.shape[1]  # only short molecules lose their padding
+        parts.append(_truncate(flat, lens, q, np.where(full, lens, mol_len)))
+    return _reads(parts, source, reverse)
+
+
+def simulate_pairs(strands: np.ndarray, channel: Channel, read_length: int) -> tuple[Reads, Reads]:
+    """Paired-end sequencing (e.g. Illumina 2x150): (R1, R2), R1[i] and R2[i] mates.
+
+    Each molecule, of either orientation, is read from both ends: R1 is its first
+    ``read_length`` bases, R2 the first ``read_length`` of its reverse complement (all of it
+    when shorter). Synthesis errors are in the molecule, so both mates carry them; sequencing
+    errors and the quality profile are each read's own, as on a real instrument.
+    """
+    strands = np.asarray(strands, dtype=np.uint8)
+    rng = np.random.default_rng(channel.seed)
+    source, reverse, junk, junk_len = _draw(strands, channel, rng)
+    synthesis = (channel.synthesis_error / 3,) * 3
+    sequencing = (channel.sub, channel.ins, channel.dele)
+    parts: tuple[list, list] = ([], [])
+    for molecules, mol_len in _molecules(strands, source, reverse, junk, junk_len):
+        flat, lens, q = _mutate(molecules, synthesis, rng)
+        flat, lens, _ = _truncate(flat, lens, q, mol_len)
+        for mate, from_end in zip(parts, (False, True), strict=True):
+            rows, length = _read_ends(flat, lens, read_length, from_end)
+            mate.append(_truncate(*_mutate(rows, sequencing, rng), length))
+    return _reads(parts[0], source, reverse), _reads(parts[1], source, ~reverse)
+
+
+def _read_ends(
+    flat: np.ndarray, lens: np.ndarray, length: int, from_end: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Molecules (flat bases + lengths) -> the first ``length`` bases of each, or of each one's
+    reverse complement (``from_end``), as padded (m, length) rows + their true lengths."""
+    pos = np.arange(length)
+    n = np.minimum(lens, length)
+    start = np.cumsum(lens) - lens
+    idx = start[:, None] + (lens[:, None] - 1 - pos if from_end else pos)
+    valid = pos < n[:, None]
+    bases = flat[np.where(valid, idx, 0)] if len(flat) else np.zeros(valid.shape, np.uint8)
+    bases = 3 - bases if from_end else bases
+    return np.where(valid, bases, 0).astype(np.uint8), n
+
+
+def mate_paths(path: str) -> tuple[str, str]:
+    """Where paired-end reads go: OUT.fastq[.gz] -> OUT_R1.fastq[.gz], OUT_R2.fastq[.gz]."""
+    for ext in (".fastq.gz", ".fq.gz", ".fastq", ".fq"):
+        if path.lower().endswith(ext):
+            stem, ext = path[: -len(ext)], path[-len(ext) :]
+            return f"{stem}_R1{ext}", f"{stem}_R2{ext}"
+    raise HelixError(f"{path}: paired-end reads are FASTQ: OUT must end in .fastq or .fq (or .gz)")
+
+
+def write_reads(path: str, reads: Reads, mate: str = "") -> None:
+    """FASTQ, or FASTA when ``path`` says .fa/.fasta (``.gz`` compresses); written atomically.
+    Read i is named ``read{i}{mate}`` (``mate``: "/1" or "/2" for paired-end reads)."""
     from .fasta import write_reads as write_records
 
     lower = path.lower().removesuffix(".gz")
@@ -172,5 +255,5 @@ def write_reads(path: str, reads: Reads) -> None:
     off = reads.offsets.tolist()
     seqs = [text[a:b] for a, b in zip(off[:-1], off[1:], strict=True)]
     quals = [qual[a:b] for a, b in zip(off[:-1], off[1:], strict=True)] if fastq else None
-    names = [f"read{i}" for i in range(len(seqs))]
+    names = [f"read{i}{mate}" for i in range(len(seqs))]
     write_records(path, names, seqs, quals)

@@ -10,7 +10,8 @@ import numpy as np
 
 from .errors import HelixError
 
-FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fq", ".fastq")
+FASTQ_SUFFIXES = (".fq", ".fastq")
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", *FASTQ_SUFFIXES)
 STRAND_SUFFIXES = (".dnapkt", *FASTA_SUFFIXES)
 
 
@@ -23,6 +24,10 @@ def _suffix(path: str | Path) -> str:
 
 def is_strand_file(path: str | Path) -> bool:
     return _suffix(path) in STRAND_SUFFIXES
+
+
+def is_fastq_file(path: str | Path) -> bool:
+    return _suffix(path) in FASTQ_SUFFIXES
 
 
 def write_strands(path: str | Path, strands: np.ndarray, header: dict[str, Any]) -> None:

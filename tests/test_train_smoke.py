@@ -96,3 +96,18 @@ def test_continuous_bits_is_the_code_length_at_levels_and_pulls_to_cheaper_ones(
     between = torch.full((1, CONT_DIM, 2, 2), 3.5 / (CONT_LEVELS - 1) * 2 - 1, requires_grad=True)
     continuous_bits(between, prior).backward()
     assert (between.grad > 0).all()  # descending the rate moves values down, towards level 3
+
+
+def test_deepening_the_predictor_starts_as_the_same_function(tmp_path):
+    from helix_media.train.model import LEVELS, Helix, load_checkpoint
+
+    torch.manual_seed(0)
+    torch.save(Helix().state_dict(), tmp_path / "helix.pt")
+    small, deep = load_checkpoint(tmp_path / "helix.pt"), load_checkpoint(tmp_path / "helix.pt", 6)
+    assert len(small.predictor.blocks) == 4 and len(deep.predictor.blocks) == 6
+    idx = torch.stack([torch.randint(0, n + 1, (1, 2, 8, 8)) for n in LEVELS], 1)
+    cont = torch.randn(1, 16, 2, 2)
+    with torch.no_grad():
+        assert torch.allclose(small.predictor(idx, cont), deep.predictor(idx, cont), atol=1e-6)
+    torch.save(deep.state_dict(), tmp_path / "deep.pt")  # the depth is read back from a checkpoint
+    assert len(load_checkpoint(tmp_path / "deep.pt").predictor.blocks) == 6

@@ -78,6 +78,16 @@ def test_sample_roundtrip_is_playable_and_faithful(sample_roundtrip):
     assert video_psnr(str(SAMPLE), str(back)) >= 35.0
 
 
+def test_probe_of_a_file_archive_names_the_file(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_bytes(b"field notes " * 100)
+    assert transcode_main([str(tmp_path / "notes.txt"), str(tmp_path / "a.dnapkt"), "-q"]) == 0
+    assert main(["probe", str(tmp_path / "a.dnapkt")]) == 0
+    assert "  file: notes.txt, 1200 bytes" in capsys.readouterr().out
+    assert main(["probe", str(tmp_path / "a.dnapkt"), "--json"]) == 0
+    p = json.loads(capsys.readouterr().out)
+    assert p["archived_file"] == "notes.txt" and p["archived_size"] == 1200 and "width" not in p
+
+
 def test_probe_json_has_the_contract_keys(sample_roundtrip, capsys):
     assert main(["probe", str(sample_roundtrip / "out.dnapkt"), "--json"]) == 0
     p = json.loads(capsys.readouterr().out)

@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     pf.add_argument(
         "--freeze-encoder", action="store_true", help="train only the predictor and decoder"
     )
+    pf.add_argument(
+        "--predictor-layers",
+        type=int,
+        help="transformer blocks of the predictor (default 4, or the --init checkpoint's; "
+        "more deepens it, the new blocks starting as no-ops)",
+    )
     pv = sub.add_parser("eval", help="PSNR at mask 0 and 0.6 on held-out clips, in PyTorch")
     pv.add_argument("--checkpoint", type=Path, required=True)
     pv.add_argument("clips", nargs="*", type=Path, help="default: the sample and data/eval")
@@ -86,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 checker_share=a.checker_share,
                 rate_weight=a.rate_weight,
                 freeze_encoder=a.freeze_encoder,
+                predictor_layers=a.predictor_layers,
             )
         )
     elif a.cmd == "eval":

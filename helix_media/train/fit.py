@@ -11,7 +11,8 @@ Each GOP of a batch gets its own mask: ratio from a truncated Gaussian (``mask_m
 ``checker_share`` of the masks is the inference checkerboard, the rest random, and some add a
 run of lost tokens like a lost strand. ``freeze_encoder`` trains only the predictor and the
 decoder (a fine-tune that leaves the stored streams unchanged). ``init`` fine-tunes from an
-earlier checkpoint; its recipe is kept in the new one's as ``init_recipe``.
+earlier checkpoint; its recipe is kept in the new one's as ``init_recipe``. ``predictor_layers``
+deepens the predictor (new blocks start as no-ops, see ``load_checkpoint``).
 """
 
 from __future__ import annotations
@@ -96,12 +97,17 @@ def fit(
     checker_share: float = 0.5,
     rate_weight: float = 0.0,
     freeze_encoder: bool = False,
+    predictor_layers: int | None = None,
 ) -> dict:
     """Train until ``steps`` or ``minutes`` run out; write ``helix.pt`` and ``train_log.csv``."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     sampler = GopSampler(data_dir, crop=crop, seed=seed)
-    model = (Helix() if init is None else load_checkpoint(init)).to(device)
+    if init is None:
+        model = Helix(predictor_layers or 4)
+    else:
+        model = load_checkpoint(init, predictor_layers)
+    model = model.to(device)
     init_recipe = None
     if init is not None:
         parent = Path(init).parent / "recipe.json"
@@ -196,6 +202,7 @@ def fit(
         "predict_weight": predict_weight,
         "rate_weight": rate_weight,
         "freeze_encoder": freeze_encoder,
+        "predictor_layers": len(model.predictor.blocks),
         "mask": {"mean": mask_mean, "sd": mask_sd, "checkerboard_share": checker_share},
         "threads": torch.get_num_threads(),
         "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores"

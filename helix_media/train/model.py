@@ -255,18 +255,27 @@ def expected_values(logits: torch.Tensor) -> torch.Tensor:
 class Helix(nn.Module):
     """The three networks together, for training."""
 
-    def __init__(self):
+    def __init__(self, predictor_layers: int = 4):
         super().__init__()
         self.encoder = Encoder()
         self.decoder = Decoder()
-        self.predictor = Predictor()
+        self.predictor = Predictor(layers=predictor_layers)
         # the rate term's entropy model of the continuous stream (training only, not exported)
         self.cont_prior = nn.Parameter(torch.zeros(CONT_DIM, CONT_LEVELS))
 
 
-def load_checkpoint(path) -> Helix:
+def load_checkpoint(path, predictor_layers: int | None = None) -> Helix:
     """A :class:`Helix` with a checkpoint's weights. Layers added since the checkpoint was
-    written keep their initialisation (each new layer starts as a no-op)."""
-    model = Helix()
-    model.load_state_dict(torch.load(path, map_location="cpu"), strict=False)
+    written keep their initialisation (each new layer starts as a no-op); so do predictor
+    blocks beyond the checkpoint's when ``predictor_layers`` asks for more (their residual
+    outputs start at zero), which deepens a trained predictor without changing what it does."""
+    state = torch.load(path, map_location="cpu")
+    blocks = {k.split(".")[2] for k in state if k.startswith("predictor.blocks.")}
+    have = len(blocks)
+    model = Helix(max(have, predictor_layers or have))
+    for blk in model.predictor.blocks[have:]:
+        for layer in (blk.o1, blk.o2, blk.mlp[-1]):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    model.load_state_dict(state, strict=False)
     return model
