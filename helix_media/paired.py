@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fasta import N_CODE
+from .fasta import N_CODE, read_pairs
 
 MIN_OVERLAP = 16  # a chance overlap this long with <= 1 mismatch has odds ~1e-8 per offset
 MAX_MISMATCH_RATE = 0.1
@@ -93,8 +93,6 @@ def merge_files(
     path1: str | os.PathLike[str], path2: str | os.PathLike[str]
 ) -> tuple[list[np.ndarray], PairReport]:
     """An R1 and an R2 FASTQ file (plain or compressed) -> reads, as :func:`merge_pairs`."""
-    from .fasta import read_pairs
-
     mates1, mates2 = read_pairs(path1, path2, allow_n=True)
     return merge_pairs(mates1.bases, mates2.bases, mates1.qualities, mates2.qualities)
 

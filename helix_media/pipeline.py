@@ -207,9 +207,10 @@ def parse_dna(
         if report.clusters < report.clustered:  # reads, not one copy of each strand: RS uses
             erasures = estimates.erasures  # the erasures and keeps a margin for detection
     if strands is None or not len(strands):
-        short = not header and seqs and max(map(len, seqs)) < fr.strand_length
-        hint = " (reads shorter than a strand: paired-end? give the mates with --reads2)"
-        raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode" + hint * short)
+        hint = ""
+        if not header and seqs and max(map(len, seqs)) < fr.strand_length:
+            hint = " (reads shorter than a strand: paired-end? give the mates with --reads2)"
+        raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode{hint}")
     meta_coder = fr.metadata_coder
     parsed = fr.parse(strands, meta_coder, meta_coder, erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)

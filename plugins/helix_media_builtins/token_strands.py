@@ -143,13 +143,13 @@ def unpack(
         for kind in KINDS
     }
     joint = _Sequence(sizes, KINDS, cum)
+    alone = [_Sequence(sizes, (kind,), cum) for kind in KINDS]
     for s in slices:
         if s is None:
             continue
         bits = s.tolist()
         if layout == 2:  # a kind bit, then a sequence of that kind alone
-            kind = KINDS[bits[0]]
-            seq, bits = _Sequence(sizes, (kind,), cum), bits[1:]
+            seq, bits = alone[bits[0]], bits[1:]
         else:
             seq = joint
         start, count = header(bits, seq.n)
