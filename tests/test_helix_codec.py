@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helix_media_builtins import token_strands
+from helix_media_builtins import helix_codec, token_strands
 from helix_media_builtins.helix_codec import HelixDecoder, grid_sizes, nearest_fill
 from helix_media_builtins.helix_models import FILES, HelixModels, load_models, model_dir
 from hypothesis import given, settings
@@ -310,8 +310,33 @@ def test_cli_helix_round_trip_is_deterministic(tmp_path, natural_frames, capsys)
 
 
 def test_grid_sizes_match_the_encoder():
-    mask, sizes = grid_sizes(145, 77, 0.6)
+    mask, sizes = grid_sizes(145, 77, 0.6, 3)
     assert mask.shape == (2, 12, 20) and sizes == {"token": int((~mask).sum()), "continuous": 60}
+    # from version 4, tokens of padding only (rows 10-11, columns 19) are not stored
+    mask4, sizes4 = grid_sizes(145, 77, 0.6, 4)
+    assert mask4[:, 10:].all() and mask4[:, :, 19:].all()
+    assert (mask4[:, :10, :19] == mask[:, :10, :19]).all()
+    assert sizes4["token"] == int((~mask[:, :10, :19]).sum())
+
+
+def test_version_3_archives_without_padding_rule_still_decode(
+    tmp_path, natural_frames, monkeypatch
+):
+    clip = natural_frames[:8, :77, :145]
+    _write_clip(tmp_path / "in.mkv", clip)
+    strands = {}
+    for version in (3, 4):
+        monkeypatch.setattr(helix_codec, "PARAMS_VERSION", version)
+        out = tmp_path / f"v{version}.dnapkt"
+        r = pipeline.encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+        assert r.metadata["codec_params"]["version"] == version
+        strands[version] = r.data_strands
+        monkeypatch.undo()
+        got = np.stack(
+            [f.to_ndarray(format="rgb24") for f in pipeline.decode_media(str(out)).frames]
+        )
+        assert got.shape == clip.shape and psnr(clip, got) > 18
+    assert strands[4] < strands[3]  # the padding tokens were stored in version 3
 
 
 @pytest.mark.parametrize("h, w", [(4, 4), (20, 24), (32, 40), (36, 12)])

@@ -8,7 +8,8 @@ continuous vectors are arithmetic-coded with integer context tables into strand-
 (:mod:`token_strands`). Decoding: the transformer predicts every token not received (masked
 or lost with its strand), the decoder network rebuilds the frames.
 
-Frames of any size are padded to multiples of 32 by repeating edge pixels and cropped back; a
+Frames of any size are padded to multiples of 32 by repeating edge pixels and cropped back;
+tokens that cover only padding are not stored (the transformer fills them like masked ones). A
 partial last GOP is padded by repeating its last frame. Options: ``mask``, ``device``
 (cpu/cuda); decoders also take ``fill`` ("transformer" or "naive": nearest received token).
 """
@@ -33,9 +34,10 @@ from .helix_models import load_models
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
-PARAMS_VERSION = 3
-# 3: slices hold both kinds of items (token_strands layout 3); 2: one kind per slice, "models"
-# is the model set's one id; 1: as 2, with a dict of per-file ids
+PARAMS_VERSION = 4
+# 4: tokens that cover only padding are not stored; 3: slices hold both kinds of items
+# (token_strands layout 3); 2: one kind per slice, "models" is the model set's one id; 1: as 2,
+# with a dict of per-file ids
 
 
 def padded_size(width: int, height: int) -> tuple[int, int]:
@@ -43,10 +45,24 @@ def padded_size(width: int, height: int) -> tuple[int, int]:
     return up(width), up(height)
 
 
-def grid_sizes(width: int, height: int, mask: float) -> tuple[np.ndarray, dict[str, int]]:
-    """The GOP's token mask (2, h, w) and how many items of each kind it stores."""
+def padding_tokens(width: int, height: int) -> np.ndarray:
+    """(2, h, w) bool: the tokens whose 8 x 8 pixels all lie in the padding."""
+    pw, ph = padded_size(width, height)
+    pad = np.zeros((TOKEN_T, ph // TOKEN_STRIDE, pw // TOKEN_STRIDE), bool)
+    pad[:, -(-height // TOKEN_STRIDE) :] = True
+    pad[:, :, -(-width // TOKEN_STRIDE) :] = True
+    return pad
+
+
+def grid_sizes(
+    width: int, height: int, mask: float, version: int
+) -> tuple[np.ndarray, dict[str, int]]:
+    """The GOP's token mask (2, h, w), True = not stored (masked, or from version 4 padding
+    only), and how many items of each kind it stores."""
     pw, ph = padded_size(width, height)
     m = checkerboard_mask(mask, TOKEN_T, ph // TOKEN_STRIDE, pw // TOKEN_STRIDE)
+    if version >= 4:
+        m |= padding_tokens(width, height)
     cont = (ph // CONT_STRIDE) * (pw // CONT_STRIDE) * token_strands.CONT_GROUPS
     return m, {"token": int((~m).sum()), "continuous": cont}
 
@@ -57,7 +73,7 @@ class HelixEncoder(VideoEncoder):
             raise HelixError(f"--mask must be in [0, 1), got {mask}")
         self.info, self.mask_ratio, self.slice_bytes = info, float(mask), int(slice_bytes)
         self.models = load_models(device)
-        self.mask, _ = grid_sizes(info.width, info.height, self.mask_ratio)
+        self.mask, _ = grid_sizes(info.width, info.height, self.mask_ratio, PARAMS_VERSION)
         self.tables = self.models.coding_tables(self.mask_ratio)
         self.frames: list[np.ndarray] = []
         self.gop_index = 0
@@ -127,22 +143,23 @@ class HelixDecoder(VideoDecoder):
     def __init__(
         self, info: VideoInfo, params: dict[str, Any], device: str, fill: str, models=None
     ):
-        if params.get("version") not in (1, 2, PARAMS_VERSION):
+        if params.get("version") not in (1, 2, 3, PARAMS_VERSION):
             raise HelixError(f"helix codec parameters version {params.get('version')} unknown")
         if fill not in ("transformer", "naive"):
             raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
         self.info, self.fill = info, fill
         self.models = models or load_models(device)
-        installed = self.models.ids if params["version"] == 1 else self.models.id
+        version = params["version"]
+        installed = self.models.ids if version == 1 else self.models.id
         if params["models"] != installed:
             raise HelixError(
                 "these strands were made with other HELIX models "
                 f"({params['models']}) than the installed ones ({installed})"
             )
         self.slice_bytes = int(params["slice_bytes"])
-        self.mask, self.sizes = grid_sizes(info.width, info.height, float(params["mask"]))
+        self.mask, self.sizes = grid_sizes(info.width, info.height, float(params["mask"]), version)
         self.tables = self.models.coding_tables(float(params["mask"]))
-        self.layout = 3 if params["version"] >= 3 else 2
+        self.layout = 3 if version >= 3 else 2
         #: tokens received / tokens needed, per decoded GOP (for reports)
         self.received: list[float] = []
 
