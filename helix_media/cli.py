@@ -39,6 +39,29 @@ def _run(fn: Callable[[], int]) -> int:
 
 
 # -- helix-transcode ---------------------------------------------------------------------------
+_READS2_HELP = (
+    "decode paired-end reads: {} is the R1 FASTQ, R2 the file of their mates (merged first)"
+)
+
+
+def _check_reads2(path: str, reads2: str | None, name: str) -> None:
+    """``--reads2`` (as in helix-transcode) needs ``path``, argument ``name``, to be a FASTQ."""
+    from .strand_files import is_fastq_file
+
+    if reads2 is not None and not is_fastq_file(path):
+        raise HelixError(
+            f"--reads2 is for decoding paired-end reads: {name} must be their R1 FASTQ "
+            f"(.fastq/.fq, optionally .gz), not {path}"
+        )
+
+
+def _pairs_line(pairs: dict[str, int]) -> str:
+    return (
+        f"pairs: {pairs['pairs']} read pairs, {pairs['merged']} merged, "
+        f"{pairs['unmerged']} unmerged (R1 and R2 kept as single reads)"
+    )
+
+
 def transcode_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="helix-transcode",
@@ -94,14 +117,10 @@ def transcode_main(argv: list[str] | None = None) -> int:
 
 def _transcode(args: argparse.Namespace) -> int:
     from .atomic import check_target
-    from .strand_files import is_fastq_file, is_strand_file
+    from .strand_files import is_strand_file
 
     check_target(args.output)  # fail before the work, not after it
-    if args.reads2 is not None and not is_fastq_file(args.input):
-        raise HelixError(
-            "--reads2 is for decoding paired-end reads: IN must be their R1 FASTQ "
-            f"(.fastq/.fq, optionally .gz), not {args.input}"
-        )
+    _check_reads2(args.input, args.reads2, "IN")
     if is_strand_file(args.input):
         return _decode(args)
     if not is_strand_file(args.output) and not args.output.lower().endswith(".csv"):
@@ -158,12 +177,8 @@ def _decode(args: argparse.Namespace) -> int:
     )
     lost = {k: len(v) for k, v in r.lost_units.items() if v}
     if not args.quiet:
-        pairs = r.stats.get("pairs")
-        if pairs:
-            print(
-                f"pairs: {pairs['pairs']} read pairs, {pairs['merged']} merged, "
-                f"{pairs['unmerged']} unmerged (R1 and R2 kept as single reads)"
-            )
+        if r.stats.get("pairs"):
+            print(_pairs_line(r.stats["pairs"]))
         reads = r.stats.get("reads")
         if reads:
             print(
@@ -199,7 +214,8 @@ def helix_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="helix", description="helix-media tools")
     sub = p.add_subparsers(dest="command", required=True)
     pr = sub.add_parser("probe", help="summarize a .dnapkt or FASTA file")
-    pr.add_argument("file")
+    pr.add_argument("file", metavar="FILE")
+    pr.add_argument("--reads2", metavar="R2", help=_READS2_HELP.format("FILE"))
     pr.add_argument("--json", action="store_true", help="machine-readable output")
     pr.add_argument("--price", type=float, default=None, help="USD per strand (default 0.014)")
     pr.add_argument("--item", help="a pool's item: strands (and $) to read it or a range of it")
@@ -263,16 +279,17 @@ def _helix(args: argparse.Namespace) -> int:
     if args.command == "probe":
         from .probe import DEFAULT_PRICE_PER_STRAND, format_probe, probe
 
+        _check_reads2(args.file, args.reads2, "FILE")
         price = args.price if args.price is not None else DEFAULT_PRICE_PER_STRAND
         if args.item is not None or args.start is not None or args.duration is not None:
             from .pool import format_range_cost, range_cost
 
             if args.item is None:
                 raise HelixError("--start/--duration need --item NAME (the pool's item)")
-            cost = range_cost(args.file, args.item, args.start, args.duration, price)
+            cost = range_cost(args.file, args.item, args.start, args.duration, price, args.reads2)
             print(json.dumps(cost, indent=2) if args.json else format_range_cost(cost))
             return 0
-        result = probe(args.file, price)
+        result = probe(args.file, price, args.reads2)
         print(json.dumps(result, indent=2) if args.json else format_probe(result))
     elif args.command == "pool":
         return _pool(args)
@@ -349,12 +366,14 @@ def _pool_parser(sub) -> None:
     )
     add.add_argument("-q", "--quiet", action="store_true")
     ls = pool_sub.add_parser("list", help="the pool's catalogue (read from its DNA)")
-    ls.add_argument("pool", metavar="POOL")
+    ls.add_argument("pool", metavar="POOL", help=".dnapkt, or FASTA/FASTQ reads of the pool")
+    ls.add_argument("--reads2", metavar="R2", help=_READS2_HELP.format("POOL"))
     ls.add_argument("--json", action="store_true")
     get = pool_sub.add_parser("get", help="decode one item (or a time range of a video)")
     get.add_argument("pool", metavar="POOL", help=".dnapkt, or FASTA/FASTQ reads of the pool")
     get.add_argument("item", metavar="ITEM")
     get.add_argument("output", metavar="OUT")
+    get.add_argument("--reads2", metavar="R2", help=_READS2_HELP.format("POOL"))
     get.add_argument("--start", type=float, help="seconds")
     get.add_argument("--duration", type=float, help="seconds")
 
@@ -362,6 +381,8 @@ def _pool_parser(sub) -> None:
 def _pool(args: argparse.Namespace) -> int:
     from . import pool
 
+    if args.pool_command in ("list", "get"):
+        _check_reads2(args.pool, args.reads2, "POOL")
     if args.pool_command == "add":
         if not 0 <= args.redundancy <= 4:
             raise HelixError("--redundancy must be between 0 and 4")
@@ -384,12 +405,14 @@ def _pool(args: argparse.Namespace) -> int:
                 f"{cat.generation}), {len(cat.items)} items"
             )
     elif args.pool_command == "list":
-        cat = pool.read_catalogue(pool.PoolSource(args.pool))
+        cat = pool.read_catalogue(pool.PoolSource(args.pool, args.reads2))
         print(
             json.dumps(cat.to_json(), indent=2) if args.json else pool.format_list(cat, args.pool)
         )
     elif args.pool_command == "get":
-        r = pool.get_item(args.pool, args.item, args.output, args.start, args.duration)
+        r = pool.get_item(args.pool, args.item, args.output, args.start, args.duration, args.reads2)
+        if r.stats.get("pairs"):
+            print(_pairs_line(r.stats["pairs"]))
         touched = ", ".join(f"{v} {k}" for k, v in r.touched.items())
         what = (
             f"{len(r.data)} bytes (SHA-256 ok)"

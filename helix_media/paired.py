@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import HelixError
 from .fasta import N_CODE, read_pairs
 
 MIN_OVERLAP = 16  # a chance overlap this long with <= 1 mismatch has odds ~1e-8 per offset
@@ -92,9 +93,16 @@ def merge_pairs(
 def merge_files(
     path1: str | os.PathLike[str], path2: str | os.PathLike[str]
 ) -> tuple[list[np.ndarray], PairReport]:
-    """An R1 and an R2 FASTQ file (plain or compressed) -> reads, as :func:`merge_pairs`."""
+    """An R1 and an R2 FASTQ file (plain or compressed) -> reads, as :func:`merge_pairs`;
+    an error if no pair merged (mates too short to overlap: no read holds a whole strand)."""
     mates1, mates2 = read_pairs(path1, path2, allow_n=True)
-    return merge_pairs(mates1.bases, mates2.bases, mates1.qualities, mates2.qualities)
+    reads, report = merge_pairs(mates1.bases, mates2.bases, mates1.qualities, mates2.qualities)
+    if not report.merged:
+        raise HelixError(
+            f"{path1}, {path2}: no read pair overlaps its mate, so no read holds a whole "
+            "strand (paired-end reads must be longer than half a strand)"
+        )
+    return reads, report
 
 
 def _stack(reads: Sequence[np.ndarray], rows: np.ndarray, length: int) -> np.ndarray:

@@ -170,11 +170,6 @@ def read_dna(
     from .paired import merge_files
 
     reads, pairs = merge_files(path, reads2)
-    if not pairs.merged:
-        raise HelixError(
-            f"{path}, {reads2}: no read pair overlaps its mate, so no read holds a whole "
-            "strand (paired-end reads must be longer than half a strand)"
-        )
     fr, meta, blocks, stats = parse_dna({}, reads, path, framer)
     stats["pairs"] = pairs.to_json()
     return fr, meta, blocks, stats

@@ -116,22 +116,36 @@ class Catalogue:
 # -- strands or reads of a pool ---------------------------------------------------------------
 class PoolSource:
     """A pool's clean strands (``.dnapkt``) or sequencing reads (FASTA/FASTQ), read once;
-    :meth:`pick` decodes only the strands of given addresses and counts what it touched."""
+    :meth:`pick` decodes only the strands of given addresses and counts what it touched.
+    ``reads2``: the R2 FASTQ of paired-end reads whose R1 FASTQ is ``path``; mates are merged
+    first (:attr:`pairs`: what merging did)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, reads2: str | None = None) -> None:
         from .strand_files import read_strands
 
         self.path = str(path)
-        header, seqs = read_strands(path, allow_n=True)
+        self.pairs: dict[str, int] | None = None
+        if reads2 is None:
+            header, seqs = read_strands(path, allow_n=True)
+        else:
+            from .paired import merge_files
+
+            seqs, pairs = merge_files(path, reads2)
+            header, self.pairs = {}, pairs.to_json()
         if not seqs:
             raise HelixError(f"{path}: no strands")
         self.header = header
         self.framer = _framer(None)
         self.clean = bool(header)
+        n = self.framer.strand_length
+        if not self.clean and reads2 is None and max(map(len, seqs)) < n:
+            raise HelixError(
+                f"{path}: no {n}-nt strands to decode (reads shorter than a strand: "
+                "paired-end? give the mates with --reads2)"
+            )
         if self.clean:
             if not header.get("pool"):
                 raise HelixError(f"{path}: not a pool (make one with helix pool add)")
-            n = self.framer.strand_length
             self.strands = np.stack([s for s in seqs if len(s) == n]) if seqs else None
             self.reads: list[np.ndarray] = []
         else:
@@ -361,13 +375,22 @@ def decode_item(
 
 
 def get_item(
-    pool: str, name: str, output: str, start: float | None = None, duration: float | None = None
+    pool: str,
+    name: str,
+    output: str,
+    start: float | None = None,
+    duration: float | None = None,
+    reads2: str | None = None,
 ) -> ItemResult:
-    """Write one item (a file's bytes, whatever OUT's suffix; a video or a range of it)."""
+    """Write one item (a file's bytes, whatever OUT's suffix; a video or a range of it).
+    ``reads2``: see :class:`PoolSource` (stats: "pairs")."""
     from .atomic import atomic_output, check_target
 
     check_target(output)
-    r = decode_item(pool, name, start, duration)
+    source = PoolSource(pool, reads2)
+    r = decode_item(source, name, start, duration)
+    if source.pairs is not None:
+        r.stats["pairs"] = source.pairs
     if r.data is not None:
         with atomic_output(output) as f:
             f.write(r.data)
@@ -554,10 +577,16 @@ def _bases(b: np.ndarray) -> str:
 
 # -- probing -----------------------------------------------------------------------------------
 def range_cost(
-    pool: str, name: str, start: float | None, duration: float | None, price: float
+    pool: str,
+    name: str,
+    start: float | None,
+    duration: float | None,
+    price: float,
+    reads2: str | None = None,
 ) -> dict[str, Any]:
-    """Strands (and USD) to read for one item or a time range of it, without decoding data."""
-    source = PoolSource(pool)
+    """Strands (and USD) to read for one item or a time range of it, without decoding data.
+    ``reads2``: see :class:`PoolSource`."""
+    source = PoolSource(pool, reads2)
     item = read_catalogue(source).find(name)
     fr, meta = read_item_metadata(source, item)
     n_meta = item.metadata[1] * item.metadata[2]

@@ -11,10 +11,21 @@ from .strand_files import read_strands
 DEFAULT_PRICE_PER_STRAND = 0.014  # USD per oligo of up to ~300 nt, as quoted by the HELIX paper
 
 
-def probe(path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND) -> dict[str, Any]:
+def probe(
+    path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND, reads2: str | None = None
+) -> dict[str, Any]:
+    """Summary of a strand file. ``reads2``: the R2 FASTQ of paired-end reads whose R1 FASTQ is
+    ``path``; mates are merged first, as :func:`.pipeline.read_dna` does ("pairs": how many)."""
     from .pipeline import parse_dna
 
-    header, seqs = read_strands(path)
+    pairs = None
+    if reads2 is None:
+        header, seqs = read_strands(path)
+    else:
+        from .paired import merge_files
+
+        seqs, report = merge_files(path, reads2)
+        header, pairs = {}, report.to_json()
     fr, meta, _, stats = parse_dna(header, seqs, path)
     lengths = np.array([len(s) for s in seqs])
     full = np.stack([s for s in seqs if len(s) == fr.strand_length])
@@ -47,6 +58,7 @@ def probe(path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND) -> dict
         "symbols_corrected": stats["symbols_corrected"],
         "price_per_strand_usd": price_per_strand,
         "cost_usd": round(n * price_per_strand, 4),
+        **({"pairs": pairs} if pairs is not None else {}),
     }
 
 
@@ -90,4 +102,11 @@ def format_probe(p: dict[str, Any]) -> str:
         f"{p['symbols_corrected']} symbols corrected",
         f"  cost: ${p['cost_usd']:.2f} at ${p['price_per_strand_usd']} per strand",
     ]
+    pairs = p.get("pairs")
+    if pairs:  # before decoding: merging came first
+        lines.insert(
+            -2,
+            f"  pairs: {pairs['pairs']} read pairs, {pairs['merged']} merged, "
+            f"{pairs['unmerged']} unmerged (R1 and R2 kept as single reads)",
+        )
     return "\n".join(lines)
