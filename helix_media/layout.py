@@ -2,12 +2,13 @@
 
 Each stream (video, audio) is a run of strands: its packets' bytes are concatenated and cut
 into blocks of ``payload_bits``; a lost strand damages only the packets that overlap it, and a
-CRC32 per packet (kept in the metadata) tells which. The metadata (codec, dimensions, frame
-rate, packet table...) is compact JSON in strands of its own, stored ``copies`` times under
-metadata addresses, so decoding needs nothing but the strands. Blob: magic ``HXM2``, body length
-and CRC32 (">II"), then the JSON as raw deflate with a fixed preset dictionary of typical
-metadata (:mod:`.metadata_dictionary`, frozen for this magic: a third of plain zlib's bytes or
-less); old ``HXM1`` blobs (plain zlib) still decode.
+CRC32 per packet (kept in the metadata) tells which (strand-aligned streams, whose packets
+decode slice by slice, need none). The metadata (codec, dimensions, frame rate, packet table
+in the compact form of :func:`compact_units`) is compact JSON in strands of its own, stored
+``copies`` times under metadata addresses, so decoding needs nothing but the strands. Blob:
+magic ``HXM2``, body length and CRC32 (">II"), then the JSON as raw deflate with a fixed preset
+dictionary of typical metadata (:mod:`.metadata_dictionary`, frozen for this magic: a third of
+plain zlib's bytes or less); old ``HXM1`` blobs (plain zlib) still decode.
 
 Address layout (``framer.address_bits`` = B): data strand ``i`` has address ``i``; metadata
 chunk ``c`` of copy ``k`` has the top bit set and ``c * 32 + k`` below it, so metadata
@@ -76,11 +77,14 @@ def pack_streams(
     blocks, layouts, first = [], {}, 0
     for name, plist in by_stream.items():
         units, offset, chunks = [], 0, []
+        slice_bytes = plist[0].slice_bytes
         for p in plist:
-            units.append([p.index, p.pts, p.duration, offset, len(p.data), zlib.crc32(p.data)])
+            # a strand-aligned packet's slices decode on their own, each checked by its
+            # strand's Reed-Solomon code: no packet CRC (0) to spend metadata on
+            crc = 0 if slice_bytes else zlib.crc32(p.data)
+            units.append([p.index, p.pts, p.duration, offset, len(p.data), crc])
             chunks.append(p.data)
             offset += len(p.data)
-        slice_bytes = plist[0].slice_bytes
         if slice_bytes:
             b = _slices_to_blocks(b"".join(chunks), slice_bytes, block_bits)
         else:
@@ -92,11 +96,73 @@ def pack_streams(
     return np.arange(len(payload), dtype=np.int64), payload, layouts
 
 
+def compact_units(units: list[list[int]], slice_bytes: int = 0) -> list[list[int]] | dict:
+    """A stream's packet table -> its stored form. The usual table (consecutive indices, each
+    packet starting where the one before ends, in time and in bytes) is kept as its first
+    index and pts, the durations run-length coded, the sizes (in slices for strand-aligned
+    streams) and the CRC32s unless all are 0 (strand-aligned streams: see :func:`pack_streams`);
+    any other table as it is. Lossless: :func:`expand_units` gives the table back."""
+    if not units:
+        return units
+    index, pts, duration, offset, nbytes, crc = (list(c) for c in zip(*units, strict=True))
+    unit = slice_bytes or 1
+    regular = (
+        index == list(range(index[0], index[0] + len(units)))
+        and pts == [pts[0] + int(t) for t in np.cumsum([0, *duration[:-1]])]
+        and offset == [int(o) for o in np.cumsum([0, *nbytes[:-1]])]
+        and all(n % unit == 0 for n in nbytes)
+    )
+    if not regular:
+        return units
+    runs: list[list[int]] = []
+    for d in duration:
+        if runs and runs[-1][0] == d:
+            runs[-1][1] += 1
+        else:
+            runs.append([d, 1])
+    table = {
+        "index": index[0],
+        "pts": pts[0],
+        "durations": runs,
+        "sizes": [n // unit for n in nbytes],
+    }
+    if any(crc):
+        table["crc32"] = crc
+    return table
+
+
+def expand_units(stored: list[list[int]] | dict, slice_bytes: int = 0) -> list[list[int]]:
+    """Inverse of :func:`compact_units`."""
+    if isinstance(stored, list):
+        return stored
+    duration = [d for d, count in stored["durations"] for _ in range(count)]
+    nbytes = [n * (slice_bytes or 1) for n in stored["sizes"]]
+    crc = stored.get("crc32", [0] * len(nbytes))
+    units, pts, offset = [], stored["pts"], 0
+    for k, (d, n, c) in enumerate(zip(duration, nbytes, crc, strict=True)):
+        units.append([stored["index"] + k, pts, d, offset, n, c])
+        pts, offset = pts + d, offset + n
+    return units
+
+
+def _map_units(meta: dict[str, Any], fn) -> dict[str, Any]:
+    """``meta`` with each stream's packet table passed through ``fn(units, slice_bytes)``."""
+    if not isinstance(meta.get("streams"), dict):
+        return meta
+    streams = {
+        k: {**v, "units": fn(v["units"], v.get("slice_bytes", 0))} if "units" in v else v
+        for k, v in meta["streams"].items()
+    }
+    return {**meta, "streams": streams}
+
+
 def metadata_blocks(
     meta: dict[str, Any], block_bits: int, address_bits: int, copies: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Metadata dict -> (addresses, blocks) for ``copies`` copies."""
-    body = compress_metadata(json.dumps(meta, separators=(",", ":")).encode())
+    """Metadata dict -> (addresses, blocks) for ``copies`` copies (packet tables compacted:
+    :func:`compact_units`)."""
+    text = json.dumps(_map_units(meta, compact_units), separators=(",", ":"))
+    body = compress_metadata(text.encode())
     blob = META_MAGIC + struct.pack(">II", len(body), zlib.crc32(body)) + body
     b = bytes_to_blocks(blob, block_bits)
     addrs = [metadata_address(address_bits, k, c) for k in range(copies) for c in range(len(b))]
@@ -128,7 +194,7 @@ def recover_metadata(
         return None
     try:
         text = decompress_metadata(body) if magic == META_MAGIC else zlib.decompress(body)
-        return json.loads(text)
+        return _map_units(json.loads(text), expand_units)
     except (zlib.error, ValueError):
         return None
 

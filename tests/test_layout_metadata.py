@@ -160,9 +160,51 @@ def test_hxm2_body_is_raw_deflate_with_the_dictionary():
     body = blob[12 : 12 + length]
     assert zlib.crc32(body) == crc
     d = zlib.decompressobj(-15, zdict=METADATA_ZDICT_V2)
-    assert json.loads(d.decompress(body) + d.flush()) == HELIX_META
+    stored = json.loads(d.decompress(body) + d.flush())
+    video = dict(HELIX_META["streams"]["video"])
+    video["units"] = layout.compact_units(video["units"], 37)
+    assert stored == {**HELIX_META, "streams": {"video": video}}
     with pytest.raises(zlib.error):
         zlib.decompress(body)
+
+
+def _table(sizes, durations, crcs, first_index=0, first_pts=0):
+    units, pts, offset = [], first_pts, 0
+    for k, (n, d, c) in enumerate(zip(sizes, durations, crcs, strict=True)):
+        units.append([first_index + k, pts, d, offset, n, c])
+        pts, offset = pts + d, offset + n
+    return units
+
+
+@pytest.mark.parametrize(
+    "units, slice_bytes, compact",
+    [
+        (_table([407, 444, 407, 370], [8, 8, 8, 3], [0] * 4), 37, True),  # helix
+        (_table([1916, 2967, 1741], [16, 16, 8], [3815969356, 7, 42]), 0, True),  # bitstream
+        (_table([7012, 4321], [47688, 30000], [1, 2], first_index=5, first_pts=99), 0, True),
+        (_table([74, 40], [8, 8], [0, 0]), 37, False),  # a size that is not whole slices
+        ([[0, 0, 8, 0, 74, 0], [2, 8, 8, 74, 74, 0]], 37, False),  # an index left out
+        ([[0, 0, 8, 0, 74, 0], [1, 8, 8, 111, 74, 0]], 37, False),  # a gap in the bytes
+        ([], 0, False),
+    ],
+)
+def test_packet_tables_are_stored_compactly_and_come_back_whole(units, slice_bytes, compact):
+    stored = layout.compact_units(units, slice_bytes)
+    assert isinstance(stored, dict) == compact
+    assert layout.expand_units(json.loads(json.dumps(stored)), slice_bytes) == units
+    if compact:
+        assert ("crc32" in stored) == any(u[5] for u in units)
+
+
+def test_compact_packet_table_saves_metadata_strands():
+    """A helix archive of 15 GOPs (no packet CRCs: its slices decode on their own)."""
+    units = _table([407, 444] * 7 + [407], [8] * 15, [0] * 15)
+    meta = {**HELIX_META, "streams": {"video": {**HELIX_META["streams"]["video"], "units": units}}}
+    _, blocks = layout.metadata_blocks(meta, BITS, ADDRESS_BITS, 1)
+    as_lists = layout.compress_metadata(json.dumps(meta, separators=(",", ":")).encode())
+    assert len(blocks) < len(layout.bytes_to_blocks(as_lists, BITS))
+    addrs, blocks = layout.metadata_blocks(meta, BITS, ADDRESS_BITS, COPIES)
+    assert layout.recover_metadata(addrs, blocks, ADDRESS_BITS) == meta
 
 
 def test_dictionary_is_frozen():
