@@ -159,10 +159,16 @@ def _map_units(meta: dict[str, Any], fn) -> dict[str, Any]:
 def metadata_blocks(
     meta: dict[str, Any], block_bits: int, address_bits: int, copies: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Metadata dict -> (addresses, blocks) for ``copies`` copies (packet tables compacted:
-    :func:`compact_units`)."""
-    text = json.dumps(_map_units(meta, compact_units), separators=(",", ":"))
-    body = compress_metadata(text.encode())
+    """Metadata dict -> (addresses, blocks) for ``copies`` copies. Packet tables go in whichever
+    form deflates shorter: compacted (:func:`compact_units`) or as lists, which the preset
+    dictionary knows (a table of CRC32s compresses better that way)."""
+    body = min(
+        (
+            compress_metadata(json.dumps(m, separators=(",", ":")).encode())
+            for m in (_map_units(meta, compact_units), meta)
+        ),
+        key=len,
+    )
     blob = META_MAGIC + struct.pack(">II", len(body), zlib.crc32(body)) + body
     b = bytes_to_blocks(blob, block_bits)
     addrs = [metadata_address(address_bits, k, c) for k in range(copies) for c in range(len(b))]
