@@ -105,6 +105,16 @@ def merge_files(
     return reads, report
 
 
+def check_reads_span_strands(path: str, reads: Sequence[np.ndarray], strand_length: int) -> None:
+    """One-line error if every read is shorter than a strand: likely one mate of a paired-end
+    run, read without its other file."""
+    if reads and max(map(len, reads)) < strand_length:
+        raise HelixError(
+            f"{path}: no {strand_length}-nt strands to decode (reads shorter than a strand: "
+            "paired-end? give the mates with --reads2)"
+        )
+
+
 def _stack(reads: Sequence[np.ndarray], rows: np.ndarray, length: int) -> np.ndarray:
     """Equal-length reads -> (len(rows), length) array."""
     return np.concatenate([reads[i] for i in rows]).reshape(len(rows), length)

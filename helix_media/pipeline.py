@@ -18,6 +18,7 @@ from . import __version__, layout, plugins
 from .codec import Packet, VideoInfo
 from .errors import HelixError
 from .outer_code import OuterCode
+from .paired import check_reads_span_strands, merge_files
 from .strand_files import read_strands, write_strands
 from .whitening import keystream
 
@@ -167,8 +168,6 @@ def read_dna(
     if reads2 is None:
         header, seqs = read_strands(path, allow_n=True)
         return parse_dna(header, seqs, path, framer)
-    from .paired import merge_files
-
     reads, pairs = merge_files(path, reads2)
     fr, meta, blocks, stats = parse_dna({}, reads, path, framer)
     stats["pairs"] = pairs.to_json()
@@ -202,10 +201,9 @@ def parse_dna(
         if report.clusters < report.clustered:  # reads, not one copy of each strand: RS uses
             erasures = estimates.erasures  # the erasures and keeps a margin for detection
     if strands is None or not len(strands):
-        hint = ""
-        if not header and seqs and max(map(len, seqs)) < fr.strand_length:
-            hint = " (reads shorter than a strand: paired-end? give the mates with --reads2)"
-        raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode{hint}")
+        if not header:
+            check_reads_span_strands(path, seqs, fr.strand_length)
+        raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
     meta_coder = fr.metadata_coder
     parsed = fr.parse(strands, meta_coder, meta_coder, erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)

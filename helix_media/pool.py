@@ -36,6 +36,7 @@ import numpy as np
 
 from . import __version__, layout, plugins
 from .errors import HelixError
+from .paired import check_reads_span_strands, merge_files
 
 POOL_FORMAT = "helix-pool"
 CATALOGUE_CHUNKS = 64  # metadata chunks per catalogue generation (~2.4 kB compressed)
@@ -128,8 +129,6 @@ class PoolSource:
         if reads2 is None:
             header, seqs = read_strands(path, allow_n=True)
         else:
-            from .paired import merge_files
-
             seqs, pairs = merge_files(path, reads2)
             header, self.pairs = {}, pairs.to_json()
         if not seqs:
@@ -138,11 +137,8 @@ class PoolSource:
         self.framer = _framer(None)
         self.clean = bool(header)
         n = self.framer.strand_length
-        if not self.clean and reads2 is None and max(map(len, seqs)) < n:
-            raise HelixError(
-                f"{path}: no {n}-nt strands to decode (reads shorter than a strand: "
-                "paired-end? give the mates with --reads2)"
-            )
+        if not self.clean and reads2 is None:
+            check_reads_span_strands(path, seqs, n)
         if self.clean:
             if not header.get("pool"):
                 raise HelixError(f"{path}: not a pool (make one with helix pool add)")
