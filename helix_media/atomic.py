@@ -43,6 +43,20 @@ def check_target(path: str | os.PathLike[str]) -> None:
         raise HelixError(f"cannot write {path}: Permission denied (directory {directory})")
 
 
+def check_not_input(output: str | os.PathLike[str], *inputs: str | os.PathLike[str] | None) -> None:
+    """Raise HelixError if ``output`` is one of ``inputs`` (the same file under any name):
+    writing it would replace what the user gave us."""
+    for inp in inputs:
+        if inp is None:
+            continue
+        try:
+            same = os.path.samefile(output, inp)
+        except OSError:  # one of them does not exist (yet)
+            same = os.path.abspath(output) == os.path.abspath(inp)
+        if same:
+            raise HelixError(f"{output}: is also an input; writing it would overwrite {inp}")
+
+
 def _create_temp(path: str) -> tuple[str, int]:
     """Create a fresh temp file next to ``path``; permissions follow the umask like open()."""
     directory, name = os.path.split(path)

@@ -1,7 +1,8 @@
 """Command-line interface: ``helix-transcode`` and ``helix`` (probe, export, plugins).
 
 The CLI only parses, calls the library and reports. User errors (HelixError, unreadable media)
-print one line and exit 1; set HELIX_DEBUG=1 to see tracebacks.
+print one line and exit 1; set HELIX_DEBUG=1 to see tracebacks. A decode that wrote its
+output but lost data exits 3 (see ``EXIT_*``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from . import benchmarks
 from .errors import HelixError
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
+
+
+#: Exit statuses, the same for every command: 0 complete, 1 error (nothing written), 2 usage
+#: error (argparse's own), 3 done but data were lost (the output says what).
+EXIT_ERROR, EXIT_USAGE, EXIT_DATA_LOST = 1, 2, 3
 
 
 def _run(fn: Callable[[], int]) -> int:
@@ -35,7 +41,7 @@ def _run(fn: Callable[[], int]) -> int:
 
         kind = "error" if isinstance(exc, (av.FFmpegError, OSError)) else "internal error"
         print(f"{kind}: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1 if kind == "error" else 2
+        return EXIT_ERROR
 
 
 # -- helix-transcode ---------------------------------------------------------------------------
@@ -116,10 +122,11 @@ def transcode_main(argv: list[str] | None = None) -> int:
 
 
 def _transcode(args: argparse.Namespace) -> int:
-    from .atomic import check_target
+    from .atomic import check_not_input, check_target
     from .strand_files import is_strand_file
 
     check_target(args.output)  # fail before the work, not after it
+    check_not_input(args.output, args.input, args.reads2)
     _check_reads2(args.input, args.reads2, "IN")
     if is_strand_file(args.input):
         return _decode(args)
@@ -175,7 +182,6 @@ def _decode(args: argparse.Namespace) -> int:
     r = decode_any(
         args.input, args.output, progress=not args.quiet, framer=args.framer, reads2=args.reads2
     )
-    lost = {k: len(v) for k, v in r.lost_units.items() if v}
     if not args.quiet:
         if r.stats.get("pairs"):
             print(_pairs_line(r.stats["pairs"]))
@@ -197,15 +203,20 @@ def _decode(args: argparse.Namespace) -> int:
             what = f"{f['size']} bytes of {f['name']} (SHA-256 ok)"
         print(
             f"{args.output}: {what}; {r.strands_ok} of {source} ok, "
-            f"{r.symbols_corrected} symbols corrected"
+            f"{r.symbols_corrected} symbols corrected; data strands: "
+            f"{r.stats.get('data_strands_found', 0)} of {r.stats.get('data_strands', 0)} found"
             + (f", {recovered} lost strands rebuilt by the outer code" if recovered else "")
         )
-    if lost or r.concealed_frames:
+    foreign = r.stats.get("foreign_strands", 0)
+    if foreign:
         print(
-            f"warning: lost units {lost}; concealed {len(r.concealed_frames)} frames "
-            f"(first: {r.concealed_frames[:10]})",
+            f"note: {foreign} strands of {len(r.stats['archives']) - 1} other archive(s) "
+            "with the same primers were ignored",
             file=sys.stderr,
         )
+    if not r.complete:
+        print(f"warning: {r.loss_report()}", file=sys.stderr)
+        return EXIT_DATA_LOST
     return 0
 
 
@@ -296,8 +307,10 @@ def _helix(args: argparse.Namespace) -> int:
     elif args.command == "export":
         import numpy as np
 
+        from .atomic import check_not_input
         from .strand_files import read_strands, write_strands
 
+        check_not_input(args.output, args.file)
         header, seqs = read_strands(args.file)
         if not seqs:
             raise HelixError(f"{args.file}: no strands")
@@ -410,6 +423,9 @@ def _pool(args: argparse.Namespace) -> int:
             json.dumps(cat.to_json(), indent=2) if args.json else pool.format_list(cat, args.pool)
         )
     elif args.pool_command == "get":
+        from .atomic import check_not_input
+
+        check_not_input(args.output, args.pool, args.reads2)
         r = pool.get_item(args.pool, args.item, args.output, args.start, args.duration, args.reads2)
         if r.stats.get("pairs"):
             print(_pairs_line(r.stats["pairs"]))
@@ -421,14 +437,15 @@ def _pool(args: argparse.Namespace) -> int:
         )
         print(f"{args.output}: {what}; strands decoded: {touched}")
         if r.concealed:
-            print(f"warning: concealed {len(r.concealed)} frames", file=sys.stderr)
+            print(f"warning: data lost: concealed {len(r.concealed)} frames", file=sys.stderr)
+            return EXIT_DATA_LOST
     return 0
 
 
 def _simulate(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from .atomic import check_target
+    from .atomic import check_not_input, check_target
     from .sequencing import Channel, mate_paths, simulate, simulate_pairs, write_reads
     from .strand_files import read_strands
 
@@ -443,6 +460,7 @@ def _simulate(args: argparse.Namespace) -> None:
     outputs = [args.output] if args.paired_end is None else mate_paths(args.output)
     for output in outputs:
         check_target(output)
+        check_not_input(output, args.input)
     _, seqs = read_strands(args.input)
     if not seqs or len({len(s) for s in seqs}) != 1:
         raise HelixError(f"{args.input}: simulate needs clean strands of one length")

@@ -36,6 +36,10 @@ class Framer(ABC):
     primer5: np.ndarray
     primer3: np.ndarray
     cluster_span: int = 36
+    #: True when :meth:`frame` and :meth:`parse` take ``key=`` (an archive's identity, 32
+    #: bits, 0 = none) and data strands framed under one key fail to parse under another, so
+    #: a stranger's strands are never decoded into an archive. Metadata strands are unkeyed.
+    keyed: bool = False
 
     @abstractmethod
     def payload_bits(self, coder: ConstraintCoder) -> int:
@@ -51,6 +55,11 @@ class Framer(ABC):
         """Metadata strands have the top address bit set; they are framed with the framer's
         ``metadata_coder`` whatever the data coder is, so a decoder can always read them."""
         return (np.asarray(addresses) >> (self.address_bits - 1)) & 1 == 1
+
+    def metadata_candidates(self, strands: np.ndarray) -> np.ndarray:
+        """Which strands may be metadata strands (parsed to find the metadata, before the data
+        coder and key are known). Default: all of them."""
+        return np.ones(len(strands), dtype=bool)
 
     def cluster_keys(self, bases: np.ndarray) -> np.ndarray:
         """(m, cluster_span - len(primer5)) bases right after the 5' primer -> cluster key per

@@ -17,7 +17,9 @@ addresses stay small numbers (framers may spend less on small addresses).
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import struct
 import zlib
 from collections import Counter
@@ -178,31 +180,62 @@ def metadata_blocks(
 def recover_metadata(
     addresses: np.ndarray, blocks: np.ndarray, address_bits: int
 ) -> dict[str, Any] | None:
-    """Rebuild the metadata from whatever copies of each chunk survived (majority per chunk)."""
+    """Rebuild the metadata from whatever copies of each chunk survived (majority per chunk);
+    None if it cannot be read. Where strands of several archives share metadata addresses,
+    the one whose chunks are most common."""
+    found = recover_all_metadata(addresses, blocks, address_bits)
+    return found[0] if found else None
+
+
+#: Most combinations of differing chunk copies tried (several archives' metadata strands at
+#: the same addresses); each costs a CRC of the blob.
+MAX_COMBINATIONS = 4096
+
+
+def recover_all_metadata(
+    addresses: np.ndarray, blocks: np.ndarray, address_bits: int
+) -> list[dict[str, Any]]:
+    """Every metadata blob that the surviving chunk copies spell with a valid CRC, most
+    common chunks first. One archive gives one; reads of several archives that share
+    primers (and so metadata addresses) give each archive's metadata, none mixed up."""
     _, chunk = split_metadata_address(address_bits, addresses)
     if len(chunk) == 0:
-        return None
-    n_chunks = int(chunk.max()) + 1
-    picked = []
-    for c in range(n_chunks):
-        rows = blocks[chunk == c]
-        if len(rows) == 0:
-            return None
-        votes = Counter(r.tobytes() for r in rows)
-        picked.append(np.frombuffer(votes.most_common(1)[0][0], dtype=np.uint8))
-    blob = blocks_to_bytes(np.stack(picked))
-    magic = blob[:4]
-    if magic not in (META_MAGIC, META_MAGIC_V1) or len(blob) < 12:
-        return None
-    length, crc = struct.unpack(">II", blob[4:12])
-    body = blob[12 : 12 + length]
-    if len(body) != length or zlib.crc32(body) != crc:
-        return None
-    try:
-        text = decompress_metadata(body) if magic == META_MAGIC else zlib.decompress(body)
-        return _map_units(json.loads(text), expand_units)
-    except (zlib.error, ValueError):
-        return None
+        return []
+    variants: dict[int, list[bytes]] = {}
+    for c in np.unique(chunk).tolist():
+        votes = Counter(r.tobytes() for r in blocks[chunk == c])
+        variants[c] = [v for v, _ in votes.most_common()]
+    if 0 not in variants:
+        return []
+    block_bits = blocks.shape[1]
+    found, seen = [], set()
+    for head in variants[0]:
+        blob0 = blocks_to_bytes(np.frombuffer(head, dtype=np.uint8)[None, :])
+        if blob0[:4] not in (META_MAGIC, META_MAGIC_V1) or len(blob0) < 12:
+            continue
+        length, crc = struct.unpack(">II", blob0[4:12])
+        n_chunks = -(-(12 + length) * 8 // block_bits)
+        rest = [variants.get(c, []) for c in range(1, n_chunks)]
+        if not all(rest) or math.prod(map(len, rest)) > MAX_COMBINATIONS:
+            rest = [v[:1] for v in rest]  # too many to try: the majority copy of each chunk
+        for combo in itertools.product(*rest):
+            rows = [np.frombuffer(b, dtype=np.uint8) for b in (head, *combo)]
+            if len(rows) < n_chunks:
+                break
+            blob = blocks_to_bytes(np.stack(rows))
+            body = blob[12 : 12 + length]
+            if len(body) != length or zlib.crc32(body) != crc or body in seen:
+                continue
+            try:
+                v2 = blob[:4] == META_MAGIC
+                text = decompress_metadata(body) if v2 else zlib.decompress(body)
+                meta = _map_units(json.loads(text), expand_units)
+            except (zlib.error, ValueError):
+                continue
+            seen.add(body)
+            found.append(meta)
+            break
+    return found
 
 
 def compress_metadata(text: bytes) -> bytes:

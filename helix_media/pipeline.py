@@ -46,6 +46,38 @@ class DecodeResult:
     #: everything else measured on the way: read-path counts ("reads"), outer-code recovery
     stats: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def data_strands_missing(self) -> int:
+        """Data strands lost for good: after the outer code, if the archive has one."""
+        if "strands_unrecoverable" in self.stats:
+            return int(self.stats["strands_unrecoverable"])
+        return max(0, self.stats.get("data_strands", 0) - self.stats.get("data_strands_found", 0))
+
+    @property
+    def complete(self) -> bool:
+        """Nothing was lost: every data strand there (or rebuilt), no unit lost, no frame
+        concealed. False means the output was written but is not what was stored."""
+        lost_units = any(self.lost_units.values())
+        return not (self.data_strands_missing or lost_units or self.concealed_frames)
+
+    def loss_report(self) -> str:
+        """One line saying what was lost (empty when :attr:`complete`)."""
+        if self.complete:
+            return ""
+        parts = []
+        if self.data_strands_missing:
+            total = self.stats.get("data_strands", 0)
+            parts.append(f"{self.data_strands_missing} of {total} data strands missing")
+        for kind, units in self.lost_units.items():
+            if units:
+                parts.append(f"{len(units)} {kind} units lost")
+        if self.concealed_frames:
+            parts.append(
+                f"{len(self.concealed_frames)} of {self.frames_written} frames concealed "
+                f"(first: {self.concealed_frames[:10]})"
+            )
+        return "data lost: " + "; ".join(parts)
+
 
 def _whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer, coder=None) -> np.ndarray:
     meta = framer.is_metadata(addresses)
@@ -58,6 +90,25 @@ def _whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer, coder=
         if which.any():
             out[which] ^= keystream(addresses[which], blocks.shape[1], s)
     return out
+
+
+def archive_id(meta: dict[str, Any], blocks: np.ndarray) -> int:
+    """An archive's identity: 32 bits of SHA-256 over its metadata and data blocks (the same
+    input and options give the same id; two different archives almost surely differ). Keyed
+    framers key every data strand with it, so another archive's strands never decode into
+    this one."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())
+    h.update(np.packbits(blocks, axis=1).tobytes())
+    return int.from_bytes(h.digest()[:4], "big") or 1
+
+
+def _key(fr, meta: dict[str, Any]) -> dict[str, int]:
+    """``key=`` for a keyed framer's frame/parse (nothing for others, or for archives written
+    before archive ids)."""
+    return {"key": int(meta["archive_id"])} if fr.keyed and meta.get("archive_id") else {}
 
 
 def data_bits_per_strand(block_bits: int, redundancy: float) -> int:
@@ -204,33 +255,55 @@ def parse_dna(
         if not header:
             check_reads_span_strands(path, seqs, fr.strand_length)
         raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
+    candidates = fr.metadata_candidates(strands)
     meta_coder = fr.metadata_coder
-    parsed = fr.parse(strands, meta_coder, meta_coder, erasures)
+    m_strands = strands[candidates]
+    m_erasures = None if erasures is None else erasures[candidates]
+    parsed = fr.parse(m_strands, meta_coder, meta_coder, m_erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
     m_blocks = _whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
-    meta = layout.recover_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
-    if meta is None:
+    metas = layout.recover_all_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
+    if not metas:
         hint = "" if header else "; if another framer made them, give it (--framer)"
         raise HelixError(
             f"{path}: no readable metadata strands (is this a helix-media file{hint}?)"
         )
-    data_coder = meta_coder
-    if meta.get("coder") != meta_coder.name:
-        # Parse again with the data coder (its blocks may differ in size from metadata's). A
-        # framer's rows need not match the input strands (a fountain framer returns source
-        # blocks), so nothing is merged row by row.
-        cd = data_coder = plugins.get_coder(meta["coder"], constraints=fr.constraints)
-        parsed = fr.parse(strands, cd, None, erasures)
+    # Several archives' strands (reads of pools that share primers): decode the one with the
+    # most data strands; the others' strands are counted as foreign, never decoded.
+    best = None
+    for m in metas:
+        data_coder = plugins.get_coder(m["coder"], constraints=fr.constraints)
+        got = fr.parse(strands, data_coder, None, erasures, **_key(fr, m))
+        n_ok = int((got.ok & ~fr.is_metadata(got.addresses)).sum())
+        if best is None or n_ok > best[0]:
+            best = (n_ok, m, data_coder, got)
+        stats.setdefault("archives", []).append(
+            {"archive_id": m.get("archive_id"), "data_strands_ok": n_ok}
+        )
+    _, meta, data_coder, parsed = best
+    stats["foreign_strands"] = sum(a["data_strands_ok"] for a in stats["archives"]) - best[0]
     is_data = parsed.ok & ~fr.is_metadata(parsed.addresses)
     payload = parsed.payload[is_data]
     blocks = _whiten(parsed.addresses[is_data], payload, meta["seed"], fr, data_coder)
+    n_meta = int(is_meta.sum())
     stats.update(
-        strands_ok=int(parsed.ok.sum()),
-        symbols_corrected=int(parsed.corrected[parsed.ok].sum()),
-        strands_failed=int((~parsed.ok).sum()),
+        strands_ok=int(is_data.sum()) + n_meta,
+        symbols_corrected=int(parsed.corrected[is_data].sum()),
+        strands_failed=len(strands) - int(is_data.sum()) - n_meta - stats["foreign_strands"],
     )
     blocks = select_blocks(parsed.addresses[is_data], blocks, parsed.corrected[is_data])
+    stats["data_strands"] = n = expected_data_strands(meta)
+    offset = int(meta.get("address_offset", 0))
+    stats["data_strands_found"] = sum(offset <= a < offset + n for a in blocks)
     return fr, meta, blocks, stats
+
+
+def expected_data_strands(meta: dict[str, Any]) -> int:
+    """How many data strands the archive was written with (outer parity included)."""
+    if "outer_code" in meta:
+        outer = OuterCode.from_json(meta["outer_code"])
+        return outer.data_strands + outer.parity_strands
+    return sum(int(s["strands"]) for s in meta["streams"].values())
 
 
 @dataclass
@@ -403,12 +476,13 @@ def encode_packets(
         meta["address_offset"] = int(address_offset)
     if outer is not None:
         meta["outer_code"] = outer.to_json()
+    meta["archive_id"] = archive_id(meta, blocks)
     m_addr, m_blocks = layout.metadata_blocks(
         meta, fr.payload_bits(fr.metadata_coder), fr.address_bits, metadata_copies
     )
     m_addr = m_addr + (metadata_chunk_offset << layout.COPY_BITS)
     white = _whiten(addresses, blocks, seed, fr, cd)
-    data = fr.frame(addresses, white, cd) if len(blocks) else None
+    data = fr.frame(addresses, white, cd, **_key(fr, meta)) if len(blocks) else None
     metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
     strands = metas if data is None else np.concatenate([metas, data])
     return EncodeResult(

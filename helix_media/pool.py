@@ -27,6 +27,7 @@ its primers); other items' reads then fail primer trimming.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -227,7 +228,7 @@ def read_item_blocks(
     source: PoolSource, fr, meta: dict[str, Any], item: Item, indices: np.ndarray
 ) -> tuple[dict[int, np.ndarray], dict[str, Any]]:
     """Data blocks of the item's strand ``indices`` (0-based), keyed by index."""
-    from .pipeline import _whiten, select_blocks
+    from .pipeline import _key, _whiten, select_blocks
 
     strands, erasures = source.pick(fr, item.data_addresses(indices), "data")
     stats: dict[str, Any] = {"strands_read": len(strands), "strands_ok": 0, "symbols_corrected": 0}
@@ -235,7 +236,7 @@ def read_item_blocks(
         stats["strands_failed"] = 0
         return {}, stats
     cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
-    parsed = fr.parse(strands, cd, None, erasures)
+    parsed = fr.parse(strands, cd, None, erasures, **_key(fr, meta))
     ok = parsed.ok & ~fr.is_metadata(parsed.addresses)
     blocks = _whiten(parsed.addresses[ok], parsed.payload[ok], meta["seed"], fr)
     picked = select_blocks(parsed.addresses[ok], blocks, parsed.corrected[ok])
@@ -416,7 +417,7 @@ def _catalogue_strands(fr, cat: Catalogue) -> np.ndarray:
     return fr.frame(addr, _whiten(addr, blocks, 0, fr), fr.metadata_coder)
 
 
-def add_items(
+def _add_items(
     pool: str,
     paths: list[str],
     *,
@@ -449,6 +450,9 @@ def add_items(
     from .atomic import check_target
 
     check_target(pool)
+    for path in paths:
+        if Path(path).exists() and Path(pool).exists() and os.path.samefile(path, pool):
+            raise HelixError(f"{path}: is the pool itself; a pool cannot be added to itself")
     fr = _framer(None)
     old = np.zeros((0, fr.strand_length), dtype=np.uint8)
     cat = Catalogue()
@@ -524,6 +528,26 @@ def add_items(
     }
     write_strands(pool, np.concatenate([old, added]), header)
     return cat, new_items, len(added)
+
+
+def add_items(pool: str, paths: list[str], **options: Any) -> tuple[Catalogue, list[Item], int]:
+    """:func:`_add_items` under an exclusive lock on the pool: two adds at once never lose an
+    item; the second fails at once with "pool is in use" instead."""
+    import fcntl
+
+    from .atomic import check_target
+
+    check_target(pool)
+    lock_path = os.path.join(os.path.dirname(os.path.abspath(pool)), f".{Path(pool).name}.lock")
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise HelixError(f"{pool}: pool is in use (another helix pool add); try again") from exc
+        try:
+            return _add_items(pool, paths, **options)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _next_chunk(item: Item) -> int:

@@ -33,6 +33,8 @@ def probe(
     payload_bytes = sum(u[4] for s in meta["streams"].values() for u in s["units"])
     payload_nt = fr.payload_nt
     n = len(seqs)
+    n_meta = stats["strands_ok"] - stats["data_strands_found"]  # metadata strands read
+    nt_written = (stats["data_strands"] + n_meta) * fr.strand_length
     return {
         "file": str(path),
         "strands": n,
@@ -41,7 +43,8 @@ def probe(
         "coder": meta["coder"],
         "framer": meta["framer"]["name"],
         "payload_bits_per_nt": meta["payload_bits"] / payload_nt,
-        "net_bits_per_nt": 8 * payload_bytes / max(1, int(lengths.sum())),
+        # over the strands the archive was written with, not the ones that happen to be here
+        "net_bits_per_nt": 8 * payload_bytes / max(1, int(lengths.sum()), nt_written),
         "gc_min": float(report.gc.min()),
         "gc_max": float(report.gc.max()),
         "max_homopolymer": int(report.max_homopolymer.max()),
@@ -53,6 +56,9 @@ def probe(
             k: {"strands": v["strands"], "units": len(v["units"])}
             for k, v in meta["streams"].items()
         },
+        "data_strands": stats["data_strands"],
+        "data_strands_found": stats["data_strands_found"],
+        "foreign_strands": stats.get("foreign_strands", 0),
         "strands_ok": stats["strands_ok"],
         "strands_failed": stats["strands_failed"],
         "symbols_corrected": stats["symbols_corrected"],
@@ -99,7 +105,9 @@ def format_probe(p: dict[str, Any]) -> str:
         f"max homopolymer {p['max_homopolymer']}, motif hits {p['motif_hits']}, "
         f"{p['constraint_violations']} strands violate",
         f"  decoding: {p['strands_ok']} strands ok, {p['strands_failed']} failed, "
-        f"{p['symbols_corrected']} symbols corrected",
+        f"{p['symbols_corrected']} symbols corrected; data strands: "
+        f"{p['data_strands_found']} of {p['data_strands']} found"
+        + (f"; {p['foreign_strands']} strands of other archives" if p["foreign_strands"] else ""),
         f"  cost: ${p['cost_usd']:.2f} at ${p['price_per_strand_usd']} per strand",
     ]
     pairs = p.get("pairs")

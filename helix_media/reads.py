@@ -12,6 +12,10 @@
    for the inner Reed-Solomon code, which corrects twice as many erasures as errors. Clusters
    whose reads carry indels get a multiple alignment (abPOA) and a column-wise vote.
 
+A cluster where many reads disagree with its consensus holds two strands at one address
+(another archive made with the same primers): its reads are split in two groups, each voted
+on its own; the inner code, keyed by the archive, tells whose each is.
+
 Reads that never join a cluster (no primers: garbage, adapter dimers, another archive's
 strands; unreadable address) are counted, never decoded. Chimeras that join a cluster are
 outvoted and counted as outliers.
@@ -31,6 +35,7 @@ PRIMER_EDITS = 5  # per primer, edlib path
 AGREEMENT = 0.6  # below this share of votes a base is handed to RS as an erasure
 MSA_READS = 15  # reads per cluster given to the multiple alignment
 STRONG_CLUSTER = 3  # reads sharing a key that make it a cluster others may be rescued into
+MIXED_MIN_READS = 2  # far-off reads that agree with each other: a second strand's estimate
 _LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
 
 
@@ -48,6 +53,7 @@ class ReadReport:
     clusters: int = 0
     clusters_aligned: int = 0  # consensus by multiple alignment
     clusters_failed: int = 0  # consensus length wrong: no strand estimate
+    clusters_split: int = 0  # two strands at one address (archives sharing primers)
     outliers: int = 0  # reads far from their cluster's consensus (chimeras, damaged address)
     estimates: int = 0  # strand estimates handed on: consensus strands + lone reads
     erased_bases: int = 0
@@ -154,6 +160,41 @@ class ReadProcessor:
         tie = (np.sort(counts, axis=2)[:, :, 2] == support) & (support > 0)
         agreement = np.where(tie, 0.0, support / np.maximum(total, 1))
         return consensus, agreement
+
+    @staticmethod
+    def _mixed_clusters(cluster: np.ndarray, far: np.ndarray, n_clusters: int) -> np.ndarray:
+        """Clusters with several reads far from the consensus: two strands may share the
+        address (another archive with the same primers); :meth:`_split` checks that the far
+        reads agree with each other (chimeras and damaged reads do not)."""
+        return np.bincount(cluster, weights=far, minlength=n_clusters) >= MIXED_MIN_READS
+
+    def _split(self, bodies, cluster, mixed, consensus, agreement):
+        """Each mixed cluster -> two strand estimates, each voted on by the reads within 10 %
+        of its densest read. The first replaces the cluster's consensus in place; the
+        second is returned, with a mask of the rows it explains (not outliers). RS, keyed
+        by the archive, decides which estimate is whose."""
+        extra, extra_agreement = [], []
+        explained = np.zeros(len(bodies), dtype=bool)
+        for c in np.flatnonzero(mixed).tolist():
+            at = np.flatnonzero(cluster == c)
+            rows = bodies[at]
+            near = (rows[:, None, :] != rows[None, :, :]).mean(axis=2) <= 0.1
+            first = near[near.sum(axis=1).argmax()]
+            rest = near & ~first[None, :] & ~first[:, None]
+            second = rest[rest.sum(axis=1).argmax()]
+            if min(first.sum(), second.sum()) < MIXED_MIN_READS:
+                continue
+            for i, g in enumerate((first, second)):
+                got, agree = self._vote(rows[g], np.zeros(int(g.sum()), dtype=np.int64), 1)
+                if i == 0:
+                    consensus[c], agreement[c] = got[0], agree[0]
+                else:
+                    extra.append(got[0])
+                    extra_agreement.append(agree[0])
+                    explained[at[g]] = True
+        if not extra:
+            return np.zeros((0, self.body), dtype=np.uint8), np.zeros((0, self.body)), explained
+        return np.stack(extra), np.stack(extra_agreement), explained
 
     def _align(self, reads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
         """abPOA multiple alignment -> column vote over non-gap columns, or None."""
@@ -265,16 +306,35 @@ class ReadProcessor:
         # of their own: they go on as strand estimates, as do exact-length reads whose address
         # could not be read. The inner RS code decides whether they are any good.
         outlier_rows = np.flatnonzero(has_fixed & (keys < 0))
+        extra_bodies = np.zeros((0, self.body), dtype=np.uint8)
+        extra_agreement = np.zeros((0, self.body))
         if len(fixed_rows):
-            theirs = consensus[cluster_of[is_fixed][order]]
+            sorted_cluster = cluster_of[is_fixed][order]
+            theirs = consensus[sorted_cluster]
             diff = (fixed_body[fixed_rows] != theirs).mean(1)
+            mixed = self._mixed_clusters(sorted_cluster, diff > 0.1, n_clusters) & ~failed
+            if mixed.any():
+                extra_bodies, extra_agreement, explained = self._split(
+                    fixed_body[fixed_rows], sorted_cluster, mixed, consensus, agreement
+                )
+                report.clusters_split = len(extra_bodies)
+                theirs = consensus[sorted_cluster]
+                diff = np.where(explained, 0.0, (fixed_body[fixed_rows] != theirs).mean(1))
             report.outliers = int((diff > 0.1).sum())
             a = self.address_nt
             elsewhere = (fixed_body[fixed_rows, :a] != theirs[:, :a]).any(1) & (diff > 0.1)
             outlier_rows = np.concatenate([outlier_rows, fixed_rows[elsewhere]])
         keep = ~failed
-        bodies = np.concatenate([consensus[keep], np.minimum(fixed_body[outlier_rows], 3)])
-        erasures = np.concatenate([agreement[keep] < AGREEMENT, fixed_body[outlier_rows] == N_CODE])
+        bodies = np.concatenate(
+            [consensus[keep], extra_bodies, np.minimum(fixed_body[outlier_rows], 3)]
+        )
+        erasures = np.concatenate(
+            [
+                agreement[keep] < AGREEMENT,
+                extra_agreement < AGREEMENT,
+                fixed_body[outlier_rows] == N_CODE,
+            ]
+        )
         report.erased_bases = int(erasures.sum())
         n = report.estimates = len(bodies)
         strands = np.concatenate(

@@ -127,7 +127,7 @@ class _Target:
     video_options: dict[str, str]
 
 
-_X264 = {"crf": "10", "preset": "medium", "threads": "1"}
+_X264 = {"crf": "10", "preset": "medium", "threads": "1", "x264-params": "mbtree=0"}
 _VP9 = {"crf": "10", "b": "0", "deadline": "good", "cpu-used": "4", "row-mt": "1"}
 _MP4 = _Target("mp4", "libx264", "aac", _X264)
 TARGETS: dict[str, _Target] = {
@@ -220,15 +220,20 @@ class VideoSink:
 
     def _open(self) -> None:
         t, info = self.target, self.info
-        options = {"movflags": "+faststart"} if t.format in ("mp4", "mov") else {}
+        # bitexact: no random segment UID (Matroska) or creation time, so the same frames give
+        # the same file bytes every time
+        options = {"fflags": "+bitexact"}
+        if t.format in ("mp4", "mov"):
+            options["movflags"] = "+faststart"
         self._container = av.open(str(self._tmp), "w", format=t.format, options=options)
         vs = self._container.add_stream(t.video, rate=Fraction(info.fps))
         vs.width, vs.height = info.width, info.height
         odd = info.width % 2 or info.height % 2
         vs.pix_fmt = "yuv444p" if odd and t.video == "libx264" else "yuv420p"
         vs.options = dict(t.video_options)
-        # x264 with several threads gave different bytes for the same frames in one process;
-        # one thread keeps decoding deterministic (same strands -> same video file).
+        # Same frames -> same bytes: one thread, and no macroblock tree (x264's mbtree works
+        # in floats whose denormal handling other libraries in the process change: the same
+        # frames gave different files after a read-path decode than after a .dnapkt one).
         vs.codec_context.thread_count = 1
         vs.codec_context.time_base = 1 / Fraction(info.fps)
         self._video = vs

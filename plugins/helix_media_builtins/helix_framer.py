@@ -11,6 +11,10 @@
   symbol: one substitution costs one symbol, whatever the coder does with it. The 6 parity
   bytes are written as 5-nt words without repeated neighbours (no run > 2 across words, no
   restriction site across a junction); an unknown word is an erasure.
+* ``key`` (an archive's identity, see :meth:`Framer.frame`) is added to the 6 parity symbols
+  of data strands: another archive's strand differs from ours in ~6 of 48 symbols, beyond
+  what RS corrects, so it fails to parse instead of decoding into our video. Key 0 adds
+  nothing (archives written before keys existed).
 * The two filler bases are chosen so no run or motif forms at a junction and GC is steered
   towards 50 %. Worst cases add up to GC 108-132 of 240 = 45-55 % without them.
 """
@@ -28,8 +32,9 @@ from helix_media.constraints import Constraints, StrandReport, check, valid_inse
 from helix_media.framer import Framer, ParsedStrands
 from helix_media.hookspecs import hookimpl
 from helix_media.nucleotides import GC_BASE, from_string
+from helix_media.whitening import keystream
 
-from .address_code import AddressCode, correct
+from .address_code import HALF, AddressCode, correct, unscramble
 from .enumerative import EnumerativeCoder
 
 PRIMER_5 = "TAAGCCACGCTTGTGATGAC"
@@ -49,9 +54,22 @@ def parity_words() -> np.ndarray:
     return np.array(words, dtype=np.uint8)
 
 
+def parity_mask(key: int) -> np.ndarray:
+    """Key -> the 6 bytes added to a data strand's RS parity (zeros for key 0)."""
+    if not key:
+        return np.zeros(N_PARITY, dtype=np.uint8)
+    return (
+        keystream(np.array([key], dtype=np.uint64), 8 * N_PARITY, seed=0x48584B)[0]
+        .reshape(N_PARITY, 8)
+        .dot(1 << np.arange(7, -1, -1))
+        .astype(np.uint8)
+    )
+
+
 class HelixFramer(Framer):
     name = "helix"
     strand_length = 240
+    keyed = True
 
     def __init__(
         self,
@@ -92,7 +110,7 @@ class HelixFramer(Framer):
 
     # -- encoding ---------------------------------------------------------------------------
     def frame(
-        self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder
+        self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder, key: int = 0
     ) -> np.ndarray:
         addresses = np.asarray(addresses, dtype=np.int64)
         n = len(addresses)
@@ -107,10 +125,16 @@ class HelixFramer(Framer):
         strands[:, self.o_payload : self.o_fill1] = coder.encode(
             np.asarray(payload, dtype=np.uint8), PAYLOAD_NT, strands[:, : self.o_payload]
         )
-        par = rs.parity(self._symbols(strands), N_PARITY)
+        par = rs.parity(self._symbols(strands), N_PARITY) ^ self._masks(addresses, key)
         strands[:, self.o_words : self.o_fill2] = self.words[par].reshape(n, -1)
         self._choose_fillers(strands)
         return strands
+
+    def _masks(self, addresses: np.ndarray, key: int) -> np.ndarray:
+        """Per-strand parity masks: the key's on data strands, none on metadata strands (which
+        must be readable before the key is known)."""
+        data = ~self.is_metadata(addresses)
+        return np.where(data[:, None], parity_mask(key)[None, :], 0).astype(np.uint8)
 
     @property
     def _index_mask(self) -> int:
@@ -165,6 +189,7 @@ class HelixFramer(Framer):
         coder: ConstraintCoder,
         metadata_coder: ConstraintCoder | None = None,
         erasures: np.ndarray | None = None,
+        key: int = 0,
     ) -> ParsedStrands:
         strands = np.asarray(strands, dtype=np.uint8)
         n = len(strands)
@@ -177,14 +202,18 @@ class HelixFramer(Framer):
             e = np.asarray(erasures, dtype=bool)
             erased[:, :n_msg] |= e[:, self.o_addr : self.o_fill1].reshape(n, n_msg, 4).any(axis=2)
             erased[:, n_msg:] |= e[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, -1).any(2)
-        # Estimates from reads (erasures given) come with lone reads and shaky consensus, the
-        # likeliest to be miscorrected: keep one parity symbol for detection there.
-        symbols, rs_ok, corrected = rs.decode(
-            self._symbols(strands),
-            np.maximum(par, 0).astype(np.uint8),
-            erased,
-            margin=0 if erasures is None else 1,
-        )
+        # the parity mask follows what the address says: metadata strands carry none
+        masked = ~self.metadata_candidates(strands)
+        symbols, rs_ok, corrected = self._rs_decode(strands, par, erased, erasures, masked, key)
+        if key:  # an address damaged beyond its own code: try the other mask
+            retry = np.flatnonzero(~rs_ok)
+            if len(retry):
+                masked[retry] = ~masked[retry]
+                sub = self._rs_decode(
+                    strands[retry], par[retry], erased[retry],
+                    erasures, masked[retry], key,
+                )  # fmt: skip
+                symbols[retry], rs_ok[retry], corrected[retry] = sub
         nt = np.stack([(symbols >> s) & 3 for s in (6, 4, 2, 0)], axis=2).reshape(n, -1)
         # the primer is known: context comes from it, not from the (possibly damaged) read
         fixed = np.concatenate([np.broadcast_to(self.primer5, (n, 20)), nt], axis=1)
@@ -195,6 +224,8 @@ class HelixFramer(Framer):
             fixed[rs_ok, self.o_addr : self.o_payload]
         )
         addr_ok = index >= 0
+        if key:  # a strand must parse under the mask its own address calls for
+            addr_ok &= masked != is_meta
         addresses = np.where(is_meta, (1 << (self.address_bits - 1)) | index, index)
         if metadata_coder is None or metadata_coder.capacity(PAYLOAD_NT) != coder.capacity(
             PAYLOAD_NT
@@ -209,6 +240,23 @@ class HelixFramer(Framer):
                 )
         ok = rs_ok & addr_ok & pay_ok
         return ParsedStrands(np.where(ok, addresses, -1), payload, ok, corrected)
+
+    def _rs_decode(self, strands, par, erased, erasures, masked, key):
+        mask = np.where(masked[:, None], parity_mask(key)[None, :], 0).astype(np.uint8)
+        return rs.decode(
+            self._symbols(strands),
+            np.maximum(par, 0).astype(np.uint8) ^ mask,
+            erased,
+            # Estimates from reads (erasures given) come with lone reads and shaky consensus,
+            # the likeliest to be miscorrected: keep one parity symbol for detection there.
+            margin=0 if erasures is None else 1,
+        )
+
+    def metadata_candidates(self, strands: np.ndarray) -> np.ndarray:
+        """Strands whose address bases (one substitution corrected) name a metadata address,
+        or cannot be read at all: the only ones worth parsing before the key is known."""
+        values, _ = correct(np.minimum(strands[:, self.o_addr : self.o_payload], 3))
+        return (values < 0) | (unscramble(np.maximum(values, 0)) >= HALF)
 
     # -- inspection -------------------------------------------------------------------------
     def check(self, strands: np.ndarray) -> StrandReport:

@@ -1,0 +1,138 @@
+"""No silent loss: archive identity, honest exit statuses, OUT = IN refused, same bytes twice."""
+
+import fcntl
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_coders_transcode import frames_of, tiny_clip
+
+from helix_media import layout, plugins
+from helix_media.cli import main, transcode_main
+from helix_media.sequencing import Channel, simulate, write_reads
+from helix_media.strand_files import read_strands, write_strands
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _encode(tmp, name, size, frames, codec="bitstream"):
+    clip = tiny_clip(tmp / f"{name}.mp4", frames=frames, size=size)
+    dna = tmp / f"{name}.dnapkt"
+    assert transcode_main([str(clip), str(dna), "--codec", codec, "-q"]) == 0
+    return dna
+
+
+@pytest.fixture(scope="module")
+def two_archives(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("trust")
+    return tmp, _encode(tmp, "a", (96, 64), 12), _encode(tmp, "b", (64, 48), 6)
+
+
+def _reads(dna, path, seed):
+    _, seqs = read_strands(dna)
+    write_reads(str(path), simulate(np.stack(seqs), Channel(coverage=20, seed=seed)))
+
+
+def test_keyed_framer_rejects_another_archives_strands():
+    fr = plugins.get_framer("helix")
+    coder = plugins.get_coder(None, constraints=fr.constraints)
+    rng = np.random.default_rng(1)
+    bits = rng.integers(0, 2, (50, fr.payload_bits(coder)), dtype=np.uint8)
+    strands = fr.frame(np.arange(50), bits, coder, key=1234)
+    assert fr.check(strands).ok(fr.constraints).all()
+    assert fr.parse(strands, coder, key=1234).ok.all()
+    assert not fr.parse(strands, coder, key=99).ok.any()
+    assert not fr.parse(strands, coder).ok.any()  # unkeyed (old) readers see nothing either
+    # key 0 is the unkeyed layout of archives written before archive ids
+    np.testing.assert_array_equal(
+        fr.frame(np.arange(50), bits, coder, key=0), fr.frame(np.arange(50), bits, coder)
+    )
+
+
+def test_mixed_reads_of_two_archives_decode_the_archive_alone(two_archives, tmp_path, capsys):
+    tmp, a, b = two_archives
+    _reads(a, tmp_path / "a.fastq", seed=1)
+    _reads(b, tmp_path / "b.fastq", seed=2)
+    mixed = (tmp_path / "a.fastq").read_bytes() + (tmp_path / "b.fastq").read_bytes()
+    (tmp_path / "mix.fastq").write_bytes(mixed)
+    assert transcode_main([str(tmp_path / "a.fastq"), str(tmp_path / "alone.mkv"), "-q"]) == 0
+    assert transcode_main([str(tmp_path / "mix.fastq"), str(tmp_path / "mix.mkv"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "strands of 1 other archive(s)" in err and "data lost" not in err
+    # same frames, same file bytes as the archive's reads alone
+    assert (tmp_path / "mix.mkv").read_bytes() == (tmp_path / "alone.mkv").read_bytes()
+    assert len(frames_of(tmp_path / "mix.mkv")) == 12
+
+
+def test_metadata_of_two_archives_at_the_same_addresses_is_told_apart():
+    fr = plugins.get_framer("helix")
+    bits = fr.payload_bits(fr.metadata_coder)
+    metas = [{"format": "helix-media", "archive_id": i, "pad": "x" * 40 * i} for i in (1, 2)]
+    parts = [layout.metadata_blocks(m, bits, fr.address_bits, 3) for m in metas]
+    addresses = np.concatenate([p[0] for p in parts])
+    blocks = np.concatenate([p[1] for p in parts])
+    found = layout.recover_all_metadata(addresses, blocks, fr.address_bits)
+    assert sorted(m["archive_id"] for m in found) == [1, 2]
+
+
+def test_most_strands_missing_exits_3_and_says_how_many(two_archives, tmp_path, capsys):
+    _, a, _ = two_archives
+    _, seqs = read_strands(a)
+    strands = np.stack(seqs)
+    keep = strands[::10]  # metadata copies come first: one of each chunk survives
+    write_strands(tmp_path / "few.fasta", np.concatenate([strands[:12], keep]), {})
+    out = tmp_path / "few.mkv"
+    assert transcode_main([str(tmp_path / "few.fasta"), str(out), "-q"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("warning: data lost: ") and "data strands missing" in err
+    assert out.exists()  # written, but reported as incomplete
+    assert main(["probe", str(tmp_path / "few.fasta"), "--json"]) == 0
+    import json
+
+    p = json.loads(capsys.readouterr().out)
+    assert p["data_strands_found"] < p["data_strands"]
+    assert 0 < p["net_bits_per_nt"] <= p["payload_bits_per_nt"] <= 2
+
+
+def test_output_that_is_the_input_is_refused(two_archives, tmp_path, capsys):
+    _, a, _ = two_archives
+    copy = tmp_path / "x.dnapkt"
+    copy.write_bytes(a.read_bytes())
+    before = hashlib.sha256(copy.read_bytes()).hexdigest()
+    assert transcode_main([str(copy), str(copy)]) == 1
+    assert transcode_main([str(copy), str(tmp_path / "." / "x.dnapkt")]) == 1
+    err = capsys.readouterr().err
+    assert "is also an input" in err
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == before
+
+
+def test_pool_in_use_fails_clearly_and_get_refuses_the_pool_as_output(
+    two_archives, tmp_path, capsys
+):
+    tmp, _, _ = two_archives
+    pool = tmp_path / "p.dnapkt"
+    clip = tmp / "b.mp4"
+    assert main(["pool", "add", str(pool), str(clip), "--codec", "bitstream", "-q"]) == 0
+    before = pool.read_bytes()
+    with open(tmp_path / ".p.dnapkt.lock", "a") as lock:  # another add holds the pool
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        assert main(["pool", "add", str(pool), str(tmp / "a.mp4"), "-q"]) == 1
+    assert "pool is in use" in capsys.readouterr().err
+    assert main(["pool", "get", str(pool), "b.mp4", str(pool)]) == 1
+    assert "is also an input" in capsys.readouterr().err
+    assert pool.read_bytes() == before
+
+
+@pytest.mark.parametrize("codec", ["bitstream", "helix"])
+def test_two_processes_decode_to_identical_bytes(tmp_path, codec):
+    dna = _encode(tmp_path, "c", (64, 64), 8, codec=codec)
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"out{i}.mkv"
+        cmd = [str(Path(sys.executable).parent / "helix-transcode"), str(dna), str(out), "-q"]
+        subprocess.run(cmd, check=True)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
