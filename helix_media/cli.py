@@ -78,7 +78,9 @@ def transcode_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", metavar="IN")
     p.add_argument("output", metavar="OUT")
-    p.add_argument("--codec", help="codec plugin (default: helix for videos, raw for other files)")
+    p.add_argument(
+        "--codec", help="codec plugin (default: bitstream, x265, for videos; raw for other files)"
+    )
     p.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
     p.add_argument(
         "--framer",
@@ -368,7 +370,7 @@ def _pool_parser(sub) -> None:
     add = pool_sub.add_parser("add", help="add files and videos to POOL.dnapkt (created if new)")
     add.add_argument("pool", metavar="POOL.dnapkt")
     add.add_argument("items", metavar="ITEM", nargs="+")
-    add.add_argument("--codec", help="video codec (default helix; other files: raw)")
+    add.add_argument("--codec", help="video codec (default bitstream; other files: raw)")
     add.add_argument("--quality", type=int, help="codec quality (see helix-transcode)")
     add.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
     add.add_argument("--seed", type=int, default=0)
