@@ -235,6 +235,13 @@ def helix_parser() -> argparse.ArgumentParser:
     pr.add_argument("--start", type=float, help="seconds: the range's start (video items)")
     pr.add_argument("--duration", type=float, help="seconds: the range's length")
     _pool_parser(sub)
+    ve = sub.add_parser(
+        "verify", help="decode an archive to its packets and report its health (writes nothing)"
+    )
+    ve.add_argument("file", metavar="FILE", help=".dnapkt, or FASTA/FASTQ strands or reads")
+    ve.add_argument("--reads2", metavar="R2", help=_READS2_HELP.format("FILE"))
+    ve.add_argument("--framer", help="the framer of FASTA/FASTQ strands (default: helix)")
+    ve.add_argument("--json", action="store_true", help="machine-readable output")
     ex = sub.add_parser("export", help="export strands as FASTA or a vendor CSV order sheet")
     ex.add_argument("file")
     ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
@@ -306,6 +313,13 @@ def _helix(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2) if args.json else format_probe(result))
     elif args.command == "pool":
         return _pool(args)
+    elif args.command == "verify":
+        from .verify import format_verify, verify
+
+        _check_reads2(args.file, args.reads2, "FILE")
+        r = verify(args.file, framer=args.framer, reads2=args.reads2)
+        print(json.dumps(r, indent=2) if args.json else format_verify(r))
+        return 0 if r["complete"] else EXIT_DATA_LOST
     elif args.command == "export":
         import numpy as np
 

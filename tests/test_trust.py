@@ -136,3 +136,34 @@ def test_two_processes_decode_to_identical_bytes(tmp_path, codec):
         subprocess.run(cmd, check=True)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+def _verify(capsys, path):
+    import json
+
+    code = main(["verify", str(path), "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_verify_clean_paper_channel_and_too_much_dropout(tmp_path, capsys):
+    clip = tiny_clip(tmp_path / "v.mp4", frames=24, size=(160, 120))
+    dna = tmp_path / "v.dnapkt"
+    argv = [str(clip), str(dna), "--codec", "bitstream", "--quality", "20", "--redundancy", "0.1"]
+    assert transcode_main([*argv, "-q"]) == 0
+    code, clean = _verify(capsys, dna)
+    assert code == 0 and clean["complete"] and clean["data_strands_missing"] == 0
+    (segment,) = clean["segments"]
+    assert clean["margin"] == segment["parity"] > 0  # every parity strand is spare
+    _, seqs = read_strands(dna)
+    strands = np.stack(seqs)
+    channel = Channel(coverage=30, dropout=0.05, seed=4)  # within the 10 % the parity covers
+    write_reads(str(tmp_path / "paper.fastq"), simulate(strands, channel))
+    code, paper = _verify(capsys, tmp_path / "paper.fastq")
+    assert code == 0 and paper["complete"]
+    assert paper["strands_rebuilt"] > 0 and 0 <= paper["margin"] < clean["margin"]
+    heavy = Channel(coverage=30, dropout=0.3, seed=4)
+    write_reads(str(tmp_path / "heavy.fastq"), simulate(strands, heavy))
+    code, lost = _verify(capsys, tmp_path / "heavy.fastq")
+    assert code == 3 and not lost["complete"]
+    assert lost["margin"] < 0 and lost["data_strands_missing"] > 0
+    assert sum(lost["lost_units"].values()) > 0
