@@ -175,7 +175,19 @@ def _transcode(args: argparse.Namespace) -> int:
             f"{args.output}: {len(r.strands)} strands ({r.data_strands} data + "
             f"{r.metadata_strands} metadata) for {what}"
         )
+    _warn_violations(r)
     return 0
+
+
+def _warn_violations(r) -> None:
+    """Say so when a coder that does not guarantee the synthesis constraints broke them."""
+    if r.violations:
+        print(
+            f"warning: the {r.metadata['coder']} coder does not guarantee the synthesis "
+            f"constraints: {r.violations} of {len(r.strands)} strands are outside them "
+            "(GC window, homopolymer runs or forbidden motifs); check with helix probe",
+            file=sys.stderr,
+        )
 
 
 def _decode(args: argparse.Namespace) -> int:
@@ -372,10 +384,25 @@ def _helix(args: argparse.Namespace) -> int:
             regs = registrations(kind)
             print(f"{kind}:")
             for name, reg in sorted(regs.items()):
-                print(f"  {name:<14} ({reg.plugin})")
+                print(f"  {name:<14} ({reg.plugin}){_promise(kind, name)}")
             if not regs:
                 print("  (none)")
     return 0
+
+
+def _promise(kind: str, name: str) -> str:
+    """What a coder promises about the synthesis constraints (``helix plugins``)."""
+    if kind != "coders":
+        return ""
+    from .plugins import get_coder
+
+    try:
+        coder = get_coder(name)
+    except Exception:  # noqa: BLE001 - a plugin that cannot be built says so, not crashes
+        return " - cannot be built with default settings"
+    if coder.guarantees_constraints:
+        return " - guarantees GC 45-55 %, runs <= 3, no forbidden motif in every strand"
+    return " - does NOT guarantee the constraints (encoding warns with the count)"
 
 
 def _pool_parser(sub) -> None:

@@ -32,6 +32,9 @@ class EncodeResult:
     data_strands: int
     metadata_strands: int
     payload_bytes: int
+    #: strands outside the synthesis constraints (only a coder that does not guarantee them
+    #: can make any; the CLI warns with the count)
+    violations: int = 0
 
 
 @dataclass
@@ -486,8 +489,21 @@ def encode_packets(
     metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
     strands = metas if data is None else np.concatenate([metas, data])
     return EncodeResult(
-        strands, meta, len(blocks), len(m_blocks), sum(len(p.data) for p in packets)
+        strands,
+        meta,
+        len(blocks),
+        len(m_blocks),
+        sum(len(p.data) for p in packets),
+        0 if cd.guarantees_constraints else count_violations(fr, strands),
     )
+
+
+def count_violations(fr, strands: np.ndarray) -> int:
+    """Strands that break the framer's constraints (GC window, runs, motifs), whole."""
+    from .constraints import check
+
+    report = fr.check(strands) if hasattr(fr, "check") else check(strands, fr.constraints)
+    return int((~report.ok(fr.constraints)).sum())
 
 
 def file_packets(

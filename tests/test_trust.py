@@ -167,3 +167,20 @@ def test_verify_clean_paper_channel_and_too_much_dropout(tmp_path, capsys):
     assert code == 3 and not lost["complete"]
     assert lost["margin"] < 0 and lost["data_strands_missing"] > 0
     assert sum(lost["lost_units"].values()) > 0
+
+
+def test_coders_that_do_not_guarantee_constraints_warn_with_the_count(tmp_path, capsys):
+    clip = tiny_clip(tmp_path / "c.mp4")
+    assert transcode_main([str(clip), str(tmp_path / "e.dnapkt"), "--codec", "bitstream"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    out = tmp_path / "p.dnapkt"
+    assert transcode_main([str(clip), str(out), "--codec", "bitstream", "--coder", "paircode"]) == 0
+    err = capsys.readouterr().err
+    fr = plugins.get_framer("helix")
+    _, seqs = read_strands(out)
+    bad = int((~fr.check(np.stack(seqs)).ok(fr.constraints)).sum())
+    assert bad > 0 and f"{bad} of {len(seqs)} strands are outside them" in err
+    assert main(["plugins"]) == 0
+    listing = capsys.readouterr().out
+    assert "paircode       (paircode) - does NOT guarantee" in listing
+    assert "enumerative    (enumerative) - guarantees" in listing
