@@ -116,18 +116,23 @@ def atomic_output(
         os.unlink(tmp)
         raise
     try:
-        with f:
-            try:
-                yield f
-            except OSError as err:
-                if err.errno in _FULL_ERRNOS:
+        try:
+            with f:  # closing flushes again: a full disk can fail there too
+                try:
+                    yield f
+                except OSError as err:
+                    if err.errno in _FULL_ERRNOS:
+                        raise HelixError(f"cannot write {path}: {_describe(err)}") from err
+                    raise
+                try:
+                    f.flush()
+                    os.fsync(f.fileno())
+                except OSError as err:
                     raise HelixError(f"cannot write {path}: {_describe(err)}") from err
-                raise
-            try:
-                f.flush()
-                os.fsync(f.fileno())
-            except OSError as err:
+        except OSError as err:
+            if err.errno in _FULL_ERRNOS:
                 raise HelixError(f"cannot write {path}: {_describe(err)}") from err
+            raise
         try:
             os.replace(tmp, path)
         except OSError as err:

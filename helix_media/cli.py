@@ -176,6 +176,8 @@ def _transcode(args: argparse.Namespace) -> int:
             f"{r.metadata_strands} metadata) for {what}"
         )
     _warn_violations(r)
+    for what in getattr(r, "not_kept", []):
+        print(f"warning: {args.input}: {what}", file=sys.stderr)
     return 0
 
 
@@ -220,6 +222,12 @@ def _decode(args: argparse.Namespace) -> int:
             f"{r.symbols_corrected} symbols corrected; data strands: "
             f"{r.stats.get('data_strands_found', 0)} of {r.stats.get('data_strands', 0)} found"
             + (f", {recovered} lost strands rebuilt by the outer code" if recovered else "")
+        )
+    if r.stats.get("damaged_packets") is not None:
+        print(
+            f"note: {args.input} is damaged; {r.stats['damaged_packets']} bad packets were "
+            "left out and count as lost strands",
+            file=sys.stderr,
         )
     foreign = r.stats.get("foreign_strands", 0)
     if foreign:
@@ -462,9 +470,16 @@ def _pool(args: argparse.Namespace) -> int:
             )
     elif args.pool_command == "list":
         cat = pool.read_catalogue(pool.PoolSource(args.pool, args.reads2))
-        print(
-            json.dumps(cat.to_json(), indent=2) if args.json else pool.format_list(cat, args.pool)
-        )
+        listing = cat.to_json() | {"unreadable_newer_generations": cat.unreadable_newer}
+        print(json.dumps(listing, indent=2) if args.json else pool.format_list(cat, args.pool))
+        if cat.unreadable_newer:
+            print(
+                f"warning: data lost: catalogue generation(s) {cat.unreadable_newer} are "
+                f"unreadable; this is generation {cat.generation}, and items added since "
+                "may be missing from it",
+                file=sys.stderr,
+            )
+            return EXIT_DATA_LOST
     elif args.pool_command == "get":
         from .atomic import check_not_input
 

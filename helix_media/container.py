@@ -216,8 +216,14 @@ class DnapktReader:
     streaming consumer may receive good batches before the one that raises.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], salvage: bool = False) -> None:
         self.path = os.fspath(path)
+        #: ``salvage``: damaged packets are dropped (counted in ``dropped``) instead of failing
+        #: the file, and a damaged or missing trailer leaves every whole packet readable, so a
+        #: decoder treats them as lost strands. Header damage still fails: it names the layout.
+        self.salvage = salvage
+        self.dropped = 0
+        self.damage: str | None = None
         try:
             self._f: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed by close()
         except FileNotFoundError as err:
@@ -261,7 +267,13 @@ class DnapktReader:
         self.header = self._read_header(start[len(SIGNATURE) :])
         self.strand_length = self.header["strand_length"]
         self.packet_size = packet_size(self.strand_length)
-        self._read_trailer()
+        try:
+            self._read_trailer()
+        except HelixError as err:
+            if not self.salvage:
+                raise
+            self.damage = str(err)  # read every whole packet there is
+            self.count = max(0, self._size - self.packets_start) // self.packet_size
 
     def _check_signature(self, start: bytes) -> None:
         if start.startswith(SIGNATURE):
@@ -345,29 +357,50 @@ class DnapktReader:
 
     def _decode(self, rec: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
         """Check a batch of packet records (first = index of rec[0]) and unpack it."""
+        if self.salvage:
+            good = np.concatenate(
+                [
+                    self._intact(rec[lo : lo + _CHUNK], first + lo)
+                    for lo in range(0, len(rec), _CHUNK)
+                ]
+                or [np.zeros(0, dtype=bool)]
+            )
+            self.dropped += int((~good).sum())
+            rec = rec[good]
         strands = np.empty((rec.shape[0], self.strand_length), dtype=np.uint8)
         for lo in range(0, rec.shape[0], _CHUNK):
             strands[lo : lo + _CHUNK] = self._decode_block(rec[lo : lo + _CHUNK], first + lo)
         return strands, rec[:, 2].copy()
 
-    def _decode_block(self, rec: np.ndarray, first: int) -> np.ndarray:
+    def _intact(self, rec: np.ndarray, first: int) -> np.ndarray:
+        """Per packet: CRC, length and padding check out (raises unless salvaging)."""
         n, length = rec.shape[0], self.strand_length
         body = self.packet_size - _PACKET_CRC
         stored = rec[:, body:].copy().view("<u4").reshape(n)
-        bad = crc32_rows(rec[:, :body]) != stored
-        if bad.any():
-            raise self._fail(f"CRC mismatch in packet {first + int(np.argmax(bad))} (damaged data)")
+        crc_bad = crc32_rows(rec[:, :body]) != stored
         lengths = rec[:, 0].astype(np.int64) | (rec[:, 1].astype(np.int64) << 8)
-        if (lengths != length).any():
-            k = int(np.argmax(lengths != length))
-            raise self._fail(
-                f"packet {first + k} has {lengths[k]} nt; the header says {length} for all"
-            )
+        pad_bad = np.zeros(n, dtype=bool)
         if length % 4:
-            pad_mask = (1 << (2 * (4 - length % 4))) - 1
-            bad = (rec[:, body - 1] & pad_mask) != 0
-            if bad.any():
-                raise self._fail(f"packet {first + int(np.argmax(bad))} has nonzero padding bits")
+            pad_bad = (rec[:, body - 1] & ((1 << (2 * (4 - length % 4))) - 1)) != 0
+        if not self.salvage:
+            if crc_bad.any():
+                k = int(np.argmax(crc_bad))
+                raise self._fail(f"CRC mismatch in packet {first + k} (damaged data)")
+            if (lengths != length).any():
+                k = int(np.argmax(lengths != length))
+                raise self._fail(
+                    f"packet {first + k} has {lengths[k]} nt; the header says {length} for all"
+                )
+            if pad_bad.any():
+                k = int(np.argmax(pad_bad))
+                raise self._fail(f"packet {first + k} has nonzero padding bits")
+        return ~crc_bad & (lengths == length) & ~pad_bad
+
+    def _decode_block(self, rec: np.ndarray, first: int) -> np.ndarray:
+        n, length = rec.shape[0], self.strand_length
+        body = self.packet_size - _PACKET_CRC
+        if not self.salvage:
+            self._intact(rec, first)
         nbytes = packed_bytes(length)
         bases = nucleotides.unpack(rec[:, _PACKET_HEAD:body].tobytes(), n * nbytes * 4)
         return bases.reshape(n, nbytes * 4)[:, :length]
@@ -400,11 +433,18 @@ class DnapktReader:
         self.close()
 
 
-def read_dnapkt(path: str | os.PathLike[str]) -> tuple[dict[str, Any], np.ndarray]:
-    """Header and all strands, an (n, strand_length) uint8 array; HelixError if damaged."""
-    with DnapktReader(path) as reader:
+def read_dnapkt(
+    path: str | os.PathLike[str], salvage: bool = False
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Header and all strands, an (n, strand_length) uint8 array; HelixError if damaged.
+    ``salvage``: damaged packets are left out instead, their count in the returned header's
+    ``"damaged_packets"`` (a decoder counts them as lost strands)."""
+    with DnapktReader(path, salvage=salvage) as reader:
         strands, _ = reader.read()
-        return reader.header, strands
+        header = dict(reader.header)
+        if reader.dropped or reader.damage:
+            header["damaged_packets"] = reader.dropped
+        return header, strands
 
 
 def iter_dnapkt(path: str | os.PathLike[str], batch: int = 65536) -> Iterator[np.ndarray]:

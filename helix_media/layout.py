@@ -134,12 +134,26 @@ def compact_units(units: list[list[int]], slice_bytes: int = 0) -> list[list[int
 
 
 def expand_units(stored: list[list[int]] | dict, slice_bytes: int = 0) -> list[list[int]]:
-    """Inverse of :func:`compact_units`."""
+    """Inverse of :func:`compact_units`. ValueError for a table that is not one (metadata
+    from DNA is checked, not trusted: run lengths must add up to the sizes listed)."""
     if isinstance(stored, list):
         return stored
-    duration = [d for d, count in stored["durations"] for _ in range(count)]
+    if not isinstance(stored, dict) or not isinstance(stored.get("sizes"), list):
+        raise ValueError("bad packet table")
+    runs, sizes = stored.get("durations"), stored["sizes"]
+    if not isinstance(runs, list) or not all(
+        isinstance(r, list) and len(r) == 2 and all(_is_count(x) for x in r) for r in runs
+    ):
+        raise ValueError("bad packet table durations")
+    if sum(count for _, count in runs) != len(sizes) or not all(map(_is_count, sizes)):
+        raise ValueError("packet table durations and sizes disagree")
+    crc = stored.get("crc32", [0] * len(sizes))
+    if not isinstance(crc, list) or len(crc) != len(sizes) or not all(map(_is_count, crc)):
+        raise ValueError("bad packet table CRCs")
+    if not (_is_count(stored.get("index")) and _is_count(stored.get("pts"))):
+        raise ValueError("bad packet table start")
+    duration = [d for d, count in runs for _ in range(count)]
     nbytes = [n * (slice_bytes or 1) for n in stored["sizes"]]
-    crc = stored.get("crc32", [0] * len(nbytes))
     units, pts, offset = [], stored["pts"], 0
     for k, (d, n, c) in enumerate(zip(duration, nbytes, crc, strict=True)):
         units.append([stored["index"] + k, pts, d, offset, n, c])
@@ -147,12 +161,18 @@ def expand_units(stored: list[list[int]] | dict, slice_bytes: int = 0) -> list[l
     return units
 
 
+def _is_count(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 1 << 53
+
+
 def _map_units(meta: dict[str, Any], fn) -> dict[str, Any]:
     """``meta`` with each stream's packet table passed through ``fn(units, slice_bytes)``."""
-    if not isinstance(meta.get("streams"), dict):
+    if not isinstance(meta, dict) or not isinstance(meta.get("streams"), dict):
         return meta
     streams = {
-        k: {**v, "units": fn(v["units"], v.get("slice_bytes", 0))} if "units" in v else v
+        k: {**v, "units": fn(v["units"], v.get("slice_bytes", 0))}
+        if isinstance(v, dict) and "units" in v
+        else v
         for k, v in meta["streams"].items()
     }
     return {**meta, "streams": streams}
@@ -230,7 +250,7 @@ def recover_all_metadata(
                 v2 = blob[:4] == META_MAGIC
                 text = decompress_metadata(body) if v2 else zlib.decompress(body)
                 meta = _map_units(json.loads(text), expand_units)
-            except (zlib.error, ValueError):
+            except (zlib.error, ValueError, TypeError):  # TypeError: slice_bytes not a number
                 continue
             seen.add(body)
             found.append(meta)

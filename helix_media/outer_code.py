@@ -98,7 +98,14 @@ class OuterCode:
     def from_json(cls, d: dict[str, Any]) -> OuterCode:
         if d.get("scheme") != "rs-cauchy":
             raise ValueError(f"unknown outer code {d.get('scheme')!r}")
-        return cls(d["redundancy"], d["block_bits"], d["data_strands"], d["symbol_bits"])
+        r, bits, n, m = (d.get(k) for k in ("redundancy", "block_bits", "data_strands",
+                                           "symbol_bits"))  # fmt: skip
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (bits, n, m))
+        if not (ints and isinstance(r, (int, float)) and not isinstance(r, bool)):
+            raise ValueError("outer code fields must be numbers")
+        if not (0 < r <= 4 and 1 <= m <= 16 and m <= bits <= 1 << 16 and 0 <= n < 1 << 30):
+            raise ValueError("outer code fields out of range")
+        return cls(r, bits, n, m)
 
     # -- bits <-> symbols ---------------------------------------------------------------------
     def _to_symbols(self, blocks: np.ndarray):

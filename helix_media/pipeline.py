@@ -17,6 +17,7 @@ from tqdm import tqdm
 from . import __version__, layout, plugins
 from .codec import Packet, VideoInfo
 from .errors import HelixError
+from .metadata_schema import POOL_FORMAT, check_metadata
 from .outer_code import OuterCode
 from .paired import check_reads_span_strands, merge_files
 from .strand_files import read_strands, write_strands
@@ -35,6 +36,8 @@ class EncodeResult:
     #: strands outside the synthesis constraints (only a coder that does not guarantee them
     #: can make any; the CLI warns with the count)
     violations: int = 0
+    #: what the source had that the archive does not keep (streams, bit depth, timing)
+    not_kept: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -142,7 +145,7 @@ def encode_video(
     """
     # a codec whose packets are already DNA (jpeg-dna) names the coder that carries them
     coder = coder or getattr(plugins.get_codec(codec), "coder", None)
-    packets, fields, stream_params = video_packets(
+    packets, fields, stream_params, not_kept = video_packets(
         source_path,
         codec=codec,
         quality=quality,
@@ -163,6 +166,7 @@ def encode_video(
         redundancy=redundancy,
         stream_params=stream_params,
     )
+    r.not_kept = not_kept
     if output_path is not None:
         _write(output_path, r)
     return r
@@ -220,7 +224,7 @@ def read_dna(
     a ``.dnapkt``, does not name it); default helix. ``reads2``: the R2 FASTQ of paired-end
     reads whose R1 FASTQ is ``path``; mates are merged first (statistics: "pairs")."""
     if reads2 is None:
-        header, seqs = read_strands(path, allow_n=True)
+        header, seqs = read_strands(path, allow_n=True, salvage=True)
         return parse_dna(header, seqs, path, framer)
     reads, pairs = merge_files(path, reads2)
     fr, meta, blocks, stats = parse_dna({}, reads, path, framer)
@@ -239,8 +243,39 @@ def parse_dna(
     """
     if header and framer and header.get("framer") != framer:
         raise HelixError(f"{path}: its strands were framed by {header.get('framer')}, not {framer}")
-    fr = plugins.get_framer(header.get("framer") or framer)
+    if not header and not framer:
+        return _detect_framer(seqs, path)
+    return _parse_with(plugins.get_framer(header.get("framer") or framer), header, seqs, path)
+
+
+def _detect_framer(
+    seqs: list[np.ndarray], path: str
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """FASTA/FASTQ name no framer: try each registered one, those whose strand length is the
+    commonest sequence length first (helix first among equals); each recognises only its own
+    metadata. The first that reads any is the one."""
+    lengths = Counter(len(s) for s in seqs)
+    common = lengths.most_common(1)[0][0] if lengths else 0
+    names = sorted(
+        plugins.registrations("framers"),
+        key=lambda n: (plugins.get_framer(n).strand_length != common, n != "helix", n),
+    )
+    first_error = None
+    for name in names:
+        try:
+            return _parse_with(plugins.get_framer(name), {}, seqs, path)
+        except HelixError as exc:
+            first_error = first_error or exc
+    raise HelixError(f"{first_error} (tried the framers {', '.join(names)})")
+
+
+def _parse_with(
+    fr, header: dict[str, Any], seqs: list[np.ndarray], path: str
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """:func:`parse_dna` with the framer known."""
     stats: dict[str, Any] = {"strands_read": len(seqs)}
+    if header.get("damaged_packets") is not None:  # counted as lost strands from here on
+        stats["damaged_packets"] = header["damaged_packets"]
     erasures = None
     if header:
         usable = [s for s in seqs if len(s) == fr.strand_length]
@@ -266,11 +301,17 @@ def parse_dna(
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
     m_blocks = _whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
     metas = layout.recover_all_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
+    recovered, metas = metas, _usable_metadata(metas, path)
+    if recovered and not metas:
+        check_metadata(recovered[0], path)  # raises, saying what is wrong with it
     if not metas:
-        hint = "" if header else "; if another framer made them, give it (--framer)"
-        raise HelixError(
-            f"{path}: no readable metadata strands (is this a helix-media file{hint}?)"
-        )
+        raise HelixError(f"{path}: no readable metadata strands (is this a helix-media file?)")
+    if all(m.get("format") == POOL_FORMAT for m in metas):  # a pool: its catalogue
+        stats.update(strands_ok=int(is_meta.sum()), symbols_corrected=0, data_strands=0)
+        return fr, metas[0], {}, stats
+    metas = [m for m in metas if m.get("format") != POOL_FORMAT and m["framer"]["name"] == fr.name]
+    if not metas:
+        raise HelixError(f"{path}: its metadata names another framer than {fr.name}")
     # Several archives' strands (reads of pools that share primers): decode the one with the
     # most data strands; the others' strands are counted as foreign, never decoded.
     best = None
@@ -299,6 +340,17 @@ def parse_dna(
     offset = int(meta.get("address_offset", 0))
     stats["data_strands_found"] = sum(offset <= a < offset + n for a in blocks)
     return fr, meta, blocks, stats
+
+
+def _usable_metadata(metas: list, path: str) -> list[dict[str, Any]]:
+    """The recovered metadata blobs a decoder can trust (see :mod:`.metadata_schema`)."""
+    out = []
+    for m in metas:
+        try:
+            out.append(check_metadata(m, path))
+        except HelixError:
+            continue
+    return out
 
 
 def expected_data_strands(meta: dict[str, Any]) -> int:
@@ -549,8 +601,9 @@ def video_packets(
     framer: str | None = None,
     framer_params: dict[str, Any] | None = None,
     redundancy: float = 0.0,
-) -> tuple[list[Packet], dict[str, Any], dict[str, dict[str, Any]]]:
-    """A video file -> (packets, metadata fields, per-stream params), as :func:`encode_video`
+) -> tuple[list[Packet], dict[str, Any], dict[str, dict[str, Any]], list[str]]:
+    """A video file -> (packets, metadata fields, per-stream params, what is not kept), as
+    :func:`encode_video`
     does before laying packets out (pools lay out many archives in one address space).
     Coder, framer and redundancy matter only to codecs whose packets align to strands."""
     from .video_io import open_video
@@ -587,7 +640,7 @@ def video_packets(
         packets += aenc.encode(None)
         stream_params["audio"] = aenc.params
     fields = {"codec": video_codec.name, "codec_params": encoder.params, "video": info.to_json()}
-    return packets, fields, stream_params
+    return packets, fields, stream_params, source.not_kept
 
 
 def encode_file(

@@ -37,9 +37,9 @@ import numpy as np
 
 from . import __version__, layout, plugins
 from .errors import HelixError
+from .metadata_schema import POOL_FORMAT, check_catalogue, check_metadata
 from .paired import check_reads_span_strands, merge_files
 
-POOL_FORMAT = "helix-pool"
 CATALOGUE_CHUNKS = 64  # metadata chunks per catalogue generation (~2.4 kB compressed)
 GENERATIONS = 16  # catalogue generations, i.e. `pool add` runs per pool
 ITEM_CHUNK_BASE = CATALOGUE_CHUNKS * GENERATIONS
@@ -91,13 +91,22 @@ class Item:
 class Catalogue:
     generation: int = -1  # -1: an empty pool
     items: list[Item] = field(default_factory=list)
+    #: newer generations whose strands are there but do not decode: this catalogue may lack
+    #: the items they added
+    unreadable_newer: list[int] = field(default_factory=list)
 
     def find(self, name: str) -> Item:
         for it in self.items:
             if it.name == name:
                 return it
         known = ", ".join(it.name for it in self.items) or "none"
-        raise HelixError(f"no item {name!r} in the pool (items: {known})")
+        newer = (
+            f"; catalogue generation(s) {self.unreadable_newer} are unreadable, the item may "
+            f"be listed there (this is generation {self.generation})"
+            if self.unreadable_newer
+            else ""
+        )
+        raise HelixError(f"no item {name!r} in the pool (items: {known}){newer}")
 
     def next_data(self) -> int:
         return max((it.data[0] + it.data[1] for it in self.items), default=0)
@@ -207,11 +216,30 @@ def read_catalogue(source: PoolSource) -> Catalogue:
         for k in range(CATALOGUE_COPIES)
     ]
     strands, erasures = source.pick(fr, np.array(addrs, dtype=np.int64), "catalogue")
+    present = _generations_present(fr, strands, erasures)
     for g in range(GENERATIONS - 1, -1, -1):
         blob = _metadata_blob(fr, strands, erasures, g * CATALOGUE_CHUNKS, CATALOGUE_CHUNKS)
         if blob is not None and blob.get("format") == POOL_FORMAT:
-            return Catalogue(int(blob["generation"]), [Item(**it) for it in blob["items"]])
+            cat = catalogue_from_json(blob, source.path)
+            cat.unreadable_newer = [p for p in present if p > g]
+            return cat
     raise HelixError(f"{source.path}: no readable pool catalogue")
+
+
+def catalogue_from_json(blob: dict[str, Any], source: str) -> Catalogue:
+    """A catalogue read from DNA -> :class:`Catalogue` (HelixError if it is malformed)."""
+    check_catalogue(blob, source)
+    return Catalogue(int(blob["generation"]), [Item(**it) for it in blob["items"]])
+
+
+def _generations_present(fr, strands, erasures) -> list[int]:
+    """Catalogue generations with at least one strand that decodes (readable or not whole)."""
+    if not len(strands):
+        return []
+    parsed = fr.parse(strands, fr.metadata_coder, fr.metadata_coder, erasures)
+    addresses = parsed.addresses[parsed.ok & fr.is_metadata(parsed.addresses)]
+    _, chunk = layout.split_metadata_address(fr.address_bits, addresses)
+    return sorted({int(c) // CATALOGUE_CHUNKS for c in chunk if c < ITEM_CHUNK_BASE})
 
 
 def read_item_metadata(source: PoolSource, item: Item):
@@ -221,7 +249,7 @@ def read_item_metadata(source: PoolSource, item: Item):
     meta = _metadata_blob(fr, strands, erasures, item.metadata[0], item.metadata[1])
     if meta is None:
         raise HelixError(f"{source.path}: the metadata of {item.name!r} is unreadable")
-    return fr, meta
+    return fr, check_metadata(meta, f"{source.path}: {item.name}")
 
 
 def read_item_blocks(
@@ -461,6 +489,11 @@ def _add_items(
         cat = read_catalogue(source)
         old = read_strands(pool)[1]
         old = np.stack(old) if old else np.zeros((0, fr.strand_length), dtype=np.uint8)
+    if cat.unreadable_newer:
+        raise HelixError(
+            f"{pool}: catalogue generation {cat.unreadable_newer[-1]} is unreadable (the newest "
+            f"readable is {cat.generation}); adding now could lose items"
+        )
     if cat.generation + 1 >= GENERATIONS:
         raise HelixError(f"{pool}: all {GENERATIONS} catalogue generations are used")
     names = [it.name for it in cat.items] + [Path(p).name for p in paths]
@@ -473,7 +506,7 @@ def _add_items(
         video = not is_file_codec(codec) and is_video_path(path)
         stream_params = None
         if video:
-            packets, fields, stream_params = video_packets(
+            packets, fields, stream_params, _ = video_packets(
                 path,
                 codec=codec,
                 quality=quality,

@@ -20,7 +20,7 @@ def probe(
 
     pairs = None
     if reads2 is None:
-        header, seqs = read_strands(path)
+        header, seqs = read_strands(path, salvage=True)
     else:
         from .paired import merge_files
 

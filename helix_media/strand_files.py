@@ -41,27 +41,35 @@ def write_strands(path: str | Path, strands: np.ndarray, header: dict[str, Any])
     elif suffix in (".fa", ".fasta", ".fna"):
         from .fasta import write_fasta
 
-        write_fasta(path, strands)
+        write_fasta(path, strands, record_names(header, len(strands)))
     elif suffix == ".csv":
         from .fasta import write_csv
 
-        write_csv(path, strands)
+        write_csv(path, strands, record_names(header, len(strands)))
     else:
         raise HelixError(f"cannot write strands to {path}: use .dnapkt, .fasta, .fa or .csv")
 
 
+def record_names(header: dict[str, Any], n: int) -> list[str] | None:
+    """FASTA / order-sheet names that say which framer made the strands (``fountain_000012``);
+    None (the default ``helix_…`` names) when the header does not say."""
+    framer = header.get("framer")
+    return [f"{framer}_{i:06d}" for i in range(n)] if framer else None
+
+
 def read_strands(
-    path: str | Path, allow_n: bool = False
+    path: str | Path, allow_n: bool = False, salvage: bool = False
 ) -> tuple[dict[str, Any], list[np.ndarray]]:
     """(container header or {}, list of per-sequence base arrays) from any strand file.
-    With ``allow_n``, reads may contain N (coded 4)."""
+    With ``allow_n``, reads may contain N (coded 4). ``salvage`` (decoders): a ``.dnapkt``'s
+    damaged packets are left out, counted in the header's ``"damaged_packets"``."""
     if not Path(path).exists():
         raise HelixError(f"{path}: no such file")
     suffix = _suffix(path)
     if suffix == ".dnapkt":
         from .container import read_dnapkt
 
-        header, strands = read_dnapkt(path)
+        header, strands = read_dnapkt(path, salvage=salvage)
         return header, list(strands)
     if suffix in FASTA_SUFFIXES:
         from .fasta import read_reads

@@ -66,6 +66,8 @@ def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -
         report["file_sha256_ok"] = file_ok
     if "reads" in stats:
         report["reads"] = stats["reads"]
+    if "damaged_packets" in stats:
+        report["damaged_packets"] = stats["damaged_packets"]
     return report
 
 

@@ -13,7 +13,7 @@ import contextlib
 import os
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,8 @@ class VideoSource:
     has_audio: bool = False
     audio_sample_rate: int | None = None
     audio_layout: str | None = None
+    #: what encoding cannot keep (extra streams, bit depth, variable frame timing), one line each
+    not_kept: list[str] = field(default_factory=list)
 
     def frames(self) -> Iterator[av.VideoFrame]:
         """Decoded video frames in display order, as the file stores them."""
@@ -113,7 +115,43 @@ def open_video(path: str | os.PathLike[str]) -> VideoSource:
             has_audio=audio is not None,
             audio_sample_rate=audio.codec_context.sample_rate if audio else None,
             audio_layout=audio.codec_context.layout.name if audio else None,
+            not_kept=_not_kept(container, stream, info),
         )
+
+
+def _not_kept(
+    container: av.container.InputContainer, stream: av.VideoStream, info: VideoInfo
+) -> list[str]:
+    """What storing this file loses: streams beyond the first video and audio, more than 8
+    bits per sample, frame timing other than a constant rate."""
+    out = []
+    extra = {
+        "video": len(container.streams.video) - 1,
+        "audio": max(0, len(container.streams.audio) - 1),
+        "subtitle": len(container.streams.subtitles),
+        "data": len(container.streams.data),
+    }
+    for kind, n in extra.items():
+        if n > 0:
+            out.append(f"{n} {kind} stream(s) beyond the first video and audio are not stored")
+    fmt = stream.codec_context.pix_fmt
+    if fmt:
+        depth = max((c.bits for c in av.VideoFormat(fmt).components), default=8)
+        if depth > 8:
+            out.append(f"{depth}-bit video ({fmt}) is stored as 8-bit RGB")
+    seconds = None
+    if stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    elif container.duration and not container.streams.audio:  # e.g. Matroska: the file's
+        seconds = container.duration / 1_000_000
+    if seconds:
+        at_rate = info.frames / float(info.fps)
+        if abs(seconds - at_rate) > max(2 / float(info.fps), 0.02 * seconds):
+            out.append(
+                f"variable frame rate: {info.frames} frames over {seconds:.2f} s are stored at "
+                f"a constant {float(info.fps):g} fps ({at_rate:.2f} s)"
+            )
+    return out
 
 
 # -- writing -------------------------------------------------------------------------------

@@ -45,9 +45,10 @@ def test_fit_and_export_a_few_steps(tmp_path):
         init=run / "helix.pt",
         predict_weight=0.05,
         rate_weight=0.01,
+        workers=2,  # batches from two loader processes
     )
     assert recipe["init_recipe"]["steps"] == 3 and recipe["predict_weight"] == 0.05
-    assert recipe["rate_weight"] == 0.01
+    assert recipe["rate_weight"] == 0.01 and recipe["workers"] == 2
     frozen = tmp_path / "frozen"  # --freeze-encoder: the stored streams cannot change
     fit(data, frozen, steps=1, batch=2, init=tuned / "helix.pt", freeze_encoder=True)
     before, after = (torch.load(d / "helix.pt") for d in (tuned, frozen))

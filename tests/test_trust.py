@@ -184,3 +184,89 @@ def test_coders_that_do_not_guarantee_constraints_warn_with_the_count(tmp_path, 
     listing = capsys.readouterr().out
     assert "paircode       (paircode) - does NOT guarantee" in listing
     assert "enumerative    (enumerative) - guarantees" in listing
+
+
+@pytest.mark.parametrize("framer", ["fountain", "hidden-address"])
+def test_fasta_of_any_framer_decodes_without_naming_it(tmp_path, framer):
+    clip = tiny_clip(tmp_path / "f.mp4")
+    fasta = tmp_path / "f.fasta"
+    argv = [str(clip), str(fasta), "--codec", "bitstream", "--framer", framer, "-q"]
+    assert transcode_main(argv) == 0
+    assert fasta.read_text().startswith(f">{framer}_000000\n")  # records name their framer
+    assert transcode_main([str(fasta), str(tmp_path / "f.mkv"), "-q"]) == 0
+    named = [str(fasta), str(tmp_path / "g.mkv"), "--framer", framer, "-q"]
+    assert transcode_main(named) == 0  # --framer stays as an override
+    assert (tmp_path / "f.mkv").read_bytes() == (tmp_path / "g.mkv").read_bytes()
+
+
+def test_one_flipped_bit_in_a_dnapkt_costs_one_strand(two_archives, tmp_path, capsys):
+    _, a, _ = two_archives
+    data = bytearray(a.read_bytes())
+    data[len(data) - 100] ^= 0x10  # inside the last packet: a data strand
+    hurt = tmp_path / "hurt.dnapkt"
+    hurt.write_bytes(bytes(data))
+    out = tmp_path / "hurt.mkv"
+    assert transcode_main([str(hurt), str(out), "-q"]) == 3  # no outer code: a unit is lost
+    err = capsys.readouterr().err
+    assert "1 bad packets were left out" in err and "1 of " in err
+    assert len(frames_of(out)) == 12
+    cut = tmp_path / "cut.dnapkt"
+    cut.write_bytes(a.read_bytes()[:-1])  # the trailer's last byte gone: every strand intact
+    assert transcode_main([str(cut), str(tmp_path / "cut.mkv"), "-q"]) == 0
+
+
+def test_pool_with_an_unreadable_newer_catalogue_says_so(two_archives, tmp_path, capsys):
+    from helix_media import pool as pool_mod
+
+    tmp, _, _ = two_archives
+    pool = tmp_path / "p.dnapkt"
+    for name in ("a.mp4", "b.mp4"):  # generations 0 and 1
+        assert main(["pool", "add", str(pool), str(tmp / name), "--codec", "bitstream", "-q"]) == 0
+    header, seqs = read_strands(pool)
+    strands = np.stack(seqs)
+    fr = plugins.get_framer("helix")
+    parsed = fr.parse(strands, fr.metadata_coder, fr.metadata_coder)
+    _, chunk = layout.split_metadata_address(fr.address_bits, parsed.addresses)
+    meta = parsed.ok & fr.is_metadata(parsed.addresses)
+    gen1 = np.flatnonzero(meta & (chunk // pool_mod.CATALOGUE_CHUNKS == 1))
+    keep = np.ones(len(strands), dtype=bool)
+    keep[gen1[1:]] = False  # one strand of generation 1 survives: there, but unreadable
+    damaged = tmp_path / "d.dnapkt"
+    write_strands(damaged, strands[keep], header)
+    assert main(["pool", "list", str(damaged)]) == 3
+    captured = capsys.readouterr()
+    assert "generation(s) [1] are unreadable" in captured.err and "a.mp4" in captured.out
+    assert main(["pool", "get", str(damaged), "b.mp4", str(tmp_path / "b.mkv")]) == 1
+    assert "[1] are unreadable" in capsys.readouterr().err
+    assert main(["pool", "add", str(damaged), str(tmp / "b.mp4"), "-q"]) == 1
+    assert "adding now could lose items" in capsys.readouterr().err
+
+
+def test_encoding_warns_about_what_it_cannot_keep(tmp_path, capsys):
+    from fractions import Fraction
+
+    import av
+
+    clip = tmp_path / "vfr.mkv"
+    with av.open(str(clip), "w") as c:  # 10-bit, frames 42 ms and 300 ms apart
+        s = c.add_stream("libx264", rate=24)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p10le"
+        s.codec_context.time_base = Fraction(1, 1000)
+        t = 0
+        for i in range(12):
+            img = np.full((48, 64, 3), i * 20, np.uint8)
+            f = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p10le")
+            f.pts, f.time_base = t, Fraction(1, 1000)
+            t += 42 if i % 2 else 300
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode(None):
+            c.mux(p)
+    out = tmp_path / "vfr.dnapkt"
+    assert transcode_main([str(clip), str(out), "--codec", "bitstream", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "10-bit video (yuv420p10le) is stored as 8-bit" in err
+    assert "variable frame rate: 12 frames over" in err
+    plain = tiny_clip(tmp_path / "plain.mp4")
+    assert transcode_main([str(plain), str(tmp_path / "p.dnapkt"), "--codec", "bitstream"]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -3,7 +3,7 @@
 python -m helix_media.train prepare --data data           # fetch and decode footage
 python -m helix_media.train fit --data data --out runs/r1 --minutes 45
 python -m helix_media.train eval --checkpoint runs/r1/helix.pt     # quick held-out check
-python -m helix_media.train export --checkpoint runs/r1/helix.pt --out onnx_models
+python -m helix_media.train export --checkpoint runs/r1/helix.pt  # -> onnx_models/<set id>/
 """
 
 from __future__ import annotations
@@ -51,12 +51,24 @@ def main(argv: list[str] | None = None) -> int:
         help="transformer blocks of the predictor (default 4, or the --init checkpoint's; "
         "more deepens it, the new blocks starting as no-ops)",
     )
+    pf.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="loader processes sampling batches (0: in this process, reproducible; with "
+        "--device cuda use several, e.g. 12, so the GPU is not left waiting)",
+    )
     pv = sub.add_parser("eval", help="PSNR at mask 0 and 0.6 on held-out clips, in PyTorch")
     pv.add_argument("--checkpoint", type=Path, required=True)
     pv.add_argument("clips", nargs="*", type=Path, help="default: the sample and data/eval")
     pe = sub.add_parser("export", help="ONNX files, context tables and model cards")
     pe.add_argument("--checkpoint", type=Path, required=True)
-    pe.add_argument("--out", type=Path, default=Path("onnx_models"))
+    pe.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the set (default: onnx_models/<set id>/, beside every earlier set; "
+        "write the id into onnx_models/DEFAULT to encode with it)",
+    )
     pe.add_argument("--data", type=Path, default=Path("data"))
     pe.add_argument("--gops", type=int, default=400, help="training GOPs to count tables on")
     a = p.parse_args(argv)
@@ -93,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 rate_weight=a.rate_weight,
                 freeze_encoder=a.freeze_encoder,
                 predictor_layers=a.predictor_layers,
+                workers=a.workers,
             )
         )
     elif a.cmd == "eval":
@@ -102,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         for row in evaluate_checkpoint(a.checkpoint, clips):
             print("  ".join(f"{k} {v:.3f}" if k != "clip" else v for k, v in row.items()))
     else:
-        from .export import export_all
+        from .export import export_set
 
-        for kind, path in export_all(a.checkpoint, a.out, a.data, a.gops).items():
-            print(f"{kind}: {path}")
+        out = export_set(a.checkpoint, a.out, a.data, a.gops)
+        print(f"model set {out.name}: {out}")
     return 0
 
 

@@ -167,3 +167,24 @@ def export_all(checkpoint: Path, out: Path, data_dir: Path, gops: int = 400) -> 
     for kind, path in files.items():
         write_model_card(path, kind, recipe, metrics if kind != "context" else {"gops": gops})
     return files
+
+
+def export_set(checkpoint: Path, out: Path | None, data_dir: Path, gops: int = 400) -> Path:
+    """Export a model set into ``out``, or by default into ``onnx_models/<set id>/`` next to
+    the earlier sets (which stay: archives written with them must stay decodable)."""
+    import shutil
+
+    from helix_media_builtins.helix_models import HelixModels, models_root
+
+    if out is not None:
+        export_all(checkpoint, out, data_dir, gops)
+        return out
+    tmp = models_root() / ".export"
+    shutil.rmtree(tmp, ignore_errors=True)
+    export_all(checkpoint, tmp, data_dir, gops)
+    final = models_root() / HelixModels(tmp).id
+    if final.exists():  # the very same set is already installed
+        shutil.rmtree(tmp)
+    else:
+        tmp.rename(final)
+    return final

@@ -12,7 +12,8 @@ Each GOP of a batch gets its own mask: ratio from a truncated Gaussian (``mask_m
 run of lost tokens like a lost strand. ``freeze_encoder`` trains only the predictor and the
 decoder (a fine-tune that leaves the stored streams unchanged). ``init`` fine-tunes from an
 earlier checkpoint; its recipe is kept in the new one's as ``init_recipe``. ``predictor_layers``
-deepens the predictor (new blocks start as no-ops, see ``load_checkpoint``).
+deepens the predictor (new blocks start as no-ops, see ``load_checkpoint``). ``workers`` > 0
+samples batches in that many loader processes (use them with ``device="cuda"``).
 """
 
 from __future__ import annotations
@@ -76,6 +77,40 @@ def sample_masks(
     return out
 
 
+class _GopStream(torch.utils.data.IterableDataset):
+    """Endless batches from a :class:`GopSampler` of its own in each loader process (seeded
+    by the worker's number, so processes never repeat each other's crops)."""
+
+    def __init__(self, data_dir: Path, crop: int, seed: int, batch: int) -> None:
+        self.data_dir, self.crop, self.seed, self.batch = data_dir, crop, seed, batch
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        worker = info.id if info is not None else 0
+        sampler = GopSampler(self.data_dir, crop=self.crop, seed=self.seed * 1009 + worker + 1)
+        while True:
+            yield torch.from_numpy(sampler.batch(self.batch))
+
+
+def gop_batches(data_dir: Path, crop: int, seed: int, batch: int, workers: int, pin: bool):
+    """Training batches as tensors: sampled in this process (``workers`` 0, reproducible as
+    before), or by that many loader processes, so a GPU is not left waiting on one Python
+    sampler."""
+    sampler = GopSampler(data_dir, crop=crop, seed=seed)  # fails early without data
+    if workers <= 0:
+        while True:
+            yield torch.from_numpy(sampler.batch(batch))
+    loader = torch.utils.data.DataLoader(
+        _GopStream(data_dir, crop, seed, batch),
+        batch_size=None,
+        num_workers=workers,
+        pin_memory=pin,
+        prefetch_factor=4,
+        persistent_workers=True,
+    )
+    yield from loader
+
+
 def fit(
     data_dir: Path,
     out_dir: Path,
@@ -98,11 +133,12 @@ def fit(
     rate_weight: float = 0.0,
     freeze_encoder: bool = False,
     predictor_layers: int | None = None,
+    workers: int = 0,
 ) -> dict:
     """Train until ``steps`` or ``minutes`` run out; write ``helix.pt`` and ``train_log.csv``."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    sampler = GopSampler(data_dir, crop=crop, seed=seed)
+    gops = gop_batches(data_dir, crop, seed, batch, workers, pin=device == "cuda")
     if init is None:
         model = Helix(predictor_layers or 4)
     else:
@@ -137,7 +173,7 @@ def fit(
             frac = max(step / steps, (time.time() - start) / (minutes * 60))
             for g in opt.param_groups:
                 g["lr"] = g["scale"] * lr * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
-            x = torch.from_numpy(sampler.batch(batch)).to(device)
+            x = next(gops).to(device, non_blocking=True)
             with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
                 vals, idx, cont = model.encoder(x)
                 cq, _ = quantize_continuous(cont.float())
@@ -203,6 +239,7 @@ def fit(
         "rate_weight": rate_weight,
         "freeze_encoder": freeze_encoder,
         "predictor_layers": len(model.predictor.blocks),
+        "workers": workers,
         "mask": {"mean": mask_mean, "sd": mask_sd, "checkerboard_share": checker_share},
         "threads": torch.get_num_threads(),
         "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores"

@@ -29,7 +29,7 @@ from helix_media.tiling import tiles
 from helix_media.token_context import CONT_LEVELS, TOKEN_LEVELS, coding_order
 
 from . import token_strands
-from .helix_models import load_models
+from .helix_models import load_models, set_with_file_ids
 
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
@@ -148,8 +148,16 @@ class HelixDecoder(VideoDecoder):
         if fill not in ("transformer", "naive"):
             raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
         self.info, self.fill = info, fill
-        self.models = models or load_models(device)
         version = params["version"]
+        if models is None:  # the set the archive names, whichever is the default now
+            wanted = params["models"] if version > 1 else set_with_file_ids(params["models"])
+            if wanted is None:
+                raise HelixError(
+                    "these strands were made with HELIX model files "
+                    f"{params['models']} that no installed model set has (other HELIX models)"
+                )
+            models = load_models(device, model_set=wanted)
+        self.models = models
         installed = self.models.ids if version == 1 else self.models.id
         if params["models"] != installed:
             raise HelixError(

@@ -1,6 +1,8 @@
 """The HELIX codec's trained files: ONNX networks and the context model's frequency tables.
 
-Each file in the model directory has a model card (``<name>.json``) with its sha256; files are
+Every model set the package ever wrote archives with stays in ``onnx_models/<set id>/``, so
+every archive stays decodable; ``onnx_models/DEFAULT`` names the set new archives use. Each
+file in a set has a model card (``<name>.json``) with its sha256; files are
 verified before use, and the codec records one model id in the archive's metadata (16 hex
 digits of a hash over all four files' hashes), so an archive is never decoded with networks
 or tables other than the ones that made it. Runs on onnxruntime's CPU provider, or CUDA when
@@ -28,10 +30,44 @@ FILES = {
 }
 
 
-def model_dir() -> Path:
-    """``$HELIX_MODELS``, else the repository's ``onnx_models/``."""
+def models_root() -> Path:
+    """The repository's ``onnx_models/``: one folder per model set, named by its id, and
+    ``DEFAULT`` naming the set new archives are written with."""
+    return Path(__file__).resolve().parents[2] / "onnx_models"
+
+
+def model_dir(model_set: str | None = None) -> Path:
+    """The folder of model set ``model_set`` (default: the one named by ``DEFAULT``), or
+    ``$HELIX_MODELS`` (a folder holding one set's files) when set."""
     env = os.environ.get("HELIX_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "onnx_models"
+    if env:
+        return Path(env)
+    root = models_root()
+    name = model_set or (root / "DEFAULT").read_text().strip()
+    path = root / name
+    if not path.is_dir():
+        have = ", ".join(installed_sets()) or "none"
+        raise HelixError(
+            f"these strands were made with HELIX model set {name}, which this installation "
+            f"does not have (installed: {have}); other HELIX models cannot decode them"
+        )
+    return path
+
+
+def installed_sets() -> list[str]:
+    """Ids of the model sets in ``onnx_models/``: every set the package ever wrote with."""
+    root = models_root()
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / FILES["encoder"]).exists())
+
+
+def set_with_file_ids(file_ids: dict[str, str]) -> str | None:
+    """The installed set whose files have these ids (archives of params version 1 recorded
+    each file's id instead of the set's)."""
+    for name in installed_sets():
+        ids = {k: _verified(models_root() / name / f)[:16] for k, f in FILES.items()}
+        if ids == file_ids:
+            return name
+    return None
 
 
 def _verified(path: Path) -> str:
@@ -106,9 +142,16 @@ class HelixModels:
         return self.sessions[name].run(None, inputs)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def load_models(
-    device: str = "cpu", threads: int | None = None, optimization: str = "all"
+    device: str = "cpu",
+    threads: int | None = None,
+    optimization: str = "all",
+    model_set: str | None = None,
 ) -> HelixModels:
-    """Models are loaded once per process and setting."""
-    return HelixModels(None, device, threads, optimization)
+    """Models are loaded once per process, set and setting; ``model_set`` None: the default
+    (``onnx_models/DEFAULT``) for writing new archives."""
+    models = HelixModels(model_dir(model_set), device, threads, optimization)
+    if model_set and not os.environ.get("HELIX_MODELS") and models.id != model_set:
+        raise HelixError(f"onnx_models/{model_set} holds model set {models.id}, not {model_set}")
+    return models

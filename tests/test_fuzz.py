@@ -1,0 +1,33 @@
+"""A short fuzzing pass over every parser of user input (``helix bench fuzz`` runs 10^5 each)."""
+
+import pytest
+
+from helix_media.cli import main
+from helix_media.fuzzing import TARGETS, fuzz, mutate_json
+
+SHORT = {"reads": 150}  # the whole read path is slower per input
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_no_crash_and_no_hang(target):
+    report = fuzz(target, SHORT.get(target, 400), seed=7)
+    assert report.inputs == SHORT.get(target, 400)
+    assert report.rejected > 0  # bad inputs were made, and refused with the project's error
+    assert report.crashes == [] and report.hangs == 0
+
+
+def test_json_mutations_change_the_document():
+    import json
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    seed = json.dumps({"a": [1, 2, {"b": 3}], "c": "x"}).encode()
+    outs = {mutate_json(seed, rng) for _ in range(50)}
+    assert len(outs - {seed}) > 10
+
+
+def test_bench_fuzz_prints_a_table(capsys):
+    assert main(["bench", "fuzz", "--inputs", "20", "--target", "fasta"]) == 0
+    out = capsys.readouterr().out
+    assert "| fasta | 20 |" in out
