@@ -196,7 +196,12 @@ def _decode(args: argparse.Namespace) -> int:
     from .pipeline import decode_any
 
     r = decode_any(
-        args.input, args.output, progress=not args.quiet, framer=args.framer, reads2=args.reads2
+        args.input,
+        args.output,
+        progress=not args.quiet,
+        framer=args.framer,
+        reads2=args.reads2,
+        device=args.device,
     )
     if not args.quiet:
         if r.stats.get("pairs"):

@@ -379,83 +379,41 @@ def decode_media(
     parsed: tuple | None = None,
     decoder_options: dict[str, Any] | None = None,
 ) -> DecodedMedia:
-    """Strands (``.dnapkt``, FASTA, FASTQ) -> decoded frames; damage is concealed.
-    ``parsed``: what :func:`read_dna` already returned for ``input_path`` (read once)."""
-    _, meta, blocks, stats = parsed or read_dna(input_path)
-    recover_lost(meta, blocks, stats)
-    info = VideoInfo.from_json(meta["video"])
-    codec = plugins.get_codec(meta["codec"])
-    streams = {k: layout.StreamLayout(**v) for k, v in meta["streams"].items()}
-    block_bits = int(meta["payload_bits"])
-    lost: dict[str, list[list[int]]] = {}
-    video_packets: list[Packet] = []
-    if "video" in streams:
-        video_packets, lost["video"] = layout.unpack_stream(
-            streams["video"], "video", blocks, block_bits
-        )
-    audio_frames: list = []
-    audio_params = None
-    if "audio" in streams:
-        from .audio import AudioDecoder
+    """Strands (``.dnapkt``, FASTA, FASTQ) -> all decoded frames in memory; damage is
+    concealed. ``parsed``: what :func:`read_dna` already returned for ``input_path``. For
+    GOP-by-GOP decoding, use :func:`helix_media.open`."""
+    from .dna_av import InputContainer
 
-        audio_params = streams["audio"].params
-        apackets, lost["audio"] = layout.unpack_stream(
-            streams["audio"], "audio", blocks, block_bits
-        )
-        adec = AudioDecoder(audio_params)
-        for p in [*apackets, None]:
-            audio_frames += adec.decode(p)
+    dna = InputContainer(input_path, parsed=parsed, decoder_options=decoder_options)
+    frames = list(_progress(dna.decode(video=0), dna.info, progress))
+    audio_frames = list(dna.decode(audio=0))
+    return DecodedMedia(dna.info, frames, audio_frames, dna.audio_params, dna.report)
 
-    decoder = codec.decoder(info, meta["codec_params"], **(decoder_options or {}))
-    decoded: dict[int, Any] = {}
-    for p in tqdm([*video_packets, None], desc="decode", unit="gop", disable=not progress):
-        for f in decoder.decode(p):
-            if 0 <= f.pts < info.frames:
-                decoded[f.pts] = f
-    frames, concealed, last = [], [], None
-    for i in range(info.frames):
-        frame = decoded.get(i)
-        if frame is None:  # conceal: repeat the last good frame
-            concealed.append(i)
-            frame = last if last is not None else _first_good(decoded, info)
-        frames.append(frame)
-        last = frame
-    result = DecodeResult(
-        meta,
-        info.frames,
-        stats["strands_read"],
-        stats["strands_ok"],
-        stats["symbols_corrected"],
-        lost,
-        concealed,
-        stats,
-    )
-    return DecodedMedia(info, frames, audio_frames, audio_params, result)
+
+def _progress(frames, info: VideoInfo, show: bool):
+    return tqdm(frames, total=info.frames, desc="decode", unit="frame", disable=not show)
 
 
 def decode_video(
-    input_path: str, output_path: str, *, progress: bool = False, parsed: tuple | None = None
+    input_path: str,
+    output_path: str,
+    *,
+    progress: bool = False,
+    parsed: tuple | None = None,
+    device: str | None = None,
 ) -> DecodeResult:
-    """Decode strands into a video file (container and codecs from ``output_path``'s suffix)."""
+    """Decode strands into a video file (container and codecs from ``output_path``'s suffix),
+    GOP by GOP: memory holds one GOP's frames, not the video's."""
+    from .dna_av import InputContainer
     from .video_io import VideoSink
 
-    media = decode_media(input_path, progress=progress, parsed=parsed)
-    with VideoSink(output_path, media.info, audio_params=media.audio_params) as sink:
-        for frame in media.frames:
+    dna = InputContainer(input_path, parsed=parsed, device=device)
+    with VideoSink(output_path, dna.info, audio_params=dna.audio_params) as sink:
+        for frame in _progress(dna.decode(video=0), dna.info, progress):
             sink.write(frame)
-        for af in media.audio_frames:
+        for af in dna.decode(audio=0):
             sink.write(af)
-    return media.result
-
-
-def _first_good(frames: dict[int, Any], info: VideoInfo):
-    """Concealment before any frame decoded: the next good frame, or black."""
-    if frames:
-        return frames[min(frames)]
-    import av
-
-    black = np.zeros((info.height, info.width, 3), dtype=np.uint8)
-    return av.VideoFrame.from_ndarray(black, format="rgb24")  # a new yuv420p frame is green
+    return dna.report
 
 
 # -- any file, and packets from anywhere (raw codec, pools) ------------------------------------
@@ -731,6 +689,7 @@ def decode_any(
     progress: bool = False,
     framer: str | None = None,
     reads2: str | None = None,
+    device: str | None = None,
 ) -> DecodeResult:
     """Strands -> a file archive's bytes or a video file, whichever the metadata says.
     ``framer``, ``reads2`` (paired-end reads: R1 in ``input_path``): see :func:`read_dna`."""
@@ -739,4 +698,4 @@ def decode_any(
         raise HelixError(f"{input_path}: a pool; use helix pool list / helix pool get")
     if parsed[1].get("kind") == "file":
         return decode_file(input_path, output_path, parsed=parsed)
-    return decode_video(input_path, output_path, progress=progress, parsed=parsed)
+    return decode_video(input_path, output_path, progress=progress, parsed=parsed, device=device)

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, layout, plugins
+from .dna_av import conceal_gaps
 from .errors import HelixError
 from .metadata_schema import POOL_FORMAT, check_catalogue, check_metadata
 from .paired import check_reads_span_strands, merge_files
@@ -377,21 +378,13 @@ def decode_item(
     packets, _ = layout.unpack_stream(sub, "video", blocks, int(meta["payload_bits"]))
     info = VideoInfo.from_json(meta["video"])
     decoder = plugins.get_codec(meta["codec"]).decoder(info, meta["codec_params"])
-    decoded: dict[int, Any] = {}
-    for p in [*(p for p in packets if p.index in wanted), None]:
-        for f in decoder.decode(p):
-            if f0 <= f.pts < f1:
-                decoded[f.pts] = f
-    frames, concealed, last = [], [], None
-    for i in range(f0, f1):
-        frame = decoded.get(i)
-        if frame is None:
-            concealed.append(i)
-            frame = last if last is not None else (decoded[min(decoded)] if decoded else None)
-        if frame is None:
-            raise HelixError(f"{source.path}: no frame of {name!r} in that range could be read")
-        frames.append(frame)
-        last = frame
+    decoded = (
+        f for p in [*(p for p in packets if p.index in wanted), None] for f in decoder.decode(p)
+    )
+    concealed: list[int] = []
+    frames = list(conceal_gaps(decoded, f0, f1, info, concealed))
+    if len(concealed) == len(frames):
+        raise HelixError(f"{source.path}: no frame of {name!r} in that range could be read")
     stats["units"] = [u[0] for u in units]
     return ItemResult(
         item, meta, frames=frames, first_frame=f0, concealed=concealed,

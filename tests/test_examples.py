@@ -56,3 +56,12 @@ def test_mux_to_mp4(small_clip, tmp_path):
         stream = c.streams.video[0]
         assert stream.average_rate == 24
         assert sum(1 for _ in c.decode(stream)) == 20
+
+
+def test_a_pyav_pipeline_writes_dna_and_another_reads_it(small_clip, tmp_path):
+    dna = tmp_path / "clip.dnapkt"
+    assert "strands for 20 frames (bitstream)" in _run("write_dna.py", small_clip, dna)
+    back = tmp_path / "back.mp4"
+    assert "20 frames 64x48" in _run("read_dna.py", dna, back)
+    with av.open(str(back)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 20

@@ -3,7 +3,7 @@
     helix bench dna-layer [--strands N] [--repeat R]
 
 Prints strands/s (median of R runs, one core: numpy runs single-threaded here) for the
-enumerative coder alone, the vectorized RS parity, reedsolo's pure-Python decoder on damaged
+enumerative coder alone, the vectorized RS parity, the compiled RS decoder on damaged
 strands, and the whole helix framer (address + payload coding + RS + fillers), and the bits/nt.
 """
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("helix framer: parse, clean strands", _rate(lambda: fr.parse(strands, coder), n, r)),
         (
-            "helix framer: parse, 3 substitutions/strand (reedsolo)",
+            "helix framer: parse, 3 substitutions/strand (compiled RS)",
             _rate(lambda: fr.parse(damaged, coder), k, r),
         ),
     ]

@@ -7,7 +7,8 @@ are kept as 60-bit mantissas with one exponent per position, rounded *down*
 (``T[p] = (sum of successors) >> d[p]``); rounding down keeps the code uniquely decodable and
 costs ~1e-16 bit per block. Because the exponent is shared by all states, the running rank
 never needs more than 62 bits: each position shifts ``d[p]`` (<= 2) fresh data bits in, as an
-arithmetic decoder would. Both directions run position by position, vectorized over blocks.
+arithmetic decoder would. Both directions walk the positions strand by strand in compiled
+loops (``enumerative_kernels``, numba).
 
 The automaton starts in the state left by the block's context (the bases before it), so no run
 or motif can form across the junction; ``capacity`` is the worst case over every context.
@@ -26,6 +27,8 @@ from helix_media.coder import ConstraintCoder
 from helix_media.constraints import Constraints
 from helix_media.hookspecs import hookimpl
 from helix_media.nucleotides import GC_BASE, from_string
+
+from . import enumerative_kernels as kernels
 
 MANTISSA_BITS = 60  # counts < 2**60; sums of four fit in uint64 with room to spare
 
@@ -189,24 +192,23 @@ class EnumerativeCoder(ConstraintCoder):
         state = self.automaton.run(np.asarray(context, dtype=np.int64))
         pos, shift = self._bit_layout(table, cap)
         chunks = np.zeros((n, length + 1), dtype=np.uint64)  # column `length` = initial high part
-        np.add.at(chunks.T, pos, (bits << shift.astype(np.uint64)).T)
-        hi = chunks[:, length].copy()
-        gc = np.zeros(n, dtype=np.int64)
-        out = np.empty((n, length), dtype=np.uint8)
-        goto = self.automaton.goto.reshape(-1)
-        for p in range(length):
-            q = (hi << np.uint64(table.shifts[p])) | chunks[:, p]
-            c = table.successor_counts(p, state, gc)
-            t1 = c[0]
-            t2 = t1 + c[1]
-            t3 = t2 + c[2]
-            ge1, ge2, ge3 = q >= t1, q >= t2, q >= t3
-            base = ge1.view(np.uint8) + ge2.view(np.uint8) + ge3.view(np.uint8)
-            hi = q - np.where(ge3, t3, np.where(ge2, t2, np.where(ge1, t1, 0)))
-            out[:, p] = base
-            state = goto[state * 4 + base]
-            gc += table.gc_step[base]
-        return out
+        # bits come MSB first, so their positions ascend (-1 first): add them up per position
+        starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+        columns = np.where(pos[starts] < 0, length, pos[starts])
+        chunks[:, columns] = np.add.reduceat(bits << shift.astype(np.uint64), starts, axis=1)
+        return kernels.unrank(
+            chunks, chunks[:, length].copy(), state, *self._kernel_tables(table)
+        )
+
+    def _kernel_tables(self, table: CountTable) -> tuple:
+        """The count table as the compiled loops take it (flat rows per position)."""
+        return (
+            table.counts.reshape(table.length + 1, -1),
+            table.next_flat,
+            table.gc_step,
+            table.shifts,
+            self.automaton.goto.reshape(-1),
+        )
 
     def decode(self, bases: np.ndarray, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         bases = np.asarray(bases, dtype=np.int64)
@@ -214,27 +216,9 @@ class EnumerativeCoder(ConstraintCoder):
         table = self._table(length)
         cap = self.capacity(length)
         state = self.automaton.run(np.asarray(context, dtype=np.int64))
-        ok = np.ones(n, dtype=bool)
-        gc = np.zeros(n, dtype=np.int64)
-        below = np.zeros((n, length), dtype=np.uint64)
-        goto = self.automaton.goto.reshape(-1)
-        for p in range(length):
-            b = bases[:, p]
-            c = table.successor_counts(p, state, gc)
-            ok &= np.choose(b, c) > 0
-            t1 = c[0]
-            t2 = t1 + c[1]
-            below[:, p] = np.choose(b, (np.zeros_like(t1), t1, t2, t2 + c[2]))
-            state = goto[state * 4 + b]
-            gc += table.gc_step[b]
-        chunks = np.zeros((n, length + 1), dtype=np.uint64)
-        hi = np.zeros(n, dtype=np.uint64)
-        for p in range(length - 1, -1, -1):
-            q = hi + below[:, p]
-            d = np.uint64(table.shifts[p])
-            chunks[:, p] = q & ((np.uint64(1) << d) - np.uint64(1))
-            hi = q >> d
-        chunks[:, length] = hi
+        bases = np.ascontiguousarray(np.clip(bases, 0, 3))
+        chunks, ok = kernels.rank(bases, state, *self._kernel_tables(table))
+        hi = chunks[:, length]
         top_bits = cap - int(table.exponents[0])
         ok &= hi < (np.uint64(1) << np.uint64(max(top_bits, 0)))
         pos, shift = self._bit_layout(table, cap)
