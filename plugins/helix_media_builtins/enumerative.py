@@ -196,9 +196,7 @@ class EnumerativeCoder(ConstraintCoder):
         starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
         columns = np.where(pos[starts] < 0, length, pos[starts])
         chunks[:, columns] = np.add.reduceat(bits << shift.astype(np.uint64), starts, axis=1)
-        return kernels.unrank(
-            chunks, chunks[:, length].copy(), state, *self._kernel_tables(table)
-        )
+        return kernels.unrank(chunks, chunks[:, length].copy(), state, *self._kernel_tables(table))
 
     def _kernel_tables(self, table: CountTable) -> tuple:
         """The count table as the compiled loops take it (flat rows per position)."""
