@@ -43,18 +43,59 @@ class VideoInfo:
     fps: Fraction
     frames: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: frame timestamps of a variable-rate source (:func:`frame_timing`); None: one per 1/fps
+    timing: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "width": self.width,
             "height": self.height,
             "fps": [self.fps.numerator, self.fps.denominator],
             "frames": self.frames,
         }
+        return out | ({"timing": self.timing} if self.timing else {})
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> VideoInfo:
-        return cls(int(d["width"]), int(d["height"]), Fraction(*d["fps"]), d.get("frames"))
+        fps = Fraction(*d["fps"])
+        return cls(int(d["width"]), int(d["height"]), fps, d.get("frames"), timing=d.get("timing"))
+
+    def timestamps(self) -> tuple[list[int], Fraction] | None:
+        """(pts of every frame, their time base) of a variable-rate video, else None."""
+        if not self.timing:
+            return None
+        t = self.timing
+        pts, now = [], int(t["start"])
+        for delta, count in [[0, 1], *t["deltas"]]:
+            for _ in range(count):
+                now += delta
+                pts.append(now)
+        return pts, Fraction(*t["time_base"])
+
+
+def frame_timing(
+    pts: list[int | None], time_base: Fraction | None, fps: Fraction
+) -> dict[str, Any] | None:
+    """Source timestamps -> their stored form (first pts, run-length coded steps, time base),
+    or None when they are one per 1/fps (constant rate: nothing to store) or unknown."""
+    if not pts or time_base is None or any(p is None for p in pts):
+        return None
+    steps = [b - a for a, b in zip(pts, pts[1:], strict=False)]
+    if any(s <= 0 for s in steps):
+        return None  # not increasing: the source's timestamps cannot be trusted
+    if all(abs(s * time_base * fps - 1) < Fraction(1, 100) for s in steps):
+        return None
+    runs: list[list[int]] = []
+    for s in steps:
+        if runs and runs[-1][0] == s:
+            runs[-1][1] += 1
+        else:
+            runs.append([s, 1])
+    return {
+        "time_base": [time_base.numerator, time_base.denominator],
+        "start": int(pts[0]),
+        "deltas": runs,
+    }
 
 
 class VideoEncoder(ABC):

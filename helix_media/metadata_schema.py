@@ -90,6 +90,8 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
             raise _fail(source, "video fps must be two positive integers")
         if v.get("frames") is not None:
             _int(v, "frames", source)
+        if v.get("timing") is not None:
+            check_timing(v["timing"], v.get("frames"), source)
     if "outer_code" in meta:
         from .outer_code import OuterCode
 
@@ -98,6 +100,23 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
         except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
             raise _fail(source, f"bad outer code ({exc})") from None
     return meta
+
+
+def check_timing(t: Any, frames: Any, source: str) -> None:
+    """A variable-rate video's timestamps: time base, start, run-length steps, one per frame."""
+    if not isinstance(t, dict):
+        raise _fail(source, "timing is not an object")
+    tb, deltas = t.get("time_base"), t.get("deltas")
+    positive = lambda x: isinstance(x, int) and not isinstance(x, bool) and x > 0  # noqa: E731
+    if not (isinstance(tb, list) and len(tb) == 2 and all(map(positive, tb))):
+        raise _fail(source, "timing time_base must be two positive integers")
+    _int(t, "start", source)
+    if not isinstance(deltas, list) or not all(
+        isinstance(d, list) and len(d) == 2 and all(map(positive, d)) for d in deltas
+    ):
+        raise _fail(source, "timing steps must be pairs of positive integers")
+    if not isinstance(frames, int) or sum(count for _, count in deltas) != frames - 1:
+        raise _fail(source, "timing does not give one timestamp per frame")
 
 
 def check_catalogue(blob: Any, source: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__, layout, plugins
-from .codec import Packet, VideoInfo
+from .codec import Packet, VideoInfo, frame_timing
 from .errors import HelixError
 from .metadata_schema import POOL_FORMAT, check_metadata
 from .outer_code import OuterCode
@@ -578,8 +578,10 @@ def video_packets(
     encoder = video_codec.encoder(info, quality=quality, **options)
     packets: list[Packet] = []
     bar = tqdm(total=info.frames, unit="frame", desc="encode", disable=not progress)
-    n_frames = 0
+    n_frames, pts, time_base = 0, [], None
     for frame in source.frames():
+        pts.append(frame.pts)
+        time_base = time_base or frame.time_base
         packets += encoder.encode(frame)
         n_frames += 1
         bar.update()
@@ -588,6 +590,7 @@ def video_packets(
     if n_frames == 0:
         raise HelixError(f"{source_path}: the video has no frames")
     info.frames = n_frames
+    info.timing = frame_timing(pts, time_base, info.fps)  # variable frame rate is kept
     stream_params: dict[str, dict[str, Any]] = {}
     if audio and source.has_audio:
         from .audio import AudioEncoder

@@ -72,14 +72,23 @@ def _content(meta: dict[str, Any]) -> dict[str, Any]:
     """What the strands hold: a video's size and timing, or an archived file's name and size."""
     if "video" not in meta:
         return {"archived_file": meta["file"]["name"], "archived_size": meta["file"]["size"]}
+    from .codec import VideoInfo
+
     video = meta["video"]
     fps = video["fps"][0] / video["fps"][1]
+    duration = video["frames"] / fps if fps else None
+    stamps = VideoInfo.from_json(video).timestamps()
+    if stamps:  # a variable frame rate: first to last frame, and the last one's step
+        pts, tb = stamps
+        step = video["timing"]["deltas"][-1][0] if video["timing"]["deltas"] else 0
+        duration = float((pts[-1] - pts[0] + step) * tb)
     return {
         "width": video["width"],
         "height": video["height"],
         "frames": video["frames"],
         "fps": fps,
-        "duration_s": video["frames"] / fps if fps else None,
+        "duration_s": duration,
+        "variable_frame_rate": bool(stamps),
     }
 
 

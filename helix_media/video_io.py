@@ -115,15 +115,13 @@ def open_video(path: str | os.PathLike[str]) -> VideoSource:
             has_audio=audio is not None,
             audio_sample_rate=audio.codec_context.sample_rate if audio else None,
             audio_layout=audio.codec_context.layout.name if audio else None,
-            not_kept=_not_kept(container, stream, info),
+            not_kept=_not_kept(container, stream),
         )
 
 
-def _not_kept(
-    container: av.container.InputContainer, stream: av.VideoStream, info: VideoInfo
-) -> list[str]:
+def _not_kept(container: av.container.InputContainer, stream: av.VideoStream) -> list[str]:
     """What storing this file loses: streams beyond the first video and audio, more than 8
-    bits per sample, frame timing other than a constant rate."""
+    bits per sample (a variable frame rate is kept: see :func:`codec.frame_timing`)."""
     out = []
     extra = {
         "video": len(container.streams.video) - 1,
@@ -139,18 +137,6 @@ def _not_kept(
         depth = max((c.bits for c in av.VideoFormat(fmt).components), default=8)
         if depth > 8:
             out.append(f"{depth}-bit video ({fmt}) is stored as 8-bit RGB")
-    seconds = None
-    if stream.duration and stream.time_base:
-        seconds = float(stream.duration * stream.time_base)
-    elif container.duration and not container.streams.audio:  # e.g. Matroska: the file's
-        seconds = container.duration / 1_000_000
-    if seconds:
-        at_rate = info.frames / float(info.fps)
-        if abs(seconds - at_rate) > max(2 / float(info.fps), 0.02 * seconds):
-            out.append(
-                f"variable frame rate: {info.frames} frames over {seconds:.2f} s are stored at "
-                f"a constant {float(info.fps):g} fps ({at_rate:.2f} s)"
-            )
     return out
 
 
@@ -197,7 +183,8 @@ class VideoSink:
 
     Video: libx264 CRF 10 (VP9 CRF 10 for .webm), yuv420p (yuv444p for odd sizes, which 4:2:0
     H.264 cannot store), exactly ``info.fps``. Frames are written in the order given, one per
-    1/fps: their own pts are ignored, so the frame count and rate are exact. Audio (when
+    1/fps (or at the source's stored timestamps, ``info.timing``): their own pts are ignored,
+    so the frame count and timing are exact. Audio (when
     ``audio_params`` gives ``sample_rate`` and ``layout``, e.g. :attr:`AudioEncoder.params`)
     is re-encoded to the container's usual codec (AAC; Opus for .mkv/.webm); a jump forward
     in audio pts (a lost unit) is filled with silence so sound stays in sync with picture.
@@ -273,7 +260,10 @@ class VideoSink:
         # in floats whose denormal handling other libraries in the process change: the same
         # frames gave different files after a read-path decode than after a .dnapkt one).
         vs.codec_context.thread_count = 1
-        vs.codec_context.time_base = 1 / Fraction(info.fps)
+        self._timestamps = info.timestamps()  # a variable frame rate, kept
+        vs.codec_context.time_base = (
+            self._timestamps[1] if self._timestamps else 1 / Fraction(info.fps)
+        )
         self._video = vs
         if self.audio_params:
             self._add_audio(self.audio_params)
@@ -336,8 +326,13 @@ class VideoSink:
             )
         frame = frame.reformat(format=self._video.pix_fmt)
         saved = frame.pts, frame.time_base, frame.pict_type
-        # Our clock, and no frame type forced by whatever decoded this frame.
-        frame.pts, frame.time_base = self.frames_written, 1 / Fraction(self.info.fps)
+        # Our clock (or the source's stored timestamps), and no frame type forced by
+        # whatever decoded this frame.
+        if self._timestamps is not None:
+            stamps, tb = self._timestamps
+            frame.pts, frame.time_base = stamps[min(self.frames_written, len(stamps) - 1)], tb
+        else:
+            frame.pts, frame.time_base = self.frames_written, 1 / Fraction(self.info.fps)
         frame.pict_type = av.video.frame.PictureType.NONE
         try:
             packets = self._video.encode(frame)

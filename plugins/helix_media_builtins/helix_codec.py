@@ -294,8 +294,14 @@ class HelixCodec(Codec):
         mask: float = DEFAULT_MASK,
         slice_bytes: int = 37,
         device: str = "cpu",
-        **_: Any,
+        **options: Any,
     ) -> VideoEncoder:
+        _no_unknown(options)
+        if quality is not None:
+            raise HelixError(
+                "helix codec: --quality is not available yet (one operating point; the "
+                "quality ladder needs new networks, see the README); use --mask"
+            )
         return HelixEncoder(info, mask, slice_bytes, device)
 
     def decoder(
@@ -305,9 +311,16 @@ class HelixCodec(Codec):
         *,
         device: str = "cpu",
         fill: str = "transformer",
-        **_: Any,
+        **options: Any,
     ) -> VideoDecoder:
+        _no_unknown(options)
         return HelixDecoder(info, params, device, fill)
+
+
+def _no_unknown(options: dict[str, Any]) -> None:
+    """Unknown options are an error, as for every codec (a typo must not be ignored)."""
+    if options:
+        raise HelixError(f"helix codec: unknown option(s) {', '.join(sorted(options))}")
 
 
 @hookimpl
