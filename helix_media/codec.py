@@ -122,6 +122,9 @@ class Codec(ABC):
     #: True: the encoder takes a ``slice_bytes`` option (bytes one strand carries) and makes
     #: packets of whole slices (:attr:`Packet.slice_bytes`)
     slice_aligned: bool = False
+    #: the constraint coder that must carry this codec's packets (a codec whose packets are
+    #: already DNA names one); None: the user's choice
+    coder: str | None = None
 
     @abstractmethod
     def encoder(self, info: VideoInfo, quality: int | None = None, **options: Any) -> VideoEncoder:
@@ -129,7 +132,9 @@ class Codec(ABC):
 
     @abstractmethod
     def decoder(self, info: VideoInfo, params: dict[str, Any]) -> VideoDecoder:
-        """A decoder for packets made by an encoder whose ``params`` were ``params``."""
+        """A decoder for packets made by an encoder whose ``params`` were ``params``; codecs
+        that take decoder options (helix: ``device``, ``fill``) take them as keywords, and
+        unknown options are an error (HelixError), never ignored."""
 
 
 class FileCodec(ABC):

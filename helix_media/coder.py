@@ -16,8 +16,12 @@ from .constraints import Constraints
 
 class ConstraintCoder(ABC):
     name: str = ""
-    #: True if every block it emits obeys ``constraints`` (``helix probe`` flags the others).
+    #: True if every block it emits obeys ``constraints`` (``helix probe`` flags the others,
+    #: encoding warns with their count, ``helix plugins`` says which coders promise it).
     guarantees_constraints: bool = True
+    #: False for a coder that carries bases as they are (a codec's own DNA, e.g. jpeg-dna's):
+    #: its data is not whitened.
+    whiten: bool = True
 
     def __init__(self, constraints: Constraints | None = None) -> None:
         self.constraints = constraints or Constraints()

@@ -162,7 +162,7 @@ class OutputContainer:
 
         codec = plugins.get_codec(codec_name)
         info = VideoInfo(int(width), int(height), Fraction(rate))
-        if getattr(codec, "slice_aligned", False):
+        if codec.slice_aligned:
             fr = plugins.get_framer(self.options["framer"])
             cd = plugins.get_coder(self.options["coder"], constraints=fr.constraints)
             bits = data_bits_per_strand(fr.payload_bits(cd), self.options["redundancy"])

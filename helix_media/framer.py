@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .coder import ConstraintCoder
-from .constraints import Constraints
+from .constraints import Constraints, StrandReport, check
 
 
 @dataclass
@@ -40,6 +40,15 @@ class Framer(ABC):
     #: bits, 0 = none) and data strands framed under one key fail to parse under another, so
     #: a stranger's strands are never decoded into an archive. Metadata strands are unkeyed.
     keyed: bool = False
+
+    def describe(self) -> dict:
+        """The framer's name and parameters, stored in the metadata (``"framer"``): what a
+        decoder needs to rebuild it."""
+        return {"name": self.name}
+
+    def check(self, strands: np.ndarray) -> StrandReport:
+        """Constraint figures of whole strands (framers may discount their own primers)."""
+        return check(strands, self.constraints)
 
     @abstractmethod
     def payload_bits(self, coder: ConstraintCoder) -> int:

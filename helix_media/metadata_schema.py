@@ -12,6 +12,8 @@ from typing import Any
 from .errors import HelixError
 
 POOL_FORMAT = "helix-pool"  # a pool's catalogue; archives are "helix-media"
+#: the metadata key of an archive's identity (short: metadata strands are paid for)
+ARCHIVE_ID = "id"
 
 
 def _fail(source: str, what: str) -> HelixError:
@@ -59,8 +61,8 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
     _int(meta, "seed", source)
     _int(meta, "payload_bits", source, 1)
     _int(meta, "address_offset", source) if "address_offset" in meta else None
-    if "archive_id" in meta:
-        _int(meta, "archive_id", source)
+    if ARCHIVE_ID in meta:
+        _int(meta, ARCHIVE_ID, source)
     for name, s in _dict(meta, "streams", source).items():
         if not isinstance(s, dict):
             raise _fail(source, f"stream {name} is not an object")

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from . import __version__, layout, plugins
 from .codec import Packet, VideoInfo, frame_timing
 from .errors import HelixError
-from .metadata_schema import POOL_FORMAT, check_metadata
+from .metadata_schema import ARCHIVE_ID, POOL_FORMAT, check_metadata
 from .outer_code import OuterCode
 from .paired import check_reads_span_strands, merge_files
 from .strand_files import read_strands, write_strands
@@ -85,11 +85,13 @@ class DecodeResult:
         return "data lost: " + "; ".join(parts)
 
 
-def _whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer, coder=None) -> np.ndarray:
+def whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer, coder=None) -> np.ndarray:
+    """XOR payload blocks with their keystreams (its own inverse): data strands under
+    ``seed``, unless ``coder`` carries bases as they are; metadata strands under seed 0."""
     meta = framer.is_metadata(addresses)
     out = blocks.copy()
     # a coder that carries bases as they are (``whiten = False``) keeps its data unwhitened
-    data_seed = None if coder is not None and not getattr(coder, "whiten", True) else seed
+    data_seed = None if coder is not None and not coder.whiten else seed
     for which, s in ((~meta, data_seed), (meta, METADATA_SEED)):
         if s is None:
             continue
@@ -114,7 +116,7 @@ def archive_id(meta: dict[str, Any], blocks: np.ndarray) -> int:
 def _key(fr, meta: dict[str, Any]) -> dict[str, int]:
     """``key=`` for a keyed framer's frame/parse (nothing for others, or for archives written
     before archive ids)."""
-    return {"key": int(meta["archive_id"])} if fr.keyed and meta.get("archive_id") else {}
+    return {"key": int(meta[ARCHIVE_ID])} if fr.keyed and meta.get(ARCHIVE_ID) else {}
 
 
 def data_bits_per_strand(block_bits: int, redundancy: float) -> int:
@@ -144,7 +146,7 @@ def encode_video(
     outer erasure code), so that share of lost strands costs nothing.
     """
     # a codec whose packets are already DNA (jpeg-dna) names the coder that carries them
-    coder = coder or getattr(plugins.get_codec(codec), "coder", None)
+    coder = coder or plugins.get_codec(codec).coder
     packets, fields, stream_params, not_kept = video_packets(
         source_path,
         codec=codec,
@@ -299,7 +301,7 @@ def _parse_with(
     m_erasures = None if erasures is None else erasures[candidates]
     parsed = fr.parse(m_strands, meta_coder, meta_coder, m_erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
-    m_blocks = _whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
+    m_blocks = whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
     metas = layout.recover_all_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
     recovered, metas = metas, _usable_metadata(metas, path)
     if recovered and not metas:
@@ -322,13 +324,13 @@ def _parse_with(
         if best is None or n_ok > best[0]:
             best = (n_ok, m, data_coder, got)
         stats.setdefault("archives", []).append(
-            {"archive_id": m.get("archive_id"), "data_strands_ok": n_ok}
+            {"archive_id": m.get(ARCHIVE_ID), "data_strands_ok": n_ok}
         )
     _, meta, data_coder, parsed = best
     stats["foreign_strands"] = sum(a["data_strands_ok"] for a in stats["archives"]) - best[0]
     is_data = parsed.ok & ~fr.is_metadata(parsed.addresses)
     payload = parsed.payload[is_data]
-    blocks = _whiten(parsed.addresses[is_data], payload, meta["seed"], fr, data_coder)
+    blocks = whiten(parsed.addresses[is_data], payload, meta["seed"], fr, data_coder)
     n_meta = int(is_meta.sum())
     stats.update(
         strands_ok=int(is_data.sum()) + n_meta,
@@ -489,14 +491,14 @@ def encode_packets(
         meta["address_offset"] = int(address_offset)
     if outer is not None:
         meta["outer_code"] = outer.to_json()
-    meta["archive_id"] = archive_id(meta, blocks)
+    meta[ARCHIVE_ID] = archive_id(meta, blocks)
     m_addr, m_blocks = layout.metadata_blocks(
         meta, fr.payload_bits(fr.metadata_coder), fr.address_bits, metadata_copies
     )
     m_addr = m_addr + (metadata_chunk_offset << layout.COPY_BITS)
-    white = _whiten(addresses, blocks, seed, fr, cd)
+    white = whiten(addresses, blocks, seed, fr, cd)
     data = fr.frame(addresses, white, cd, **_key(fr, meta)) if len(blocks) else None
-    metas = fr.frame(m_addr, _whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
+    metas = fr.frame(m_addr, whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
     strands = metas if data is None else np.concatenate([metas, data])
     return EncodeResult(
         strands,
@@ -510,9 +512,7 @@ def encode_packets(
 
 def count_violations(fr, strands: np.ndarray) -> int:
     """Strands that break the framer's constraints (GC window, runs, motifs), whole."""
-    from .constraints import check
-
-    report = fr.check(strands) if hasattr(fr, "check") else check(strands, fr.constraints)
+    report = fr.check(strands)
     return int((~report.ok(fr.constraints)).sum())
 
 
@@ -570,7 +570,7 @@ def video_packets(
     source = open_video(source_path)
     info = source.info
     options = dict(codec_options or {})
-    if getattr(video_codec, "slice_aligned", False):  # packets cut to whole strands' payload
+    if video_codec.slice_aligned:  # packets cut to whole strands' payload
         strand_framer = plugins.get_framer(framer, **(framer_params or {}))
         strand_coder = plugins.get_coder(coder, constraints=strand_framer.constraints)
         bits = data_bits_per_strand(strand_framer.payload_bits(strand_coder), redundancy)

@@ -194,7 +194,7 @@ def _framer(primers: list[str] | None):
 
 def _metadata_blob(fr, strands, erasures, first_chunk: int, chunks: int | None):
     """Metadata strands -> the blob stored from chunk ``first_chunk`` (or None)."""
-    from .pipeline import _whiten
+    from .pipeline import whiten
 
     if not len(strands):
         return None
@@ -203,7 +203,7 @@ def _metadata_blob(fr, strands, erasures, first_chunk: int, chunks: int | None):
     addresses = parsed.addresses[is_meta]
     _, chunk = layout.split_metadata_address(fr.address_bits, addresses)
     keep = (chunk >= first_chunk) & ((chunk < first_chunk + chunks) if chunks else True)
-    blocks = _whiten(addresses[keep], parsed.payload[is_meta][keep], 0, fr)
+    blocks = whiten(addresses[keep], parsed.payload[is_meta][keep], 0, fr)
     shifted = addresses[keep] - (first_chunk << layout.COPY_BITS)
     return layout.recover_metadata(shifted, blocks, fr.address_bits)
 
@@ -257,7 +257,7 @@ def read_item_blocks(
     source: PoolSource, fr, meta: dict[str, Any], item: Item, indices: np.ndarray
 ) -> tuple[dict[int, np.ndarray], dict[str, Any]]:
     """Data blocks of the item's strand ``indices`` (0-based), keyed by index."""
-    from .pipeline import _key, _whiten, select_blocks
+    from .pipeline import _key, select_blocks, whiten
 
     strands, erasures = source.pick(fr, item.data_addresses(indices), "data")
     stats: dict[str, Any] = {"strands_read": len(strands), "strands_ok": 0, "symbols_corrected": 0}
@@ -267,7 +267,7 @@ def read_item_blocks(
     cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
     parsed = fr.parse(strands, cd, None, erasures, **_key(fr, meta))
     ok = parsed.ok & ~fr.is_metadata(parsed.addresses)
-    blocks = _whiten(parsed.addresses[ok], parsed.payload[ok], meta["seed"], fr)
+    blocks = whiten(parsed.addresses[ok], parsed.payload[ok], meta["seed"], fr, cd)
     picked = select_blocks(parsed.addresses[ok], blocks, parsed.corrected[ok])
     offset, wanted = item.data[0], set((indices).tolist())
     out = {a - offset: b for a, b in picked.items() if a - offset in wanted}
@@ -428,14 +428,14 @@ def get_item(
 
 # -- adding items ------------------------------------------------------------------------------
 def _catalogue_strands(fr, cat: Catalogue) -> np.ndarray:
-    from .pipeline import _whiten
+    from .pipeline import whiten
 
     bits = fr.payload_bits(fr.metadata_coder)
     addr, blocks = layout.metadata_blocks(cat.to_json(), bits, fr.address_bits, CATALOGUE_COPIES)
     if len(blocks) // CATALOGUE_COPIES > CATALOGUE_CHUNKS:
         raise HelixError(f"the catalogue outgrew its {CATALOGUE_CHUNKS} chunks (too many items)")
     addr = addr + ((cat.generation * CATALOGUE_CHUNKS) << layout.COPY_BITS)
-    return fr.frame(addr, _whiten(addr, blocks, 0, fr), fr.metadata_coder)
+    return fr.frame(addr, whiten(addr, blocks, 0, fr), fr.metadata_coder)
 
 
 def _add_items(

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import layout
 from .errors import HelixError
+from .metadata_schema import ARCHIVE_ID
 from .outer_code import OuterCode
 
 
@@ -48,7 +49,7 @@ def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -
     report = {
         "file": str(path),
         "complete": complete,
-        "archive_id": meta.get("archive_id"),
+        "archive_id": meta.get(ARCHIVE_ID),
         "strands_read": stats["strands_read"],
         "strands_ok": stats["strands_ok"],
         "symbols_corrected": stats["symbols_corrected"],

@@ -31,3 +31,22 @@ def test_bench_fuzz_prints_a_table(capsys):
     assert main(["bench", "fuzz", "--inputs", "20", "--target", "fasta"]) == 0
     out = capsys.readouterr().out
     assert "| fasta | 20 |" in out
+
+
+def test_reads_without_any_metadata_candidate_are_a_clear_error(tmp_path):
+    """Found by the fuzzer: reads whose every strand estimate looks like data (no metadata
+    candidate to parse) crashed the framer on an empty array."""
+    import numpy as np
+
+    from helix_media import plugins
+
+    fr = plugins.get_framer("helix")
+    assert len(fr.parse(np.zeros((0, 240), np.uint8), fr.metadata_coder).ok) == 0
+    coder = plugins.get_coder(None, constraints=fr.constraints)
+    bits = np.zeros((3, fr.payload_bits(coder)), np.uint8)
+    strands = fr.frame(np.arange(3), bits, coder, key=7)  # data strands only
+    path = tmp_path / "data_only.fasta"
+    path.write_text(
+        "".join(f">r{i}\n{''.join('ACGT'[b] for b in s)}\n" for i, s in enumerate(strands))
+    )
+    assert main(["verify", str(path)]) == 1

@@ -212,7 +212,7 @@ def test_transcode_jpeg_dna_end_to_end_from_dnapkt_fasta_and_reads(clip, tmp_pat
     assert psnr(got[1], originals[1]) > 40  # black frame
     # the data strands carry the codec's bases as they are: no whitening
     coder = plugins.get_coder("verbatim", constraints=fr.constraints)
-    parsed = fr.parse(strands, coder, key=media.result.metadata["archive_id"])
+    parsed = fr.parse(strands, coder, key=media.result.metadata["id"])
     first = np.flatnonzero(parsed.ok & (parsed.addresses == 0))[0]
     packet0 = enc_packets_first_bytes(path)
     assert np.packbits(parsed.payload[first]).tobytes()[:16] == packet0[:16]

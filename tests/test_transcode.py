@@ -186,7 +186,7 @@ def test_strand_loss_in_one_gop_spares_the_others(sample_roundtrip, tmp_path):
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)
     clean_media = decode_media(str(sample_roundtrip / "out.dnapkt"))
-    key = clean_media.result.metadata["archive_id"]
+    key = clean_media.result.metadata["id"]
     addresses = fr.parse(strands, coder, key=key).addresses
     write_strands(tmp_path / "gop1.fasta", strands[addresses != 600], {})  # inside GOP 1
     clean = clean_media.frames

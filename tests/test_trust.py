@@ -70,12 +70,12 @@ def test_mixed_reads_of_two_archives_decode_the_archive_alone(two_archives, tmp_
 def test_metadata_of_two_archives_at_the_same_addresses_is_told_apart():
     fr = plugins.get_framer("helix")
     bits = fr.payload_bits(fr.metadata_coder)
-    metas = [{"format": "helix-media", "archive_id": i, "pad": "x" * 40 * i} for i in (1, 2)]
+    metas = [{"format": "helix-media", "id": i, "pad": "x" * 40 * i} for i in (1, 2)]
     parts = [layout.metadata_blocks(m, bits, fr.address_bits, 3) for m in metas]
     addresses = np.concatenate([p[0] for p in parts])
     blocks = np.concatenate([p[1] for p in parts])
     found = layout.recover_all_metadata(addresses, blocks, fr.address_bits)
-    assert sorted(m["archive_id"] for m in found) == [1, 2]
+    assert sorted(m["id"] for m in found) == [1, 2]
 
 
 def test_most_strands_missing_exits_3_and_says_how_many(two_archives, tmp_path, capsys):

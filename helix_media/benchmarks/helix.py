@@ -4,7 +4,8 @@ For each clip (first ``--frames`` frames, scaled to at most ``--max-width``): st
 nucleotides and dollars per frame, RGB PSNR and MS-SSIM for helix at masks 0 / 0.4 / 0.6 /
 0.7, mask 0.6 without the transformer (missing tokens copied from the nearest received one),
 mask 0.6 with 5 % of all strands deleted at random (no outer code), and the bitstream codec at
-the CRF whose strand count comes closest to helix at mask 0.6; then what masking (0.6 against
+the CRF whose strand count comes closest to helix at mask 0.6; x265's curve over CRFs 30-51
+and the BD-rate in strands (``--plot FILE.png`` draws both curves); then what masking (0.6 against
 0) saves in strands (all, and data strands only: the per-file metadata strands do not grow
 with the video) and costs in PSNR; then encode and decode speed at 256x256.
 Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
@@ -30,7 +31,7 @@ from ..strand_files import read_strands, write_strands
 from ..video_io import open_video
 
 MASKS = (0.0, 0.4, 0.6, 0.7)
-BITSTREAM_CRFS = (30, 33, 36, 39, 42, 45, 48)
+BITSTREAM_CRFS = (30, 33, 36, 39, 42, 45, 48, 51)
 
 
 def reference_clip(src: str, out: Path, frames: int, max_width: int, size=None) -> list[np.ndarray]:
@@ -76,6 +77,7 @@ def row(name: str, r, n_frames: int, q, extra: str = "") -> dict:
         "psnr": q[0],
         "ms_ssim": q[1],
         "note": extra,
+        "frames": n_frames,
     }
 
 
@@ -127,25 +129,61 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
                     "frames concealed",
                 )
             )
-    best = None
+    best, x265 = None, []
     for crf in BITSTREAM_CRFS:
         r = pipeline.encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
+        q = quality(ref, pipeline.decode_media(out).frames)
+        x265.append(row(f"bitstream x265 CRF {crf}", r, n, q))
         gap = abs(len(r.strands) - helix_strands[0.6])
         if best is None or gap < best[0]:
-            best = (gap, crf)
-    crf = best[1]
-    r = pipeline.encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
-    media = pipeline.decode_media(out)
-    rows.append(
-        row(
-            f"bitstream x265 CRF {crf}",
-            r,
-            n,
-            quality(ref, media.frames),
-            "CRF closest to helix 0.6 in strands",
-        )
-    )
-    return rows, [slices_per_gop(ref, m) for m in (0.0, 0.6)]
+            best = (gap, len(x265) - 1)
+    rows.append({**x265[best[1]], "note": "CRF closest to helix 0.6 in strands"})
+    return rows, [slices_per_gop(ref, m) for m in (0.0, 0.6)], x265
+
+
+def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]]) -> float | None:
+    """Bjontegaard delta rate: how many more strands (as a fraction) ``test`` needs than
+    ``anchor`` for the same PSNR, averaged over the PSNR range both cover; points are
+    (strands, PSNR). None when the ranges do not overlap."""
+    if len(anchor) < 2 or len(test) < 2:
+        return None
+    lo = max(min(p for _, p in anchor), min(p for _, p in test))
+    hi = min(max(p for _, p in anchor), max(p for _, p in test))
+    if hi <= lo:
+        return None
+
+    def mean_log_rate(points):
+        psnr_, rate = np.array([p for _, p in points]), np.log([s for s, _ in points])
+        fit = np.polyint(np.polyfit(psnr_, rate, min(3, len(points) - 1)))
+        return (np.polyval(fit, hi) - np.polyval(fit, lo)) / (hi - lo)
+
+    return float(np.exp(mean_log_rate(test) - mean_log_rate(anchor)) - 1)
+
+
+def plot(curves: dict[str, tuple[list[dict], list[dict]]], path: Path) -> None:
+    """RD plot: strands per frame against PSNR, helix (its masks) and x265 (its CRFs)."""
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for k, (clip, (helix, x265)) in enumerate(curves.items()):
+        color = f"C{k}"
+        for rows, style, label in ((helix, "o-", "helix, mask 0.7…0"), (x265, "s--", "x265")):
+            pts = sorted((r["strands"] / r["frames"], r["psnr"]) for r in rows)
+            ax.plot(*zip(*pts, strict=True), style, color=color, label=f"{clip}: {label}")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.set_xlabel("strands per frame (240 nt each)")
+    ax.set_ylabel("RGB PSNR, dB")
+    ax.set_title("helix and x265 in DNA (helix bench helix)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
 
 
 def slices_per_gop(ref: list[np.ndarray], mask: float) -> tuple[float, float, float]:
@@ -191,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clips", nargs="*")
     p.add_argument("--frames", type=int, default=48)
     p.add_argument("--max-width", type=int, default=320)
+    p.add_argument("--plot", type=Path, help="write the RD plot (PNG; needs matplotlib)")
     a = p.parse_args(argv)
     root = Path(__file__).resolve().parents[2]
     clips = a.clips or [
@@ -202,10 +241,14 @@ def main(argv: list[str] | None = None) -> int:
         "| note |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    masking = []
+    masking, curves = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
-            rows, kinds = bench_clip(clip, Path(tmp), a.frames, a.max_width)
+            rows, kinds, x265 = bench_clip(clip, Path(tmp), a.frames, a.max_width)
+            helix = [
+                r for r in rows if r["setting"].startswith("helix mask") and "," not in r["setting"]
+            ]
+            curves[Path(clip).name] = (helix, x265)
             for r in rows:
                 print(
                     f"| {Path(clip).name} | {r['setting']} | {r['strands']} | "
@@ -224,6 +267,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {name} | {total:+.1%} | {data:+.1%} | {dpsnr:+.2f} | {s0:.1f} → {s6:.1f} "
                 f"| {t0:.1f} → {t6:.1f} ({t6 / t0 - 1:+.0%}) | {c0:.1f} → {c6:.1f} |"
             )
+        print("\n| clip | x265 CRF → strands, PSNR dB | BD-rate in strands, helix vs x265 |")
+        print("|---|---|---|")
+        for name, (helix, x265) in curves.items():
+            bd = bd_rate(*([(r["strands"], r["psnr"]) for r in rs] for rs in (x265, helix)))
+            span = ", ".join(
+                f"{r['setting'].split()[-1]}: {r['strands']}, {r['psnr']:.1f}" for r in x265
+            )
+            top = max(r["psnr"] for r in helix)
+            low = min(r["psnr"] for r in x265)
+            verdict = (
+                f"{bd:+.0%}"
+                if bd is not None
+                else f"no common PSNR range (helix at most {top:.1f} dB, x265 at least {low:.1f})"
+            )
+            print(f"| {name} | {span} | {verdict} |")
+        if a.plot:
+            plot(curves, a.plot)
+            print(f"\nRD plot: {a.plot}")
         enc, dec, n = speed(clips[0], Path(tmp), a.frames)
         print(
             f"\nspeed at 256x256 ({n} frames, {Path(clips[0]).name}, mask 0.6, CPU): "

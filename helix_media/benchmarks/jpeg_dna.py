@@ -188,7 +188,7 @@ def deletion(run: dict, originals: list[np.ndarray], trials: int, seed: int) -> 
         region = np.delete(strand[o : o + L], pos)
         region = np.append(region, region[-1])  # the strand keeps its length
         bits, _ = coder.decode(region[None, :], strand[None, :o])
-        bits = pipeline._whiten(np.array([addr]), bits, meta["seed"], fr, coder)
+        bits = pipeline.whiten(np.array([addr]), bits, meta["seed"], fr, coder)
         damaged = dict(blocks)
         damaged[addr] = bits[0]
         pk, _, _ = _unit_bytes(meta, damaged)

@@ -191,8 +191,12 @@ class HelixFramer(Framer):
         erasures: np.ndarray | None = None,
         key: int = 0,
     ) -> ParsedStrands:
-        strands = np.asarray(strands, dtype=np.uint8)
+        strands = np.asarray(strands, dtype=np.uint8).reshape(-1, self.strand_length)
         n = len(strands)
+        if n == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            bits = np.zeros((0, coder.capacity(PAYLOAD_NT)), dtype=np.uint8)
+            return ParsedStrands(empty, bits, np.zeros(0, dtype=bool), empty)
         words = strands[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, WORD_NT)
         codes = (words.astype(np.int64) << (2 * np.arange(WORD_NT)[::-1])).sum(axis=2)
         par = self.word_index[codes]
