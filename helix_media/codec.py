@@ -85,17 +85,22 @@ def frame_timing(
         return None  # not increasing: the source's timestamps cannot be trusted
     if all(abs(s * time_base * fps - 1) < Fraction(1, 100) for s in steps):
         return None
-    runs: list[list[int]] = []
-    for s in steps:
-        if runs and runs[-1][0] == s:
-            runs[-1][1] += 1
-        else:
-            runs.append([s, 1])
     return {
         "time_base": [time_base.numerator, time_base.denominator],
         "start": int(pts[0]),
-        "deltas": runs,
+        "deltas": run_lengths(steps),
     }
+
+
+def run_lengths(values: list[int]) -> list[list[int]]:
+    """[5, 5, 5, 7] -> [[5, 3], [7, 1]]: how metadata stores regular sequences."""
+    runs: list[list[int]] = []
+    for v in values:
+        if runs and runs[-1][0] == v:
+            runs[-1][1] += 1
+        else:
+            runs.append([v, 1])
+    return runs
 
 
 class VideoEncoder(ABC):

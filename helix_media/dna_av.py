@@ -285,7 +285,7 @@ class InputContainer:
                     self.info.height,
                     self.info.frames or 0,
                     self.info.fps,
-                )  # fmt: skip
+                )
             ]
         )
         if "audio" in self._layouts:
@@ -346,6 +346,7 @@ class InputContainer:
             raise HelixError(f"the {codec.name} codec's decoder takes no {options}") from exc
         decoded = (f for p in [*self._packets("video"), None] for f in decoder.decode(p))
         n = self.info.frames or 0
+        self.report.concealed_frames.clear()  # a second decode reports afresh
         yield from conceal_gaps(decoded, 0, n, self.info, self.report.concealed_frames)
 
     def close(self) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .codec import Packet
+from .codec import Packet, run_lengths
 from .metadata_dictionary import METADATA_ZDICT_V2
 
 META_MAGIC = b"HXM2"  # body: raw deflate with the preset METADATA_ZDICT_V2
@@ -116,16 +116,10 @@ def compact_units(units: list[list[int]], slice_bytes: int = 0) -> list[list[int
     )
     if not regular:
         return units
-    runs: list[list[int]] = []
-    for d in duration:
-        if runs and runs[-1][0] == d:
-            runs[-1][1] += 1
-        else:
-            runs.append([d, 1])
     table = {
         "index": index[0],
         "pts": pts[0],
-        "durations": runs,
+        "durations": run_lengths(duration),
         "sizes": [n // unit for n in nbytes],
     }
     if any(crc):

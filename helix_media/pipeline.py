@@ -335,7 +335,10 @@ def _parse_with(
     stats.update(
         strands_ok=int(is_data.sum()) + n_meta,
         symbols_corrected=int(parsed.corrected[is_data].sum()),
-        strands_failed=len(strands) - int(is_data.sum()) - n_meta - stats["foreign_strands"],
+        # (a fountain framer returns source blocks, not one row per strand: never below 0)
+        strands_failed=max(
+            0, len(strands) - int(is_data.sum()) - n_meta - stats["foreign_strands"]
+        ),
     )
     blocks = select_blocks(parsed.addresses[is_data], blocks, parsed.corrected[is_data])
     stats["data_strands"] = n = expected_data_strands(meta)

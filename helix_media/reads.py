@@ -36,6 +36,7 @@ AGREEMENT = 0.6  # below this share of votes a base is handed to RS as an erasur
 MSA_READS = 15  # reads per cluster given to the multiple alignment
 STRONG_CLUSTER = 3  # reads sharing a key that make it a cluster others may be rescued into
 MIXED_MIN_READS = 2  # far-off reads that agree with each other: a second strand's estimate
+SPLIT_SAMPLE = 64  # reads of a cluster compared pairwise to find the two strands' seeds
 _LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
 
 
@@ -178,10 +179,15 @@ class ReadProcessor:
         for c in np.flatnonzero(mixed).tolist():
             at = np.flatnonzero(cluster == c)
             rows = bodies[at]
-            near = (rows[:, None, :] != rows[None, :, :]).mean(axis=2) <= 0.1
-            first = near[near.sum(axis=1).argmax()]
-            rest = near & ~first[None, :] & ~first[:, None]
-            second = rest[rest.sum(axis=1).argmax()]
+            # two seeds: the read with most close neighbours, then the same among the rest
+            # (found on at most SPLIT_SAMPLE reads, so deep clusters stay linear)
+            sample = rows[:SPLIT_SAMPLE]
+            near = (sample[:, None, :] != sample[None, :, :]).mean(axis=2) <= 0.1
+            seed1 = near.sum(axis=1).argmax()
+            rest = near & ~near[seed1][None, :] & ~near[seed1][:, None]
+            seed2 = rest.sum(axis=1).argmax()
+            first = (rows != sample[seed1]).mean(axis=1) <= 0.1
+            second = ((rows != sample[seed2]).mean(axis=1) <= 0.1) & ~first
             if min(first.sum(), second.sum()) < MIXED_MIN_READS:
                 continue
             for i, g in enumerate((first, second)):

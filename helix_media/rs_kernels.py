@@ -60,6 +60,18 @@ def _eval_low(poly, n, x, exp, log):
 
 
 @numba.njit(cache=True)
+def _times_syndromes(poly, degree, synd, nsym, exp, log):
+    """poly(x) * S(x) mod x^nsym (both lowest degree first)."""
+    out = np.zeros(nsym, dtype=np.int64)
+    for j in range(nsym):
+        acc = 0
+        for d in range(0, min(j, degree) + 1):
+            acc ^= _mul(poly[d], synd[j - d], exp, log)
+        out[j] = acc
+    return out
+
+
+@numba.njit(cache=True)
 def _decode_one(word, erased, nsym, max_weight, exp, log, out):
     """Correct ``word`` (n bytes) in ``out``; returns errata (erasures + errors found), or -1
     (2 * errors + erasures beyond ``max_weight`` = nsym - margin, or not decodable)."""
@@ -95,12 +107,7 @@ def _decode_one(word, erased, nsym, max_weight, exp, log, out):
                 gamma[d] ^= _mul(gamma[d - 1], xk, exp, log)
             deg_g += 1
     # Forney syndromes: T(x) = S(x) Gamma(x) mod x^nsym; errors are found from T[n_erase:]
-    t = np.zeros(nsym, dtype=np.int64)
-    for j in range(nsym):
-        acc = 0
-        for d in range(0, min(j, deg_g) + 1):
-            acc ^= _mul(gamma[d], synd[j - d], exp, log)
-        t[j] = acc
+    t = _times_syndromes(gamma, deg_g, synd, nsym, exp, log)
     # Berlekamp-Massey on T[n_erase .. nsym-1] -> error locator Lambda
     m = nsym - n_erase
     lam = np.zeros(nsym + 2, dtype=np.int64)
@@ -141,12 +148,7 @@ def _decode_one(word, erased, nsym, max_weight, exp, log, out):
             psi[i + j] ^= _mul(lam[i], gamma[j], exp, log)
     deg_psi = ell + deg_g
     # errata evaluator Omega = S * Psi mod x^nsym
-    omega = np.zeros(nsym, dtype=np.int64)
-    for j in range(nsym):
-        acc = 0
-        for d in range(0, min(j, deg_psi) + 1):
-            acc ^= _mul(psi[d], synd[j - d], exp, log)
-        omega[j] = acc
+    omega = _times_syndromes(psi, deg_psi, synd, nsym, exp, log)
     # Chien search over the n positions: X = alpha^(n-1-i) is a root of Psi(X^-1)
     found = 0
     for i in range(n):
