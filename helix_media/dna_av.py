@@ -26,7 +26,7 @@ import av
 import numpy as np
 
 from . import layout, plugins
-from .codec import Packet, VideoInfo
+from .codec import Codec, Packet, VideoInfo
 from .errors import HelixError
 
 
@@ -161,6 +161,10 @@ class OutputContainer:
         from .pipeline import data_bits_per_strand
 
         codec = plugins.get_codec(codec_name)
+        if not isinstance(codec, Codec):
+            raise HelixError(f"{codec_name} stores files, not video: use helix-transcode")
+        # a codec whose packets are already DNA (jpeg-dna) names the coder that carries them
+        self.options["coder"] = self.options["coder"] or codec.coder
         info = VideoInfo(int(width), int(height), Fraction(rate))
         if codec.slice_aligned:
             fr = plugins.get_framer(self.options["framer"])

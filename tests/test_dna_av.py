@@ -124,3 +124,28 @@ def test_strands_written_on_cpu_decode_on_cuda(tmp_path):
             got = [f.to_ndarray(format="rgb24") for f in d.decode(video=0)]
         scores[device] = np.mean([psnr(a, b) for a, b in zip(source, got, strict=True)])
     assert abs(scores["cpu"] - scores["cuda"]) <= 0.1
+
+
+def _video_codecs() -> list[str]:
+    from helix_media import plugins
+    from helix_media.codec import Codec
+
+    return sorted(
+        n for n in plugins.registrations("codecs") if isinstance(plugins.get_codec(n), Codec)
+    )
+
+
+@pytest.mark.parametrize("codec", _video_codecs())
+def test_a_pyav_loop_writes_and_reads_dna_with_every_video_codec(tmp_path, codec):
+    src = tiny_clip(tmp_path / "c.mp4", frames=8, size=(64, 64))
+    out = tmp_path / "c.dnapkt"
+    with av.open(str(src)) as source, helix_media.open(out, "w") as dna:
+        stream = dna.add_stream_from_template(source.streams.video[0], codec=codec)
+        for frame in source.decode(video=0):
+            dna.mux(stream.encode(frame))
+        dna.mux(stream.encode(None))
+    with helix_media.open(out) as dna:
+        frames = list(dna.decode(video=0))
+        assert dna.streams.video[0].codec_name == codec and dna.report.complete
+    assert [f.pts for f in frames] == list(range(8))
+    assert (frames[0].width, frames[0].height) == (64, 64)
