@@ -14,7 +14,7 @@ pytest.importorskip("onnx")
 def test_fit_and_export_a_few_steps(tmp_path):
     from helix_media_builtins.helix_models import HelixModels
 
-    from helix_media.train.export import export_all
+    from helix_media.train.export import export_all, set_id
     from helix_media.train.fit import fit
     from helix_media.video_io import open_video
 
@@ -59,6 +59,7 @@ def test_fit_and_export_a_few_steps(tmp_path):
     assert card["opset"] == 18 and card["recipe"]["steps"] == 2 and len(card["sha256"]) == 64
 
     models = HelixModels(tmp_path / "onnx")  # verifies every file against its card
+    assert set_id(files) == models.id  # the folder name export gives a new set
     x = np.zeros((1, 3, 8, 64, 96), np.float32)
     tok, cont = models.run("encoder", frames=x)
     assert tok.shape == (1, 4, 2, 8, 12) and cont.shape == (1, 16, 2, 3)

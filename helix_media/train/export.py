@@ -174,17 +174,22 @@ def export_set(checkpoint: Path, out: Path | None, data_dir: Path, gops: int = 4
     the earlier sets (which stay: archives written with them must stay decodable)."""
     import shutil
 
-    from helix_media_builtins.helix_models import HelixModels, models_root
-
     if out is not None:
         export_all(checkpoint, out, data_dir, gops)
         return out
-    tmp = models_root() / ".export"
+    root = Path(__file__).resolve().parents[2] / "onnx_models"
+    tmp = root / ".export"
     shutil.rmtree(tmp, ignore_errors=True)
-    export_all(checkpoint, tmp, data_dir, gops)
-    final = models_root() / HelixModels(tmp).id
+    final = root / set_id(export_all(checkpoint, tmp, data_dir, gops))
     if final.exists():  # the very same set is already installed
         shutil.rmtree(tmp)
     else:
         tmp.rename(final)
     return final
+
+
+def set_id(files: dict[str, Path]) -> str:
+    """A model set's id, as the runtime computes it: 16 hex digits of SHA-256 over the four
+    files' SHA-256s (encoder, decoder, predictor, context tables)."""
+    digests = "".join(sha256(files[k]) for k in ("encoder", "decoder", "predictor", "context"))
+    return hashlib.sha256(digests.encode()).hexdigest()[:16]
