@@ -5,7 +5,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from test_coders_transcode import tiny_clip
+from clips import write_clip
 
 import helix_media
 import helix_media.cli
@@ -67,7 +67,7 @@ def test_reads_with_a_lost_gop_are_concealed_and_reported(tmp_path):
 
 
 def test_template_streams_and_audio(tmp_path):
-    src = tiny_clip(tmp_path / "t.mp4", frames=8)
+    src = write_clip(tmp_path / "t.mp4", frames=8)
     out = tmp_path / "t.dnapkt"
     with av.open(str(src)) as source, helix_media.open(out, "w") as dna:
         video = dna.add_stream_from_template(source.streams.video[0], codec="bitstream")
@@ -113,7 +113,7 @@ def _has_cuda() -> bool:
 def test_strands_written_on_cpu_decode_on_cuda(tmp_path):
     from helix_media.metrics import psnr
 
-    clip = tiny_clip(tmp_path / "g.mp4", frames=8, size=(64, 64))
+    clip = write_clip(tmp_path / "g.mp4", frames=8, size=(64, 64))
     dna = tmp_path / "g.dnapkt"
     assert helix_media.cli.transcode_main([str(clip), str(dna), "--codec", "helix", "-q"]) == 0
     with av.open(str(clip)) as c:
@@ -137,7 +137,7 @@ def _video_codecs() -> list[str]:
 
 @pytest.mark.parametrize("codec", _video_codecs())
 def test_a_pyav_loop_writes_and_reads_dna_with_every_video_codec(tmp_path, codec):
-    src = tiny_clip(tmp_path / "c.mp4", frames=8, size=(64, 64))
+    src = write_clip(tmp_path / "c.mp4", frames=8, size=(64, 64))
     out = tmp_path / "c.dnapkt"
     with av.open(str(src)) as source, helix_media.open(out, "w") as dna:
         stream = dna.add_stream_from_template(source.streams.video[0], codec=codec)

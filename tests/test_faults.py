@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from test_coders_transcode import tiny_clip
+from clips import write_clip
 
 from helix_media.cli import main
 
@@ -37,7 +37,7 @@ def test_killed_transcode_leaves_no_partial_output(tmp_path):
 
 def test_killed_pool_add_leaves_the_pool_unchanged_or_complete(tmp_path):
     pool = tmp_path / "p.dnapkt"
-    clip = tiny_clip(tmp_path / "a.mp4")
+    clip = write_clip(tmp_path / "a.mp4", frames=6, size=(64, 48))
     assert main(["pool", "add", str(pool), str(clip), "--codec", "bitstream", "-q"]) == 0
     before = pool.read_bytes()
     _kill_while_writing([str(BIN / "helix"), "pool", "add", str(pool), str(SAMPLE)], tmp_path)
@@ -54,7 +54,7 @@ def _small_disk() -> None:
 
 
 def test_full_disk_gives_one_line_error_and_no_file(tmp_path):
-    clip = tiny_clip(tmp_path / "c.mp4", frames=24, size=(160, 120))
+    clip = write_clip(tmp_path / "c.mp4", frames=24, size=(160, 120))
     out = tmp_path / "c.fasta"
     cmd = [str(BIN / "helix-transcode"), str(clip), str(out), "--codec", "bitstream", "-q"]
     r = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=_small_disk)

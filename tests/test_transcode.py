@@ -1,12 +1,12 @@
 """End to end through the CLI: video -> strands -> video, damage, and bad input."""
 
 import json
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
+from clips import frames_of, write_clip
 
 from helix_media import plugins
 from helix_media.channel import damage
@@ -16,47 +16,6 @@ from helix_media.pipeline import decode_media
 from helix_media.strand_files import read_strands, write_strands
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample.mp4"
-
-
-def make_clip(path, kind, frames=12, size=(96, 64), audio=False):
-    """A small test clip: 'black', 'noise' or 'gradient', optionally with a tone."""
-    rng = np.random.default_rng(0)
-    with av.open(str(path), "w") as out:
-        vs = out.add_stream("libx264", rate=Fraction(12))
-        vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
-        vs.options = {"crf": "18"}
-        if audio:
-            aus = out.add_stream("aac", rate=48000)
-            aus.layout = "stereo"
-        for i in range(frames):
-            if kind == "black":
-                img = np.zeros((size[1], size[0], 3), np.uint8)
-            elif kind == "noise":
-                img = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-            else:
-                x = np.linspace(0, 255, size[0])[None, :, None] + 8 * i
-                img = np.broadcast_to(x % 256, (size[1], size[0], 3)).astype(np.uint8)
-            for p in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(p)
-        if audio:
-            t = np.arange(48000 * frames // 12) / 48000
-            tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-            for k in range(0, len(t), 1024):
-                chunk = np.stack([tone[k : k + 1024]] * 2)
-                af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
-                af.sample_rate, af.pts = 48000, k
-                for p in aus.encode(af):
-                    out.mux(p)
-            for p in aus.encode(None):
-                out.mux(p)
-        for p in vs.encode(None):
-            out.mux(p)
-    return path
-
-
-def frames_of(path):
-    with av.open(str(path)) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +73,7 @@ def test_probe_json_has_the_contract_keys(sample_roundtrip, capsys):
 
 @pytest.mark.parametrize("kind,audio", [("black", False), ("noise", False), ("gradient", True)])
 def test_every_exported_strand_obeys_the_constraints(tmp_path, kind, audio):
-    clip = make_clip(tmp_path / f"{kind}.mp4", kind, audio=audio)
+    clip = write_clip(tmp_path / f"{kind}.mp4", kind, audio=audio)
     fasta = tmp_path / "strands.fasta"
     assert transcode_main([str(clip), str(fasta), "--codec", "bitstream", "-q"]) == 0
     _, seqs = read_strands(fasta)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_coders_transcode import frames_of, tiny_clip
+from clips import frames_of, write_clip
 
 from helix_media import layout, plugins
 from helix_media.cli import main, transcode_main
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def _encode(tmp, name, size, frames, codec="bitstream"):
-    clip = tiny_clip(tmp / f"{name}.mp4", frames=frames, size=size)
+    clip = write_clip(tmp / f"{name}.mp4", frames=frames, size=size)
     dna = tmp / f"{name}.dnapkt"
     assert transcode_main([str(clip), str(dna), "--codec", codec, "-q"]) == 0
     return dna
@@ -146,7 +146,7 @@ def _verify(capsys, path):
 
 
 def test_verify_clean_paper_channel_and_too_much_dropout(tmp_path, capsys):
-    clip = tiny_clip(tmp_path / "v.mp4", frames=24, size=(160, 120))
+    clip = write_clip(tmp_path / "v.mp4", frames=24, size=(160, 120))
     dna = tmp_path / "v.dnapkt"
     argv = [str(clip), str(dna), "--codec", "bitstream", "--quality", "20", "--redundancy", "0.1"]
     assert transcode_main([*argv, "-q"]) == 0
@@ -170,7 +170,7 @@ def test_verify_clean_paper_channel_and_too_much_dropout(tmp_path, capsys):
 
 
 def test_coders_that_do_not_guarantee_constraints_warn_with_the_count(tmp_path, capsys):
-    clip = tiny_clip(tmp_path / "c.mp4")
+    clip = write_clip(tmp_path / "c.mp4", frames=6, size=(64, 48))
     assert transcode_main([str(clip), str(tmp_path / "e.dnapkt"), "--codec", "bitstream"]) == 0
     assert "warning" not in capsys.readouterr().err
     out = tmp_path / "p.dnapkt"
@@ -188,7 +188,7 @@ def test_coders_that_do_not_guarantee_constraints_warn_with_the_count(tmp_path, 
 
 @pytest.mark.parametrize("framer", ["fountain", "hidden-address"])
 def test_fasta_of_any_framer_decodes_without_naming_it(tmp_path, framer):
-    clip = tiny_clip(tmp_path / "f.mp4")
+    clip = write_clip(tmp_path / "f.mp4", frames=6, size=(64, 48))
     fasta = tmp_path / "f.fasta"
     argv = [str(clip), str(fasta), "--codec", "bitstream", "--framer", framer, "-q"]
     assert transcode_main(argv) == 0
@@ -275,6 +275,6 @@ def test_encoding_keeps_frame_timing_and_warns_about_what_it_cannot_keep(tmp_pat
             return [round(float(f.time), 3) for f in c.decode(video=0)]
 
     assert times(back) == times(clip)  # 0, 0.3, 0.342, 0.642, ...: 3.7 s, not 0.5 s
-    plain = tiny_clip(tmp_path / "plain.mp4")
+    plain = write_clip(tmp_path / "plain.mp4", frames=6, size=(64, 48))
     assert transcode_main([str(plain), str(tmp_path / "p.dnapkt"), "--codec", "bitstream"]) == 0
     assert "warning" not in capsys.readouterr().err
