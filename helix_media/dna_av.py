@@ -158,7 +158,7 @@ class OutputContainer:
             raise HelixError("a DNA archive holds one video stream")
         if not width or not height or not rate:
             raise HelixError("add_stream needs rate, width and height for a video stream")
-        from .pipeline import data_bits_per_strand
+        from .pipeline import slice_options
 
         codec = plugins.get_codec(codec_name)
         if not isinstance(codec, Codec):
@@ -166,12 +166,11 @@ class OutputContainer:
         # a codec whose packets are already DNA (jpeg-dna) names the coder that carries them
         self.options["coder"] = self.options["coder"] or codec.coder
         info = VideoInfo(int(width), int(height), Fraction(rate))
-        if codec.slice_aligned:
-            fr = plugins.get_framer(self.options["framer"])
-            cd = plugins.get_coder(self.options["coder"], constraints=fr.constraints)
-            bits = data_bits_per_strand(fr.payload_bits(cd), self.options["redundancy"])
-            codec_options["slice_bytes"] = bits // 8
-        stream = OutputVideoStream(codec.name, info, codec.encoder(info, quality, **codec_options))
+        o = self.options
+        options = slice_options(
+            codec, codec_options, o["framer"], None, o["coder"], o["redundancy"]
+        )
+        stream = OutputVideoStream(codec.name, info, codec.encoder(info, quality, **options))
         self.streams.video.append(stream)
         return stream
 

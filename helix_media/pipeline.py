@@ -119,6 +119,25 @@ def _key(fr, meta: dict[str, Any]) -> dict[str, int]:
     return {"key": int(meta[ARCHIVE_ID])} if fr.keyed and meta.get(ARCHIVE_ID) else {}
 
 
+def slice_options(
+    codec,
+    options: dict[str, Any] | None,
+    framer: str | None,
+    framer_params: dict[str, Any] | None,
+    coder: str | None,
+    redundancy: float,
+) -> dict[str, Any]:
+    """``options`` for ``codec``'s encoder, plus ``slice_bytes`` (the bytes one strand
+    carries with this framer, coder and outer code) for a codec whose packets are cut to
+    whole strands."""
+    options = dict(options or {})
+    if codec.slice_aligned:
+        fr = plugins.get_framer(framer, **(framer_params or {}))
+        cd = plugins.get_coder(coder, constraints=fr.constraints)
+        options["slice_bytes"] = data_bits_per_strand(fr.payload_bits(cd), redundancy) // 8
+    return options
+
+
 def data_bits_per_strand(block_bits: int, redundancy: float) -> int:
     """Bits of codec data per strand: the outer code may use slightly fewer than the coder
     carries."""
@@ -572,12 +591,7 @@ def video_packets(
     video_codec = plugins.get_codec(codec)
     source = open_video(source_path)
     info = source.info
-    options = dict(codec_options or {})
-    if video_codec.slice_aligned:  # packets cut to whole strands' payload
-        strand_framer = plugins.get_framer(framer, **(framer_params or {}))
-        strand_coder = plugins.get_coder(coder, constraints=strand_framer.constraints)
-        bits = data_bits_per_strand(strand_framer.payload_bits(strand_coder), redundancy)
-        options["slice_bytes"] = bits // 8
+    options = slice_options(video_codec, codec_options, framer, framer_params, coder, redundancy)
     encoder = video_codec.encoder(info, quality=quality, **options)
     packets: list[Packet] = []
     bar = tqdm(total=info.frames, unit="frame", desc="encode", disable=not progress)
