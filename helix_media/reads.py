@@ -37,6 +37,7 @@ MSA_READS = 15  # reads per cluster given to the multiple alignment
 STRONG_CLUSTER = 3  # reads sharing a key that make it a cluster others may be rescued into
 MIXED_MIN_READS = 2  # far-off reads that agree with each other: a second strand's estimate
 SPLIT_SAMPLE = 64  # reads of a cluster compared pairwise to find the two strands' seeds
+VOTE_CHUNK = 1 << 16  # reads per step of the vote (bounds its temporaries)
 _LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
 
 
@@ -68,6 +69,11 @@ class StrandEstimates:
     strands: np.ndarray  # (c, strand_length) consensus strands (primers restored)
     erasures: np.ndarray  # (c, strand_length) bool: positions with low agreement
     report: ReadReport = field(default_factory=ReadReport)
+
+
+def _share_differing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row, the share of positions where ``a`` and ``b`` differ (no float temporaries)."""
+    return np.count_nonzero(a != b, axis=1) / a.shape[1]
 
 
 def _rc_any(read: np.ndarray) -> np.ndarray:
@@ -151,10 +157,17 @@ class ReadProcessor:
         """Majority per position over equal-length bodies -> (consensus, agreement) per cluster.
         ``cluster`` must be sorted."""
         starts = np.flatnonzero(np.r_[True, cluster[1:] != cluster[:-1]])
-        ids = cluster[starts]
         counts = np.zeros((n_clusters, self.body, 4), dtype=np.int32)
-        for b in range(4):
-            counts[ids, :, b] = np.add.reduceat((bodies == b).astype(np.int32), starts, axis=0)
+        # whole clusters at a time, about VOTE_CHUNK reads each: the int32 one-hot temporaries
+        # stay small however many reads there are
+        bounds = [*starts[:: max(1, len(starts) * VOTE_CHUNK // max(len(bodies), 1))], len(bodies)]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            part = bodies[lo:hi]
+            at = starts[(starts >= lo) & (starts < hi)] - lo
+            for b in range(4):
+                counts[cluster[lo + at], :, b] = np.add.reduceat(
+                    (part == b).astype(np.int32), at, axis=0
+                )
         total = counts.sum(axis=2)
         consensus = counts.argmax(axis=2).astype(np.uint8)
         support = counts.max(axis=2)
@@ -317,7 +330,7 @@ class ReadProcessor:
         if len(fixed_rows):
             sorted_cluster = cluster_of[is_fixed][order]
             theirs = consensus[sorted_cluster]
-            diff = (fixed_body[fixed_rows] != theirs).mean(1)
+            diff = _share_differing(fixed_body[fixed_rows], theirs)
             mixed = self._mixed_clusters(sorted_cluster, diff > 0.1, n_clusters) & ~failed
             if mixed.any():
                 extra_bodies, extra_agreement, explained = self._split(
@@ -325,7 +338,7 @@ class ReadProcessor:
                 )
                 report.clusters_split = len(extra_bodies)
                 theirs = consensus[sorted_cluster]
-                diff = np.where(explained, 0.0, (fixed_body[fixed_rows] != theirs).mean(1))
+                diff = np.where(explained, 0.0, _share_differing(fixed_body[fixed_rows], theirs))
             report.outliers = int((diff > 0.1).sum())
             a = self.address_nt
             elsewhere = (fixed_body[fixed_rows, :a] != theirs[:, :a]).any(1) & (diff > 0.1)
