@@ -93,20 +93,12 @@ def transcode_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quality", type=int, help="bitstream: CRF, lower is better; raw: zlib level 0-9 (0)"
     )
-    p.add_argument("--gop", type=int, help="frames per GOP (each GOP decodes on its own)")
-    p.add_argument(
-        "--mask",
-        type=float,
-        help="helix: share of discrete tokens left out and predicted on decoding (default 0.6)",
-    )
-    p.add_argument("--device", help="helix: where the networks run, cpu (default) or cuda")
     p.add_argument(
         "--reads2",
         metavar="R2",
         help="decode paired-end reads (e.g. Illumina 2x150): IN is the R1 FASTQ, R2 the file "
         "of their mates; overlapping mates are merged into whole strands first",
     )
-    p.add_argument("--video-codec", help="bitstream codec backend: libx265, libx264, libsvtav1")
     p.add_argument("--seed", type=int, default=0, help="seed of the whitening keystream")
     p.add_argument("--no-audio", action="store_true", help="drop the audio track")
     p.add_argument("--metadata-copies", type=int, default=3, help="copies of metadata strands")
@@ -118,7 +110,21 @@ def transcode_parser() -> argparse.ArgumentParser:
         "up to 10%% lost strands decode bit-exactly); default 0",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+    from .plugins import add_codec_options
+
+    group = p.add_argument_group("codec options (added by the codec plugins)")
+    p.set_defaults(codec_option_roles=add_codec_options(group))
     return p
+
+
+def _codec_options(args: argparse.Namespace, side: str) -> dict[str, object]:
+    """The codec options given on the command line for the encoder or the decoder."""
+    roles = args.codec_option_roles
+    return {
+        dest: getattr(args, dest)
+        for dest, role in roles.items()
+        if role in (side, "both") and getattr(args, dest, None) is not None
+    }
 
 
 def transcode_main(argv: list[str] | None = None) -> int:
@@ -142,13 +148,7 @@ def _transcode(args: argparse.Namespace) -> int:
         )
     from .pipeline import encode_file, encode_video, is_file_codec, is_video_path
 
-    given = (
-        ("gop", args.gop),
-        ("video_codec", args.video_codec),
-        ("mask", args.mask),
-        ("device", args.device),
-    )
-    options = {k: v for k, v in given if v is not None}
+    options = _codec_options(args, "encode")
     if args.metadata_copies < 1 or args.metadata_copies > 32:
         raise HelixError("--metadata-copies must be 1..32")
     if not 0 <= args.redundancy <= 4:
@@ -204,7 +204,7 @@ def _decode(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         framer=args.framer,
         reads2=args.reads2,
-        device=args.device,
+        decoder_options=_codec_options(args, "decode"),
     )
     if not args.quiet:
         if r.stats.get("pairs"):

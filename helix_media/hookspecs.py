@@ -29,3 +29,11 @@ def register_codecs(register):
 @hookspec
 def register_read_processors(register):
     """Register read clustering / consensus stages (reads -> strand estimates)."""
+
+
+@hookspec
+def add_codec_options(group):
+    """Add a codec's own ``helix-transcode`` options to ``group`` (an argparse argument
+    group); return ``{dest: "encode" | "decode" | "both"}`` saying which coder side each
+    option's value is passed to (as a keyword, when given). Unknown options are an error for
+    every codec, so an option reaches only the codec it was written for."""

@@ -424,14 +424,14 @@ def decode_video(
     *,
     progress: bool = False,
     parsed: tuple | None = None,
-    device: str | None = None,
+    decoder_options: dict[str, Any] | None = None,
 ) -> DecodeResult:
     """Decode strands into a video file (container and codecs from ``output_path``'s suffix),
     GOP by GOP: memory holds one GOP's frames, not the video's."""
     from .dna_av import InputContainer
     from .video_io import VideoSink
 
-    dna = InputContainer(input_path, parsed=parsed, device=device)
+    dna = InputContainer(input_path, parsed=parsed, decoder_options=decoder_options)
     with VideoSink(output_path, dna.info, audio_params=dna.audio_params) as sink:
         for frame in _progress(dna.decode(video=0), dna.info, progress):
             sink.write(frame)
@@ -709,7 +709,7 @@ def decode_any(
     progress: bool = False,
     framer: str | None = None,
     reads2: str | None = None,
-    device: str | None = None,
+    decoder_options: dict[str, Any] | None = None,
 ) -> DecodeResult:
     """Strands -> a file archive's bytes or a video file, whichever the metadata says.
     ``framer``, ``reads2`` (paired-end reads: R1 in ``input_path``): see :func:`read_dna`."""
@@ -718,4 +718,6 @@ def decode_any(
         raise HelixError(f"{input_path}: a pool; use helix pool list / helix pool get")
     if parsed[1].get("kind") == "file":
         return decode_file(input_path, output_path, parsed=parsed)
-    return decode_video(input_path, output_path, progress=progress, parsed=parsed, device=device)
+    return decode_video(
+        input_path, output_path, progress=progress, parsed=parsed, decoder_options=decoder_options
+    )

@@ -134,3 +134,12 @@ def get_framer(name: str | None = None, **params: Any):
 
 def get_codec(name: str | None = None, **params: Any):
     return create("codecs", name, **params)
+
+
+def add_codec_options(group) -> dict[str, str]:
+    """Every plugin's codec options, added to argparse ``group``: {dest: role} (see the
+    ``add_codec_options`` hook)."""
+    roles: dict[str, str] = {}
+    for answer in get_plugin_manager().hook.add_codec_options(group=group):
+        roles.update(answer or {})
+    return roles

@@ -91,3 +91,23 @@ def test_third_party_package_is_discovered(tmp_path):
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
     ).stdout
     assert "roundtrip ok" in out
+
+
+def test_codec_plugins_add_their_own_transcode_options(tmp_path, capsys):
+    """--mask/--device/--fill come from the helix plugin, --gop/--video-codec from bitstream;
+    each reaches only its codec (others refuse it with a one-line error)."""
+    from helix_media.cli import transcode_main, transcode_parser
+
+    group = {a.dest for g in transcode_parser()._action_groups for a in g._group_actions}
+    assert {"mask", "device", "fill", "gop", "video_codec"} <= group
+    roles = transcode_parser().parse_args(["a", "b"]).codec_option_roles
+    assert roles["fill"] == "decode" and roles["mask"] == "encode" and roles["device"] == "both"
+    from clips import write_clip
+
+    clip = write_clip(tmp_path / "c.mp4", frames=6, size=(64, 48))
+    dna = tmp_path / "c.dnapkt"
+    assert transcode_main([str(clip), str(dna), "--codec", "helix", "--gop", "8", "-q"]) == 1
+    assert "helix codec: unknown option(s) gop" in capsys.readouterr().err
+    assert transcode_main([str(clip), str(dna), "--codec", "helix", "--mask", "0.4", "-q"]) == 0
+    out = tmp_path / "c.mkv"
+    assert transcode_main([str(dna), str(out), "--fill", "naive", "-q"]) == 0

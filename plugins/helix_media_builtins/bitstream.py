@@ -349,5 +349,14 @@ class BitstreamCodec(Codec):
 
 
 @hookimpl
+def add_codec_options(group):
+    group.add_argument("--gop", type=int, help="bitstream: frames per GOP (each decodes alone)")
+    group.add_argument(
+        "--video-codec", help="bitstream: encoder library, libx265 (default), libx264, libsvtav1"
+    )
+    return {"gop": "encode", "video_codec": "encode"}
+
+
+@hookimpl
 def register_codecs(register):
     register("bitstream", BitstreamCodec)

@@ -326,3 +326,19 @@ def _no_unknown(options: dict[str, Any]) -> None:
 @hookimpl
 def register_codecs(register):
     register("helix", HelixCodec)
+
+
+@hookimpl
+def add_codec_options(group):
+    group.add_argument(
+        "--mask",
+        type=float,
+        help="helix: share of discrete tokens left out and predicted on decoding (default 0.6)",
+    )
+    group.add_argument("--device", help="helix: where the networks run, cpu (default) or cuda")
+    group.add_argument(
+        "--fill",
+        choices=("transformer", "naive"),
+        help="helix decoding: how tokens not received are filled (default transformer)",
+    )
+    return {"mask": "encode", "device": "both", "fill": "decode"}
