@@ -87,8 +87,8 @@ def transcode_parser() -> argparse.ArgumentParser:
     p.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
     p.add_argument(
         "--framer",
-        help="strand framer plugin (default: helix); to decode FASTA/FASTQ, the one that "
-        "framed the strands (a .dnapkt names its own)",
+        help="strand framer plugin (default: helix); decoding finds it from the strands' "
+        "metadata, so give it only to override",
     )
     p.add_argument(
         "--quality", type=int, help="bitstream: CRF, lower is better; raw: zlib level 0-9 (0)"
@@ -179,7 +179,7 @@ def _transcode(args: argparse.Namespace) -> int:
             f"{r.metadata_strands} metadata) for {what}"
         )
     _warn_violations(r)
-    for what in getattr(r, "not_kept", []):
+    for what in r.not_kept:
         print(f"warning: {args.input}: {what}", file=sys.stderr)
     return 0
 
@@ -268,7 +268,7 @@ def helix_parser() -> argparse.ArgumentParser:
     )
     ve.add_argument("file", metavar="FILE", help=".dnapkt, or FASTA/FASTQ strands or reads")
     ve.add_argument("--reads2", metavar="R2", help=_READS2_HELP.format("FILE"))
-    ve.add_argument("--framer", help="the framer of FASTA/FASTQ strands (default: helix)")
+    ve.add_argument("--framer", help="the framer of FASTA/FASTQ strands (default: detected)")
     ve.add_argument("--json", action="store_true", help="machine-readable output")
     ex = sub.add_parser("export", help="export strands as FASTA or a vendor CSV order sheet")
     ex.add_argument("file")

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .metadata_schema import POOL_FORMAT
 from .strand_files import read_strands
 
 DEFAULT_PRICE_PER_STRAND = 0.014  # USD per oligo of up to ~300 nt, as quoted by the HELIX paper
@@ -30,6 +31,20 @@ def probe(
     lengths = np.array([len(s) for s in seqs])
     full = np.stack([s for s in seqs if len(s) == fr.strand_length])
     report = fr.check(full)
+    if meta.get("format") == POOL_FORMAT:  # a pool: its strands and catalogue
+        return {
+            "file": str(path),
+            "strands": len(seqs),
+            "strand_length": int(lengths.max()),
+            "pool": True,
+            "generation": meta["generation"],
+            "items": [it["name"] for it in meta["items"]],
+            "gc_min": float(report.gc.min()),
+            "gc_max": float(report.gc.max()),
+            "constraint_violations": int((~report.ok(fr.constraints)).sum()),
+            "price_per_strand_usd": price_per_strand,
+            "cost_usd": round(len(seqs) * price_per_strand, 4),
+        }
     payload_bytes = sum(u[4] for s in meta["streams"].values() for u in s["units"])
     payload_nt = fr.payload_nt
     n = len(seqs)
@@ -93,6 +108,15 @@ def _content(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def format_probe(p: dict[str, Any]) -> str:
+    if p.get("pool"):
+        return (
+            f"{p['file']}: a pool of {len(p['items'])} items in {p['strands']} strands x "
+            f"{p['strand_length']} nt (catalogue generation {p['generation']}; "
+            f"helix pool list for the items, helix probe --item NAME for one)\n"
+            f"  constraints: GC {100 * p['gc_min']:.1f}-{100 * p['gc_max']:.1f} %, "
+            f"{p['constraint_violations']} strands violate\n"
+            f"  cost: ${p['cost_usd']:.2f} at ${p['price_per_strand_usd']} per strand"
+        )
     if "archived_file" in p:
         content = f"  file: {p['archived_file']}, {p['archived_size']} bytes"
     else:

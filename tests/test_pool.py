@@ -190,3 +190,17 @@ def test_cli(built, tmp_path, capsys):
         assert sum(1 for _ in c.decode(video=0)) == 24
     assert main(["probe", p, "--item", "a.mp4", "--start", "1", "--duration", "1"]) == 0
     assert "strands to read" in capsys.readouterr().out
+
+
+def test_probe_of_a_pool_summarizes_it(tmp_path, capsys):
+    """Was a KeyError: a pool's metadata is its catalogue, not an archive's."""
+    from clips import write_clip
+
+    from helix_media.cli import main
+
+    pool = tmp_path / "p.dnapkt"
+    clip = write_clip(tmp_path / "a.mp4", frames=6, size=(64, 48))
+    assert main(["pool", "add", str(pool), str(clip), "--codec", "bitstream", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["probe", str(pool)]) == 0
+    assert "a pool of 1 items" in capsys.readouterr().out
