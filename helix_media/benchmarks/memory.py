@@ -2,10 +2,10 @@
 
     helix bench memory [--minutes 5] [--size 640x360] [--coverage 30] [--redundancy 0.1]
 
-Makes a synthetic clip (moving gradients and noise, 24 fps) of that length, stores it with the
-default codec, then decodes it in a fresh process each way (``helix-transcode``) and prints each
-process's peak resident memory (``ru_maxrss``) and time. Video frames stream GOP by GOP, so
-memory grows with the strands and reads held, not with the video's frames.
+Makes a synthetic clip (moving gradients and noise, 24 fps) of that length, then encodes it
+with the default codec, simulates reads of its strands and decodes it both ways, each step in a
+fresh process, and prints each one's peak resident memory (``ru_maxrss``) and time. Frames
+stream GOP by GOP, so memory grows with the strands and reads held, not with the frames.
 """
 
 from __future__ import annotations
