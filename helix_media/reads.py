@@ -37,7 +37,8 @@ MSA_READS = 15  # reads per cluster given to the multiple alignment
 STRONG_CLUSTER = 3  # reads sharing a key that make it a cluster others may be rescued into
 MIXED_MIN_READS = 2  # far-off reads that agree with each other: a second strand's estimate
 SPLIT_SAMPLE = 64  # reads of a cluster compared pairwise to find the two strands' seeds
-VOTE_CHUNK = 1 << 16  # reads per step of the vote (bounds its temporaries)
+TRIM_CHUNK = 1 << 16  # reads per step of the vectorized trim (bounds its temporaries)
+VOTE_CHUNK = 1 << 12  # reads per step of the vote: small steps, small temporaries, warm caches
 _LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
 
 
@@ -157,22 +158,24 @@ class ReadProcessor:
         """Majority per position over equal-length bodies -> (consensus, agreement) per cluster.
         ``cluster`` must be sorted."""
         starts = np.flatnonzero(np.r_[True, cluster[1:] != cluster[:-1]])
-        counts = np.zeros((n_clusters, self.body, 4), dtype=np.int32)
-        # whole clusters at a time, about VOTE_CHUNK reads each: the int32 one-hot temporaries
-        # stay small however many reads there are
+        # Clusters without reads keep consensus 0 and agreement 0 (as an all-zero count would).
+        consensus = np.zeros((n_clusters, self.body), dtype=np.uint8)
+        agreement = np.zeros((n_clusters, self.body))
+        # whole clusters at a time, about VOTE_CHUNK reads each: the per-read one-hot and the
+        # per-cluster counts stay small however many reads there are
         bounds = [*starts[:: max(1, len(starts) * VOTE_CHUNK // max(len(bodies), 1))], len(bodies)]
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
             part = bodies[lo:hi]
             at = starts[(starts >= lo) & (starts < hi)] - lo
-            for b in range(4):
-                counts[cluster[lo + at], :, b] = np.add.reduceat(
-                    (part == b).astype(np.int32), at, axis=0
-                )
-        total = counts.sum(axis=2)
-        consensus = counts.argmax(axis=2).astype(np.uint8)
-        support = counts.max(axis=2)
-        tie = (np.sort(counts, axis=2)[:, :, 2] == support) & (support > 0)
-        agreement = np.where(tie, 0.0, support / np.maximum(total, 1))
+            counts = np.stack(
+                [np.add.reduceat((part == b).astype(np.int32), at, axis=0) for b in range(4)], 2
+            )
+            ids = cluster[lo + at]
+            total = counts.sum(axis=2)
+            support = counts.max(axis=2)
+            consensus[ids] = counts.argmax(axis=2)
+            tie = ((counts == support[..., None]).sum(axis=2) > 1) & (support > 0)
+            agreement[ids] = np.where(tie, 0.0, support / np.maximum(total, 1))
         return consensus, agreement
 
     @staticmethod
@@ -247,10 +250,11 @@ class ReadProcessor:
         exact = np.flatnonzero(lengths == self.length)
         fixed_body = np.zeros((len(reads), self.body), dtype=np.uint8)
         has_fixed = np.zeros(len(reads), dtype=bool)
-        if len(exact):
-            found, rev, bodies = self._fast_bodies(np.stack([reads[i] for i in exact]))
-            fixed_body[exact[found]] = bodies[found]
-            has_fixed[exact[found]] = True
+        for lo in range(0, len(exact), TRIM_CHUNK):  # in chunks: the temporaries stay small
+            rows = exact[lo : lo + TRIM_CHUNK]
+            found, rev, bodies = self._fast_bodies(np.stack([reads[i] for i in rows]))
+            fixed_body[rows[found]] = bodies[found]
+            has_fixed[rows[found]] = True
             report.reverse += int(rev[found].sum())
         # the rest (indels, odd lengths, fast-path misses) through the aligner
         other_bodies: dict[int, np.ndarray] = {}
