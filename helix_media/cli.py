@@ -22,7 +22,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
 
 #: Exit statuses, the same for every command: 0 complete, 1 error (nothing written), 2 usage
 #: error (argparse's own), 3 done but data were lost (the output says what).
-EXIT_ERROR, EXIT_USAGE, EXIT_DATA_LOST = 1, 2, 3
+EXIT_ERROR, EXIT_DATA_LOST = 1, 3
 
 
 def _run(fn: Callable[[], int]) -> int:
@@ -146,13 +146,16 @@ def _transcode(args: argparse.Namespace) -> int:
             f"{args.output}: to encode, OUT must end in .dnapkt, .fasta or .fa "
             "(to decode, IN must be a strand file)"
         )
-    from .pipeline import encode_file, encode_video, is_file_codec, is_video_path
+    from .pipeline import (
+        check_layout_options,
+        encode_file,
+        encode_video,
+        is_file_codec,
+        is_video_path,
+    )
 
     options = _codec_options(args, "encode")
-    if args.metadata_copies < 1 or args.metadata_copies > 32:
-        raise HelixError("--metadata-copies must be 1..32")
-    if not 0 <= args.redundancy <= 4:
-        raise HelixError("--redundancy must be between 0 and 4")
+    check_layout_options(args.redundancy, args.metadata_copies)
     # the options both encoders take, passed on as given
     names = ("codec", "coder", "framer", "quality", "seed", "metadata_copies", "redundancy")
     shared = {k: getattr(args, k) for k in names}
@@ -456,8 +459,6 @@ def _pool(args: argparse.Namespace) -> int:
     if args.pool_command in ("list", "get"):
         _check_reads2(args.pool, args.reads2, "POOL")
     if args.pool_command == "add":
-        if not 0 <= args.redundancy <= 4:
-            raise HelixError("--redundancy must be between 0 and 4")
         cat, items, added = pool.add_items(
             args.pool,
             args.items,

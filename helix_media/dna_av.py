@@ -118,16 +118,14 @@ class OutputContainer:
         metadata_copies: int = 3,
     ) -> None:
         from .atomic import check_target
+        from .pipeline import check_layout_options
         from .strand_files import is_strand_file
 
         self.path = str(path)
         if not is_strand_file(self.path) or self.path.lower().endswith((".fastq", ".fq")):
             raise HelixError(f"{path}: DNA is written to .dnapkt, .fasta or .fa")
         check_target(self.path)
-        if not 0 <= redundancy <= 4:
-            raise HelixError("redundancy must be between 0 and 4")
-        if not 1 <= metadata_copies <= 32:
-            raise HelixError("metadata_copies must be 1..32")
+        check_layout_options(redundancy, metadata_copies)
         self.options = {"coder": coder, "framer": framer, "redundancy": redundancy}
         self.seed, self.metadata_copies = seed, metadata_copies
         self.streams = Streams()

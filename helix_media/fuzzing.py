@@ -154,13 +154,9 @@ def _file(workdir: Path, name: str, data: bytes) -> Path:
 def _metadata_round(data: bytes):
     """Metadata JSON (as a writer with a bug or a grudge might make it, CRC and all) ->
     blocks -> the decoder's metadata."""
-    import struct
-    import zlib
-
     from . import layout
 
-    blob = layout.compress_metadata(data)
-    blob = layout.META_MAGIC + struct.pack(">II", len(blob), zlib.crc32(blob)) + blob
+    blob = layout.metadata_blob(layout.compress_metadata(data))
     blocks = layout.bytes_to_blocks(blob, 300)
     addrs = np.array([layout.metadata_address(25, 0, c) for c in range(len(blocks))])
     return layout.recover_all_metadata(addrs, blocks, 25)

@@ -185,10 +185,14 @@ def metadata_blocks(
         ),
         key=len,
     )
-    blob = META_MAGIC + struct.pack(">II", len(body), zlib.crc32(body)) + body
-    b = bytes_to_blocks(blob, block_bits)
+    b = bytes_to_blocks(metadata_blob(body), block_bits)
     addrs = [metadata_address(address_bits, k, c) for k in range(copies) for c in range(len(b))]
     return np.array(addrs, dtype=np.int64), np.tile(b, (copies, 1))
+
+
+def metadata_blob(body: bytes) -> bytes:
+    """A compressed metadata body -> the stored blob: magic, length, CRC32, body."""
+    return META_MAGIC + struct.pack(">II", len(body), zlib.crc32(body)) + body
 
 
 def recover_metadata(

@@ -60,7 +60,8 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
         raise _fail(source, "codec_params missing")
     _int(meta, "seed", source)
     _int(meta, "payload_bits", source, 1)
-    _int(meta, "address_offset", source) if "address_offset" in meta else None
+    if "address_offset" in meta:
+        _int(meta, "address_offset", source)
     if ARCHIVE_ID in meta:
         _int(meta, ARCHIVE_ID, source)
     for name, s in _dict(meta, "streams", source).items():
@@ -68,7 +69,8 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
             raise _fail(source, f"stream {name} is not an object")
         _int(s, "first_strand", source)
         _int(s, "strands", source)
-        _int(s, "slice_bytes", source) if "slice_bytes" in s else None
+        if "slice_bytes" in s:
+            _int(s, "slice_bytes", source)
         if not isinstance(s.get("params", {}), dict):
             raise _fail(source, f"stream {name}: bad params")
         check_units(s.get("units"), source, name)

@@ -54,10 +54,7 @@ class DecodeResult:
 
     @property
     def data_strands_missing(self) -> int:
-        """Data strands lost for good: after the outer code, if the archive has one."""
-        if "strands_unrecoverable" in self.stats:
-            return int(self.stats["strands_unrecoverable"])
-        return max(0, self.stats.get("data_strands", 0) - self.stats.get("data_strands_found", 0))
+        return data_strands_missing(self.stats)
 
     @property
     def complete(self) -> bool:
@@ -83,6 +80,13 @@ class DecodeResult:
                 f"(first: {self.concealed_frames[:10]})"
             )
         return "data lost: " + "; ".join(parts)
+
+
+def data_strands_missing(stats: dict[str, Any]) -> int:
+    """Data strands lost for good: after the outer code, if the archive has one."""
+    if "strands_unrecoverable" in stats:
+        return int(stats["strands_unrecoverable"])
+    return max(0, stats.get("data_strands", 0) - stats.get("data_strands_found", 0))
 
 
 def whiten(addresses: np.ndarray, blocks: np.ndarray, seed: int, framer, coder=None) -> np.ndarray:
@@ -117,6 +121,14 @@ def _key(fr, meta: dict[str, Any]) -> dict[str, int]:
     """``key=`` for a keyed framer's frame/parse (nothing for others, or for archives written
     before archive ids)."""
     return {"key": int(meta[ARCHIVE_ID])} if fr.keyed and meta.get(ARCHIVE_ID) else {}
+
+
+def check_layout_options(redundancy: float, metadata_copies: int) -> None:
+    """The outer code and metadata copies users may ask for (checked before any work)."""
+    if not 1 <= metadata_copies <= 1 << layout.COPY_BITS:
+        raise HelixError("--metadata-copies must be 1..32")
+    if not 0 <= redundancy <= 4:
+        raise HelixError("--redundancy must be between 0 and 4")
 
 
 def slice_options(

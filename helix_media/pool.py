@@ -454,6 +454,7 @@ def _add_items(
     """Add files and videos to ``pool`` (created if missing); returns (catalogue, new items,
     strands added). Only strands are added: old ones are kept as they are."""
     from .pipeline import (
+        check_layout_options,
         encode_packets,
         file_packets,
         is_file_codec,
@@ -464,13 +465,9 @@ def _add_items(
 
     if not paths:
         raise HelixError("nothing to add")
-    if not 1 <= metadata_copies <= 1 << layout.COPY_BITS:
-        raise HelixError("--metadata-copies must be 1..32")
+    check_layout_options(redundancy, metadata_copies)
     if Path(pool).suffix.lower() != ".dnapkt":
         raise HelixError(f"{pool}: a pool is a .dnapkt file")
-    from .atomic import check_target
-
-    check_target(pool)
     for path in paths:
         if Path(path).exists() and Path(pool).exists() and os.path.samefile(path, pool):
             raise HelixError(f"{path}: is the pool itself; a pool cannot be added to itself")

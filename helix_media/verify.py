@@ -11,17 +11,22 @@ from typing import Any
 
 from . import layout
 from .errors import HelixError
-from .metadata_schema import ARCHIVE_ID
+from .metadata_schema import ARCHIVE_ID, POOL_FORMAT
 from .outer_code import OuterCode
+from .pipeline import (
+    data_strands_missing,
+    expected_data_strands,
+    file_bytes,
+    read_dna,
+    recover_lost,
+)
 
 
 def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -> dict[str, Any]:
     """Decode ``path`` (``.dnapkt``, FASTA, FASTQ reads) to packets and report; ``complete``
     says whether everything stored came back."""
-    from .pipeline import file_bytes, read_dna, recover_lost
-
     _, meta, blocks, stats = read_dna(path, framer, reads2)
-    if meta.get("format") == "helix-pool":
+    if meta.get("format") == POOL_FORMAT:
         raise HelixError(f"{path}: a pool; verify its items with helix pool get")
     segments = _margins(meta, blocks)
     recover_lost(meta, blocks, stats)
@@ -40,9 +45,7 @@ def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -
             file_ok = True
         except HelixError:
             file_ok = False
-    missing = int(stats.get("strands_unrecoverable", 0))
-    if "outer_code" not in meta:
-        missing = max(0, stats["data_strands"] - stats["data_strands_found"])
+    missing = data_strands_missing(stats)
     complete = not (
         missing or any(lost_units.values()) or any(damaged_units.values()) or file_ok is False
     )
@@ -77,7 +80,7 @@ def _margins(meta: dict[str, Any], blocks: dict[int, Any]) -> list[dict[str, int
     already lost). Without an outer code, one segment of margin 0 at best: any loss is data."""
     offset = int(meta.get("address_offset", 0))
     if "outer_code" not in meta:
-        n = sum(int(s["strands"]) for s in meta["streams"].values())
+        n = expected_data_strands(meta)
         present = sum(offset <= a < offset + n for a in blocks)
         return [{"data": n, "parity": 0, "present": present, "margin": present - n}]
     out = []

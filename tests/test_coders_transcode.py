@@ -25,7 +25,7 @@ def test_transcode_roundtrip_with_every_coder(clip, tmp_path, name, capsys):
     capsys.readouterr()
     assert transcode_main([str(dna), str(back), "-q"]) == 0
     # the DNA layer is lossless: every packet came back (CRC-checked), nothing concealed
-    assert "lost units" not in capsys.readouterr().err
+    assert "data lost" not in capsys.readouterr().err
     src, got = ([f.astype(np.int64) for f in frames_of(p)] for p in (clip, back))
     assert len(got) == len(src)
     worst = max(float(np.abs(a - b).mean()) for a, b in zip(src, got, strict=True))
