@@ -71,6 +71,31 @@ def _pairs_line(pairs: dict[str, int]) -> str:
     )
 
 
+def _cluster_options(p: argparse.ArgumentParser) -> None:
+    """--scheduler / --workers: run the job on Dask (see :mod:`.distributed`)."""
+    g = p.add_argument_group("distributed (needs the [distributed] extra)")
+    g.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (dask scheduler + "
+        "dask worker, dask-jobqueue, Kubernetes)",
+    )
+    g.add_argument(
+        "--workers", type=int, metavar="N", help="run on a local Dask cluster of N processes"
+    )
+
+
+def _on_cluster(args: argparse.Namespace, job: Callable[[argparse.Namespace], int]) -> int:
+    """``job(args)`` inside the Dask cluster the options ask for, if any."""
+    from .distributed import cluster
+
+    scheduler, workers = getattr(args, "scheduler", None), getattr(args, "workers", None)
+    if scheduler is not None and workers is not None:
+        raise HelixError("give --scheduler (an existing cluster) or --workers N, not both")
+    with cluster(scheduler, workers, quiet=getattr(args, "quiet", False)):
+        return job(args)
+
+
 def transcode_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="helix-transcode",
@@ -110,6 +135,7 @@ def transcode_parser() -> argparse.ArgumentParser:
         "up to 10%% lost strands decode bit-exactly); default 0",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+    _cluster_options(p)
     from .plugins import add_codec_options
 
     group = p.add_argument_group("codec options (added by the codec plugins)")
@@ -129,7 +155,7 @@ def _codec_options(args: argparse.Namespace, side: str) -> dict[str, object]:
 
 def transcode_main(argv: list[str] | None = None) -> int:
     args = transcode_parser().parse_args(argv)
-    return _run(lambda: _transcode(args))
+    return _run(lambda: _on_cluster(args, _transcode))
 
 
 def _transcode(args: argparse.Namespace) -> int:
@@ -265,6 +291,7 @@ def helix_parser() -> argparse.ArgumentParser:
     pr.add_argument("--item", help="a pool's item: strands (and $) to read it or a range of it")
     pr.add_argument("--start", type=float, help="seconds: the range's start (video items)")
     pr.add_argument("--duration", type=float, help="seconds: the range's length")
+    _cluster_options(pr)
     _pool_parser(sub)
     ve = sub.add_parser(
         "verify", help="decode an archive to its packets and report its health (writes nothing)"
@@ -273,6 +300,7 @@ def helix_parser() -> argparse.ArgumentParser:
     ve.add_argument("--reads2", metavar="R2", help=_READS2_HELP.format("FILE"))
     ve.add_argument("--framer", help="the framer of FASTA/FASTQ strands (default: detected)")
     ve.add_argument("--json", action="store_true", help="machine-readable output")
+    _cluster_options(ve)
     ex = sub.add_parser("export", help="export strands as FASTA or a vendor CSV order sheet")
     ex.add_argument("file")
     ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
@@ -323,7 +351,7 @@ def helix_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = helix_parser().parse_args(argv)
-    return _run(lambda: _helix(args))
+    return _run(lambda: _on_cluster(args, _helix))
 
 
 def _helix(args: argparse.Namespace) -> int:
@@ -440,10 +468,12 @@ def _pool_parser(sub) -> None:
         "--own-primers", action="store_true", help="a primer pair of its own per new item"
     )
     add.add_argument("-q", "--quiet", action="store_true")
+    _cluster_options(add)
     ls = pool_sub.add_parser("list", help="the pool's catalogue (read from its DNA)")
     ls.add_argument("pool", metavar="POOL", help=".dnapkt, or FASTA/FASTQ reads of the pool")
     ls.add_argument("--reads2", metavar="R2", help=_READS2_HELP.format("POOL"))
     ls.add_argument("--json", action="store_true")
+    _cluster_options(ls)
     get = pool_sub.add_parser("get", help="decode one item (or a time range of a video)")
     get.add_argument("pool", metavar="POOL", help=".dnapkt, or FASTA/FASTQ reads of the pool")
     get.add_argument("item", metavar="ITEM")
@@ -451,6 +481,7 @@ def _pool_parser(sub) -> None:
     get.add_argument("--reads2", metavar="R2", help=_READS2_HELP.format("POOL"))
     get.add_argument("--start", type=float, help="seconds")
     get.add_argument("--duration", type=float, help="seconds")
+    _cluster_options(get)
 
 
 def _pool(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import importlib
 import lzma
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import dnaio
@@ -167,8 +167,11 @@ def _allowed_table(allow_n: bool) -> np.ndarray:
 _ALLOWED = {False: _allowed_table(False), True: _allowed_table(True)}
 
 
-def _check_letters(path: str, names: list[str], seqs: list[str], allow_n: bool) -> None:
-    """Vectorized over the whole file; on failure name the record, letter and position."""
+def _check_letters(
+    path: str, names: list[str], seqs: list[str], allow_n: bool, first: int = 0
+) -> None:
+    """Vectorized over a chunk of records (``first``: how many came before it); on failure
+    name the record, letter and position."""
     raw = np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)
     bad = ~_ALLOWED[allow_n][raw]
     if not bad.any():
@@ -181,15 +184,16 @@ def _check_letters(path: str, names: list[str], seqs: list[str], allow_n: bool) 
     allowed = "A, C, G, T or N" if allow_n else "A, C, G, T"
     hint = " (N, an unknown base, is not accepted here)" if letter in "Nn" else ""
     raise HelixError(
-        f"{path}: record {k + 1} ({names[k]!r}) has {letter!r} at position {offset + 1}; "
+        f"{path}: record {first + k + 1} ({names[k]!r}) has {letter!r} at position {offset + 1}; "
         f"only {allowed} are allowed{hint}"
     )
 
 
-def read_sequences(
-    path: str | os.PathLike[str], allow_n: bool = False
-) -> tuple[list[str], list[str]]:
-    """Names and upper-case sequences of a FASTA/FASTQ file (.gz/.bz2/.xz too).
+def iter_sequences(
+    path: str | os.PathLike[str], chunk: int, allow_n: bool = False
+) -> Iterator[tuple[list[str], list[str]]]:
+    """Names and upper-case sequences of a FASTA/FASTQ file (.gz/.bz2/.xz too), ``chunk``
+    records at a time: a sequencing run need not fit in memory.
 
     Anything but ACGT (and N when ``allow_n``) is an error: strands we exported never
     contain N, and reads only may once N is handled as an erasure.
@@ -199,20 +203,43 @@ def read_sequences(
     fileformat = _sniff(path)
     names: list[str] = []
     seqs: list[str] = []
+    done = 0
     try:
         with dnaio.open(path, fileformat=fileformat) as reader:
             for record in reader:
                 names.append(record.name)
                 seqs.append(record.sequence)
+                if len(seqs) == chunk:
+                    _check_letters(path, names, seqs, allow_n, done)
+                    yield names, [s.upper() for s in seqs]
+                    done += len(seqs)
+                    names, seqs = [], []
     except _FORMAT_ERRORS as err:
         kind = fileformat.upper()
         raise HelixError(f"{path}: not a valid {kind} file ({_one_line(err)})") from err
     except _DECOMPRESS_ERRORS as err:
         raise HelixError(f"{path}: damaged or truncated file ({_one_line(err)})") from err
-    if not seqs:
+    if not seqs and not done:
         raise HelixError(f"{path}: contains no sequences")
-    _check_letters(path, names, seqs, allow_n)
-    return names, [s.upper() for s in seqs]
+    if seqs:
+        _check_letters(path, names, seqs, allow_n, done)
+        yield names, [s.upper() for s in seqs]
+
+
+def read_sequences(
+    path: str | os.PathLike[str], allow_n: bool = False
+) -> tuple[list[str], list[str]]:
+    """All names and sequences of a file at once (see :func:`iter_sequences`)."""
+    ((names, seqs),) = iter_sequences(path, -1, allow_n)
+    return names, seqs
+
+
+def iter_reads(
+    path: str | os.PathLike[str], chunk: int, allow_n: bool = False
+) -> Iterator[list[np.ndarray]]:
+    """Sequencing reads, ``chunk`` at a time, as :func:`read_reads` gives them."""
+    for _, seqs in iter_sequences(path, chunk, allow_n):
+        yield _split(_READ_CODES, seqs)
 
 
 def read_strands(path: str | os.PathLike[str]) -> np.ndarray:

@@ -40,6 +40,9 @@ class Framer(ABC):
     #: bits, 0 = none) and data strands framed under one key fail to parse under another, so
     #: a stranger's strands are never decoded into an archive. Metadata strands are unkeyed.
     keyed: bool = False
+    #: True when :meth:`frame` maps each (address, payload) row to one strand on its own, so
+    #: shards of the rows may be framed apart (on a cluster) and concatenated.
+    strand_by_strand: bool = True
 
     def describe(self) -> dict:
         """The framer's name and parameters, stored in the metadata (``"framer"``): what a

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from . import __version__, layout, plugins
+from . import __version__, distributed, layout, plugins
 from .codec import Packet, VideoInfo, frame_timing
 from .errors import HelixError
 from .metadata_schema import ARCHIVE_ID, POOL_FORMAT, check_metadata
 from .outer_code import OuterCode
 from .paired import check_reads_span_strands, merge_files
-from .strand_files import read_strands, write_strands
+from .strand_files import is_sequence_file, read_strands, write_strands
 from .whitening import keystream
 
 METADATA_SEED = 0  # metadata must be readable before the seed is known
@@ -255,8 +255,11 @@ def read_dna(
     """Strand file -> (framer, metadata, data blocks by strand index, statistics).
     ``framer``: the framer plugin that made the strands of a FASTA/FASTQ file (which, unlike
     a ``.dnapkt``, does not name it); default helix. ``reads2``: the R2 FASTQ of paired-end
-    reads whose R1 FASTQ is ``path``; mates are merged first (statistics: "pairs")."""
+    reads whose R1 FASTQ is ``path``; mates are merged first (statistics: "pairs"). Inside
+    :func:`.distributed.cluster`, reads go through the read path on the cluster."""
     if reads2 is None:
+        if distributed.current() is not None and is_sequence_file(path):
+            return parse_dna({}, distributed.ReadParts(path), path, framer)  # streamed
         header, seqs = read_strands(path, allow_n=True, salvage=True)
         return parse_dna(header, seqs, path, framer)
     reads, pairs = merge_files(path, reads2)
@@ -287,7 +290,8 @@ def _detect_framer(
     """FASTA/FASTQ name no framer: try each registered one, those whose strand length is the
     commonest sequence length first (helix first among equals); each recognises only its own
     metadata. The first that reads any is the one."""
-    lengths = Counter(len(s) for s in seqs)
+    sample = seqs.first if isinstance(seqs, distributed.ReadParts) else seqs
+    lengths = Counter(len(s) for s in sample)
     common = lengths.most_common(1)[0][0] if lengths else 0
     names = sorted(
         plugins.registrations("framers"),
@@ -306,25 +310,26 @@ def _parse_with(
     fr, header: dict[str, Any], seqs: list[np.ndarray], path: str
 ) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
     """:func:`parse_dna` with the framer known."""
-    stats: dict[str, Any] = {"strands_read": len(seqs)}
+    stats: dict[str, Any] = {}
     if header.get("damaged_packets") is not None:  # counted as lost strands from here on
         stats["damaged_packets"] = header["damaged_packets"]
     erasures = None
     if header:
+        stats["strands_read"] = len(seqs)
         usable = [s for s in seqs if len(s) == fr.strand_length]
         stats["wrong_length"] = len(seqs) - len(usable)
         strands = np.stack(usable) if usable else None
     else:
-        from .reads import ReadProcessor
-
-        estimates = ReadProcessor(fr).process(seqs)
+        estimates = estimate_strands(fr, seqs, path)
         strands, report = estimates.strands, estimates.report
+        stats["strands_read"] = report.reads
         stats["reads"] = report.to_json()
         if report.clusters < report.clustered:  # reads, not one copy of each strand: RS uses
             erasures = estimates.erasures  # the erasures and keeps a margin for detection
     if strands is None or not len(strands):
         if not header:
-            check_reads_span_strands(path, seqs, fr.strand_length)
+            sample = seqs.first if isinstance(seqs, distributed.ReadParts) else seqs
+            check_reads_span_strands(path, sample, fr.strand_length)
         raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
     candidates = fr.metadata_candidates(strands)
     meta_coder = fr.metadata_coder
@@ -376,6 +381,18 @@ def _parse_with(
     offset = int(meta.get("address_offset", 0))
     stats["data_strands_found"] = sum(offset <= a < offset + n for a in blocks)
     return fr, meta, blocks, stats
+
+
+def estimate_strands(fr, seqs, path: str, select: np.ndarray | None = None):
+    """Reads (in memory, or :class:`.distributed.ReadParts`) -> strand estimates, here or on
+    the current Dask cluster; ``select``: see :meth:`.reads.ReadProcessor.process`."""
+    client = distributed.current()
+    if client is None:
+        from .reads import ReadProcessor
+
+        return ReadProcessor(fr).process(seqs, select)
+    parts = seqs if isinstance(seqs, distributed.ReadParts) else distributed.ReadParts(path, seqs)
+    return distributed.estimate_strands(client, fr, parts, select)
 
 
 def _usable_metadata(metas: list, path: str) -> list[dict[str, Any]]:
@@ -531,7 +548,9 @@ def encode_packets(
     )
     m_addr = m_addr + (metadata_chunk_offset << layout.COPY_BITS)
     white = whiten(addresses, blocks, seed, fr, cd)
-    data = fr.frame(addresses, white, cd, **_key(fr, meta)) if len(blocks) else None
+    data = (
+        distributed.frame_strands(fr, addresses, white, cd, _key(fr, meta)) if len(blocks) else None
+    )
     metas = fr.frame(m_addr, whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
     strands = metas if data is None else np.concatenate([metas, data])
     return EncodeResult(

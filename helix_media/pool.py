@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, layout, plugins
+from . import __version__, distributed, layout, plugins
 from .dna_av import conceal_gaps
 from .errors import HelixError
 from .metadata_schema import POOL_FORMAT, check_catalogue, check_metadata
@@ -174,9 +174,9 @@ class PoolSource:
             rows = rows[np.isin(fr.cluster_keys(s[rows, p5 : fr.cluster_span]), keys)]
             self.touched[what] = self.touched.get(what, 0) + len(rows)
             return s[rows], None
-        from .reads import ReadProcessor
+        from .pipeline import estimate_strands
 
-        est = ReadProcessor(fr).process(self.reads, select=keys)
+        est = estimate_strands(fr, self.reads, self.path, select=keys)
         self.touched[what] = self.touched.get(what, 0) + len(est.strands)
         self.read_reports[what] = est.report.to_json()
         erasures = est.erasures if est.report.clusters < est.report.clustered else None
@@ -453,14 +453,7 @@ def _add_items(
 ) -> tuple[Catalogue, list[Item], int]:
     """Add files and videos to ``pool`` (created if missing); returns (catalogue, new items,
     strands added). Only strands are added: old ones are kept as they are."""
-    from .pipeline import (
-        check_layout_options,
-        encode_packets,
-        file_packets,
-        is_file_codec,
-        is_video_path,
-        video_packets,
-    )
+    from .pipeline import check_layout_options, encode_packets
     from .strand_files import read_strands, write_strands
 
     if not paths:
@@ -491,23 +484,17 @@ def _add_items(
         raise HelixError(f"{pool}: two items named {name!r} (items are named by file name)")
     new_items, new_strands = [], []
     primers = _primer_pairs(len(paths), cat) if own_primers else [None] * len(paths)
-    for path, pair in zip(paths, primers, strict=True):
+    # the codec jobs (the slow part) side by side on a cluster, if there is one; the
+    # strands are laid out one item after another, as without a cluster
+    on_cluster = distributed.current() is not None
+    jobs = [
+        (path, pair, codec, quality, coder, redundancy, progress and not on_cluster)
+        for path, pair in zip(paths, primers, strict=True)
+    ]
+    for (path, pair, *_), (video, packets, fields, stream_params) in zip(
+        jobs, distributed.map_jobs(_item_packets, jobs, "items"), strict=True
+    ):
         name = Path(path).name
-        video = not is_file_codec(codec) and is_video_path(path)
-        stream_params = None
-        if video:
-            packets, fields, stream_params, _ = video_packets(
-                path,
-                codec=codec,
-                quality=quality,
-                progress=progress,
-                coder=coder,
-                framer_params={"primer5": pair[0], "primer3": pair[1]} if pair else None,
-                redundancy=redundancy,
-            )
-            fields["kind"] = "video"
-        else:
-            packets, fields = file_packets(path, codec if is_file_codec(codec) else "raw", quality)
         chunk0 = cat.next_chunk() if not new_items else _next_chunk(new_items[-1])
         data0 = cat.next_data() if not new_items else sum(new_items[-1].data)
         r = encode_packets(
@@ -551,6 +538,34 @@ def _add_items(
     }
     write_strands(pool, np.concatenate([old, added]), header)
     return cat, new_items, len(added)
+
+
+def _item_packets(
+    path: str,
+    pair: tuple[str, str] | None,
+    codec: str | None,
+    quality: int | None,
+    coder: str | None,
+    redundancy: float,
+    progress: bool,
+) -> tuple[bool, list, dict[str, Any], dict[str, Any] | None]:
+    """One item's codec job: (is a video, packets, fields, stream parameters)."""
+    from .pipeline import file_packets, is_file_codec, is_video_path, video_packets
+
+    if is_file_codec(codec) or not is_video_path(path):
+        packets, fields = file_packets(path, codec if is_file_codec(codec) else "raw", quality)
+        return False, packets, fields, None
+    packets, fields, stream_params, _ = video_packets(
+        path,
+        codec=codec,
+        quality=quality,
+        progress=progress,
+        coder=coder,
+        framer_params={"primer5": pair[0], "primer3": pair[1]} if pair else None,
+        redundancy=redundancy,
+    )
+    fields["kind"] = "video"
+    return True, packets, fields, stream_params
 
 
 def add_items(pool: str, paths: list[str], **options: Any) -> tuple[Catalogue, list[Item], int]:

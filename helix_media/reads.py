@@ -23,6 +23,7 @@ outvoted and counted as outliers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,12 +65,78 @@ class ReadReport:
     def to_json(self) -> dict[str, int]:
         return dict(vars(self))
 
+    def add(self, other: ReadReport) -> None:
+        """Sum another part's counts into this one."""
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
 
 @dataclass
 class StrandEstimates:
     strands: np.ndarray  # (c, strand_length) consensus strands (primers restored)
     erasures: np.ndarray  # (c, strand_length) bool: positions with low agreement
     report: ReadReport = field(default_factory=ReadReport)
+
+
+@dataclass
+class Trimmed:
+    """Trimmed reads of one part: the rows of reads that have a body, with their global
+    read index. ``bodies`` holds exact-length bodies (rows where ``fixed``); ``other`` the
+    rest by row (indels: aligned later)."""
+
+    index: np.ndarray  # (n,) int64 global read index
+    fixed: np.ndarray  # (n,) bool
+    bodies: np.ndarray  # (n, body) uint8
+    other: dict[int, np.ndarray]
+    heads: np.ndarray  # (n, address_nt + 1) uint8
+    has_head: np.ndarray  # (n,) bool
+    keys: np.ndarray  # (n,) int64 cluster key, -1 = none
+    report: ReadReport
+
+    def take(self, rows: np.ndarray, keys: np.ndarray, report: ReadReport) -> Trimmed:
+        """These rows (renumbered), with these keys."""
+        where = {int(r): j for j, r in enumerate(rows.tolist())}
+        return Trimmed(
+            self.index[rows], self.fixed[rows], self.bodies[rows],
+            {where[r]: b for r, b in self.other.items() if r in where},
+            self.heads[rows], self.has_head[rows], keys, report,
+        )  # fmt: skip
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of its arrays (what moving the part between workers costs)."""
+        arrays = (self.index, self.fixed, self.bodies, self.heads, self.has_head, self.keys)
+        return sum(a.nbytes for a in arrays) + sum(b.nbytes for b in self.other.values())
+
+    @staticmethod
+    def concat(parts: Sequence[Trimmed]) -> Trimmed:
+        """Several parts' rows as one part; their reports summed."""
+        report, other, at = ReadReport(), {}, 0
+        for p in parts:
+            report.add(p.report)
+            other.update({at + r: b for r, b in p.other.items()})
+            at += len(p.index)
+        return Trimmed(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in
+              ("index", "fixed", "bodies")),
+            other,
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in
+              ("heads", "has_head", "keys")),
+            report,
+        )  # fmt: skip
+
+
+@dataclass
+class EstimatesPart:
+    """One owner's strand estimates (bodies only), with what orders them."""
+
+    keys: np.ndarray  # (c,) cluster key of each consensus or split estimate
+    bodies: np.ndarray  # (c, body)
+    erasures: np.ndarray  # (c, body) bool
+    outlier_index: np.ndarray  # (o,) global read index of each outlier estimate
+    outliers: np.ndarray  # (o, body)
+    outlier_erasures: np.ndarray  # (o, body) bool
+    report: ReadReport
 
 
 def _share_differing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -131,12 +198,12 @@ class ReadProcessor:
         return None, False
 
     # -- 2. cluster ------------------------------------------------------------------------
-    def _rescue_keys(self, keys: np.ndarray, heads: np.ndarray, rows: np.ndarray) -> None:
+    def _rescue_keys(
+        self, keys: np.ndarray, heads: np.ndarray, rows: np.ndarray, strong: np.ndarray
+    ) -> None:
         """Reads whose key few others share (an indel in or before the address shifts it):
         try the address with one base deleted or inserted at each position, and take a
-        variant that names a well-supported cluster (``STRONG_CLUSTER`` reads or more)."""
-        known_keys, counts = np.unique(keys[keys >= 0], return_counts=True)
-        strong = known_keys[counts >= STRONG_CLUSTER]
+        variant that names a well-supported (``strong``) cluster."""
         lost = rows[~np.isin(keys[rows], strong)]
         if not len(lost) or not len(strong):
             return
@@ -188,9 +255,9 @@ class ReadProcessor:
     def _split(self, bodies, cluster, mixed, consensus, agreement):
         """Each mixed cluster -> two strand estimates, each voted on by the reads within 10 %
         of its densest read. The first replaces the cluster's consensus in place; the
-        second is returned, with a mask of the rows it explains (not outliers). RS, keyed
-        by the archive, decides which estimate is whose."""
-        extra, extra_agreement = [], []
+        second is returned, with the clusters split and a mask of the rows it explains (not
+        outliers). RS, keyed by the archive, decides which estimate is whose."""
+        extra, extra_agreement, split = [], [], []
         explained = np.zeros(len(bodies), dtype=bool)
         for c in np.flatnonzero(mixed).tolist():
             at = np.flatnonzero(cluster == c)
@@ -213,10 +280,12 @@ class ReadProcessor:
                 else:
                     extra.append(got[0])
                     extra_agreement.append(agree[0])
+                    split.append(c)
                     explained[at[g]] = True
         if not extra:
-            return np.zeros((0, self.body), dtype=np.uint8), np.zeros((0, self.body)), explained
-        return np.stack(extra), np.stack(extra_agreement), explained
+            no = np.zeros((0, self.body), dtype=np.uint8), np.zeros((0, self.body))
+            return *no, np.zeros(0, dtype=np.int64), explained
+        return np.stack(extra), np.stack(extra_agreement), np.array(split), explained
 
     def _align(self, reads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
         """abPOA multiple alignment -> column vote over non-gap columns, or None."""
@@ -239,11 +308,11 @@ class ReadProcessor:
         agreement = np.where(tie, 0.0, support / np.maximum(counts.sum(axis=1), 1))
         return counts.argmax(axis=1).astype(np.uint8), agreement
 
-    # -- all together ------------------------------------------------------------------------
-    def process(self, reads: list[np.ndarray], select: np.ndarray | None = None) -> StrandEstimates:
-        """Reads -> strand estimates. ``select`` (cluster keys, see the framer's
-        ``address_keys``) keeps only reads whose address is one of them: another pool item's
-        reads are dropped after trimming, before consensus and decoding."""
+    # -- the stages, each on a part of the reads (one part in one process; many on a cluster) --
+    def trim(self, reads: Sequence[np.ndarray], first: int = 0) -> Trimmed:
+        """Stage 1, per part of the reads (``first``: the global index of ``reads[0]``):
+        orient and trim each read, and read its cluster key. Reads without a body are
+        counted and dropped here."""
         report = ReadReport(reads=len(reads))
         lengths = np.fromiter((len(r) for r in reads), dtype=np.int64, count=len(reads))
         report.too_short = int((lengths < self.length // 2).sum())
@@ -268,96 +337,161 @@ class ReadProcessor:
                 fixed_body[i], has_fixed[i] = body, True
             else:
                 other_bodies[int(i)] = body
-        # 2. cluster by address (heads: the address and one more base)
-        heads = np.zeros((len(reads), self.address_nt + 1), dtype=np.uint8)
-        has_head = has_fixed.copy()
-        heads[has_fixed] = fixed_body[has_fixed, : self.address_nt + 1]
-        for i, body in other_bodies.items():
-            if len(body) > self.address_nt:
-                heads[i], has_head[i] = body[: self.address_nt + 1], True
-        keys = np.full(len(reads), -1, dtype=np.int64)
-        rows = np.flatnonzero(has_head)
-        keys[rows] = self.framer.cluster_keys(heads[rows, : self.address_nt])
-        self._rescue_keys(keys, heads, rows)
         has_body = has_fixed.copy()
         has_body[list(other_bodies)] = True
+        rows = np.flatnonzero(has_body)
+        # heads: the address and one more base; bodies too short for one have no key
+        heads = np.zeros((len(rows), self.address_nt + 1), dtype=np.uint8)
+        has_head = has_fixed[rows].copy()
+        heads[has_head] = fixed_body[rows[has_head], : self.address_nt + 1]
+        local = {int(i): j for j, i in enumerate(rows.tolist())}
+        for i, body in other_bodies.items():
+            if len(body) > self.address_nt:
+                heads[local[i]], has_head[local[i]] = body[: self.address_nt + 1], True
+        keys = np.full(len(rows), -1, dtype=np.int64)
+        keys[has_head] = self.framer.cluster_keys(heads[has_head, : self.address_nt])
+        return Trimmed(
+            index=rows + first,
+            fixed=has_fixed[rows],
+            bodies=fixed_body[rows],
+            other={local[i]: b for i, b in other_bodies.items()},
+            heads=heads,
+            has_head=has_head,
+            keys=keys,
+            report=report,
+        )
+
+    @staticmethod
+    def key_counts(part: Trimmed) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, reads per key) in one part; summed over all parts they tell which clusters
+        are strong enough to rescue reads into (:meth:`_rescue_keys`)."""
+        return np.unique(part.keys[part.keys >= 0], return_counts=True)
+
+    def route(
+        self,
+        part: Trimmed,
+        strong: np.ndarray,
+        owners: int = 1,
+        select: np.ndarray | None = None,
+    ) -> list[Trimmed]:
+        """Stage 2, per part: rescue keys into the ``strong`` clusters (keys with
+        ``STRONG_CLUSTER`` reads or more over all parts), drop reads outside ``select``, and
+        split the part by owner (key modulo ``owners``), so that each cluster's reads meet in
+        one place. Exact-length reads without an address go on as estimates of their own."""
+        keys = part.keys.copy()
+        rows = np.flatnonzero(part.has_head)
+        self._rescue_keys(keys, part.heads, rows, strong)
+        report = ReadReport()
+        keep = np.ones(len(keys), dtype=bool)
         if select is not None:
             drop = (keys >= 0) & ~np.isin(keys, select)
             report.not_selected = int(drop.sum())
-            keys[drop], has_fixed[drop], has_body[drop] = -1, False, False
-            for i in np.flatnonzero(drop).tolist():
-                other_bodies.pop(i, None)
-        report.no_address = int((has_body & (keys < 0)).sum())
+            keep &= ~drop
+        report.no_address = int((keep & (keys < 0)).sum())
+        keep &= (keys >= 0) | part.fixed
+        owner = np.where(keys >= 0, keys, part.index) % owners
+        out = []
+        for o in range(owners):
+            at = np.flatnonzero(keep & (owner == o))
+            out.append(part.take(at, keys[at], report if o == 0 else ReadReport()))
+        return out
+
+    def consensus(self, routed: Sequence[Trimmed]) -> EstimatesPart:
+        """Stage 3, per owner: the reads of its clusters from every part -> a consensus
+        per cluster (voted, aligned or split in two) and the outliers, as estimates."""
+        part = Trimmed.concat(routed)
+        order = np.lexsort((part.index, part.keys))  # by cluster, then by read: as one process
+        part = part.take(order, part.keys[order], part.report)
+        report = part.report
+        keys, index = part.keys, part.index
         clustered = np.flatnonzero(keys >= 0)
         report.clustered = len(clustered)
         uniq, cluster_of = np.unique(keys[clustered], return_inverse=True)
-        n_clusters = len(uniq)
-        report.clusters = n_clusters
-        # 3. consensus: vote where a cluster is mostly exact-length reads, align otherwise
-        is_fixed = has_fixed[clustered]
+        n_clusters = report.clusters = len(uniq)
+        # vote where a cluster is mostly exact-length reads, align otherwise
+        is_fixed = part.fixed[clustered]
         n_fixed = np.bincount(cluster_of[is_fixed], minlength=n_clusters)
         n_all = np.bincount(cluster_of, minlength=n_clusters)
-        order = np.argsort(cluster_of[is_fixed], kind="stable")
-        fixed_rows = clustered[is_fixed][order]
+        fixed_rows = clustered[is_fixed]  # sorted by cluster already
+        sorted_cluster = cluster_of[is_fixed]
         consensus = np.zeros((n_clusters, self.body), dtype=np.uint8)
         agreement = np.zeros((n_clusters, self.body))
         if len(fixed_rows):
-            consensus, agreement = self._vote(
-                fixed_body[fixed_rows], cluster_of[is_fixed][order], n_clusters
-            )
+            consensus, agreement = self._vote(part.bodies[fixed_rows], sorted_cluster, n_clusters)
         align = np.flatnonzero((n_fixed < np.maximum(3, n_all / 2)) & (n_all > n_fixed))
         failed = np.zeros(n_clusters, dtype=bool)
-        if len(align):
-            members = np.argsort(cluster_of, kind="stable")
-            bounds = np.concatenate([[0], np.cumsum(n_all)])
-            for c in align:
-                rows_c = clustered[members[bounds[c] : bounds[c + 1]]]
-                seqs = [other_bodies.get(int(i), fixed_body[i]) for i in rows_c]
-                got = self._align(seqs) if len(seqs) > 1 else None
-                if got is None:
-                    if len(seqs) == 1 and len(seqs[0]) == self.body:
-                        consensus[c], agreement[c] = np.minimum(seqs[0], 3), 1.0
-                        continue
-                    failed[c] = True
+        bounds = np.concatenate([[0], np.cumsum(n_all)])
+        for c in align:
+            rows_c = clustered[bounds[c] : bounds[c + 1]]
+            seqs = [part.other.get(int(i), part.bodies[i]) for i in rows_c]
+            got = self._align(seqs) if len(seqs) > 1 else None
+            if got is None:
+                if len(seqs) == 1 and len(seqs[0]) == self.body:
+                    consensus[c], agreement[c] = np.minimum(seqs[0], 3), 1.0
                     continue
-                consensus[c], agreement[c] = got
-            report.clusters_aligned = int(len(align) - failed.sum())
+                failed[c] = True
+                continue
+            consensus[c], agreement[c] = got
+        report.clusters_aligned = int(len(align) - failed[align].sum())
         report.clusters_failed = int(failed.sum())
         # Outliers: exact-length reads that disagree with their consensus on > 10 % of bases
         # (chimeras, indel pairs, or a read whose damaged address fell into another strand's
         # cluster). Those whose address differs from the consensus's may belong to a strand
         # of their own: they go on as strand estimates, as do exact-length reads whose address
         # could not be read. The inner RS code decides whether they are any good.
-        outlier_rows = np.flatnonzero(has_fixed & (keys < 0))
-        extra_bodies = np.zeros((0, self.body), dtype=np.uint8)
+        outlier_rows = np.flatnonzero(part.fixed & (keys < 0))
+        extra = np.zeros((0, self.body), dtype=np.uint8)
         extra_agreement = np.zeros((0, self.body))
+        extra_keys = np.zeros(0, dtype=np.int64)
         if len(fixed_rows):
-            sorted_cluster = cluster_of[is_fixed][order]
+            bodies = part.bodies[fixed_rows]
             theirs = consensus[sorted_cluster]
-            diff = _share_differing(fixed_body[fixed_rows], theirs)
+            diff = _share_differing(bodies, theirs)
             mixed = self._mixed_clusters(sorted_cluster, diff > 0.1, n_clusters) & ~failed
             if mixed.any():
-                extra_bodies, extra_agreement, explained = self._split(
-                    fixed_body[fixed_rows], sorted_cluster, mixed, consensus, agreement
+                extra, extra_agreement, split, explained = self._split(
+                    bodies, sorted_cluster, mixed, consensus, agreement
                 )
-                report.clusters_split = len(extra_bodies)
+                extra_keys = uniq[split]
+                report.clusters_split = len(extra)
                 theirs = consensus[sorted_cluster]
-                diff = np.where(explained, 0.0, _share_differing(fixed_body[fixed_rows], theirs))
+                diff = np.where(explained, 0.0, _share_differing(bodies, theirs))
             report.outliers = int((diff > 0.1).sum())
             a = self.address_nt
-            elsewhere = (fixed_body[fixed_rows, :a] != theirs[:, :a]).any(1) & (diff > 0.1)
+            elsewhere = (bodies[:, :a] != theirs[:, :a]).any(1) & (diff > 0.1)
             outlier_rows = np.concatenate([outlier_rows, fixed_rows[elsewhere]])
         keep = ~failed
+        return EstimatesPart(
+            keys=np.concatenate([uniq[keep], extra_keys]),
+            bodies=np.concatenate([consensus[keep], extra]),
+            erasures=np.concatenate([agreement[keep], extra_agreement]) < AGREEMENT,
+            outlier_index=index[outlier_rows],
+            outliers=np.minimum(part.bodies[outlier_rows], 3),
+            outlier_erasures=part.bodies[outlier_rows] == N_CODE,
+            report=report,
+        )
+
+    def assemble(
+        self, parts: Sequence[EstimatesPart], reports: Sequence[ReadReport]
+    ) -> StrandEstimates:
+        """Stage 4: every owner's estimates in one order whatever the partition (consensus
+        and split estimates by cluster key, then outliers by read), primers restored; the
+        stages' counts summed into one report."""
+        report = ReadReport()
+        for r in [*reports, *(p.report for p in parts)]:
+            report.add(r)
+        keys = np.concatenate([p.keys for p in parts])
+        order = np.argsort(keys, kind="stable")  # a cluster's second estimate after its first
+        o_index = np.concatenate([p.outlier_index for p in parts])
+        o_order = np.argsort(o_index, kind="stable")
         bodies = np.concatenate(
-            [consensus[keep], extra_bodies, np.minimum(fixed_body[outlier_rows], 3)]
-        )
+            [np.concatenate([p.bodies for p in parts])[order],
+             np.concatenate([p.outliers for p in parts])[o_order]]
+        )  # fmt: skip
         erasures = np.concatenate(
-            [
-                agreement[keep] < AGREEMENT,
-                extra_agreement < AGREEMENT,
-                fixed_body[outlier_rows] == N_CODE,
-            ]
-        )
+            [np.concatenate([p.erasures for p in parts])[order],
+             np.concatenate([p.outlier_erasures for p in parts])[o_order]]
+        )  # fmt: skip
         report.erased_bases = int(erasures.sum())
         n = report.estimates = len(bodies)
         strands = np.concatenate(
@@ -366,3 +500,23 @@ class ReadProcessor:
         pad5 = np.zeros((n, len(self.p5)), dtype=bool)
         mask = np.concatenate([pad5, erasures, np.zeros((n, len(self.p3)), dtype=bool)], axis=1)
         return StrandEstimates(strands, mask, report)
+
+    def process(
+        self, reads: Sequence[np.ndarray], select: np.ndarray | None = None
+    ) -> StrandEstimates:
+        """Reads -> strand estimates, all stages in this process. ``select`` (cluster keys,
+        see the framer's ``address_keys``) keeps only reads whose address is one of them:
+        another pool item's reads are dropped after trimming, before consensus and decoding.
+        :mod:`.distributed` runs the same stages over many parts on a Dask cluster."""
+        part = self.trim(reads)
+        routed = self.route(part, strong_keys([self.key_counts(part)]), 1, select)
+        return self.assemble([self.consensus(routed)], [part.report])
+
+
+def strong_keys(counts: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Cluster keys with ``STRONG_CLUSTER`` reads or more over all parts' key counts."""
+    if not counts:
+        return np.zeros(0, dtype=np.int64)
+    keys, where = np.unique(np.concatenate([k for k, _ in counts]), return_inverse=True)
+    total = np.bincount(where, weights=np.concatenate([n for _, n in counts]))
+    return keys[total >= STRONG_CLUSTER].astype(np.int64)

@@ -26,6 +26,11 @@ def is_strand_file(path: str | Path) -> bool:
     return _suffix(path) in STRAND_SUFFIXES
 
 
+def is_sequence_file(path: str | Path) -> bool:
+    """FASTA or FASTQ (reads or exported strands), by suffix."""
+    return _suffix(path) in FASTA_SUFFIXES
+
+
 def is_fastq_file(path: str | Path) -> bool:
     return _suffix(path) in FASTQ_SUFFIXES
 

@@ -152,6 +152,7 @@ class ScreeningFramer(Framer):
 
     overhead: float
     block_bits: int
+    strand_by_strand = False  # a run of blocks becomes fountain droplets
     _cache: tuple[bytes, ParsedStrands] | None = None
 
     def _set_primers(self, primer5: str, primer3: str, constraints: Constraints | None) -> None:

@@ -1,0 +1,220 @@
+"""The same jobs on a Dask cluster: the read path in parts, pool items side by side.
+
+The embedded single-process path stays the default. ``with cluster(scheduler=..., workers=...)``
+(the CLI's ``--scheduler ADDRESS`` / ``--workers N``) makes a :class:`dask.distributed.Client`
+current, and the jobs that can use one do:
+
+- **decoding reads**: the client streams the FASTA/FASTQ in parts of :data:`PART_READS`
+  reads to the workers, which trim and key them (stage 1 of :mod:`.reads`); the key counts
+  are summed to find the strong clusters; each part is rescued and split by owner (cluster key
+  modulo the number of owners); each owner votes on its clusters. The client assembles the
+  estimates in the order a single process gives them, so everything after (RS, blocks, outer
+  code, codec) sees the same input and the decoded frames are identical.
+- **pool add**: each item's codec job (the slow part) runs on a worker; the strands are then
+  laid out in order on the client, so the pool is byte-identical to a single-process add.
+- **framing** (every encode): shards of the data blocks are framed (constraint coder, RS)
+  on the workers when the framer frames strand by strand; the strands are concatenated in
+  order, the same as one process frames them.
+
+Dask is an extra (``pip install 'helix-media[distributed]'``); without it, asking for a
+cluster is a one-line error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import operator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from .errors import HelixError
+
+PART_READS = 1 << 17  # reads per part: ~30 MB of bases, a few seconds of work per task
+FRAME_SHARD = 1 << 16  # strands per framing task: ~0.5 s of work
+OWNERS_PER_THREAD = 2  # consensus tasks per worker thread: room to balance uneven clusters
+_CLIENT: ContextVar[Any] = ContextVar("helix_dask_client", default=None)
+_PROGRESS: ContextVar[bool] = ContextVar("helix_dask_progress", default=False)
+_EXTRA = "pip install 'helix-media[distributed]'"
+
+
+def current() -> Any:
+    """The Dask client jobs should use, or None (run in this process)."""
+    return _CLIENT.get()
+
+
+@contextlib.contextmanager
+def cluster(
+    scheduler: str | None = None, workers: int | None = None, *, quiet: bool = False
+) -> Iterator[Any]:
+    """Connect to the Dask scheduler at ``scheduler`` (``tcp://host:port``), or start a local
+    cluster of ``workers`` processes, and make it current; with neither, yield None and
+    change nothing."""
+    if scheduler is None and workers is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise HelixError(f"--scheduler and --workers need Dask: {_EXTRA}") from exc
+    if workers is not None and workers < 1:
+        raise HelixError(f"--workers must be at least 1, not {workers}")
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:
+            local = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=40,
+            )  # fmt: skip
+            stack.enter_context(local)
+            scheduler = local.scheduler_address
+        try:
+            client = stack.enter_context(Client(scheduler, timeout="10s"))
+        except OSError as exc:
+            raise HelixError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        if not quiet:
+            n = len(client.scheduler_info()["workers"])
+            link = f", dashboard {client.dashboard_link}" if client.dashboard_link else ""
+            print(f"dask: {n} workers at {scheduler}{link}", file=sys.stderr)
+        token, shown = _CLIENT.set(client), _PROGRESS.set(not quiet)
+        try:
+            yield client
+        finally:
+            _CLIENT.reset(token)
+            _PROGRESS.reset(shown)
+
+
+def owners(client: Any) -> int:
+    """How many consensus tasks to split the clusters into."""
+    threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+    return max(1, threads * OWNERS_PER_THREAD)
+
+
+# -- reads in parts --------------------------------------------------------------------------
+class ReadParts:
+    """Reads as parts of at most :data:`PART_READS`, from a file (streamed: the client never
+    holds the whole run) or from reads already in memory (merged mates). ``first`` is the
+    first part, kept for what must look at some reads before the run (the framer's guess)."""
+
+    def __init__(self, path: str, reads: Sequence[np.ndarray] | None = None) -> None:
+        self.path = path
+        self.reads = reads
+        self.first = next(iter(self), [])
+
+    def __iter__(self) -> Iterator[list[np.ndarray]]:
+        if self.reads is not None:
+            for lo in range(0, len(self.reads), PART_READS):
+                yield list(self.reads[lo : lo + PART_READS])
+            return
+        from .fasta import iter_reads
+
+        yield from iter_reads(self.path, PART_READS, allow_n=True)
+
+
+def pack_reads(reads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Reads -> (all bases, lengths): one buffer to send instead of a list of arrays."""
+    lengths = np.fromiter((len(r) for r in reads), dtype=np.int64, count=len(reads))
+    return (np.concatenate(reads) if reads else np.zeros(0, np.uint8)), lengths
+
+
+def _trim(framer_name: str, packed: tuple[np.ndarray, np.ndarray], first: int):
+    from . import plugins
+    from .reads import ReadProcessor
+
+    bases, lengths = packed
+    reads = np.split(bases, np.cumsum(lengths)[:-1]) if len(lengths) else []
+    return ReadProcessor(plugins.get_framer(framer_name)).trim(reads, first)
+
+
+def _processor(framer_name: str):
+    from . import plugins
+    from .reads import ReadProcessor
+
+    return ReadProcessor(plugins.get_framer(framer_name))
+
+
+def _key_counts(part):
+    """(keys, reads per key, the part's report): all the client needs of a trimmed part."""
+    from .reads import ReadProcessor
+
+    return (*ReadProcessor.key_counts(part), part.report)
+
+
+def _route(framer_name: str, part, strong, n_owners: int, select):
+    return _processor(framer_name).route(part, strong, n_owners, select)
+
+
+def _consensus(framer_name: str, *routed):
+    return _processor(framer_name).consensus(routed)
+
+
+def estimate_strands(
+    client: Any,
+    framer,
+    parts: Iterable[list[np.ndarray]],
+    select: np.ndarray | None = None,
+):
+    """:meth:`.reads.ReadProcessor.process` over ``parts`` of the reads on the cluster:
+    the same :class:`.reads.StrandEstimates`, in the same order."""
+    from .reads import ReadProcessor, strong_keys
+
+    name, progress = framer.name, _PROGRESS.get()
+    trimmed, first = [], 0
+    bar = tqdm(desc="reads", unit="read", unit_scale=True, disable=not progress)
+    for reads in parts:
+        # scattered, not embedded in the task: the bases go to a worker, not via the scheduler
+        packed = client.scatter(pack_reads(reads), hash=False)
+        trimmed.append(client.submit(_trim, name, packed, first, pure=False))
+        first += len(reads)
+        bar.update(len(reads))
+    bar.close()
+    counts = client.gather(client.map(_key_counts, trimmed))
+    reports = [c[2] for c in counts]
+    strong = client.scatter(strong_keys([c[:2] for c in counts]), broadcast=True)
+    n = owners(client)
+    routed = [client.submit(_route, name, t, strong, n, select, pure=False) for t in trimmed]
+    del trimmed  # each trimmed part is freed once routed
+    buckets = [[client.submit(operator.getitem, r, o) for r in routed] for o in range(n)]
+    del routed
+    estimates = [client.submit(_consensus, name, *b, pure=False) for b in buckets]
+    del buckets
+    done = _gather(client, estimates, "consensus", progress)
+    return ReadProcessor(framer).assemble(done, reports)
+
+
+def _gather(client: Any, futures: list, what: str, progress: bool) -> list:
+    """Results in the order of ``futures``, with a bar as they finish."""
+    from dask.distributed import as_completed
+
+    with tqdm(total=len(futures), desc=what, unit="task", disable=not progress) as bar:
+        for _ in as_completed(futures):
+            bar.update(1)
+    return client.gather(futures)
+
+
+def _frame(fr, addresses: np.ndarray, payload: np.ndarray, coder, key: dict[str, int]):
+    return fr.frame(addresses, payload, coder, **key)
+
+
+def frame_strands(fr, addresses: np.ndarray, payload: np.ndarray, coder, key: dict[str, int]):
+    """``fr.frame(addresses, payload, coder, **key)``; on a cluster, in shards of
+    :data:`FRAME_SHARD` rows when the framer frames strand by strand (same strands)."""
+    if current() is None or not fr.strand_by_strand or len(addresses) <= FRAME_SHARD:
+        return _frame(fr, addresses, payload, coder, key)
+    jobs = [
+        (fr, addresses[lo : lo + FRAME_SHARD], payload[lo : lo + FRAME_SHARD], coder, key)
+        for lo in range(0, len(addresses), FRAME_SHARD)
+    ]
+    return np.concatenate(map_jobs(_frame, jobs, "frame"))
+
+
+def map_jobs(fn: Callable[..., Any], jobs: Sequence[tuple], what: str) -> list:
+    """``[fn(*job) for job in jobs]``, on the current cluster if there is one."""
+    client = current()
+    if client is None:
+        return [fn(*job) for job in jobs]
+    futures = [client.submit(fn, *job, pure=False) for job in jobs]
+    return _gather(client, futures, what, _PROGRESS.get())

@@ -1,0 +1,118 @@
+"""The same jobs on a local Dask cluster of two worker processes give the same results."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from clips import frames_of, write_clip
+
+pytest.importorskip("dask.distributed")
+
+from helix_media import distributed, pipeline, pool  # noqa: E402
+from helix_media.cli import main, transcode_main  # noqa: E402
+from helix_media.sequencing import Channel, simulate, write_reads  # noqa: E402
+from helix_media.strand_files import read_strands  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    with distributed.cluster(workers=2, quiet=True) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    d = tmp_path_factory.mktemp("dist")
+    clip = write_clip(d / "clip.mp4", frames=24)
+    out = d / "clip.dnapkt"
+    assert transcode_main([str(clip), str(out), "-q", "--no-audio"]) == 0
+    strands = np.stack(read_strands(out)[1])
+    # indels, chimeras, junk and a lost strand: every branch of the read path has work
+    channel = Channel(coverage=20, sub=0.004, ins=0.002, dele=0.002, contaminants=0.02, seed=3)
+    reads = d / "reads.fastq.gz"
+    write_reads(str(reads), simulate(strands, channel))
+    return d, clip, out, reads
+
+
+def test_reads_decode_to_the_same_frames_and_counts(archive, dask_cluster, monkeypatch):
+    d, _, _, reads = archive
+    assert transcode_main([str(reads), str(d / "single.mkv"), "-q"]) == 0
+    single = pipeline.read_dna(str(reads))
+    monkeypatch.setattr(distributed, "PART_READS", 64)  # many parts, many owners
+    with distributed.cluster(dask_cluster.scheduler.address, quiet=True):
+        spread = pipeline.read_dna(str(reads))
+        assert spread[3]["reads"]["reads"] > 3 * 64
+        args = [str(reads), str(d / "spread.mkv"), "-q"]
+        assert transcode_main([*args, "--scheduler", dask_cluster.scheduler.address]) == 0
+    assert spread[3] == single[3]
+    assert sorted(spread[2]) == sorted(single[2])
+    assert all((spread[2][a] == single[2][a]).all() for a in single[2])
+    assert np.array_equal(
+        np.stack(frames_of(d / "spread.mkv")), np.stack(frames_of(d / "single.mkv"))
+    )
+    assert (d / "spread.mkv").read_bytes() == (d / "single.mkv").read_bytes()
+
+
+def test_estimates_are_the_same_in_the_same_order(archive, dask_cluster, monkeypatch):
+    from helix_media import plugins
+    from helix_media.fasta import read_reads
+    from helix_media.reads import ReadProcessor
+
+    _, _, _, reads = archive
+    fr = plugins.get_framer("helix")
+    seqs = read_reads(str(reads), allow_n=True)[1]
+    here = ReadProcessor(fr).process(seqs)
+    monkeypatch.setattr(distributed, "PART_READS", 50)
+    there = distributed.estimate_strands(dask_cluster, fr, distributed.ReadParts("", seqs))
+    assert here.report.clusters_aligned and here.report.outliers  # the branches ran
+    assert (there.strands == here.strands).all()
+    assert (there.erasures == here.erasures).all()
+    assert there.report == here.report
+
+
+def test_pool_add_on_a_cluster_writes_the_same_strands(archive, dask_cluster, tmp_path):
+    d, clip, _, _ = archive
+    other = write_clip(tmp_path / "other.mp4", kind="noise", frames=6)
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"pool notes\n" * 200)
+    items = [str(clip), str(other), str(notes)]
+    pool.add_items(str(tmp_path / "single.dnapkt"), items)
+    with distributed.cluster(dask_cluster.scheduler.address, quiet=True):
+        pool.add_items(str(tmp_path / "spread.dnapkt"), items)
+    single = (tmp_path / "single.dnapkt").read_bytes()
+    assert (tmp_path / "spread.dnapkt").read_bytes() == single
+    out = tmp_path / "clip.mkv"
+    cmd = ["pool", "get", str(tmp_path / "spread.dnapkt"), "clip.mp4", str(out)]
+    assert main([*cmd, "--scheduler", dask_cluster.scheduler.address]) == 0
+    assert len(frames_of(out)) == 24
+
+
+def test_framing_in_shards_gives_the_same_strands(archive, dask_cluster, monkeypatch, tmp_path):
+    _, clip, single, _ = archive
+    monkeypatch.setattr(distributed, "FRAME_SHARD", 10)
+    assert len(read_strands(single)[1]) >= 30  # several shards
+    out = tmp_path / "spread.dnapkt"
+    address = dask_cluster.scheduler.address
+    assert transcode_main([str(clip), str(out), "-q", "--no-audio", "--scheduler", address]) == 0
+    assert out.read_bytes() == single.read_bytes()
+
+
+def test_without_dask_the_options_name_the_extra(archive, monkeypatch, capsys):
+    d, _, _, reads = archive
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails
+    assert transcode_main([str(reads), str(d / "x.mkv"), "--workers", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: --scheduler and --workers need Dask: pip install 'helix-media[distributed]'"
+    )
+    assert not (d / "x.mkv").exists()
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(archive, capsys):
+    d, _, _, reads = archive
+    args = [str(reads), str(d / "x.mkv"), "--scheduler", "tcp://127.0.0.1:9"]
+    assert transcode_main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err[0]
