@@ -67,7 +67,7 @@ def cluster(
         if scheduler is None:
             local = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=40,
+                dashboard_address=":0", silence_logs=40,
             )  # fmt: skip
             stack.enter_context(local)
             scheduler = local.scheduler_address
@@ -76,8 +76,10 @@ def cluster(
         except OSError as exc:
             raise HelixError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
         if not quiet:
-            n = len(client.scheduler_info()["workers"])
-            link = f", dashboard {client.dashboard_link}" if client.dashboard_link else ""
+            info = client.scheduler_info()
+            n = len(info["workers"])
+            running = "dashboard" in info.get("services", {})  # bokeh installed there
+            link = f", dashboard {client.dashboard_link}" if running else ""
             print(f"dask: {n} workers at {scheduler}{link}", file=sys.stderr)
         token, shown = _CLIENT.set(client), _PROGRESS.set(not quiet)
         try:

@@ -116,3 +116,10 @@ def test_an_unreachable_scheduler_is_a_one_line_error(archive, capsys):
     assert transcode_main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err[0]
+
+
+def test_bench_scale_runs_and_checks_itself(capsys):
+    args = ["bench", "scale", "--strands", "300", "--workers", "1", "--part-reads", "512"]
+    assert main(args) == 0  # 1 when a cluster's estimates or strands differ from one process
+    table = capsys.readouterr().out
+    assert "1 workers" in table and table.rstrip().endswith("True")
