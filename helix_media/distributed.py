@@ -4,12 +4,13 @@ The embedded single-process path stays the default. ``with cluster(scheduler=...
 (the CLI's ``--scheduler ADDRESS`` / ``--workers N``) makes a :class:`dask.distributed.Client`
 current, and the jobs that can use one do:
 
-- **decoding reads**: the client streams the FASTA/FASTQ in parts of :data:`PART_READS`
-  reads to the workers, which trim and key them (stage 1 of :mod:`.reads`); the key counts
-  are summed to find the strong clusters; each part is rescued and split by owner (cluster key
-  modulo the number of owners); each owner votes on its clusters. The client assembles the
-  estimates in the order a single process gives them, so everything after (RS, blocks, outer
-  code, codec) sees the same input and the decoded frames are identical.
+- **decoding reads**: the client streams the FASTA/FASTQ in parts of
+  :data:`.read_stream.PART_READS` reads to the workers, which trim and key them (stage 1 of
+  :mod:`.reads`); the key counts are summed to find the strong clusters; each part is rescued
+  and split by owner (cluster key modulo the number of owners); each owner votes on its
+  clusters. The client assembles the estimates in the order a single process gives them, so
+  everything after (RS, blocks, outer code, codec) sees the same input and the decoded frames
+  are identical.
 - **pool add**: each item's codec job (the slow part) runs on a worker; the strands are then
   laid out in order on the client, so the pool is byte-identical to a single-process add.
 - **framing** (every encode): shards of the data blocks are framed (constraint coder, RS)
@@ -34,7 +35,6 @@ from tqdm import tqdm
 
 from .errors import HelixError
 
-PART_READS = 1 << 17  # reads per part: ~30 MB of bases, a few seconds of work per task
 FRAME_SHARD = 1 << 16  # strands per framing task: ~0.5 s of work
 OWNERS_PER_THREAD = 2  # consensus tasks per worker thread: room to balance uneven clusters
 _CLIENT: ContextVar[Any] = ContextVar("helix_dask_client", default=None)
@@ -93,27 +93,6 @@ def owners(client: Any) -> int:
     """How many consensus tasks to split the clusters into."""
     threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
     return max(1, threads * OWNERS_PER_THREAD)
-
-
-# -- reads in parts --------------------------------------------------------------------------
-class ReadParts:
-    """Reads as parts of at most :data:`PART_READS`, from a file (streamed: the client never
-    holds the whole run) or from reads already in memory (merged mates). ``first`` is the
-    first part, kept for what must look at some reads before the run (the framer's guess)."""
-
-    def __init__(self, path: str, reads: Sequence[np.ndarray] | None = None) -> None:
-        self.path = path
-        self.reads = reads
-        self.first = next(iter(self), [])
-
-    def __iter__(self) -> Iterator[list[np.ndarray]]:
-        if self.reads is not None:
-            for lo in range(0, len(self.reads), PART_READS):
-                yield list(self.reads[lo : lo + PART_READS])
-            return
-        from .fasta import iter_reads
-
-        yield from iter_reads(self.path, PART_READS, allow_n=True)
 
 
 def pack_reads(reads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ from .errors import HelixError
 from .metadata_schema import ARCHIVE_ID, POOL_FORMAT, check_metadata
 from .outer_code import OuterCode
 from .paired import check_reads_span_strands, merge_files
+from .read_stream import ReadParts
 from .strand_files import is_sequence_file, read_strands, write_strands
 from .whitening import keystream
 
@@ -255,11 +256,12 @@ def read_dna(
     """Strand file -> (framer, metadata, data blocks by strand index, statistics).
     ``framer``: the framer plugin that made the strands of a FASTA/FASTQ file (which, unlike
     a ``.dnapkt``, does not name it); default helix. ``reads2``: the R2 FASTQ of paired-end
-    reads whose R1 FASTQ is ``path``; mates are merged first (statistics: "pairs"). Inside
-    :func:`.distributed.cluster`, reads go through the read path on the cluster."""
+    reads whose R1 FASTQ is ``path``; mates are merged first (statistics: "pairs"). Reads are
+    streamed from the file in parts (:mod:`.read_stream`); inside
+    :func:`.distributed.cluster`, they go through the read path on the cluster."""
     if reads2 is None:
-        if distributed.current() is not None and is_sequence_file(path):
-            return parse_dna({}, distributed.ReadParts(path), path, framer)  # streamed
+        if is_sequence_file(path):  # streamed: a run need not fit in memory
+            return parse_dna({}, ReadParts(path), path, framer)
         header, seqs = read_strands(path, allow_n=True, salvage=True)
         return parse_dna(header, seqs, path, framer)
     reads, pairs = merge_files(path, reads2)
@@ -290,7 +292,7 @@ def _detect_framer(
     """FASTA/FASTQ name no framer: try each registered one, those whose strand length is the
     commonest sequence length first (helix first among equals); each recognises only its own
     metadata. The first that reads any is the one."""
-    sample = seqs.first if isinstance(seqs, distributed.ReadParts) else seqs
+    sample = seqs.first if isinstance(seqs, ReadParts) else seqs
     lengths = Counter(len(s) for s in sample)
     common = lengths.most_common(1)[0][0] if lengths else 0
     names = sorted(
@@ -328,7 +330,7 @@ def _parse_with(
             erasures = estimates.erasures  # the erasures and keeps a margin for detection
     if strands is None or not len(strands):
         if not header:
-            sample = seqs.first if isinstance(seqs, distributed.ReadParts) else seqs
+            sample = seqs.first if isinstance(seqs, ReadParts) else seqs
             check_reads_span_strands(path, sample, fr.strand_length)
         raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
     candidates = fr.metadata_candidates(strands)
@@ -384,14 +386,14 @@ def _parse_with(
 
 
 def estimate_strands(fr, seqs, path: str, select: np.ndarray | None = None):
-    """Reads (in memory, or :class:`.distributed.ReadParts`) -> strand estimates, here or on
+    """Reads (in memory, or :class:`.read_stream.ReadParts`) -> strand estimates, here or on
     the current Dask cluster; ``select``: see :meth:`.reads.ReadProcessor.process`."""
     client = distributed.current()
+    parts = seqs if isinstance(seqs, ReadParts) else ReadParts(path, seqs)
     if client is None:
-        from .reads import ReadProcessor
+        from .read_stream import estimate_strands as estimate_here
 
-        return ReadProcessor(fr).process(seqs, select)
-    parts = seqs if isinstance(seqs, distributed.ReadParts) else distributed.ReadParts(path, seqs)
+        return estimate_here(fr, parts, select)
     return distributed.estimate_strands(client, fr, parts, select)
 
 

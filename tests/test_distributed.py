@@ -10,7 +10,7 @@ from clips import frames_of, write_clip
 
 pytest.importorskip("dask.distributed")
 
-from helix_media import distributed, pipeline, pool  # noqa: E402
+from helix_media import distributed, pipeline, pool, read_stream  # noqa: E402
 from helix_media.cli import main, transcode_main  # noqa: E402
 from helix_media.sequencing import Channel, simulate, write_reads  # noqa: E402
 from helix_media.strand_files import read_strands  # noqa: E402
@@ -40,7 +40,7 @@ def test_reads_decode_to_the_same_frames_and_counts(archive, dask_cluster, monke
     d, _, _, reads = archive
     assert transcode_main([str(reads), str(d / "single.mkv"), "-q"]) == 0
     single = pipeline.read_dna(str(reads))
-    monkeypatch.setattr(distributed, "PART_READS", 64)  # many parts, many owners
+    monkeypatch.setattr(read_stream, "PART_READS", 64)  # many parts, many owners
     with distributed.cluster(dask_cluster.scheduler.address, quiet=True):
         spread = pipeline.read_dna(str(reads))
         assert spread[3]["reads"]["reads"] > 3 * 64
@@ -64,8 +64,8 @@ def test_estimates_are_the_same_in_the_same_order(archive, dask_cluster, monkeyp
     fr = plugins.get_framer("helix")
     seqs = read_reads(str(reads), allow_n=True)[1]
     here = ReadProcessor(fr).process(seqs)
-    monkeypatch.setattr(distributed, "PART_READS", 50)
-    there = distributed.estimate_strands(dask_cluster, fr, distributed.ReadParts("", seqs))
+    monkeypatch.setattr(read_stream, "PART_READS", 50)
+    there = distributed.estimate_strands(dask_cluster, fr, read_stream.ReadParts("", seqs))
     assert here.report.clusters_aligned and here.report.outliers  # the branches ran
     assert (there.strands == here.strands).all()
     assert (there.erasures == here.erasures).all()

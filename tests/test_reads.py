@@ -103,3 +103,23 @@ def test_write_reads_fasta(tmp_path, framed):
     write_reads(str(tmp_path / "r.fa"), reads)
     _, got = read_reads(tmp_path / "r.fa")
     assert [g.tolist() for g in got] == [r.tolist() for r in reads]
+
+
+def test_a_run_streamed_in_parts_gives_the_estimates_of_one_pass(framed, tmp_path, monkeypatch):
+    """Parts spilled to disk and voted on owner by owner (a run bigger than memory) give the
+    same estimates, in the same order, as all reads at once."""
+    from helix_media import read_stream
+
+    fr, _, _, strands = framed
+    channel = Channel(coverage=15, sub=0.004, ins=0.002, dele=0.002, contaminants=0.03, seed=9)
+    path = tmp_path / "reads.fastq"
+    write_reads(str(path), simulate(strands, channel))
+    whole = ReadProcessor(fr).process(read_reads(str(path), allow_n=True)[1])
+    monkeypatch.setattr(read_stream, "PART_READS", 300)
+    monkeypatch.setattr(read_stream, "OWNER_READS", 500)
+    parts = read_stream.ReadParts(str(path))
+    streamed = read_stream.estimate_strands(fr, parts)
+    assert whole.report.reads > 4 * 500 and whole.report.clusters_aligned
+    assert (streamed.strands == whole.strands).all()
+    assert (streamed.erasures == whole.erasures).all()
+    assert streamed.report == whole.report

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helix_media import distributed, plugins
+from helix_media import distributed, plugins, read_stream
 from helix_media.sequencing import Channel, simulate, write_reads
 
 
@@ -48,19 +48,19 @@ def _shuffle_bytes(fr, reads: list[np.ndarray], owners: int) -> int:
     from helix_media.reads import ReadProcessor
 
     rp, total = ReadProcessor(fr), 0
-    for lo in range(0, len(reads), distributed.PART_READS):
-        part = rp.trim(reads[lo : lo + distributed.PART_READS], lo)
+    for lo in range(0, len(reads), read_stream.PART_READS):
+        part = rp.trim(reads[lo : lo + read_stream.PART_READS], lo)
         total += sum(b.nbytes for b in rp.route(part, np.zeros(0, np.int64), owners))
     return total
 
 
 @contextlib.contextmanager
 def _parts_of(n: int):
-    keep, distributed.PART_READS = distributed.PART_READS, n
+    keep, read_stream.PART_READS = read_stream.PART_READS, n
     try:
         yield
     finally:
-        distributed.PART_READS = keep
+        read_stream.PART_READS = keep
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--part-reads", type=int, default=1 << 15, help="reads per part")
     args = ap.parse_args(argv)
     sizes = [int(w) for w in args.workers.split(",") if int(w) > 0]
-    distributed.PART_READS = args.part_reads
+    read_stream.PART_READS = args.part_reads
     from dask.distributed import get_task_stream
 
     from helix_media.fasta import read_reads
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         path = str(Path(tmp) / "reads.fastq")
         write_reads(path, simulate(strands, channel))
         t = time.perf_counter()  # the client's share of a cluster run: parse and pack the file
-        m = sum(len(distributed.pack_reads(p)[1]) for p in distributed.ReadParts(path))
+        m = sum(len(distributed.pack_reads(p)[1]) for p in read_stream.ReadParts(path))
         read_rate = m / (time.perf_counter() - t)
         t = time.perf_counter()  # from the file, as the cluster runs read it
         ref = ReadProcessor(fr).process(read_reads(path, allow_n=True)[1])
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in sizes:
             with distributed.cluster(workers=w, quiet=True) as client:
                 # imports and compiled kernels loaded in every worker before the clock starts
-                warm = distributed.ReadParts(path)
+                warm = read_stream.ReadParts(path)
                 warm.reads = warm.first[:4096]
                 client.run(lambda: plugins.get_framer("helix"))
                 with _parts_of(64):
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 base = max(client.run(_rss_mb).values())
                 with get_task_stream(client) as tasks:
                     t = time.perf_counter()
-                    got = distributed.estimate_strands(client, fr, distributed.ReadParts(path))
+                    got = distributed.estimate_strands(client, fr, read_stream.ReadParts(path))
                     dt = time.perf_counter() - t
                 busy = sum(s["stop"] - s["start"] for k in tasks.data for s in k["startstops"]
                            if s["action"] == "compute")  # fmt: skip
