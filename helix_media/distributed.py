@@ -101,20 +101,16 @@ def pack_reads(reads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return (np.concatenate(reads) if reads else np.zeros(0, np.uint8)), lengths
 
 
-def _trim(framer_name: str, packed: tuple[np.ndarray, np.ndarray], first: int):
-    from . import plugins
+def _processor(framer):
     from .reads import ReadProcessor
 
+    return ReadProcessor(framer)
+
+
+def _trim(framer, packed: tuple[np.ndarray, np.ndarray], first: int):
     bases, lengths = packed
     reads = np.split(bases, np.cumsum(lengths)[:-1]) if len(lengths) else []
-    return ReadProcessor(plugins.get_framer(framer_name)).trim(reads, first)
-
-
-def _processor(framer_name: str):
-    from . import plugins
-    from .reads import ReadProcessor
-
-    return ReadProcessor(plugins.get_framer(framer_name))
+    return _processor(framer).trim(reads, first)
 
 
 def _key_counts(part):
@@ -124,12 +120,12 @@ def _key_counts(part):
     return (*ReadProcessor.key_counts(part), part.report)
 
 
-def _route(framer_name: str, part, strong, n_owners: int, select):
-    return _processor(framer_name).route(part, strong, n_owners, select)
+def _route(framer, part, strong, n_owners: int, select):
+    return _processor(framer).route(part, strong, n_owners, select)
 
 
-def _consensus(framer_name: str, *routed):
-    return _processor(framer_name).consensus(routed)
+def _consensus(framer, *routed):
+    return _processor(framer).consensus(routed)
 
 
 def estimate_strands(
@@ -142,13 +138,14 @@ def estimate_strands(
     the same :class:`.reads.StrandEstimates`, in the same order."""
     from .reads import ReadProcessor, strong_keys
 
-    name, progress = framer.name, _PROGRESS.get()
+    # the framer itself, not its name: a pool item's framer has primers of its own
+    fr, progress = client.scatter(framer, broadcast=True, hash=False), _PROGRESS.get()
     trimmed, first = [], 0
     bar = tqdm(desc="reads", unit="read", unit_scale=True, disable=not progress)
     for reads in parts:
         # scattered, not embedded in the task: the bases go to a worker, not via the scheduler
         packed = client.scatter(pack_reads(reads), hash=False)
-        trimmed.append(client.submit(_trim, name, packed, first, pure=False))
+        trimmed.append(client.submit(_trim, fr, packed, first, pure=False))
         first += len(reads)
         bar.update(len(reads))
     bar.close()
@@ -156,11 +153,11 @@ def estimate_strands(
     reports = [c[2] for c in counts]
     strong = client.scatter(strong_keys([c[:2] for c in counts]), broadcast=True)
     n = owners(client)
-    routed = [client.submit(_route, name, t, strong, n, select, pure=False) for t in trimmed]
+    routed = [client.submit(_route, fr, t, strong, n, select, pure=False) for t in trimmed]
     del trimmed  # each trimmed part is freed once routed
     buckets = [[client.submit(operator.getitem, r, o) for r in routed] for o in range(n)]
     del routed
-    estimates = [client.submit(_consensus, name, *b, pure=False) for b in buckets]
+    estimates = [client.submit(_consensus, fr, *b, pure=False) for b in buckets]
     del buckets
     done = _gather(client, estimates, "consensus", progress)
     return ReadProcessor(framer).assemble(done, reports)

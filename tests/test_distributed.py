@@ -78,13 +78,17 @@ def test_pool_add_on_a_cluster_writes_the_same_strands(archive, dask_cluster, tm
     notes = tmp_path / "notes.txt"
     notes.write_bytes(b"pool notes\n" * 200)
     items = [str(clip), str(other), str(notes)]
-    pool.add_items(str(tmp_path / "single.dnapkt"), items)
+    pool.add_items(str(tmp_path / "single.dnapkt"), items, own_primers=True)
     with distributed.cluster(dask_cluster.scheduler.address, quiet=True):
-        pool.add_items(str(tmp_path / "spread.dnapkt"), items)
+        pool.add_items(str(tmp_path / "spread.dnapkt"), items, own_primers=True)
     single = (tmp_path / "single.dnapkt").read_bytes()
     assert (tmp_path / "spread.dnapkt").read_bytes() == single
+    # from reads of the whole pool: the workers trim by the item's own primers
+    reads = tmp_path / "pool.fastq"
+    strands = np.stack(read_strands(tmp_path / "spread.dnapkt")[1])
+    write_reads(str(reads), simulate(strands, Channel(coverage=10, seed=1)))
     out = tmp_path / "clip.mkv"
-    cmd = ["pool", "get", str(tmp_path / "spread.dnapkt"), "clip.mp4", str(out)]
+    cmd = ["pool", "get", str(reads), "clip.mp4", str(out)]
     assert main([*cmd, "--scheduler", dask_cluster.scheduler.address]) == 0
     assert len(frames_of(out)) == 24
 
