@@ -24,9 +24,9 @@ OWNER_READS = 1 << 19  # reads per consensus step: ~0.6 GB at its peak
 
 
 class ReadParts:
-    """Reads as parts of at most :data:`PART_READS`, from a file (streamed: the client never
-    holds the whole run) or from reads already in memory (merged mates). ``first`` is the
-    first part, kept for what must look at some reads before the run (the framer's guess)."""
+    """Reads as parts of at most :data:`PART_READS`, from a file (streamed: no process holds
+    the whole run) or from reads already in memory (merged mates). ``first`` is the first
+    part, kept for what must look at some reads before the run (the framer's guess)."""
 
     def __init__(self, path: str, reads: Sequence[np.ndarray] | None = None) -> None:
         self.path = path
