@@ -1,7 +1,7 @@
 """A plain PyAV decode loop that feeds helix-media's "bitstream" codec, then decodes its packets.
 
 This is all a program needs to put video through a helix-media codec: PyAV frames in,
-:class:`helix_media.codec.Packet` out (one per GOP, each decodable alone), and back.
+:class:`helix_media.media.codec.Packet` out (one per GOP, each decodable alone), and back.
 
 Usage: ``python examples/pyav_loop.py [INPUT] [--quality CRF] [--codec libx265|libx264|libsvtav1]``
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import av
 
-from helix_media.codec import Packet, VideoInfo
-from helix_media.metrics import psnr
+from helix_media.media.codec import Packet, VideoInfo
+from helix_media.media.metrics import psnr
 from helix_media.plugins import get_codec
 
 SAMPLE = Path(__file__).resolve().parent / "sample.mp4"

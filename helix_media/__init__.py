@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 
 def open(path, mode: str = "r", **options):  # noqa: A001 - shaped like av.open
-    """DNA as a PyAV-shaped container; see :mod:`helix_media.dna_av`."""
-    from .dna_av import open as _open
+    """DNA as a PyAV-shaped container; see :mod:`helix_media.archive.dna_av`."""
+    from helix_media.archive.dna_av import open as _open
 
     return _open(path, mode, **options)

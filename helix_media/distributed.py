@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .errors import HelixError
+from helix_media.errors import HelixError
 
 FRAME_SHARD = 1 << 16  # strands per framing task: ~0.5 s of work
 OWNERS_PER_THREAD = 2  # consensus tasks per worker thread: room to balance uneven clusters
@@ -102,7 +102,7 @@ def pack_reads(reads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _processor(framer):
-    from .reads import ReadProcessor
+    from helix_media.readpath.reads import ReadProcessor
 
     return ReadProcessor(framer)
 
@@ -115,7 +115,7 @@ def _trim(framer, packed: tuple[np.ndarray, np.ndarray], first: int):
 
 def _key_counts(part):
     """(keys, reads per key, the part's report): all the client needs of a trimmed part."""
-    from .reads import ReadProcessor
+    from helix_media.readpath.reads import ReadProcessor
 
     return (*ReadProcessor.key_counts(part), part.report)
 
@@ -136,7 +136,8 @@ def estimate_strands(
 ):
     """:meth:`.reads.ReadProcessor.process` over ``parts`` of the reads on the cluster:
     the same :class:`.reads.StrandEstimates`, in the same order."""
-    from .reads import ReadProcessor, strong_keys
+    from helix_media.readpath.parts import strong_keys
+    from helix_media.readpath.reads import ReadProcessor
 
     # the framer itself, not its name: a pool item's framer has primers of its own
     fr, progress = client.scatter(framer, broadcast=True, hash=False), _PROGRESS.get()

@@ -13,17 +13,17 @@ hookimpl = pluggy.HookimplMarker("helix_media")
 
 @hookspec
 def register_coders(register):
-    """Register constraint coders (bits <-> bases), see ``helix_media.coder.ConstraintCoder``."""
+    """Register constraint coders (bits <-> bases): ``helix_media.dna.coder.ConstraintCoder``."""
 
 
 @hookspec
 def register_framers(register):
-    """Register framers (payload bits <-> whole addressed strands), see ``helix_media.framer``."""
+    """Register framers (payload bits <-> whole addressed strands): ``helix_media.dna.framer``."""
 
 
 @hookspec
 def register_codecs(register):
-    """Register video codecs (frames <-> packets), see ``helix_media.codec.Codec``."""
+    """Register video codecs (frames <-> packets), see ``helix_media.media.codec.Codec``."""
 
 
 @hookspec

@@ -15,8 +15,8 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .errors import HelixError
+from helix_media import hookspecs
+from helix_media.errors import HelixError
 
 KINDS = ("coders", "framers", "codecs", "read_processors")
 

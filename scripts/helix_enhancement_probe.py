@@ -161,7 +161,7 @@ def apply_layers(base: np.ndarray, layers: list[bytes]) -> np.ndarray:
 
 def base_layer(frames: list[np.ndarray], info) -> tuple[np.ndarray, int]:
     """HELIX base layer at mask 0.6: (decoded frames, bytes stored)."""
-    from helix_media_builtins import helix_codec as hc
+    from helix_media_builtins.helix import codec as hc
 
     enc = hc.HelixEncoder(info, 0.6, 37, "cpu")
     dec = hc.HelixDecoder(info, enc.params, "cpu", "transformer", models=enc.models)
@@ -223,7 +223,7 @@ def probe_x265(frames: np.ndarray, base: np.ndarray, base_bytes: int, info) -> N
 
 
 def main() -> None:
-    from helix_media.video_io import open_video
+    from helix_media.media.video_io import open_video
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clip")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from helix_media.framer import Framer, ParsedStrands
+from helix_media.dna.framer import Framer, ParsedStrands
 
 #: Payloads a screening framer must handle alike: whitening makes all of them look random.
 KINDS = ("zero", "repetitive", "random")

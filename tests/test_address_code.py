@@ -5,7 +5,7 @@ import pytest
 from helix_media_builtins import address_code
 
 from helix_media import plugins
-from helix_media.constraints import check
+from helix_media.dna.constraints import check
 
 
 @pytest.fixture(scope="module")

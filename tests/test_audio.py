@@ -9,9 +9,9 @@ import av
 import numpy as np
 import pytest
 
-from helix_media.audio import AudioDecoder, AudioEncoder, join_unit, split_unit
-from helix_media.codec import Packet
 from helix_media.errors import HelixError
+from helix_media.media.audio import AudioDecoder, AudioEncoder, join_unit, split_unit
+from helix_media.media.codec import Packet
 
 
 def _tone(rate: int, n: int, channels: int) -> np.ndarray:

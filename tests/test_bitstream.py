@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from helix_media import plugins
-from helix_media.codec import Packet, VideoInfo
 from helix_media.errors import HelixError
-from helix_media.metrics import psnr
+from helix_media.media.codec import Packet, VideoInfo
+from helix_media.media.metrics import psnr
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helix_media import plugins
-from helix_media.constraints import Constraints, check, longest_runs
-from helix_media.nucleotides import GC_BASE, from_string
+from helix_media.dna.constraints import Constraints, check, longest_runs
+from helix_media.dna.nucleotides import GC_BASE, from_string
 
 PRIMERS = ("TAAGCCACGCTTGTGATGAC", "GTCGTTAGCATACCAGGAAC")
 C = Constraints().with_primers(*PRIMERS)

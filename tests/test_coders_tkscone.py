@@ -6,8 +6,8 @@ from helix_media_builtins.fsm import ConstraintFSM
 from test_coders import C, assert_constraints, contexts, structured_bits
 
 from helix_media import plugins
-from helix_media.constraints import longest_runs
-from helix_media.nucleotides import GC_BASE
+from helix_media.dna.constraints import longest_runs
+from helix_media.dna.nucleotides import GC_BASE
 
 
 def tk(**kw):

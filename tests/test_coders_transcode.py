@@ -8,7 +8,7 @@ from clips import frames_of, write_clip
 
 from helix_media import plugins
 from helix_media.cli import main, transcode_main
-from helix_media.strand_files import read_strands
+from helix_media.strandio.strand_files import read_strands
 
 CODERS = ("naive", "goldman", "paircode", "tk-scone")
 

@@ -15,17 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helix_media.atomic import atomic_output, check_target
-from helix_media.container import (
-    SIGNATURE,
-    DnapktReader,
-    DnapktWriter,
-    crc32_rows,
-    iter_dnapkt,
-    packet_size,
-    read_dnapkt,
-)
 from helix_media.errors import HelixError
+from helix_media.strandio.atomic import atomic_output, check_target
+from helix_media.strandio.container import SIGNATURE, DnapktWriter, crc32_rows, packet_size
+from helix_media.strandio.container_reader import DnapktReader, iter_dnapkt, read_dnapkt
 
 
 def random_strands(n: int, length: int, seed: int = 0) -> np.ndarray:

@@ -10,10 +10,13 @@ from clips import frames_of, write_clip
 
 pytest.importorskip("dask.distributed")
 
-from helix_media import distributed, pipeline, pool, read_stream  # noqa: E402
+from helix_media import distributed
+from helix_media.archive import pool
+from helix_media.archive.parse import read_dna
+from helix_media.channel.sequencing import Channel, simulate, write_reads  # noqa: E402
 from helix_media.cli import main, transcode_main  # noqa: E402
-from helix_media.sequencing import Channel, simulate, write_reads  # noqa: E402
-from helix_media.strand_files import read_strands  # noqa: E402
+from helix_media.readpath import read_stream  # noqa: E402
+from helix_media.strandio.strand_files import read_strands  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +42,10 @@ def archive(tmp_path_factory):
 def test_reads_decode_to_the_same_frames_and_counts(archive, dask_cluster, monkeypatch):
     d, _, _, reads = archive
     assert transcode_main([str(reads), str(d / "single.mkv"), "-q"]) == 0
-    single = pipeline.read_dna(str(reads))
+    single = read_dna(str(reads))
     monkeypatch.setattr(read_stream, "PART_READS", 64)  # many parts, many owners
     with distributed.cluster(dask_cluster.scheduler.address, quiet=True):
-        spread = pipeline.read_dna(str(reads))
+        spread = read_dna(str(reads))
         assert spread[3]["reads"]["reads"] > 3 * 64
         args = [str(reads), str(d / "spread.mkv"), "-q"]
         assert transcode_main([*args, "--scheduler", dask_cluster.scheduler.address]) == 0
@@ -57,8 +60,8 @@ def test_reads_decode_to_the_same_frames_and_counts(archive, dask_cluster, monke
 
 def test_estimates_are_the_same_in_the_same_order(archive, dask_cluster, monkeypatch):
     from helix_media import plugins
-    from helix_media.fasta import read_reads
-    from helix_media.reads import ReadProcessor
+    from helix_media.readpath.reads import ReadProcessor
+    from helix_media.strandio.fasta import read_reads
 
     _, _, _, reads = archive
     fr = plugins.get_framer("helix")

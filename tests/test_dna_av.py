@@ -9,9 +9,9 @@ from clips import write_clip
 
 import helix_media
 import helix_media.cli
+from helix_media.archive.decode import decode_media
 from helix_media.errors import HelixError
-from helix_media.pipeline import decode_media
-from helix_media.strand_files import read_strands, write_strands
+from helix_media.strandio.strand_files import read_strands, write_strands
 
 
 def _frames(n=20, w=64, h=48):
@@ -111,7 +111,7 @@ def _has_cuda() -> bool:
 
 @pytest.mark.skipif(not _has_cuda(), reason="no CUDA provider (pip install '.[gpu]' on a GPU)")
 def test_strands_written_on_cpu_decode_on_cuda(tmp_path):
-    from helix_media.metrics import psnr
+    from helix_media.media.metrics import psnr
 
     clip = write_clip(tmp_path / "g.mp4", frames=8, size=(64, 64))
     dna = tmp_path / "g.dnapkt"
@@ -128,7 +128,7 @@ def test_strands_written_on_cpu_decode_on_cuda(tmp_path):
 
 def _video_codecs() -> list[str]:
     from helix_media import plugins
-    from helix_media.codec import Codec
+    from helix_media.media.codec import Codec
 
     return sorted(
         n for n in plugins.registrations("codecs") if isinstance(plugins.get_codec(n), Codec)

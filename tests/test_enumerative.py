@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helix_media import plugins
-from helix_media.constraints import Constraints, check
+from helix_media.dna.constraints import Constraints, check
 
 PRIMERS = ("TAAGCCACGCTTGTGATGAC", "GTCGTTAGCATACCAGGAAC")
 C = Constraints().with_primers(*PRIMERS)

@@ -13,9 +13,10 @@ import dnaio
 import numpy as np
 import pytest
 
-from helix_media import fasta
+from helix_media.dna.nucleotides import from_string, to_strings
 from helix_media.errors import HelixError
-from helix_media.fasta import (
+from helix_media.strandio import fasta
+from helix_media.strandio.fasta import (
     N_CODE,
     read_reads,
     read_sequences,
@@ -23,7 +24,6 @@ from helix_media.fasta import (
     write_csv,
     write_fasta,
 )
-from helix_media.nucleotides import from_string, to_strings
 
 
 def random_strands(n: int, length: int, seed: int = 0) -> np.ndarray:

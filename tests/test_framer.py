@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import reedsolo
 
-from helix_media import plugins, rs
+from helix_media import plugins
+from helix_media.dna import rs
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 import pytest
 
+from helix_media.benchmarks.fuzzing import TARGETS, fuzz, mutate_json
 from helix_media.cli import main
-from helix_media.fuzzing import TARGETS, fuzz, mutate_json
 
 SHORT = {"reads": 150}  # the whole read path is slower per input
 

@@ -8,27 +8,31 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helix_media_builtins import helix_codec, token_strands
-from helix_media_builtins.helix_codec import HelixDecoder, grid_sizes, nearest_fill
-from helix_media_builtins.helix_models import FILES, HelixModels, load_models, model_dir
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from helix_media import pipeline
-from helix_media.arith import ArithmeticDecoder, ArithmeticEncoder
-from helix_media.cli import transcode_main
-from helix_media.errors import HelixError
-from helix_media.masking import checkerboard_mask
-from helix_media.metrics import psnr
-from helix_media.strand_files import read_strands, write_strands
-from helix_media.tiling import HALO, TILE, tiles
-from helix_media.token_context import (
+from helix_media_builtins.helix import codec as helix_codec
+from helix_media_builtins.helix import token_strands
+from helix_media_builtins.helix.arith import ArithmeticDecoder, ArithmeticEncoder
+from helix_media_builtins.helix.codec import HelixDecoder, grid_sizes, nearest_fill
+from helix_media_builtins.helix.masking import checkerboard_mask
+from helix_media_builtins.helix.models import FILES, HelixModels, load_models, model_dir
+from helix_media_builtins.helix.tiling import HALO, TILE, tiles
+from helix_media_builtins.helix.token_context import (
     CONT_DIM,
     TOKEN_LEVELS,
     check_tables,
     table_mask,
     to_tables,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helix_media.archive.decode import decode_media
+from helix_media.archive.encode import encode_video
+from helix_media.archive.parse import read_dna
+from helix_media.cli import transcode_main
+from helix_media.errors import HelixError
+from helix_media.media.codec import VideoInfo
+from helix_media.media.metrics import psnr
+from helix_media.strandio.strand_files import read_strands, write_strands
 
 
 @settings(max_examples=60, deadline=None)
@@ -178,7 +182,7 @@ def _write_clip(path, frames: np.ndarray, fps: int = 24) -> None:
 
 @pytest.fixture(scope="module")
 def natural_frames():
-    from helix_media.video_io import open_video
+    from helix_media.media.video_io import open_video
 
     return np.stack(
         [f.to_ndarray(format="rgb24") for f in open_video("examples/sample.mp4").frames()]
@@ -189,9 +193,9 @@ def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames):
     clip = natural_frames[:11, 40:117, 60:205]  # 77 x 145, 11 frames: one GOP and a partial one
     _write_clip(tmp_path / "in.mkv", clip)
     out = tmp_path / "x.dnapkt"
-    r = pipeline.encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+    r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
     assert r.metadata["codec"] == "helix" and r.metadata["codec_params"]["mask"] == 0.6
-    media = pipeline.decode_media(str(out))
+    media = decode_media(str(out))
     assert len(media.frames) == 11 and not media.result.concealed_frames
     got = np.stack([f.to_ndarray(format="rgb24") for f in media.frames])
     assert got.shape == clip.shape
@@ -201,10 +205,10 @@ def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames):
 def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_frames):
     _write_clip(tmp_path / "in.mkv", natural_frames[:16, :128, :128])
     full, masked = tmp_path / "m0.dnapkt", tmp_path / "m6.dnapkt"
-    r0 = pipeline.encode_video(
+    r0 = encode_video(
         str(tmp_path / "in.mkv"), str(full), codec="helix", audio=False, codec_options={"mask": 0.0}
     )
-    r6 = pipeline.encode_video(
+    r6 = encode_video(
         str(tmp_path / "in.mkv"),
         str(masked),
         codec="helix",
@@ -212,9 +216,7 @@ def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_fram
         codec_options={"mask": 0.6},
     )
     assert r6.data_strands <= 0.75 * r0.data_strands
-    clean = np.stack(
-        [f.to_ndarray(format="rgb24") for f in pipeline.decode_media(str(masked)).frames]
-    )
+    clean = np.stack([f.to_ndarray(format="rgb24") for f in decode_media(str(masked)).frames])
     header, seqs = read_strands(str(masked))
     keep = np.ones(len(seqs), bool)
     keep[-r6.data_strands :][::10] = False  # lose every 10th data strand
@@ -223,7 +225,7 @@ def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_fram
         np.stack([s for s, k in zip(seqs, keep, strict=True) if k]),
         header,
     )
-    media = pipeline.decode_media(str(tmp_path / "lossy.dnapkt"))
+    media = decode_media(str(tmp_path / "lossy.dnapkt"))
     assert not media.result.concealed_frames and len(media.frames) == 16
     lossy = np.stack([f.to_ndarray(format="rgb24") for f in media.frames])
     assert psnr(clean, lossy) > 20  # degraded locally, not broken
@@ -232,7 +234,7 @@ def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_fram
 def test_decoding_is_identical_across_threads_and_optimization_levels(tmp_path, natural_frames):
     _write_clip(tmp_path / "in.mkv", natural_frames[:8, :96, :128])
     out = tmp_path / "x.dnapkt"
-    r = pipeline.encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+    r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
     packets = []
 
     class Recorder(HelixDecoder):
@@ -240,12 +242,12 @@ def test_decoding_is_identical_across_threads_and_optimization_levels(tmp_path, 
             packets.append((tok.copy(), known.copy()))
             return super().frames_from_tokens(tok, known, cont)
 
-    from helix_media import layout
+    from helix_media.blocks import layout
 
-    _, meta, blocks, _ = pipeline.read_dna(str(out))
+    _, meta, blocks, _ = read_dna(str(out))
     video = layout.StreamLayout(**meta["streams"]["video"])
     (packet,), _ = layout.unpack_stream(video, "video", blocks, meta["payload_bits"])
-    info = pipeline.VideoInfo.from_json(meta["video"])
+    info = VideoInfo.from_json(meta["video"])
     results = []
     for threads, level in ((1, "none"), (2, "all"), (2, "basic")):
         models = HelixModels(threads=threads, optimization=level)
@@ -266,7 +268,7 @@ def test_tampered_model_and_foreign_archive_are_refused(tmp_path):
     (tmp_path / FILES["context"]).write_bytes(bytes(data))
     with pytest.raises(HelixError, match="sha256"):
         HelixModels(tmp_path)
-    info = pipeline.VideoInfo(64, 64, Fraction(24), 8)
+    info = VideoInfo(64, 64, Fraction(24), 8)
     params = {"version": 2, "gop": 8, "mask": 0.6, "slice_bytes": 37, "models": "0" * 16}
     with pytest.raises(HelixError, match="other HELIX models"):
         HelixDecoder(info, params, "cpu", "transformer")
@@ -328,13 +330,11 @@ def test_version_3_archives_without_padding_rule_still_decode(
     for version in (3, 4):
         monkeypatch.setattr(helix_codec, "PARAMS_VERSION", version)
         out = tmp_path / f"v{version}.dnapkt"
-        r = pipeline.encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+        r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
         assert r.metadata["codec_params"]["version"] == version
         strands[version] = r.data_strands
         monkeypatch.undo()
-        got = np.stack(
-            [f.to_ndarray(format="rgb24") for f in pipeline.decode_media(str(out)).frames]
-        )
+        got = np.stack([f.to_ndarray(format="rgb24") for f in decode_media(str(out)).frames])
         assert got.shape == clip.shape and psnr(clip, got) > 18
     assert strands[4] < strands[3]  # the padding tokens were stored in version 3
 

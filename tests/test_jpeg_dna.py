@@ -8,12 +8,13 @@ import pytest
 from helix_media_builtins import goldman, jpeg_dna, paircode
 from test_coders import C, assert_constraints, contexts, structured_bits
 
-from helix_media import pipeline, plugins
+from helix_media import plugins
+from helix_media.archive.decode import decode_media
 from helix_media.cli import main, transcode_main
-from helix_media.codec import VideoInfo
-from helix_media.constraints import longest_runs
-from helix_media.metrics import psnr
-from helix_media.strand_files import read_strands
+from helix_media.dna.constraints import longest_runs
+from helix_media.media.codec import VideoInfo
+from helix_media.media.metrics import psnr
+from helix_media.strandio.strand_files import read_strands
 
 SAMPLE = "examples/sample.mp4"
 W, H = 64, 48
@@ -196,7 +197,7 @@ def test_transcode_jpeg_dna_end_to_end_from_dnapkt_fasta_and_reads(clip, tmp_pat
     assert report.ok(fr.constraints).all()  # GC 45-55 %, runs <= 3, no motif: every strand
     assert report.gc.min() >= 0.45 and report.gc.max() <= 0.55
     assert report.max_homopolymer.max() <= 3
-    media = pipeline.decode_media(str(dna))
+    media = decode_media(str(dna))
     assert not media.result.concealed_frames
     got = [f.to_ndarray(format="rgb24") for f in media.frames]
     # the DNA layer is lossless: frames equal the codec's own decoding of its packets
@@ -222,7 +223,7 @@ def test_transcode_jpeg_dna_end_to_end_from_dnapkt_fasta_and_reads(clip, tmp_pat
     assert main(["simulate", str(fasta), str(fastq), "--coverage", "10", "--seed", "1"]) == 0
     capsys.readouterr()
     for src in (fasta, fastq):
-        again = pipeline.decode_media(str(src))
+        again = decode_media(str(src))
         assert not again.result.concealed_frames
         for a, b in zip(got, again.frames, strict=True):
             np.testing.assert_array_equal(a, b.to_ndarray(format="rgb24"))
@@ -246,7 +247,7 @@ def test_mjpeg_transcoding_baseline_end_to_end(clip, tmp_path):
     assert header["coder"] == "enumerative"
     fr = plugins.get_framer()
     assert fr.check(np.stack(seqs)).ok(fr.constraints).all()
-    media = pipeline.decode_media(str(dna))
+    media = decode_media(str(dna))
     got = [f.to_ndarray(format="rgb24") for f in media.frames]
     assert len(got) == len(originals) and not media.result.concealed_frames
     assert psnr(got[0], originals[0]) > 30

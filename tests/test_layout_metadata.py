@@ -7,8 +7,8 @@ import zlib
 import numpy as np
 import pytest
 
-from helix_media import layout
-from helix_media.metadata_dictionary import (
+from helix_media.blocks import layout
+from helix_media.blocks.metadata_dictionary import (
     METADATA_ZDICT_V2,
     METADATA_ZDICT_V2_CRC32,
     METADATA_ZDICT_V2_LEN,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helix_media.outer_code import OuterCode, choose_symbol_bits
+from helix_media.blocks.outer_code import OuterCode, choose_symbol_bits
 
 
 def _blocks(n, bits, seed=0):

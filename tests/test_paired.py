@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helix_media.archive.encode import encode_file
+from helix_media.channel.sequencing import Channel, simulate_pairs
 from helix_media.cli import main, transcode_main
+from helix_media.dna.nucleotides import reverse_complement, to_string
 from helix_media.errors import HelixError
-from helix_media.fasta import N_CODE, read_pairs, write_reads
-from helix_media.nucleotides import reverse_complement, to_string
-from helix_media.paired import PairReport, merge_pairs
-from helix_media.pipeline import encode_file
-from helix_media.sequencing import Channel, simulate_pairs
+from helix_media.readpath.paired import PairReport, merge_pairs
+from helix_media.strandio.fasta import N_CODE, read_pairs, write_reads
 
 
 def _strands(n: int, length: int = 240, seed: int = 0) -> np.ndarray:

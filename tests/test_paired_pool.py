@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from helix_media import pool
+from helix_media.archive import pool
+from helix_media.archive.encode import encode_file
 from helix_media.cli import main
-from helix_media.pipeline import encode_file
 
 FILES = {"notes.txt": b"pool notes\n" * 300, "table.csv": np.random.default_rng(5).bytes(4000)}
 RUN = ["--paired-end", "150", "--coverage", "20", "--sub", "0.005", "--seed", "1"]

@@ -96,7 +96,8 @@ def test_third_party_package_is_discovered(tmp_path):
 def test_codec_plugins_add_their_own_transcode_options(tmp_path, capsys):
     """--mask/--device/--fill come from the helix plugin, --gop/--video-codec from bitstream;
     each reaches only its codec (others refuse it with a one-line error)."""
-    from helix_media.cli import transcode_main, transcode_parser
+    from helix_media.cli import transcode_main
+    from helix_media.cli.transcode import transcode_parser
 
     group = {a.dest for g in transcode_parser()._action_groups for a in g._group_actions}
     assert {"mask", "device", "fill", "gop", "video_codec"} <= group

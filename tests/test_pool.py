@@ -6,11 +6,12 @@ import av
 import numpy as np
 import pytest
 
-from helix_media import plugins, pool
+from helix_media import plugins
+from helix_media.archive import pool
+from helix_media.channel.sequencing import Channel, simulate, write_reads
 from helix_media.cli import main
 from helix_media.errors import HelixError
-from helix_media.sequencing import Channel, simulate, write_reads
-from helix_media.strand_files import read_strands
+from helix_media.strandio.strand_files import read_strands
 
 FILES = {"notes.txt": b"pool notes\n" * 300, "table.csv": np.random.default_rng(5).bytes(4000)}
 VIDEOS = ("a.mp4", "b.mp4", "c.mkv")
@@ -84,7 +85,8 @@ def test_items_round_trip_from_strands(built):
         )
         assert 10 * np.log10(255**2 / mse) > 30, name
     # the pool gives exactly what a standalone archive of the same video gives
-    from helix_media.pipeline import decode_media, encode_video
+    from helix_media.archive.decode import decode_media
+    from helix_media.archive.encode import encode_video
 
     encode_video(str(d / "a.mp4"), str(d / "alone.dnapkt"), redundancy=0.1, codec="bitstream")
     alone = decode_media(str(d / "alone.dnapkt"))
@@ -167,7 +169,7 @@ def test_errors(built, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error:") and len(err.splitlines()) == 1 and not out.exists()
     (tmp_path / "single.txt").write_bytes(b"x")
-    from helix_media.pipeline import encode_file
+    from helix_media.archive.encode import encode_file
 
     encode_file(str(tmp_path / "single.txt"), str(tmp_path / "single.dnapkt"))
     assert main(["pool", "list", str(tmp_path / "single.dnapkt")]) == 1

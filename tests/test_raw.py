@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from helix_media import plugins
+from helix_media.archive.decode import decode_any
+from helix_media.archive.encode import encode_file
+from helix_media.channel.sequencing import Channel, simulate, write_reads
 from helix_media.cli import transcode_main
 from helix_media.errors import HelixError
-from helix_media.pipeline import decode_any, encode_file
-from helix_media.sequencing import Channel, simulate, write_reads
-from helix_media.strand_files import write_strands
+from helix_media.strandio.strand_files import write_strands
 
 INPUTS = {
     "random.bin": np.random.default_rng(1).bytes(20_000),

@@ -7,10 +7,10 @@ import pytest
 
 from helix_media import plugins
 from helix_media.benchmarks.channel import CLEAN, PAPER, trial
+from helix_media.channel.sequencing import Channel, simulate, write_reads
 from helix_media.cli import main
-from helix_media.fasta import read_reads
-from helix_media.reads import ReadProcessor
-from helix_media.sequencing import Channel, simulate, write_reads
+from helix_media.readpath.reads import ReadProcessor
+from helix_media.strandio.fasta import read_reads
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_junk_reads_are_counted_and_harmless(framed):
 
 
 def test_simulate_cli_writes_fastq_that_decodes(tmp_path, framed, capsys):
-    from helix_media.fasta import write_fasta
+    from helix_media.strandio.fasta import write_fasta
 
     fr, coder, payload, strands = framed
     write_fasta(tmp_path / "s.fasta", strands)
@@ -108,7 +108,7 @@ def test_write_reads_fasta(tmp_path, framed):
 def test_a_run_streamed_in_parts_gives_the_estimates_of_one_pass(framed, tmp_path, monkeypatch):
     """Parts spilled to disk and voted on owner by owner (a run bigger than memory) give the
     same estimates, in the same order, as all reads at once."""
-    from helix_media import read_stream
+    from helix_media.readpath import read_stream
 
     fr, _, _, strands = framed
     channel = Channel(coverage=15, sub=0.004, ins=0.002, dele=0.002, contaminants=0.03, seed=9)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from helix_media.archive.decode import decode_media
 from helix_media.cli import main, transcode_main
-from helix_media.pipeline import decode_media
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample.mp4"
 

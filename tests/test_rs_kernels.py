@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import reedsolo
 
-from helix_media import rs
+from helix_media.dna import rs
 
 
 def _reedsolo_decode(msgs, pars, erasures, margin):

@@ -6,9 +6,9 @@ import itertools
 import numpy as np
 import pytest
 
-from helix_media import codesets
+from helix_media.design import codesets
+from helix_media.dna.nucleotides import GC_BASE
 from helix_media.errors import HelixError
-from helix_media.nucleotides import GC_BASE
 
 
 def test_valid_words_follow_the_rules():

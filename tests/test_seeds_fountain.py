@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from screening_helpers import KINDS, assert_all_blocks, blocks, encode_kinds, make_payload
 
-from helix_media import layout, plugins
-from helix_media.channel import damage
-from helix_media.constraints import check
+from helix_media import plugins
+from helix_media.blocks import layout
+from helix_media.channel.damage import damage
+from helix_media.dna.constraints import check
 
 
 @pytest.fixture(scope="module")

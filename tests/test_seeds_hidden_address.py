@@ -5,9 +5,10 @@ import pytest
 from helix_media_builtins import hidden_address as ha
 from screening_helpers import KINDS, assert_all_blocks, blocks, encode_kinds, make_payload
 
-from helix_media import layout, plugins
-from helix_media.channel import damage
-from helix_media.nucleotides import GC_BASE
+from helix_media import plugins
+from helix_media.blocks import layout
+from helix_media.channel.damage import damage
+from helix_media.dna.nucleotides import GC_BASE
 
 
 @pytest.fixture(scope="module")

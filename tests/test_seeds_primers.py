@@ -6,18 +6,18 @@ import numpy as np
 import primer3
 import pytest
 
-from helix_media import primers
 from helix_media.cli import main
-from helix_media.codesets import distances, pack
-from helix_media.constraints import Constraints, motif_hits
-from helix_media.errors import HelixError
-from helix_media.nucleotides import (
+from helix_media.design import primers
+from helix_media.design.codesets import distances, pack
+from helix_media.dna.constraints import Constraints, motif_hits
+from helix_media.dna.nucleotides import (
     GC_BASE,
     from_string,
     from_strings,
     reverse_complement,
     to_string,
 )
+from helix_media.errors import HelixError
 
 HELIX_PRIMER = "TAAGCCACGCTTGTGATGAC"
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from helix_media import plugins
-from helix_media.channel import damage
+from helix_media.archive.decode import decode_video
+from helix_media.channel.damage import damage
 from helix_media.cli import transcode_main
-from helix_media.metrics import video_psnr
-from helix_media.pipeline import decode_video
-from helix_media.strand_files import read_strands, write_strands
+from helix_media.media.metrics import video_psnr
+from helix_media.strandio.strand_files import read_strands, write_strands
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""A few training steps and an export, end to end (the full recipe: python -m helix_media.train)."""
+"""A few training steps and an export, end to end (the full recipe:
+``python -m helix_media_builtins.helix.train``)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ pytest.importorskip("onnx")
 
 
 def test_fit_and_export_a_few_steps(tmp_path):
-    from helix_media_builtins.helix_models import HelixModels
+    from helix_media_builtins.helix.models import HelixModels
+    from helix_media_builtins.helix.train.export import export_all, set_id
+    from helix_media_builtins.helix.train.fit import fit
 
-    from helix_media.train.export import export_all, set_id
-    from helix_media.train.fit import fit
-    from helix_media.video_io import open_video
+    from helix_media.media.video_io import open_video
 
     data = tmp_path / "data"
     (data / "videos").mkdir(parents=True)
@@ -73,8 +74,8 @@ def test_fit_and_export_a_few_steps(tmp_path):
 
 
 def test_evaluate_reports_quality_and_rate():
-    from helix_media.train.evaluate import evaluate, load_clip, token_kbits
-    from helix_media.train.model import Helix
+    from helix_media_builtins.helix.train.evaluate import evaluate, load_clip, token_kbits
+    from helix_media_builtins.helix.train.model import Helix
 
     torch.manual_seed(0)
     row = evaluate(Helix(), load_clip("examples/sample.mp4", frames=8, max_width=64))
@@ -88,7 +89,7 @@ def test_evaluate_reports_quality_and_rate():
 
 
 def test_continuous_bits_is_the_code_length_at_levels_and_pulls_to_cheaper_ones():
-    from helix_media.train.model import CONT_DIM, CONT_LEVELS, continuous_bits
+    from helix_media_builtins.helix.train.model import CONT_DIM, CONT_LEVELS, continuous_bits
 
     prior = torch.zeros(CONT_DIM, CONT_LEVELS)
     prior[:, 3] = 2.0  # level 3 is the likeliest in every channel
@@ -101,7 +102,7 @@ def test_continuous_bits_is_the_code_length_at_levels_and_pulls_to_cheaper_ones(
 
 
 def test_deepening_the_predictor_starts_as_the_same_function(tmp_path):
-    from helix_media.train.model import LEVELS, Helix, load_checkpoint
+    from helix_media_builtins.helix.train.model import LEVELS, Helix, load_checkpoint
 
     torch.manual_seed(0)
     torch.save(Helix().state_dict(), tmp_path / "helix.pt")

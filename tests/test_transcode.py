@@ -9,11 +9,11 @@ import pytest
 from clips import frames_of, write_clip
 
 from helix_media import plugins
-from helix_media.channel import damage
+from helix_media.archive.decode import decode_media
+from helix_media.channel.damage import damage
 from helix_media.cli import main, transcode_main
-from helix_media.metrics import video_psnr
-from helix_media.pipeline import decode_media
-from helix_media.strand_files import read_strands, write_strands
+from helix_media.media.metrics import video_psnr
+from helix_media.strandio.strand_files import read_strands, write_strands
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample.mp4"
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from clips import frames_of, write_clip
 
-from helix_media import layout, plugins
+from helix_media import plugins
+from helix_media.blocks import layout
+from helix_media.channel.sequencing import Channel, simulate, write_reads
 from helix_media.cli import main, transcode_main
-from helix_media.sequencing import Channel, simulate, write_reads
-from helix_media.strand_files import read_strands, write_strands
+from helix_media.strandio.strand_files import read_strands, write_strands
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -216,7 +217,7 @@ def test_one_flipped_bit_in_a_dnapkt_costs_one_strand(two_archives, tmp_path, ca
 
 
 def test_pool_with_an_unreadable_newer_catalogue_says_so(two_archives, tmp_path, capsys):
-    from helix_media import pool as pool_mod
+    from helix_media.archive.pool.catalogue import CATALOGUE_CHUNKS
 
     tmp, _, _ = two_archives
     pool = tmp_path / "p.dnapkt"
@@ -228,7 +229,7 @@ def test_pool_with_an_unreadable_newer_catalogue_says_so(two_archives, tmp_path,
     parsed = fr.parse(strands, fr.metadata_coder, fr.metadata_coder)
     _, chunk = layout.split_metadata_address(fr.address_bits, parsed.addresses)
     meta = parsed.ok & fr.is_metadata(parsed.addresses)
-    gen1 = np.flatnonzero(meta & (chunk // pool_mod.CATALOGUE_CHUNKS == 1))
+    gen1 = np.flatnonzero(meta & (chunk // CATALOGUE_CHUNKS == 1))
     keep = np.ones(len(strands), dtype=bool)
     keep[gen1[1:]] = False  # one strand of generation 1 survives: there, but unreadable
     damaged = tmp_path / "d.dnapkt"

@@ -11,10 +11,10 @@ import av
 import numpy as np
 import pytest
 
-from helix_media.codec import VideoInfo
 from helix_media.errors import HelixError
-from helix_media.metrics import PSNR_CAP, psnr, video_psnr
-from helix_media.video_io import VideoSink, open_video
+from helix_media.media.codec import VideoInfo
+from helix_media.media.metrics import PSNR_CAP, psnr, video_psnr
+from helix_media.media.video_io import VideoSink, open_video
 
 
 def _gradient(width: int, height: int, i: int) -> av.VideoFrame:

@@ -6,7 +6,7 @@ contract: one module, one ``@hookimpl``, one entry point in group ``helix_media`
 
 import numpy as np
 
-from helix_media.coder import ConstraintCoder
+from helix_media.dna.coder import ConstraintCoder
 from helix_media.hookspecs import hookimpl
 
 

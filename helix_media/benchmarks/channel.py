@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from helix_media import plugins
-from helix_media.outer_code import OuterCode
-from helix_media.pipeline import select_blocks
-from helix_media.reads import ReadProcessor
-from helix_media.sequencing import Channel, simulate
+from helix_media.archive.parse import select_blocks
+from helix_media.blocks.outer_code import OuterCode
+from helix_media.channel.sequencing import Channel, simulate
+from helix_media.readpath.reads import ReadProcessor
 
 PAPER = Channel(coverage=30, dropout=0.01, synthesis_error=1 / 7500, sub=0.00109)
 CLEAN = replace(PAPER, dropout=0.0)  # the sweeps change one thing at a time from here
@@ -131,8 +131,8 @@ def _throughput(n_reads: int) -> int:
     """Wall time of the whole decode path from a FASTQ.gz file to checked strands."""
     import tempfile
 
-    from helix_media.sequencing import write_reads
-    from helix_media.strand_files import read_strands
+    from helix_media.channel.sequencing import write_reads
+    from helix_media.strandio.strand_files import read_strands
 
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)

@@ -27,9 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from helix_media import layout, plugins
-from helix_media.constraints import check
-from helix_media.nucleotides import GC_BASE
+from helix_media import plugins
+from helix_media.blocks import layout
+from helix_media.dna.constraints import check
+from helix_media.dna.nucleotides import GC_BASE
 
 LENGTH = 152
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.mp4"
@@ -58,7 +59,7 @@ def pixel_stream(n_bytes: int) -> bytes | None:
 
 def bitstream_stream(n_bytes: int) -> bytes | None:
     """The bitstream codec's video packets for the sample clip (what the pipeline stores)."""
-    from helix_media.video_io import open_video
+    from helix_media.media.video_io import open_video
 
     if not SAMPLE.exists():
         return None
@@ -189,7 +190,7 @@ def external_rows(data: bytes, n: int, ctx: np.ndarray, constraints) -> list[tup
         from Chamaeleo.methods.flowed import YinYangCode
     except ImportError:
         return []
-    from helix_media.nucleotides import from_strings
+    from helix_media.dna.nucleotides import from_strings
 
     n = min(n, 400)
     rows = []

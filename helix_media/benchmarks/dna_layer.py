@@ -16,7 +16,8 @@ import time
 import numpy as np
 import reedsolo
 
-from helix_media import plugins, rs
+from helix_media import plugins
+from helix_media.dna import rs
 
 
 def _rate(fn, n: int, repeat: int) -> float:

@@ -2,7 +2,8 @@
 
     helix bench fuzz [--inputs N] [--target NAME ...] [--seed S] [--crashes DIR]
 
-Targets (see :mod:`helix_media.fuzzing`): the ``.dnapkt`` container (strict and salvaging),
+Targets (see :mod:`helix_media.benchmarks.fuzzing`): the ``.dnapkt`` container (strict and
+salvaging),
 FASTA and FASTQ reading, metadata and pool-catalogue decoding (structural JSON mutations
 behind a valid CRC), paired-end merging and the whole read path (FASTQ -> blocks). A crash is
 any exception but the project's own error; a hang is an input taking over 5 s. Exit status 1
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from helix_media.fuzzing import HANG_SECONDS, TARGETS, fuzz
+from helix_media.benchmarks.fuzzing import HANG_SECONDS, TARGETS, fuzz
 
 
 def main(argv: list[str] | None = None) -> int:

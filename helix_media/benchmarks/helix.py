@@ -9,7 +9,7 @@ and the BD-rate in strands (``--plot FILE.png`` draws both curves); then what ma
 0) saves in strands (all, and data strands only: the per-file metadata strands do not grow
 with the video) and costs in PSNR; then encode and decode speed at 256x256.
 Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
-``python -m helix_media.train prepare``), or ``--clips``.
+``python -m helix_media_builtins.helix.train prepare``), or ``--clips``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .. import pipeline, plugins
-from ..codec import VideoInfo
-from ..metrics import ms_ssim, psnr
-from ..probe import DEFAULT_PRICE_PER_STRAND
-from ..strand_files import read_strands, write_strands
-from ..video_io import open_video
+from helix_media import plugins
+from helix_media.archive.decode import decode_media
+from helix_media.archive.encode import encode_video
+from helix_media.archive.probe import DEFAULT_PRICE_PER_STRAND
+from helix_media.media.codec import VideoInfo
+from helix_media.media.metrics import ms_ssim, psnr
+from helix_media.media.video_io import open_video
+from helix_media.strandio.strand_files import read_strands, write_strands
 
 MASKS = (0.0, 0.4, 0.6, 0.7)
 BITSTREAM_CRFS = (30, 33, 36, 39, 42, 45, 48, 51)
@@ -99,14 +101,14 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
     out = str(tmp / "x.dnapkt")
     helix_strands = {}
     for mask in MASKS:
-        r = pipeline.encode_video(
+        r = encode_video(
             str(ref_path), out, codec="helix", audio=False, codec_options={"mask": mask}
         )
         helix_strands[mask] = len(r.strands)
-        media = pipeline.decode_media(out)
+        media = decode_media(out)
         rows.append(row(f"helix mask {mask}", r, n, quality(ref, media.frames)))
         if mask == 0.6:
-            media = pipeline.decode_media(out, decoder_options={"fill": "naive"})
+            media = decode_media(out, decoder_options={"fill": "naive"})
             rows.append(
                 row(
                     "helix mask 0.6, no transformer",
@@ -118,7 +120,7 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
             )
             lossy = str(tmp / "lossy.dnapkt")
             dropped = drop_strands(out, lossy, 0.05, seed=1)
-            media = pipeline.decode_media(lossy)
+            media = decode_media(lossy)
             rows.append(
                 row(
                     "helix mask 0.6, 5 % strands lost",
@@ -131,8 +133,8 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
             )
     best, x265 = None, []
     for crf in BITSTREAM_CRFS:
-        r = pipeline.encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
-        q = quality(ref, pipeline.decode_media(out).frames)
+        r = encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
+        q = quality(ref, decode_media(out).frames)
         x265.append(row(f"bitstream x265 CRF {crf}", r, n, q))
         gap = abs(len(r.strands) - helix_strands[0.6])
         if best is None or gap < best[0]:
@@ -214,12 +216,12 @@ def speed(path: str, tmp: Path, frames: int) -> tuple[float, float, int]:
     ref_path = tmp / "speed.mkv"
     n = len(reference_clip(path, ref_path, frames, 0, size=256))
     out = str(tmp / "speed.dnapkt")
-    pipeline.encode_video(str(ref_path), out, codec="helix", audio=False)  # warm-up: load models
+    encode_video(str(ref_path), out, codec="helix", audio=False)  # warm-up: load models
     t = time.perf_counter()
-    pipeline.encode_video(str(ref_path), out, codec="helix", audio=False)
+    encode_video(str(ref_path), out, codec="helix", audio=False)
     enc = time.perf_counter() - t
     t = time.perf_counter()
-    pipeline.decode_media(out)
+    decode_media(out)
     dec = time.perf_counter() - t
     return n / enc, n / dec, n
 

@@ -32,10 +32,15 @@ from typing import Any
 import av
 import numpy as np
 
-from .. import layout, pipeline, plugins
-from ..codec import Packet
-from ..metrics import psnr
-from ..strand_files import read_strands
+from helix_media import plugins
+from helix_media.archive.decode import decode_media
+from helix_media.archive.encode import encode_video
+from helix_media.archive.parse import parse_dna
+from helix_media.blocks import layout
+from helix_media.blocks.whitening import whiten
+from helix_media.media.codec import Packet
+from helix_media.media.metrics import psnr
+from helix_media.strandio.strand_files import read_strands
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.mp4"
 #: (codec, qualities for the curve, quality for the deletion experiment, codec options)
@@ -81,11 +86,9 @@ def _lost_share(a: np.ndarray, b: np.ndarray) -> float:
 
 def _encode(clip: str, out: str, codec: str, quality: int | None, options: dict) -> dict:
     t0 = time.perf_counter()
-    enc = pipeline.encode_video(
-        clip, out, codec=codec, quality=quality, audio=False, codec_options=options
-    )
+    enc = encode_video(clip, out, codec=codec, quality=quality, audio=False, codec_options=options)
     t1 = time.perf_counter()
-    media = pipeline.decode_media(out)
+    media = decode_media(out)
     t2 = time.perf_counter()
     return {"enc": enc, "media": media, "t_enc": t1 - t0, "t_dec": t2 - t1}
 
@@ -171,7 +174,7 @@ def deletion(run: dict, originals: list[np.ndarray], trials: int, seed: int) -> 
     fr = plugins.get_framer()
     path = run["path"]
     header, seqs = read_strands(path)
-    _, meta, blocks, _ = pipeline.parse_dna(header, seqs, path)
+    _, meta, blocks, _ = parse_dna(header, seqs, path)
     coder = plugins.get_coder(meta["coder"], constraints=fr.constraints)
     codec = plugins.get_codec(meta["codec"])
     info = run["media"].info
@@ -188,7 +191,7 @@ def deletion(run: dict, originals: list[np.ndarray], trials: int, seed: int) -> 
         region = np.delete(strand[o : o + L], pos)
         region = np.append(region, region[-1])  # the strand keeps its length
         bits, _ = coder.decode(region[None, :], strand[None, :o])
-        bits = pipeline.whiten(np.array([addr]), bits, meta["seed"], fr, coder)
+        bits = whiten(np.array([addr]), bits, meta["seed"], fr, coder)
         damaged = dict(blocks)
         damaged[addr] = bits[0]
         pk, _, _ = _unit_bytes(meta, damaged)
@@ -212,7 +215,7 @@ def deletion(run: dict, originals: list[np.ndarray], trials: int, seed: int) -> 
     addr = (first + last) // 2
     bad = list(seqs)
     bad[n_meta + addr] = np.delete(np.asarray(bad[n_meta + addr]), o + L // 2)
-    media = pipeline.decode_media(path, parsed=pipeline.parse_dna(header, bad, path))
+    media = decode_media(path, parsed=parse_dna(header, bad, path))
     got = _rgb(media.frames)
     p = float(np.mean([psnr(a, b) for a, b in zip(originals, got, strict=True)]))
     frames_in_unit = packet.duration or 1
@@ -258,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _codec_speed(clip: str, quality: int, n: int) -> None:
     """The jpeg-dna codec alone (no strands): frames per second each way."""
-    from ..video_io import open_video
+    from helix_media.media.video_io import open_video
 
     source = open_video(clip)
     frames = list(source.frames())

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _strands(path: Path) -> int:
-    from helix_media.container import DnapktReader
+    from helix_media.strandio.container_reader import DnapktReader
 
     with DnapktReader(path) as r:
         return r.count

@@ -18,10 +18,10 @@ import numpy as np
 
 from helix_media import plugins
 from helix_media.benchmarks.channel import CLEAN
-from helix_media.fasta import read_pairs
-from helix_media.nucleotides import reverse_complement
-from helix_media.paired import merge_pairs
-from helix_media.sequencing import simulate_pairs, write_reads
+from helix_media.channel.sequencing import simulate_pairs, write_reads
+from helix_media.dna.nucleotides import reverse_complement
+from helix_media.readpath.paired import merge_pairs
+from helix_media.strandio.fasta import read_pairs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,7 @@ def inputs(kb: int) -> dict[str, bytes]:
 
 def compliance(strands: np.ndarray) -> dict[str, float]:
     """Shares of strands with GC 45-55 %, runs <= 3, and all our constraints."""
-    from helix_media.constraints import Constraints, check
+    from helix_media.dna.constraints import Constraints, check
 
     c = Constraints()
     r = check(strands, c)
@@ -49,8 +49,10 @@ def compliance(strands: np.ndarray) -> dict[str, float]:
 # -- ours ---------------------------------------------------------------------------------------
 def run_ours(data: bytes, redundancy: float, trials: int) -> dict[str, Any]:
     from helix_media import plugins
+    from helix_media.archive.decode import file_bytes
+    from helix_media.archive.encode import encode_file
+    from helix_media.archive.parse import parse_dna, recover_lost
     from helix_media.errors import HelixError
-    from helix_media.pipeline import encode_file, file_bytes, parse_dna, recover_lost
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.bin"
@@ -119,7 +121,7 @@ def _peer_job(label: str, data: bytes, segment: int, trials: int, queue) -> None
 
     from Chamaeleo.utils.pipelines import TranscodePipeline
 
-    from helix_media.nucleotides import from_strings
+    from helix_media.dna.nucleotides import from_strings
 
     random.seed(0)  # Yin-Yang and the fountain draw from Python's random
     make, kwargs, index = peer_methods()[label]

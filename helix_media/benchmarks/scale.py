@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from helix_media import distributed, plugins, read_stream
-from helix_media.sequencing import Channel, simulate, write_reads
+from helix_media import distributed, plugins
+from helix_media.channel.sequencing import Channel, simulate, write_reads
+from helix_media.readpath import read_stream
 
 
 def _status_mb(field: str) -> float:
@@ -45,7 +46,7 @@ def _rss_mb() -> float:
 
 def _shuffle_bytes(fr, reads: list[np.ndarray], owners: int) -> int:
     """Bytes the routing stage hands to the consensus tasks (measured on the routed parts)."""
-    from helix_media.reads import ReadProcessor
+    from helix_media.readpath.reads import ReadProcessor
 
     rp, total = ReadProcessor(fr), 0
     for lo in range(0, len(reads), read_stream.PART_READS):
@@ -74,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     read_stream.PART_READS = args.part_reads
     from dask.distributed import get_task_stream
 
-    from helix_media.fasta import read_reads
-    from helix_media.reads import ReadProcessor
+    from helix_media.readpath.reads import ReadProcessor
+    from helix_media.strandio.fasta import read_reads
 
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)

@@ -20,9 +20,10 @@ import time
 
 import numpy as np
 
-from helix_media import codesets, plugins
-from helix_media.channel import damage
-from helix_media.nucleotides import GC_BASE
+from helix_media import plugins
+from helix_media.channel.damage import damage
+from helix_media.design import codesets
+from helix_media.dna.nucleotides import GC_BASE
 
 DNA_FOUNTAIN_BITS_PER_NT = 1.57  # Erlich & Zielinski 2017, on the 152 nt between primers
 PAPER_GC_VARIANCE = {"hidden-address": 0.004, "fountain": 0.011}

@@ -20,8 +20,8 @@ import itertools
 
 import numpy as np
 
-from helix_media.constraints import Constraints, longest_runs, motif_hits
-from helix_media.nucleotides import GC_BASE
+from helix_media.dna.constraints import Constraints, longest_runs, motif_hits
+from helix_media.dna.nucleotides import GC_BASE
 
 N, K = 16, 13  # code length and information symbols (quaternary)
 CHUNK = 1 << 16

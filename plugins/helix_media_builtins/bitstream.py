@@ -29,10 +29,10 @@ from typing import Any
 import av
 import numpy as np
 
-from helix_media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoInfo
+from helix_media.blocks.varint import get_varint, put_varint
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
-from helix_media.varint import get_varint, put_varint
+from helix_media.media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoInfo
 
 DEFAULT_GOP = 16
 PARAMS_VERSION = 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .enumerative import CountTable
+from helix_media_builtins.enumerative import CountTable
 
 
 def capacity(table: CountTable, start: int, state: np.ndarray, gc: np.ndarray) -> np.ndarray:

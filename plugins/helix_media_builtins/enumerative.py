@@ -23,12 +23,11 @@ from math import ceil, floor
 
 import numpy as np
 
-from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints
+from helix_media.dna.coder import ConstraintCoder
+from helix_media.dna.constraints import Constraints
+from helix_media.dna.nucleotides import GC_BASE, from_string
 from helix_media.hookspecs import hookimpl
-from helix_media.nucleotides import GC_BASE, from_string
-
-from . import enumerative_kernels as kernels
+from helix_media_builtins import enumerative_kernels as kernels
 
 MANTISSA_BITS = 60  # counts < 2**60; sums of four fit in uint64 with room to spare
 

@@ -29,15 +29,14 @@ from collections import Counter
 
 import numpy as np
 
-from helix_media import rs
-from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints
-from helix_media.framer import ParsedStrands
+from helix_media.dna import rs
+from helix_media.dna.coder import ConstraintCoder
+from helix_media.dna.constraints import Constraints
+from helix_media.dna.framer import ParsedStrands
 from helix_media.hookspecs import hookimpl
-
-from . import lt_code
-from .helix_framer import PRIMER_3, PRIMER_5
-from .strand_tools import (
+from helix_media_builtins import lt_code
+from helix_media_builtins.helix_framer import PRIMER_3, PRIMER_5
+from helix_media_builtins.strand_tools import (
     ScreeningFramer,
     bases_to_bits,
     bits_to_bases,

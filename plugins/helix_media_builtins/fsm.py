@@ -21,10 +21,9 @@ from math import ceil, floor
 
 import numpy as np
 
-from helix_media.constraints import Constraints
-from helix_media.nucleotides import GC_BASE
-
-from .enumerative import Automaton, CountTable, count_table, forbidden_words
+from helix_media.dna.constraints import Constraints
+from helix_media.dna.nucleotides import GC_BASE
+from helix_media_builtins.enumerative import Automaton, CountTable, count_table, forbidden_words
 
 IS_GC = GC_BASE.astype(bool)
 N_ALLOWED = np.array([bin(m).count("1") for m in range(16)], dtype=np.int64)

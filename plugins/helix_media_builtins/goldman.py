@@ -17,10 +17,9 @@ import itertools
 
 import numpy as np
 
-from helix_media.coder import ConstraintCoder
+from helix_media.dna.coder import ConstraintCoder
 from helix_media.hookspecs import hookimpl
-
-from . import radix
+from helix_media_builtins import radix
 
 
 def trits_to_bases(trits: np.ndarray, previous: np.ndarray | int = 0) -> np.ndarray:

@@ -26,16 +26,15 @@ from functools import cached_property
 
 import numpy as np
 
-from helix_media import rs
-from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints, StrandReport, check, valid_inserts
-from helix_media.framer import Framer, ParsedStrands
+from helix_media.blocks.whitening import keystream
+from helix_media.dna import rs
+from helix_media.dna.coder import ConstraintCoder
+from helix_media.dna.constraints import Constraints, StrandReport, check, valid_inserts
+from helix_media.dna.framer import Framer, ParsedStrands
+from helix_media.dna.nucleotides import GC_BASE, from_string
 from helix_media.hookspecs import hookimpl
-from helix_media.nucleotides import GC_BASE, from_string
-from helix_media.whitening import keystream
-
-from .address_code import HALF, AddressCode, correct, unscramble
-from .enumerative import EnumerativeCoder
+from helix_media_builtins.address_code import HALF, AddressCode, correct, unscramble
+from helix_media_builtins.enumerative import EnumerativeCoder
 
 PRIMER_5 = "TAAGCCACGCTTGTGATGAC"
 PRIMER_3 = "GTCGTTAGCATACCAGGAAC"

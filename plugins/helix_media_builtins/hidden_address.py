@@ -32,17 +32,16 @@ from math import ceil
 
 import numpy as np
 
-from helix_media import rs
-from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints, check
+from helix_media.dna import rs
+from helix_media.dna.coder import ConstraintCoder
+from helix_media.dna.constraints import Constraints, check
+from helix_media.dna.framer import ParsedStrands
+from helix_media.dna.nucleotides import GC_BASE
 from helix_media.errors import HelixError
-from helix_media.framer import ParsedStrands
 from helix_media.hookspecs import hookimpl
-from helix_media.nucleotides import GC_BASE
-
-from . import lt_code
-from .helix_framer import PRIMER_3, PRIMER_5, WORD_NT, parity_words
-from .strand_tools import (
+from helix_media_builtins import lt_code
+from helix_media_builtins.helix_framer import PRIMER_3, PRIMER_5, WORD_NT, parity_words
+from helix_media_builtins.strand_tools import (
     ScreeningFramer,
     bases_to_bits,
     bits_to_bases,

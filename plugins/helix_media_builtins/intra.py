@@ -9,8 +9,8 @@ from typing import Any
 
 import av
 
-from helix_media.codec import Codec, Packet, VideoEncoder, VideoInfo
 from helix_media.errors import HelixError
+from helix_media.media.codec import Codec, Packet, VideoEncoder, VideoInfo
 
 
 class IntraEncoder(VideoEncoder):

@@ -32,12 +32,11 @@ from typing import Any
 import av
 import numpy as np
 
-from helix_media.codec import Packet, VideoDecoder, VideoInfo
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
-
-from . import goldman, paircode
-from .intra import IntraCodec, IntraEncoder
+from helix_media.media.codec import Packet, VideoDecoder, VideoInfo
+from helix_media_builtins import goldman, paircode
+from helix_media_builtins.intra import IntraCodec, IntraEncoder
 
 PARAMS_VERSION = 1
 DEFAULT_QUALITY = 75

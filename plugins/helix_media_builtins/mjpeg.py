@@ -14,10 +14,9 @@ from typing import Any
 
 import av
 
-from helix_media.codec import Packet, VideoDecoder, VideoInfo
 from helix_media.hookspecs import hookimpl
-
-from .intra import IntraCodec, IntraEncoder
+from helix_media.media.codec import Packet, VideoDecoder, VideoInfo
+from helix_media_builtins.intra import IntraCodec, IntraEncoder
 
 DEFAULT_QSCALE = 4
 

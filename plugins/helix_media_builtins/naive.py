@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helix_media.coder import ConstraintCoder
+from helix_media.dna.coder import ConstraintCoder
 from helix_media.hookspecs import hookimpl
 
 
@@ -46,7 +46,7 @@ def make_naive(constraints=None, kronecker: bool = False) -> ConstraintCoder:
     coder = NaiveCoder(constraints)
     if not kronecker:
         return coder
-    from .tkscone import KroneckerMixed
+    from helix_media_builtins.tkscone import KroneckerMixed
 
     return KroneckerMixed(coder)
 

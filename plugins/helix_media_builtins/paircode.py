@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from helix_media.coder import ConstraintCoder
+from helix_media.dna.coder import ConstraintCoder
+from helix_media.dna.nucleotides import from_string
 from helix_media.hookspecs import hookimpl
-from helix_media.nucleotides import from_string
-
-from . import radix
+from helix_media_builtins import radix
 
 PAIRS = ("AT", "AC", "AG", "TA", "TC", "TG", "CA", "CT", "GA", "GT")  # C1, in the paper's order
 SINGLES = "ATCG"  # C2, in the paper's order

@@ -13,9 +13,9 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from helix_media.codec import FileCodec, Packet
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
+from helix_media.media.codec import FileCodec, Packet
 
 CHUNK = 1 << 16  # bytes per packet: small unit tables, and a lost unit is never worth less
 PARAMS_VERSION = 1

@@ -16,11 +16,11 @@ from functools import cached_property
 
 import numpy as np
 
-from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints, StrandReport, check, valid_inserts
-from helix_media.framer import Framer, ParsedStrands
-from helix_media.nucleotides import GC_BASE, from_string
-from helix_media.whitening import keystream
+from helix_media.blocks.whitening import keystream
+from helix_media.dna.coder import ConstraintCoder
+from helix_media.dna.constraints import Constraints, StrandReport, check, valid_inserts
+from helix_media.dna.framer import Framer, ParsedStrands
+from helix_media.dna.nucleotides import GC_BASE, from_string
 
 
 class RawCoder(ConstraintCoder):

@@ -29,13 +29,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints
+from helix_media.dna.coder import ConstraintCoder
+from helix_media.dna.constraints import Constraints
+from helix_media.dna.nucleotides import GC_BASE
 from helix_media.hookspecs import hookimpl
-from helix_media.nucleotides import GC_BASE
-
-from . import enum_suffix, gf2
-from .fsm import ConstraintFSM
+from helix_media_builtins import enum_suffix, gf2
+from helix_media_builtins.fsm import ConstraintFSM
 
 DESIGN_LENGTH, DESIGN_BITS = 152, 290  # 1.908 bits/nt of data in the framer's 152-nt payload
 INDEX_BITS = 3  # 7 library entries + the fallback marker

@@ -28,14 +28,13 @@ from math import ceil, floor
 
 import numpy as np
 
-from helix_media.coder import ConstraintCoder
-from helix_media.constraints import Constraints, longest_runs, motif_hits, valid_inserts
+from helix_media.dna.coder import ConstraintCoder
+from helix_media.dna.constraints import Constraints, longest_runs, motif_hits, valid_inserts
+from helix_media.dna.nucleotides import GC_BASE
 from helix_media.hookspecs import hookimpl
-from helix_media.nucleotides import GC_BASE
-
-from .enumerative import EnumerativeCoder
-from .goldman import bases_to_trits, trits_to_bases
-from .naive import bases_to_bits, bits_to_bases
+from helix_media_builtins.enumerative import EnumerativeCoder
+from helix_media_builtins.goldman import bases_to_trits, trits_to_bases
+from helix_media_builtins.naive import bases_to_bits, bits_to_bases
 
 HEADER = 5
 N_VALUES = 3**HEADER

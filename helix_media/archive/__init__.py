@@ -1,0 +1,1 @@
+"""Whole archives both ways: videos, files and pools to strands and back, and helix_media.open()."""

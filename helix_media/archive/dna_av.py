@@ -1,0 +1,362 @@
+"""DNA as a PyAV-shaped container: ``helix_media.open(path, "w" | "r")``.
+
+Writing mirrors ``av.open(path, "w")``: ``add_stream`` (or ``add_stream_from_template``),
+``stream.encode(frame)`` -> packets, ``container.mux(packets)``; closing lays the packets out
+in strands and writes them (``.dnapkt``, ``.fasta``). Reading (``.dnapkt``, FASTA, FASTQ
+reads) mirrors ``av.open(path)``: ``container.streams.video[0]``, ``container.demux()``,
+``container.decode(video=0)`` yielding ``av.VideoFrame`` GOP by GOP (memory bounded by a
+GOP), lost GOPs concealed; ``container.report`` says what was lost.
+
+    with helix_media.open("out.dnapkt", "w", redundancy=0.1) as dna:
+        stream = dna.add_stream("bitstream", rate=24, width=320, height=240)
+        for frame in av_container.decode(video=0):
+            dna.mux(stream.encode(frame))
+        dna.mux(stream.encode(None))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from helix_media import plugins
+from helix_media.blocks import layout
+from helix_media.errors import HelixError
+from helix_media.media.codec import Codec, Packet, VideoInfo
+from helix_media.media.conceal import conceal_gaps
+
+
+def open(path: str | Path, mode: str = "r", **options: Any):  # noqa: A001 - shaped like av.open
+    """A DNA container at ``path``: mode ``"w"`` -> :class:`OutputContainer` (options: coder,
+    framer, redundancy, seed, metadata_copies); ``"r"`` -> :class:`InputContainer` (options:
+    reads2, framer, device)."""
+    if mode == "w":
+        return OutputContainer(path, **options)
+    if mode == "r":
+        return InputContainer(path, **options)
+    raise HelixError(f"mode must be 'r' or 'w', not {mode!r}")
+
+
+# -- writing -----------------------------------------------------------------------------------
+class OutputVideoStream:
+    """One video stream being written: ``encode(frame)`` -> packets, as PyAV's."""
+
+    type = "video"
+
+    def __init__(self, codec_name: str, info: VideoInfo, encoder) -> None:
+        self.codec_name, self.info, self.encoder = codec_name, info, encoder
+        self.frames = 0
+        self.flushed = False
+
+    @property
+    def width(self) -> int:
+        return self.info.width
+
+    @property
+    def height(self) -> int:
+        return self.info.height
+
+    @property
+    def average_rate(self) -> Fraction:
+        return self.info.fps
+
+    def encode(self, frame: av.VideoFrame | None = None) -> list[Packet]:
+        if self.flushed:
+            return []
+        if frame is None:
+            self.flushed = True
+        else:
+            self.frames += 1
+        return self.encoder.encode(frame)
+
+
+class OutputAudioStream:
+    """The audio stream being written (Opus units of about a second)."""
+
+    type = "audio"
+
+    def __init__(self, rate: int, layout: str) -> None:
+        from helix_media.media.audio import AudioEncoder
+
+        self.rate, self.layout = rate, layout
+        self.encoder = AudioEncoder(rate, layout)
+        self.flushed = False
+
+    def encode(self, frame: av.AudioFrame | None = None) -> list[Packet]:
+        if self.flushed:
+            return []
+        self.flushed = frame is None
+        return self.encoder.encode(frame)
+
+
+@dataclass
+class Streams:
+    """``container.streams``, as PyAV's: ``.video``, ``.audio`` lists."""
+
+    video: list = field(default_factory=list)
+    audio: list = field(default_factory=list)
+
+    def __iter__(self):
+        return iter([*self.video, *self.audio])
+
+
+class OutputContainer:
+    """Packets in, strands out on :meth:`close` (nothing is written if the block fails)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        coder: str | None = None,
+        framer: str | None = None,
+        redundancy: float = 0.0,
+        seed: int = 0,
+        metadata_copies: int = 3,
+    ) -> None:
+        from helix_media.archive.encode import check_layout_options
+        from helix_media.strandio.atomic import check_target
+        from helix_media.strandio.strand_files import is_strand_file
+
+        self.path = str(path)
+        if not is_strand_file(self.path) or self.path.lower().endswith((".fastq", ".fq")):
+            raise HelixError(f"{path}: DNA is written to .dnapkt, .fasta or .fa")
+        check_target(self.path)
+        check_layout_options(redundancy, metadata_copies)
+        self.options = {"coder": coder, "framer": framer, "redundancy": redundancy}
+        self.seed, self.metadata_copies = seed, metadata_copies
+        self.streams = Streams()
+        self.packets: list[Packet] = []
+        self.closed = False
+        self.result = None  # the EncodeResult, after close()
+
+    def add_stream(
+        self,
+        codec_name: str,
+        rate: int | Fraction | None = None,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        layout: str = "stereo",
+        quality: int | None = None,
+        **codec_options: Any,
+    ):
+        """A video stream of a registered codec (``helix``, ``bitstream``, ...), or the audio
+        stream (``"opus"``: ``rate`` is the source's sample rate, ``layout`` its channels)."""
+        if codec_name in ("opus", "audio"):
+            if self.streams.audio:
+                raise HelixError("a DNA archive holds one audio stream")
+            stream = OutputAudioStream(int(rate or 48_000), layout)
+            self.streams.audio.append(stream)
+            return stream
+        if self.streams.video:
+            raise HelixError("a DNA archive holds one video stream")
+        if not width or not height or not rate:
+            raise HelixError("add_stream needs rate, width and height for a video stream")
+        from helix_media.archive.sources import slice_options
+
+        codec = plugins.get_codec(codec_name)
+        if not isinstance(codec, Codec):
+            raise HelixError(f"{codec_name} stores files, not video: use helix-transcode")
+        # a codec whose packets are already DNA (jpeg-dna) names the coder that carries them
+        self.options["coder"] = self.options["coder"] or codec.coder
+        info = VideoInfo(int(width), int(height), Fraction(rate))
+        o = self.options
+        options = slice_options(
+            codec, codec_options, o["framer"], None, o["coder"], o["redundancy"]
+        )
+        stream = OutputVideoStream(codec.name, info, codec.encoder(info, quality, **options))
+        self.streams.video.append(stream)
+        return stream
+
+    def add_stream_from_template(self, template, codec: str | None = None, **options: Any):
+        """A stream like PyAV stream ``template`` (size and rate, or sample rate and layout),
+        coded by ``codec`` (video default: the default codec)."""
+        if template.type == "audio":
+            ctx = template.codec_context
+            return self.add_stream("opus", ctx.sample_rate, layout=ctx.layout.name)
+        if template.type != "video":
+            raise HelixError(f"a DNA archive holds video and audio, not {template.type}")
+        ctx = template.codec_context
+        rate = template.guessed_rate or template.average_rate or template.base_rate
+        name = codec or plugins.DEFAULTS["codecs"]
+        return self.add_stream(name, rate, width=ctx.width, height=ctx.height, **options)
+
+    def mux(self, packets: Packet | list[Packet]) -> None:
+        if self.closed:
+            raise HelixError("the container is closed")
+        self.packets += [packets] if isinstance(packets, Packet) else list(packets)
+
+    def close(self) -> None:
+        """Flush the streams and write the strands."""
+        if self.closed:
+            return
+        from helix_media.archive.encode import encode_packets, write_result
+
+        for stream in self.streams:
+            self.mux(stream.encode(None))
+        self.closed = True
+        if not self.streams.video:
+            raise HelixError(f"{self.path}: no video stream was added")
+        video = self.streams.video[0]
+        if video.frames == 0:
+            raise HelixError(f"{self.path}: no frames were encoded")
+        video.info.frames = video.frames
+        fields = {
+            "kind": "video",
+            "codec": video.codec_name,
+            "codec_params": video.encoder.params,
+            "video": video.info.to_json(),
+        }
+        stream_params = (
+            {"audio": self.streams.audio[0].encoder.params} if self.streams.audio else {}
+        )
+        self.result = encode_packets(
+            self.packets,
+            fields,
+            seed=self.seed,
+            metadata_copies=self.metadata_copies,
+            stream_params=stream_params,
+            **self.options,
+        )
+        write_result(self.path, self.result)
+
+    def __enter__(self) -> OutputContainer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        self.closed = True  # an exception inside the block: nothing is written
+
+
+# -- reading -----------------------------------------------------------------------------------
+@dataclass
+class InputVideoStream:
+    codec_name: str
+    width: int
+    height: int
+    frames: int
+    average_rate: Fraction
+    type: str = "video"
+
+
+@dataclass
+class InputAudioStream:
+    codec_name: str
+    rate: int
+    layout: str
+    type: str = "audio"
+
+
+class InputContainer:
+    """Strands or reads of one archive, decoded GOP by GOP."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        reads2: str | None = None,
+        framer: str | None = None,
+        device: str | None = None,
+        parsed: tuple | None = None,
+        decoder_options: dict[str, Any] | None = None,
+    ) -> None:
+        from helix_media.archive.parse import read_dna, recover_lost
+        from helix_media.archive.results import DecodeResult
+
+        self.path = str(path)
+        _, meta, blocks, stats = parsed or read_dna(self.path, framer, reads2)
+        if meta.get("kind") == "file" or "video" not in meta:
+            raise HelixError(f"{path}: holds a file, not a video (use helix-transcode)")
+        recover_lost(meta, blocks, stats)
+        self.metadata, self._blocks = meta, blocks
+        self.info = VideoInfo.from_json(meta["video"])
+        self._layouts = {k: layout.StreamLayout(**v) for k, v in meta["streams"].items()}
+        self._decoder_options = dict(decoder_options or {})
+        if device is not None:  # codecs that run networks take it (helix)
+            self._decoder_options["device"] = device
+        self.streams = Streams(
+            video=[
+                InputVideoStream(
+                    meta["codec"],
+                    self.info.width,
+                    self.info.height,
+                    self.info.frames or 0,
+                    self.info.fps,
+                )
+            ]
+        )
+        if "audio" in self._layouts:
+            p = self._layouts["audio"].params
+            self.streams.audio.append(InputAudioStream("opus", p["sample_rate"], p["layout"]))
+        self.report = DecodeResult(
+            meta, self.info.frames or 0, stats["strands_read"], stats["strands_ok"],
+            stats["symbols_corrected"], {}, [], stats,
+        )  # fmt: skip
+
+    @property
+    def audio_params(self) -> dict[str, Any] | None:
+        """The audio stream's parameters (for writing it to a file), None without audio."""
+        return self._layouts["audio"].params if "audio" in self._layouts else None
+
+    def _packets(self, name: str) -> list[Packet]:
+        if name not in self._layouts:
+            return []
+        packets, lost = layout.unpack_stream(
+            self._layouts[name], name, self._blocks, int(self.metadata["payload_bits"])
+        )
+        self.report.lost_units[name] = lost
+        return packets
+
+    def demux(self, *streams) -> Iterator[Packet]:
+        """The archive's packets: video (one per GOP), then audio units; lost ones are not
+        there (see :attr:`report`)."""
+        kinds = {s.type for s in streams} or {"video", "audio"}
+        for name in ("video", "audio"):
+            if name in kinds:
+                yield from self._packets(name)
+
+    def decode(self, video: int | None = None, audio: int | None = None):
+        """Frames of the chosen stream (default: video) in display order, GOP by GOP. A lost
+        GOP's frames repeat the last good frame (or the next good one, at the start): they are
+        listed in ``report.concealed_frames``."""
+        if audio is not None and video is None:
+            return self._decode_audio()
+        return self._decode_video()
+
+    def _decode_audio(self) -> Iterator[av.AudioFrame]:
+        from helix_media.media.audio import AudioDecoder
+
+        if "audio" not in self._layouts:
+            return
+        decoder = AudioDecoder(self._layouts["audio"].params)
+        for p in [*self._packets("audio"), None]:
+            yield from decoder.decode(p)
+
+    def _decode_video(self) -> Iterator[av.VideoFrame]:
+        codec = plugins.get_codec(self.metadata["codec"])
+        try:
+            decoder = codec.decoder(
+                self.info, self.metadata["codec_params"], **self._decoder_options
+            )
+        except TypeError as exc:  # an option this codec's decoder does not take
+            options = ", ".join(self._decoder_options)
+            raise HelixError(f"the {codec.name} codec's decoder takes no {options}") from exc
+        decoded = (f for p in [*self._packets("video"), None] for f in decoder.decode(p))
+        n = self.info.frames or 0
+        self.report.concealed_frames.clear()  # a second decode reports afresh
+        yield from conceal_gaps(decoded, 0, n, self.info, self.report.concealed_frames)
+
+    def close(self) -> None:
+        self._blocks = {}
+
+    def __enter__(self) -> InputContainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,219 @@
+"""Strands or reads -> (framer, metadata, data blocks, statistics): the read path, the framer
+(RS, constraint coder), metadata recovery, one block per address."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+import numpy as np
+
+from helix_media import distributed, plugins
+from helix_media.archive.keys import framer_key
+from helix_media.blocks import layout
+from helix_media.blocks.metadata_schema import ARCHIVE_ID, POOL_FORMAT, check_metadata
+from helix_media.blocks.outer_code import OuterCode
+from helix_media.blocks.whitening import whiten
+from helix_media.errors import HelixError
+from helix_media.readpath.paired import check_reads_span_strands, merge_files
+from helix_media.readpath.read_stream import ReadParts
+from helix_media.strandio.strand_files import is_sequence_file, read_strands
+
+
+def recover_lost(meta: dict[str, Any], blocks: dict[int, np.ndarray], stats: dict[str, int]):
+    """Fill lost data strands from the outer code's parity strands, if the archive has one."""
+    if "outer_code" not in meta:
+        return
+    outer = OuterCode.from_json(meta["outer_code"])
+    recovered, missing = outer.recover(blocks)
+    stats.update(strands_recovered=recovered, strands_unrecoverable=missing)
+
+
+def select_blocks(
+    addresses: np.ndarray, blocks: np.ndarray, corrected: np.ndarray
+) -> dict[int, np.ndarray]:
+    """One block per address among the strands that decoded to it: the most common, and
+    among equally common ones the one RS had to correct least (a strand that needed many
+    corrections is the likeliest to be a miscorrected stranger)."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, a in enumerate(addresses.tolist()):
+        groups[a].append(i)
+    out = {}
+    for a, rows in groups.items():
+        if len(rows) == 1:
+            out[a] = blocks[rows[0]]
+            continue
+        votes = Counter(blocks[r].tobytes() for r in rows)
+        fewest = {}
+        for r in rows:
+            key = blocks[r].tobytes()
+            fewest[key] = min(fewest.get(key, 99), int(corrected[r]))
+        best = max(votes, key=lambda k: (votes[k], -fewest[k]))
+        out[a] = np.frombuffer(best, dtype=np.uint8)
+    return out
+
+
+def read_dna(
+    path: str, framer: str | None = None, reads2: str | None = None
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """Strand file -> (framer, metadata, data blocks by strand index, statistics).
+    ``framer``: the framer plugin that made the strands of a FASTA/FASTQ file (which, unlike
+    a ``.dnapkt``, does not name it); default helix. ``reads2``: the R2 FASTQ of paired-end
+    reads whose R1 FASTQ is ``path``; mates are merged first (statistics: "pairs"). Reads are
+    streamed from the file in parts (:mod:`.read_stream`); inside
+    :func:`.distributed.cluster`, they go through the read path on the cluster."""
+    if reads2 is None:
+        if is_sequence_file(path):  # streamed: a run need not fit in memory
+            return parse_dna({}, ReadParts(path), path, framer)
+        header, seqs = read_strands(path, allow_n=True, salvage=True)
+        return parse_dna(header, seqs, path, framer)
+    reads, pairs = merge_files(path, reads2)
+    fr, meta, blocks, stats = parse_dna({}, reads, path, framer)
+    stats["pairs"] = pairs.to_json()
+    return fr, meta, blocks, stats
+
+
+def parse_dna(
+    header: dict[str, Any], seqs: list[np.ndarray], path: str, framer: str | None = None
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """Strands already read from ``path`` -> as :func:`read_dna`.
+
+    A ``.dnapkt`` (non-empty ``header``) holds clean strands, parsed as they are; FASTA and
+    FASTQ may hold sequencing reads, so they go through the read path (trim, cluster,
+    consensus), which gives clean strands through unchanged.
+    """
+    if header and framer and header.get("framer") != framer:
+        raise HelixError(f"{path}: its strands were framed by {header.get('framer')}, not {framer}")
+    if not header and not framer:
+        return _detect_framer(seqs, path)
+    return _parse_with(plugins.get_framer(header.get("framer") or framer), header, seqs, path)
+
+
+def _detect_framer(
+    seqs: list[np.ndarray], path: str
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """FASTA/FASTQ name no framer: try each registered one, those whose strand length is the
+    commonest sequence length first (helix first among equals); each recognises only its own
+    metadata. The first that reads any is the one."""
+    sample = seqs.first if isinstance(seqs, ReadParts) else seqs
+    lengths = Counter(len(s) for s in sample)
+    common = lengths.most_common(1)[0][0] if lengths else 0
+    names = sorted(
+        plugins.registrations("framers"),
+        key=lambda n: (plugins.get_framer(n).strand_length != common, n != "helix", n),
+    )
+    first_error = None
+    for name in names:
+        try:
+            return _parse_with(plugins.get_framer(name), {}, seqs, path)
+        except HelixError as exc:
+            first_error = first_error or exc
+    raise HelixError(f"{first_error} (tried the framers {', '.join(names)})")
+
+
+def _parse_with(
+    fr, header: dict[str, Any], seqs: list[np.ndarray], path: str
+) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
+    """:func:`parse_dna` with the framer known."""
+    stats: dict[str, Any] = {}
+    if header.get("damaged_packets") is not None:  # counted as lost strands from here on
+        stats["damaged_packets"] = header["damaged_packets"]
+    erasures = None
+    if header:
+        stats["strands_read"] = len(seqs)
+        usable = [s for s in seqs if len(s) == fr.strand_length]
+        stats["wrong_length"] = len(seqs) - len(usable)
+        strands = np.stack(usable) if usable else None
+    else:
+        estimates = estimate_strands(fr, seqs, path)
+        strands, report = estimates.strands, estimates.report
+        stats["strands_read"] = report.reads
+        stats["reads"] = report.to_json()
+        if report.clusters < report.clustered:  # reads, not one copy of each strand: RS uses
+            erasures = estimates.erasures  # the erasures and keeps a margin for detection
+    if strands is None or not len(strands):
+        if not header:
+            sample = seqs.first if isinstance(seqs, ReadParts) else seqs
+            check_reads_span_strands(path, sample, fr.strand_length)
+        raise HelixError(f"{path}: no {fr.strand_length}-nt strands to decode")
+    candidates = fr.metadata_candidates(strands)
+    meta_coder = fr.metadata_coder
+    m_strands = strands[candidates]
+    m_erasures = None if erasures is None else erasures[candidates]
+    parsed = fr.parse(m_strands, meta_coder, meta_coder, m_erasures)
+    is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
+    m_blocks = whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
+    metas = layout.recover_all_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
+    recovered, metas = metas, _usable_metadata(metas, path)
+    if recovered and not metas:
+        check_metadata(recovered[0], path)  # raises, saying what is wrong with it
+    if not metas:
+        raise HelixError(f"{path}: no readable metadata strands (is this a helix-media file?)")
+    if all(m.get("format") == POOL_FORMAT for m in metas):  # a pool: its catalogue
+        stats.update(strands_ok=int(is_meta.sum()), symbols_corrected=0, data_strands=0)
+        return fr, metas[0], {}, stats
+    metas = [m for m in metas if m.get("format") != POOL_FORMAT and m["framer"]["name"] == fr.name]
+    if not metas:
+        raise HelixError(f"{path}: its metadata names another framer than {fr.name}")
+    # Several archives' strands (reads of pools that share primers): decode the one with the
+    # most data strands; the others' strands are counted as foreign, never decoded.
+    best = None
+    for m in metas:
+        data_coder = plugins.get_coder(m["coder"], constraints=fr.constraints)
+        got = fr.parse(strands, data_coder, None, erasures, **framer_key(fr, m))
+        n_ok = int((got.ok & ~fr.is_metadata(got.addresses)).sum())
+        if best is None or n_ok > best[0]:
+            best = (n_ok, m, data_coder, got)
+        stats.setdefault("archives", []).append(
+            {"archive_id": m.get(ARCHIVE_ID), "data_strands_ok": n_ok}
+        )
+    _, meta, data_coder, parsed = best
+    stats["foreign_strands"] = sum(a["data_strands_ok"] for a in stats["archives"]) - best[0]
+    is_data = parsed.ok & ~fr.is_metadata(parsed.addresses)
+    payload = parsed.payload[is_data]
+    blocks = whiten(parsed.addresses[is_data], payload, meta["seed"], fr, data_coder)
+    n_meta = int(is_meta.sum())
+    stats.update(
+        strands_ok=int(is_data.sum()) + n_meta,
+        symbols_corrected=int(parsed.corrected[is_data].sum()),
+        # (a fountain framer returns source blocks, not one row per strand: never below 0)
+        strands_failed=max(
+            0, len(strands) - int(is_data.sum()) - n_meta - stats["foreign_strands"]
+        ),
+    )
+    blocks = select_blocks(parsed.addresses[is_data], blocks, parsed.corrected[is_data])
+    stats["data_strands"] = n = expected_data_strands(meta)
+    offset = int(meta.get("address_offset", 0))
+    stats["data_strands_found"] = sum(offset <= a < offset + n for a in blocks)
+    return fr, meta, blocks, stats
+
+
+def estimate_strands(fr, seqs, path: str, select: np.ndarray | None = None):
+    """Reads (in memory, or :class:`.read_stream.ReadParts`) -> strand estimates, here or on
+    the current Dask cluster; ``select``: see :meth:`.reads.ReadProcessor.process`."""
+    client = distributed.current()
+    parts = seqs if isinstance(seqs, ReadParts) else ReadParts(path, seqs)
+    if client is None:
+        from helix_media.readpath.read_stream import estimate_strands as estimate_here
+
+        return estimate_here(fr, parts, select)
+    return distributed.estimate_strands(client, fr, parts, select)
+
+
+def _usable_metadata(metas: list, path: str) -> list[dict[str, Any]]:
+    """The recovered metadata blobs a decoder can trust (see :mod:`.metadata_schema`)."""
+    out = []
+    for m in metas:
+        try:
+            out.append(check_metadata(m, path))
+        except HelixError:
+            continue
+    return out
+
+
+def expected_data_strands(meta: dict[str, Any]) -> int:
+    """How many data strands the archive was written with (outer parity included)."""
+    if "outer_code" in meta:
+        outer = OuterCode.from_json(meta["outer_code"])
+        return outer.data_strands + outer.parity_strands
+    return sum(int(s["strands"]) for s in meta["streams"].values())

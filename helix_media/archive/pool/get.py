@@ -1,0 +1,170 @@
+"""One item out of a pool, whole or a time range, touching only the strands it needs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from helix_media import plugins
+from helix_media.archive.pool.catalogue import Item
+from helix_media.archive.pool.source import (
+    PoolSource,
+    read_catalogue,
+    read_item_blocks,
+    read_item_metadata,
+)
+from helix_media.blocks import layout
+from helix_media.errors import HelixError
+from helix_media.media.conceal import conceal_gaps
+
+
+# -- time ranges -------------------------------------------------------------------------------
+def frame_range(video: dict[str, Any], start: float, duration: float) -> tuple[int, int]:
+    """[start, start + duration) seconds -> frames [f0, f1) (every frame shown in it)."""
+    fps = Fraction(*video["fps"])
+    if start < 0 or duration <= 0 or not math.isfinite(start + duration):
+        raise HelixError("--start must be >= 0 and --duration > 0")
+    f0 = math.floor(Fraction(start) * fps)
+    f1 = min(int(video["frames"]), math.ceil(Fraction(start + duration) * fps))
+    if f0 >= int(video["frames"]):
+        raise HelixError(f"--start {start} is past the end ({video['frames'] / float(fps):.2f} s)")
+    return f0, f1
+
+
+def unit_strands(stream: layout.StreamLayout, unit: list[int], block_bits: int) -> range:
+    """Strand indices holding one unit's bytes (from the packet table)."""
+    offset, nbytes = unit[3], unit[4]
+    s = getattr(stream, "slice_bytes", 0)  # strand-aligned streams: one slice per strand
+    if s:
+        return range(
+            stream.first_strand + offset // s, stream.first_strand + -(-(offset + nbytes) // s)
+        )
+    first = offset * 8 // block_bits
+    last = ((offset + nbytes) * 8 - 1) // block_bits if nbytes else first
+    return range(stream.first_strand + first, stream.first_strand + last + 1)
+
+
+def range_units(meta: dict[str, Any], f0: int, f1: int) -> tuple[list[list[int]], np.ndarray]:
+    """Video units (GOPs) overlapping frames [f0, f1) and the strand indices they occupy."""
+    stream = layout.StreamLayout(**meta["streams"]["video"])
+    units = [u for u in stream.units if u[1] < f1 and u[1] + u[2] > f0]
+    bits = int(meta["payload_bits"])
+    idx = sorted({i for u in units for i in unit_strands(stream, u, bits)})
+    return units, np.array(idx, dtype=np.int64)
+
+
+# -- reading items -----------------------------------------------------------------------------
+@dataclass
+class ItemResult:
+    item: Item
+    meta: dict[str, Any]
+    data: bytes | None = None  # a file item's bytes
+    frames: list[Any] = field(default_factory=list)  # a video item's frames (the range's)
+    first_frame: int = 0
+    concealed: list[int] = field(default_factory=list)
+    audio_frames: list[Any] = field(default_factory=list)
+    audio_params: dict[str, Any] | None = None
+    touched: dict[str, int] = field(default_factory=dict)  # strands decoded, by purpose
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def decode_item(
+    source: PoolSource | str,
+    name: str,
+    start: float | None = None,
+    duration: float | None = None,
+) -> ItemResult:
+    """One item of a pool (``.dnapkt`` strands or reads of the whole pool), whole or, for a
+    video, the frames of ``[start, start + duration)`` seconds read from their GOPs only."""
+    from helix_media.archive.decode import decode_media, file_bytes
+    from helix_media.archive.parse import recover_lost
+    from helix_media.media.codec import VideoInfo
+
+    source = source if isinstance(source, PoolSource) else PoolSource(source)
+    item = read_catalogue(source).find(name)
+    fr, meta = read_item_metadata(source, item)
+    ranged = start is not None or duration is not None
+    if ranged and item.kind != "video":
+        raise HelixError(f"{name!r} is a file; --start/--duration select part of a video")
+    if not ranged:
+        blocks, stats = read_item_blocks(source, fr, meta, item, np.arange(item.data[1]))
+        if item.kind == "file":
+            recover_lost(meta, blocks, stats)
+            data = file_bytes(meta, blocks, f"{source.path}:{name}")
+            return ItemResult(item, meta, data=data, touched=dict(source.touched), stats=stats)
+        media = decode_media(source.path, parsed=(fr, meta, blocks, stats))
+        return ItemResult(
+            item,
+            meta,
+            frames=media.frames,
+            concealed=media.result.concealed_frames,
+            audio_frames=media.audio_frames,
+            audio_params=media.audio_params,
+            touched=dict(source.touched),
+            stats=media.result.stats,
+        )
+    f0, f1 = frame_range(meta["video"], start or 0.0, duration or math.inf)
+    units, indices = range_units(meta, f0, f1)
+    blocks, stats = read_item_blocks(source, fr, meta, item, indices)
+    if "outer_code" in meta and not all(int(i) in blocks for i in indices):
+        # a needed strand is lost: the outer code needs the rest of the item's strands
+        rest = np.setdiff1d(np.arange(item.data[1]), indices)
+        more, _ = read_item_blocks(source, fr, meta, item, rest)
+        blocks.update(more)
+        recover_lost(meta, blocks, stats)
+    stream = layout.StreamLayout(**meta["streams"]["video"])
+    wanted = {u[0] for u in units}
+    sub = layout.StreamLayout(**{**vars(stream), "units": units})
+    packets, _ = layout.unpack_stream(sub, "video", blocks, int(meta["payload_bits"]))
+    info = VideoInfo.from_json(meta["video"])
+    decoder = plugins.get_codec(meta["codec"]).decoder(info, meta["codec_params"])
+    decoded = (
+        f for p in [*(p for p in packets if p.index in wanted), None] for f in decoder.decode(p)
+    )
+    concealed: list[int] = []
+    frames = list(conceal_gaps(decoded, f0, f1, info, concealed))
+    if len(concealed) == len(frames):
+        raise HelixError(f"{source.path}: no frame of {name!r} in that range could be read")
+    stats["units"] = [u[0] for u in units]
+    return ItemResult(
+        item, meta, frames=frames, first_frame=f0, concealed=concealed,
+        touched=dict(source.touched), stats=stats,
+    )  # fmt: skip
+
+
+def get_item(
+    pool: str,
+    name: str,
+    output: str,
+    start: float | None = None,
+    duration: float | None = None,
+    reads2: str | None = None,
+) -> ItemResult:
+    """Write one item (a file's bytes, whatever OUT's suffix; a video or a range of it).
+    ``reads2``: see :class:`PoolSource` (stats: "pairs")."""
+    from helix_media.strandio.atomic import atomic_output, check_target
+
+    check_target(output)
+    source = PoolSource(pool, reads2)
+    r = decode_item(source, name, start, duration)
+    if source.pairs is not None:
+        r.stats["pairs"] = source.pairs
+    if r.data is not None:
+        with atomic_output(output) as f:
+            f.write(r.data)
+        return r
+    from helix_media.media.codec import VideoInfo
+    from helix_media.media.video_io import VideoSink
+
+    v = VideoInfo.from_json(r.meta["video"])
+    info = VideoInfo(v.width, v.height, v.fps, len(r.frames))
+    with VideoSink(output, info, audio_params=r.audio_params) as sink:
+        for frame in r.frames:
+            sink.write(frame)
+        for af in r.audio_frames:
+            sink.write(af)
+    return r

@@ -1,0 +1,173 @@
+"""A pool's strands or reads, and what reading by address gets from them: the catalogue, an
+item's metadata, an item's data blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from helix_media import plugins
+from helix_media.archive.pool.catalogue import (
+    CATALOGUE_CHUNKS,
+    CATALOGUE_COPIES,
+    GENERATIONS,
+    ITEM_CHUNK_BASE,
+    Catalogue,
+    Item,
+    catalogue_from_json,
+)
+from helix_media.blocks import layout
+from helix_media.blocks.metadata_schema import POOL_FORMAT, check_metadata
+from helix_media.errors import HelixError
+from helix_media.readpath.paired import check_reads_span_strands, merge_files
+
+
+# -- strands or reads of a pool ---------------------------------------------------------------
+class PoolSource:
+    """A pool's clean strands (``.dnapkt``) or sequencing reads (FASTA/FASTQ), read once;
+    :meth:`pick` decodes only the strands of given addresses and counts what it touched.
+    ``reads2``: the R2 FASTQ of paired-end reads whose R1 FASTQ is ``path``; mates are merged
+    first (:attr:`pairs`: what merging did)."""
+
+    def __init__(self, path: str, reads2: str | None = None) -> None:
+        from helix_media.strandio.strand_files import read_strands
+
+        self.path = str(path)
+        self.pairs: dict[str, int] | None = None
+        if reads2 is None:
+            header, seqs = read_strands(path, allow_n=True)
+        else:
+            seqs, pairs = merge_files(path, reads2)
+            header, self.pairs = {}, pairs.to_json()
+        if not seqs:
+            raise HelixError(f"{path}: no strands")
+        self.header = header
+        self.framer = pool_framer(None)
+        self.clean = bool(header)
+        n = self.framer.strand_length
+        if not self.clean and reads2 is None:
+            check_reads_span_strands(path, seqs, n)
+        if self.clean:
+            if not header.get("pool"):
+                raise HelixError(f"{path}: not a pool (make one with helix pool add)")
+            self.strands = np.stack([s for s in seqs if len(s) == n]) if seqs else None
+            self.reads: list[np.ndarray] = []
+        else:
+            self.strands, self.reads = None, seqs
+        self.touched: dict[str, int] = {}
+        self.read_reports: dict[str, dict[str, int]] = {}
+
+    def pick(self, fr, addresses: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Strands (clean, or consensus estimates from reads) whose address is one of
+        ``addresses``, with the read path's erasures; counted under ``what``."""
+        keys = fr.address_keys(addresses)
+        if keys is None:
+            raise HelixError(f"framer {fr.name!r} has no addresses to pick strands by")
+        if self.clean:
+            s = self.strands
+            p5, p3 = len(fr.primer5), len(fr.primer3)
+            mine = (s[:, :p5] == fr.primer5).all(1) & (s[:, -p3:] == fr.primer3).all(1)
+            rows = np.flatnonzero(mine)
+            rows = rows[np.isin(fr.cluster_keys(s[rows, p5 : fr.cluster_span]), keys)]
+            self.touched[what] = self.touched.get(what, 0) + len(rows)
+            return s[rows], None
+        from helix_media.archive.parse import estimate_strands
+
+        est = estimate_strands(fr, self.reads, self.path, select=keys)
+        self.touched[what] = self.touched.get(what, 0) + len(est.strands)
+        self.read_reports[what] = est.report.to_json()
+        erasures = est.erasures if est.report.clusters < est.report.clustered else None
+        return est.strands, erasures
+
+
+def pool_framer(primers: list[str] | None):
+    fr = plugins.get_framer(
+        None, **({"primer5": primers[0], "primer3": primers[1]} if primers else {})
+    )
+    if fr.address_keys(np.zeros(1, dtype=np.int64)) is None:
+        raise HelixError(f"pools need a framer with addresses, not {fr.name!r}")
+    return fr
+
+
+def _metadata_blob(fr, strands, erasures, first_chunk: int, chunks: int | None):
+    """Metadata strands -> the blob stored from chunk ``first_chunk`` (or None)."""
+    from helix_media.blocks.whitening import whiten
+
+    if not len(strands):
+        return None
+    parsed = fr.parse(strands, fr.metadata_coder, fr.metadata_coder, erasures)
+    is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
+    addresses = parsed.addresses[is_meta]
+    _, chunk = layout.split_metadata_address(fr.address_bits, addresses)
+    keep = (chunk >= first_chunk) & ((chunk < first_chunk + chunks) if chunks else True)
+    blocks = whiten(addresses[keep], parsed.payload[is_meta][keep], 0, fr)
+    shifted = addresses[keep] - (first_chunk << layout.COPY_BITS)
+    return layout.recover_metadata(shifted, blocks, fr.address_bits)
+
+
+def read_catalogue(source: PoolSource) -> Catalogue:
+    """The newest readable catalogue generation of the pool."""
+    fr = source.framer
+    addrs = [
+        layout.metadata_address(fr.address_bits, k, c)
+        for c in range(ITEM_CHUNK_BASE)
+        for k in range(CATALOGUE_COPIES)
+    ]
+    strands, erasures = source.pick(fr, np.array(addrs, dtype=np.int64), "catalogue")
+    present = _generations_present(fr, strands, erasures)
+    for g in range(GENERATIONS - 1, -1, -1):
+        blob = _metadata_blob(fr, strands, erasures, g * CATALOGUE_CHUNKS, CATALOGUE_CHUNKS)
+        if blob is not None and blob.get("format") == POOL_FORMAT:
+            cat = catalogue_from_json(blob, source.path)
+            cat.unreadable_newer = [p for p in present if p > g]
+            return cat
+    raise HelixError(f"{source.path}: no readable pool catalogue")
+
+
+def _generations_present(fr, strands, erasures) -> list[int]:
+    """Catalogue generations with at least one strand that decodes (readable or not whole)."""
+    if not len(strands):
+        return []
+    parsed = fr.parse(strands, fr.metadata_coder, fr.metadata_coder, erasures)
+    addresses = parsed.addresses[parsed.ok & fr.is_metadata(parsed.addresses)]
+    _, chunk = layout.split_metadata_address(fr.address_bits, addresses)
+    return sorted({int(c) // CATALOGUE_CHUNKS for c in chunk if c < ITEM_CHUNK_BASE})
+
+
+def read_item_metadata(source: PoolSource, item: Item):
+    """(item framer, item metadata) from the item's own metadata strands."""
+    fr = pool_framer(item.primers)
+    strands, erasures = source.pick(fr, item.metadata_addresses(fr.address_bits), "metadata")
+    meta = _metadata_blob(fr, strands, erasures, item.metadata[0], item.metadata[1])
+    if meta is None:
+        raise HelixError(f"{source.path}: the metadata of {item.name!r} is unreadable")
+    return fr, check_metadata(meta, f"{source.path}: {item.name}")
+
+
+def read_item_blocks(
+    source: PoolSource, fr, meta: dict[str, Any], item: Item, indices: np.ndarray
+) -> tuple[dict[int, np.ndarray], dict[str, Any]]:
+    """Data blocks of the item's strand ``indices`` (0-based), keyed by index."""
+    from helix_media.archive.keys import framer_key
+    from helix_media.archive.parse import select_blocks
+    from helix_media.blocks.whitening import whiten
+
+    strands, erasures = source.pick(fr, item.data_addresses(indices), "data")
+    stats: dict[str, Any] = {"strands_read": len(strands), "strands_ok": 0, "symbols_corrected": 0}
+    if not len(strands):
+        stats["strands_failed"] = 0
+        return {}, stats
+    cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
+    parsed = fr.parse(strands, cd, None, erasures, **framer_key(fr, meta))
+    ok = parsed.ok & ~fr.is_metadata(parsed.addresses)
+    blocks = whiten(parsed.addresses[ok], parsed.payload[ok], meta["seed"], fr, cd)
+    picked = select_blocks(parsed.addresses[ok], blocks, parsed.corrected[ok])
+    offset, wanted = item.data[0], set((indices).tolist())
+    out = {a - offset: b for a, b in picked.items() if a - offset in wanted}
+    stats.update(
+        strands_ok=int(parsed.ok.sum()),
+        symbols_corrected=int(parsed.corrected[parsed.ok].sum()),
+        strands_failed=int((~parsed.ok).sum()),
+    )
+    return out, stats

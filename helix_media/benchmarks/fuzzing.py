@@ -1,0 +1,277 @@
+"""Mutation fuzzing of every parser that reads what users hand us.
+
+Each target takes bytes (a mutated file) and runs one parser on it. The project's own
+:class:`HelixError` is the right answer to bad input; any other exception is a crash, and an
+input that takes longer than :data:`HANG_SECONDS` is a hang. Seeds are valid inputs made
+here; mutations flip bits, overwrite, cut, insert, repeat and splice bytes.
+``helix bench fuzz`` runs many inputs per target; the tests run a short pass.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import signal
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from helix_media.errors import HelixError
+
+HANG_SECONDS = 5
+_MATES = b"\n--R2--\n"  # joins the R1 and R2 files of the paired target's inputs
+
+
+class _Hang(Exception):
+    pass
+
+
+@dataclass
+class FuzzReport:
+    target: str
+    inputs: int = 0
+    rejected: int = 0  # HelixError: a clear error, as it should be
+    accepted: int = 0
+    crashes: list[str] = field(default_factory=list)
+    hangs: int = 0
+    seconds: float = 0.0
+
+
+def mutate(seed: bytes, rng: np.random.Generator) -> bytes:
+    """One to four random edits of ``seed``."""
+    data = bytearray(seed)
+    for _ in range(int(rng.integers(1, 5))):
+        op = int(rng.integers(6))
+        n = len(data)
+        at = int(rng.integers(0, n + 1))
+        if op == 0 and n:  # flip a bit
+            data[min(at, n - 1)] ^= 1 << int(rng.integers(8))
+        elif op == 1 and n:  # overwrite a run with random bytes
+            k = int(rng.integers(1, 9))
+            data[at : at + k] = rng.integers(0, 256, k, dtype=np.uint8).tobytes()
+        elif op == 2:  # cut
+            data = data[: int(rng.integers(0, n + 1))]
+        elif op == 3:  # insert random bytes
+            k = int(rng.integers(1, 17))
+            data[at:at] = rng.integers(0, 256, k, dtype=np.uint8).tobytes()
+        elif op == 4 and n:  # repeat a chunk
+            k = int(rng.integers(1, min(64, n) + 1))
+            src = int(rng.integers(0, n - k + 1))
+            data[at:at] = data[src : src + k]
+        elif op == 5 and n:  # interesting values: zeros, 0xFF runs, a huge length
+            data[min(at, n - 1) : min(at, n - 1) + 4] = [b"\0\0\0\0", b"\xff" * 4][
+                int(rng.integers(2))
+            ]
+    return bytes(data)
+
+
+_ODD_VALUES = (None, -1, 0, 2**70, 1.5, "", "x", [], {}, [0], [[0, 0, 0, 0, 0, 0]], True)
+
+
+def mutate_json(seed: bytes, rng: np.random.Generator) -> bytes:
+    """One to four structural edits of a JSON document: a value replaced by an odd one (wrong
+    type, negative, huge, empty) or a key removed; byte-level edits otherwise."""
+    if rng.random() < 0.2:
+        return mutate(seed, rng)
+    doc = json.loads(seed)
+    for _ in range(int(rng.integers(1, 5))):
+        node = doc
+        while True:  # walk down to a random (container, key)
+            if not isinstance(node, (dict, list)) or not node:
+                node = None
+                break
+            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+            key = keys[int(rng.integers(len(keys)))]
+            child = node[key]
+            if not isinstance(child, (dict, list)) or not child or rng.random() < 0.3:
+                break
+            node = child
+        if node is None:
+            continue
+        if isinstance(node, dict) and rng.random() < 0.3:
+            node.pop(key, None)
+        else:
+            node[key] = copy.deepcopy(_ODD_VALUES[int(rng.integers(len(_ODD_VALUES)))])
+    return json.dumps(doc).encode()
+
+
+# -- seeds ---------------------------------------------------------------------------------
+def _strands(n_bytes: int = 600) -> tuple[np.ndarray, dict, dict]:
+    """Strands of a small file archive, their .dnapkt header and the archive's metadata."""
+    from helix_media.archive.encode import encode_packets
+    from helix_media.archive.sources import file_packets
+
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "payload.bin"
+        src.write_bytes(np.random.default_rng(0).integers(0, 256, n_bytes, np.uint8).tobytes())
+        packets, fields = file_packets(str(src))
+    r = encode_packets(packets, fields, redundancy=0.2)
+    header = {"framer": "helix", "coder": r.metadata["coder"], "codec": r.metadata["codec"],
+              "strand_length": int(r.strands.shape[1])}  # fmt: skip
+    return r.strands, header, r.metadata
+
+
+def seeds(workdir: Path) -> dict[str, bytes]:
+    """Valid inputs for every target."""
+    from helix_media.channel.sequencing import Channel, simulate, simulate_pairs, write_reads
+    from helix_media.strandio.strand_files import write_strands
+
+    strands, header, metadata = _strands()
+    write_strands(workdir / "seed.dnapkt", strands, header)
+    write_strands(workdir / "seed.fasta", strands, header)
+    reads = simulate(strands, Channel(coverage=3, seed=1))
+    write_reads(str(workdir / "seed.fastq"), reads)
+    r1, r2 = simulate_pairs(strands, Channel(coverage=2, seed=2), 150)
+    write_reads(str(workdir / "r1.fastq"), r1, "/1")
+    write_reads(str(workdir / "r2.fastq"), r2, "/2")
+    pair = (workdir / "r1.fastq").read_bytes() + _MATES + (workdir / "r2.fastq").read_bytes()
+    catalogue = {"format": "helix-pool", "version": 1, "generation": 0, "items": [
+        {"name": "a.mp4", "kind": "video", "codec": "helix", "data": [0, 10],
+         "metadata": [1024, 4, 3], "size": 100, "primers": None, "frames": 8,
+         "fps": [24, 1]}]}  # fmt: skip
+    return {
+        "dnapkt": (workdir / "seed.dnapkt").read_bytes(),
+        "fasta": (workdir / "seed.fasta").read_bytes(),
+        "fastq": (workdir / "seed.fastq").read_bytes(),
+        "metadata": json.dumps(metadata).encode(),
+        "catalogue": json.dumps(catalogue).encode(),
+        "paired": pair,
+        "reads": (workdir / "seed.fastq").read_bytes(),
+    }
+
+
+# -- targets -------------------------------------------------------------------------------
+def _file(workdir: Path, name: str, data: bytes) -> Path:
+    path = workdir / name
+    path.write_bytes(data)
+    return path
+
+
+def _metadata_round(data: bytes):
+    """Metadata JSON (as a writer with a bug or a grudge might make it, CRC and all) ->
+    blocks -> the decoder's metadata."""
+    from helix_media.blocks import layout
+
+    blob = layout.metadata_blob(layout.compress_metadata(data))
+    blocks = layout.bytes_to_blocks(blob, 300)
+    addrs = np.array([layout.metadata_address(25, 0, c) for c in range(len(blocks))])
+    return layout.recover_all_metadata(addrs, blocks, 25)
+
+
+def _target_metadata(workdir: Path, data: bytes) -> None:
+    """Metadata that passes the checks must be usable by everything that reads it."""
+    from helix_media.archive.parse import expected_data_strands
+    from helix_media.blocks.layout import StreamLayout
+    from helix_media.blocks.metadata_schema import check_metadata
+    from helix_media.media.codec import VideoInfo
+
+    for meta in _metadata_round(data):
+        check_metadata(meta, "fuzz")
+        expected_data_strands(meta)
+        for s in meta["streams"].values():
+            StreamLayout(**s)
+        if "video" in meta:
+            VideoInfo.from_json(meta["video"])
+
+
+def _target_catalogue(workdir: Path, data: bytes) -> None:
+    from helix_media.archive.pool import format_list
+    from helix_media.archive.pool.catalogue import catalogue_from_json
+
+    for blob in _metadata_round(data):
+        format_list(catalogue_from_json(blob, "fuzz"), "fuzz")
+
+
+def _target_dnapkt(workdir: Path, data: bytes) -> None:
+    """The container, strict and salvaging (decoding what it holds is the reads target's)."""
+    from helix_media.strandio.container_reader import read_dnapkt
+
+    path = _file(workdir, "x.dnapkt", data)
+    try:
+        read_dnapkt(path)
+    except HelixError:
+        read_dnapkt(path, salvage=True)
+
+
+def _target_fasta(workdir: Path, data: bytes) -> None:
+    from helix_media.strandio.strand_files import read_strands
+
+    read_strands(_file(workdir, "x.fasta", data), allow_n=True)
+
+
+def _target_fastq(workdir: Path, data: bytes) -> None:
+    from helix_media.strandio.strand_files import read_strands
+
+    read_strands(_file(workdir, "x.fastq", data), allow_n=True)
+
+
+def _target_paired(workdir: Path, data: bytes) -> None:
+    from helix_media.readpath.paired import merge_files
+
+    r1, _, r2 = data.partition(_MATES)
+    merge_files(_file(workdir, "r1.fastq", r1), _file(workdir, "r2.fastq", r2))
+
+
+def _target_reads(workdir: Path, data: bytes) -> None:
+    from helix_media.archive.parse import read_dna
+
+    read_dna(str(_file(workdir, "reads.fastq", data)))
+
+
+JSON_TARGETS = ("metadata", "catalogue")
+TARGETS: dict[str, Callable[[Path, bytes], None]] = {
+    "dnapkt": _target_dnapkt,
+    "fasta": _target_fasta,
+    "fastq": _target_fastq,
+    "metadata": _target_metadata,
+    "catalogue": _target_catalogue,
+    "paired": _target_paired,
+    "reads": _target_reads,
+}
+
+
+def _alarm(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise _Hang
+
+
+def fuzz(target: str, inputs: int, seed: int = 0, workdir: Path | None = None) -> FuzzReport:
+    """Run ``inputs`` mutated inputs through ``target``; crashes keep their traceback's last
+    line and the input is saved under ``workdir`` as ``crash-<target>-<n>``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        seed_bytes = seeds(work)[target]
+        run = TARGETS[target]
+        rng = np.random.default_rng(seed)
+        report = FuzzReport(target)
+        previous = signal.signal(signal.SIGALRM, _alarm)
+        start = time.perf_counter()
+        try:
+            edit = mutate_json if target in JSON_TARGETS else mutate
+            for _ in range(inputs):
+                data = edit(seed_bytes, rng)
+                report.inputs += 1
+                signal.alarm(HANG_SECONDS)
+                try:
+                    run(work, data)
+                    report.accepted += 1
+                except HelixError:
+                    report.rejected += 1
+                except _Hang:
+                    report.hangs += 1
+                except Exception:  # noqa: BLE001 - that is what a fuzzer looks for
+                    line = traceback.format_exc().strip().splitlines()[-1]
+                    report.crashes.append(line)
+                    if workdir is not None:
+                        name = f"crash-{target}-{len(report.crashes)}"
+                        (workdir / name).write_bytes(data)
+                finally:
+                    signal.alarm(0)
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+        report.seconds = time.perf_counter() - start
+        return report

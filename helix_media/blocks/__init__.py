@@ -1,0 +1,2 @@
+"""Bits before they become DNA: packets laid out in blocks, the outer erasure code, whitening,
+metadata."""

@@ -1,0 +1,166 @@
+"""Checks on metadata read back from DNA, before anything trusts its fields.
+
+The metadata's CRC catches random damage, not a buggy or hostile writer: a blob with a valid
+CRC may still lack fields or give them the wrong type. Everything a decoder reads is checked
+here once, so a bad archive is a one-line :class:`HelixError`, never a KeyError deep inside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helix_media.errors import HelixError
+
+POOL_FORMAT = "helix-pool"  # a pool's catalogue; archives are "helix-media"
+#: the metadata key of an archive's identity (short: metadata strands are paid for)
+ARCHIVE_ID = "id"
+
+
+def _fail(source: str, what: str) -> HelixError:
+    return HelixError(f"{source}: damaged metadata ({what})")
+
+
+def _int(d: dict, key: str, source: str, low: int = 0) -> int:
+    v = d.get(key)
+    if not isinstance(v, int) or isinstance(v, bool) or v < low:
+        raise _fail(source, f"{key} must be an integer >= {low}")
+    return v
+
+
+def _dict(d: dict, key: str, source: str) -> dict:
+    v = d.get(key)
+    if not isinstance(v, dict):
+        raise _fail(source, f"{key} missing")
+    return v
+
+
+def check_units(units: Any, source: str, name: str) -> None:
+    """A stream's unit rows: [index, pts, duration, offset, nbytes, crc32], all integers."""
+    if not isinstance(units, list) or not all(
+        isinstance(u, list)
+        and len(u) == 6
+        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in u)
+        for u in units
+    ):
+        raise _fail(source, f"stream {name}: bad unit table")
+
+
+def check_metadata(meta: Any, source: str) -> dict[str, Any]:
+    """``meta`` if a decoder can use it; HelixError naming what is wrong otherwise."""
+    if not isinstance(meta, dict):
+        raise _fail(source, "not an object")
+    if meta.get("format") == POOL_FORMAT:
+        return check_catalogue(meta, source)
+    for key in ("coder", "codec"):
+        if not isinstance(meta.get(key), str):
+            raise _fail(source, f"{key} missing")
+    if not isinstance(_dict(meta, "framer", source).get("name"), str):
+        raise _fail(source, "framer name missing")
+    if not isinstance(meta.get("codec_params"), dict):
+        raise _fail(source, "codec_params missing")
+    _int(meta, "seed", source)
+    _int(meta, "payload_bits", source, 1)
+    if "address_offset" in meta:
+        _int(meta, "address_offset", source)
+    if ARCHIVE_ID in meta:
+        _int(meta, ARCHIVE_ID, source)
+    for name, s in _dict(meta, "streams", source).items():
+        if not isinstance(s, dict):
+            raise _fail(source, f"stream {name} is not an object")
+        _int(s, "first_strand", source)
+        _int(s, "strands", source)
+        if "slice_bytes" in s:
+            _int(s, "slice_bytes", source)
+        if not isinstance(s.get("params", {}), dict):
+            raise _fail(source, f"stream {name}: bad params")
+        check_units(s.get("units"), source, name)
+        if set(s) - {"first_strand", "strands", "units", "params", "slice_bytes"}:
+            raise _fail(source, f"stream {name}: unknown fields")
+    if meta.get("kind") == "file":
+        f = _dict(meta, "file", source)
+        if not isinstance(f.get("name"), str) or not isinstance(f.get("sha256"), str):
+            raise _fail(source, "file name or sha256 missing")
+        _int(f, "size", source)
+    else:
+        v = _dict(meta, "video", source)
+        _int(v, "width", source, 1)
+        _int(v, "height", source, 1)
+        fps = v.get("fps")
+        if not (
+            isinstance(fps, list)
+            and len(fps) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in fps)
+        ):
+            raise _fail(source, "video fps must be two positive integers")
+        if v.get("frames") is not None:
+            _int(v, "frames", source)
+        if v.get("timing") is not None:
+            check_timing(v["timing"], v.get("frames"), source)
+    if "outer_code" in meta:
+        from helix_media.blocks.outer_code import OuterCode
+
+        try:
+            OuterCode.from_json(_dict(meta, "outer_code", source)).segments()
+        except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
+            raise _fail(source, f"bad outer code ({exc})") from None
+    return meta
+
+
+def check_timing(t: Any, frames: Any, source: str) -> None:
+    """A variable-rate video's timestamps: time base, start, run-length steps, one per frame."""
+    if not isinstance(t, dict):
+        raise _fail(source, "timing is not an object")
+    tb, deltas = t.get("time_base"), t.get("deltas")
+    positive = lambda x: isinstance(x, int) and not isinstance(x, bool) and x > 0  # noqa: E731
+    if not (isinstance(tb, list) and len(tb) == 2 and all(map(positive, tb))):
+        raise _fail(source, "timing time_base must be two positive integers")
+    _int(t, "start", source)
+    if not isinstance(deltas, list) or not all(
+        isinstance(d, list) and len(d) == 2 and all(map(positive, d)) for d in deltas
+    ):
+        raise _fail(source, "timing steps must be pairs of positive integers")
+    if not isinstance(frames, int) or sum(count for _, count in deltas) != frames - 1:
+        raise _fail(source, "timing does not give one timestamp per frame")
+
+
+def check_catalogue(blob: Any, source: str) -> dict[str, Any]:
+    """A pool catalogue: a generation and items with the fields :class:`pool.Item` takes."""
+    if not isinstance(blob, dict):
+        raise _fail(source, "catalogue is not an object")
+    _int(blob, "generation", source)
+    items = blob.get("items")
+    if not isinstance(items, list):
+        raise _fail(source, "catalogue items missing")
+    for it in items:
+        if not isinstance(it, dict):
+            raise _fail(source, "catalogue item is not an object")
+        for key in ("name", "kind", "codec"):
+            if not isinstance(it.get(key), str):
+                raise _fail(source, f"catalogue item {key} missing")
+        _int(it, "size", source)
+        for key, n in (("data", 2), ("metadata", 3)):
+            v = it.get(key)
+            if not (isinstance(v, list) and len(v) == n and all(isinstance(x, int) for x in v)):
+                raise _fail(source, f"catalogue item {key} must be {n} integers")
+            if min(v) < 0:
+                raise _fail(source, f"catalogue item {key} must not be negative")
+        if set(it) - {"name", "kind", "codec", "data", "metadata", "size", "primers", "frames",
+                      "fps"}:  # fmt: skip
+            raise _fail(source, "catalogue item: unknown fields")
+        primers = it.get("primers")
+        if primers is not None and not (
+            isinstance(primers, list)
+            and len(primers) == 2
+            and all(isinstance(p, str) for p in primers)
+        ):
+            raise _fail(source, "catalogue item primers must be two strings")
+        fps = it.get("fps")
+        if fps is not None and not (
+            isinstance(fps, list)
+            and len(fps) == 2
+            and all(isinstance(x, int) and x > 0 for x in fps)
+        ):
+            raise _fail(source, "catalogue item fps must be two positive integers")
+        if it.get("frames") is not None:
+            _int(it, "frames", source)
+    return blob

@@ -1,0 +1,1 @@
+"""What synthesis, storage and sequencing do to strands: models for simulation and benchmarks."""

@@ -1,0 +1,241 @@
+"""``helix``: probe, verify, demo, simulate, export, plugins, codes, primers, pool and bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from helix_media import benchmarks
+from helix_media.cli.common import (
+    EXIT_DATA_LOST,
+    READS2_HELP,
+    SAMPLE,
+    add_cluster_options,
+    check_reads2,
+    on_cluster,
+    run_guarded,
+)
+from helix_media.cli.pool import add_pool_parser, run_pool
+from helix_media.errors import HelixError
+
+
+# -- helix ------------------------------------------------------------------------------------
+def helix_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="helix", description="helix-media tools")
+    sub = p.add_subparsers(dest="command", required=True)
+    pr = sub.add_parser("probe", help="summarize a .dnapkt or FASTA file")
+    pr.add_argument("file", metavar="FILE")
+    pr.add_argument("--reads2", metavar="R2", help=READS2_HELP.format("FILE"))
+    pr.add_argument("--json", action="store_true", help="machine-readable output")
+    pr.add_argument("--price", type=float, default=None, help="USD per strand (default 0.014)")
+    pr.add_argument("--item", help="a pool's item: strands (and $) to read it or a range of it")
+    pr.add_argument("--start", type=float, help="seconds: the range's start (video items)")
+    pr.add_argument("--duration", type=float, help="seconds: the range's length")
+    add_cluster_options(pr)
+    add_pool_parser(sub)
+    ve = sub.add_parser(
+        "verify", help="decode an archive to its packets and report its health (writes nothing)"
+    )
+    ve.add_argument("file", metavar="FILE", help=".dnapkt, or FASTA/FASTQ strands or reads")
+    ve.add_argument("--reads2", metavar="R2", help=READS2_HELP.format("FILE"))
+    ve.add_argument("--framer", help="the framer of FASTA/FASTQ strands (default: detected)")
+    ve.add_argument("--json", action="store_true", help="machine-readable output")
+    add_cluster_options(ve)
+    ex = sub.add_parser("export", help="export strands as FASTA or a vendor CSV order sheet")
+    ex.add_argument("file")
+    ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
+    sub.add_parser("plugins", help="list registered plugins")
+    si = sub.add_parser("simulate", help="synthesis + sequencing simulator: strands -> FASTQ reads")
+    si.add_argument("input", metavar="IN", help="strands: .dnapkt or FASTA")
+    si.add_argument("output", metavar="OUT", help="reads: .fastq/.fq (or .fasta), optionally .gz")
+    si.add_argument("--coverage", type=float, default=30.0, help="mean reads per strand (30)")
+    si.add_argument("--dropout", type=float, default=0.0, help="share of strands lost (0)")
+    si.add_argument("--synthesis-error", type=float, default=1 / 7500, help="per base (1/7500)")
+    si.add_argument("--sub", type=float, default=0.00109, help="sequencing substitutions/base")
+    si.add_argument("--ins", type=float, default=0.0, help="sequencing insertions per base")
+    si.add_argument("--del", dest="dele", type=float, default=0.0, help="deletions per base")
+    si.add_argument("--skew", type=float, default=8.0, help="coverage dispersion (NB size)")
+    si.add_argument("--contaminants", type=float, default=0.0, help="share of junk reads")
+    si.add_argument(
+        "--paired-end",
+        type=int,
+        metavar="L",
+        help="paired-end run, e.g. 150 for 2x150: L nt from each end of a molecule, written to "
+        "OUT_R1.fastq and OUT_R2.fastq (OUT=OUT.fastq, optionally .gz)",
+    )
+    si.add_argument("--seed", type=int, default=0)
+    codes = sub.add_parser("codes", help="constrained code sets (addresses, primers)")
+    codes_sub = codes.add_subparsers(dest="codes_command", required=True)
+    build = codes_sub.add_parser("build", help="search a code set: length, distance, GC, runs")
+    from helix_media.design import codesets, primers
+
+    codesets.add_arguments(build)
+    pr_parser = sub.add_parser("primers", help="propose primer pairs checked with primer3")
+    primers.add_arguments(pr_parser)
+    be = sub.add_parser("bench", help="run a benchmark and print its table", add_help=False)
+    be.add_argument("name", nargs="?", help="one of: " + ", ".join(benchmarks.available()))
+    be.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
+    de = sub.add_parser("demo", help="encode, export, damage, decode a clip; print a report")
+    de.add_argument("video", nargs="?", default=str(SAMPLE), help="default: the bundled sample")
+    de.add_argument("--out", default="out", help="output folder (default: ./out)")
+    de.add_argument("--dropout", type=float, default=0.01, help="share of strands lost (0.01)")
+    de.add_argument("--coverage", type=float, default=30.0, help="reads per strand (30)")
+    de.add_argument("--redundancy", type=float, default=0.1, help="outer code (0.1)")
+    de.add_argument("--seed", type=int, default=0)
+    de.add_argument("--codec")
+    de.add_argument("--coder")
+    de.add_argument("--quality", type=int)
+    de.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = helix_parser().parse_args(argv)
+    return run_guarded(lambda: on_cluster(args, _helix))
+
+
+def _helix(args: argparse.Namespace) -> int:
+    if args.command == "probe":
+        from helix_media.archive.probe import DEFAULT_PRICE_PER_STRAND, format_probe, probe
+
+        check_reads2(args.file, args.reads2, "FILE")
+        price = args.price if args.price is not None else DEFAULT_PRICE_PER_STRAND
+        if args.item is not None or args.start is not None or args.duration is not None:
+            from helix_media.archive.pool import format_range_cost, range_cost
+
+            if args.item is None:
+                raise HelixError("--start/--duration need --item NAME (the pool's item)")
+            cost = range_cost(args.file, args.item, args.start, args.duration, price, args.reads2)
+            print(json.dumps(cost, indent=2) if args.json else format_range_cost(cost))
+            return 0
+        result = probe(args.file, price, args.reads2)
+        print(json.dumps(result, indent=2) if args.json else format_probe(result))
+    elif args.command == "pool":
+        return run_pool(args)
+    elif args.command == "verify":
+        from helix_media.archive.verify import format_verify, verify
+
+        check_reads2(args.file, args.reads2, "FILE")
+        r = verify(args.file, framer=args.framer, reads2=args.reads2)
+        print(json.dumps(r, indent=2) if args.json else format_verify(r))
+        return 0 if r["complete"] else EXIT_DATA_LOST
+    elif args.command == "export":
+        import numpy as np
+
+        from helix_media.strandio.atomic import check_not_input
+        from helix_media.strandio.strand_files import read_strands, write_strands
+
+        check_not_input(args.output, args.file)
+        header, seqs = read_strands(args.file)
+        if not seqs:
+            raise HelixError(f"{args.file}: no strands")
+        if len({len(s) for s in seqs}) != 1:
+            raise HelixError(f"{args.file}: strands differ in length; export takes clean strands")
+        write_strands(args.output, np.stack(seqs), header)
+        print(f"{args.output}: {len(seqs)} strands")
+    elif args.command == "demo":
+        from helix_media.cli.demo import format_demo, run_demo
+
+        r = run_demo(
+            args.video,
+            args.out,
+            dropout=args.dropout,
+            coverage=args.coverage,
+            redundancy=args.redundancy,
+            seed=args.seed,
+            codec=args.codec,
+            coder=args.coder,
+            quality=args.quality,
+        )
+        print(json.dumps(r, indent=2) if args.json else format_demo(r))
+    elif args.command == "codes":
+        from helix_media.design import codesets
+
+        return codesets.run(args)
+    elif args.command == "primers":
+        from helix_media.design import primers
+
+        return primers.run(args)
+    elif args.command == "simulate":
+        _simulate(args)
+    elif args.command == "bench":
+        if args.name not in benchmarks.available():
+            raise HelixError(
+                f"unknown benchmark {args.name!r}; choose from: {', '.join(benchmarks.available())}"
+            )
+        return benchmarks.run(args.name, args.options)
+    elif args.command == "plugins":
+        from helix_media.plugins import KINDS, registrations
+
+        for kind in KINDS:
+            regs = registrations(kind)
+            print(f"{kind}:")
+            for name, reg in sorted(regs.items()):
+                print(f"  {name:<14} ({reg.plugin}){_promise(kind, name)}")
+            if not regs:
+                print("  (none)")
+    return 0
+
+
+def _promise(kind: str, name: str) -> str:
+    """What a coder promises about the synthesis constraints (``helix plugins``)."""
+    if kind != "coders":
+        return ""
+    from helix_media.plugins import get_coder
+
+    try:
+        coder = get_coder(name)
+    except Exception:  # noqa: BLE001 - a plugin that cannot be built says so, not crashes
+        return " - cannot be built with default settings"
+    if coder.guarantees_constraints:
+        return " - guarantees GC 45-55 %, runs <= 3, no forbidden motif in every strand"
+    return " - does NOT guarantee the constraints (encoding warns with the count)"
+
+
+def _simulate(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from helix_media.channel.sequencing import (
+        Channel,
+        mate_paths,
+        simulate,
+        simulate_pairs,
+        write_reads,
+    )
+    from helix_media.strandio.atomic import check_not_input, check_target
+    from helix_media.strandio.strand_files import read_strands
+
+    rates = {k: getattr(args, k) for k in ("dropout", "synthesis_error", "sub", "ins", "dele")}
+    for name, value in rates.items():
+        if not 0 <= value <= 0.5:
+            raise HelixError(f"--{name.replace('_', '-').replace('dele', 'del')} must be 0..0.5")
+    if args.coverage <= 0 or args.skew <= 0 or not 0 <= args.contaminants < 1:
+        raise HelixError("--coverage and --skew must be > 0, --contaminants in [0, 1)")
+    if args.paired_end is not None and args.paired_end < 1:
+        raise HelixError("--paired-end must be a read length of at least 1 nt")
+    outputs = [args.output] if args.paired_end is None else mate_paths(args.output)
+    for output in outputs:
+        check_target(output)
+        check_not_input(output, args.input)
+    _, seqs = read_strands(args.input)
+    if not seqs or len({len(s) for s in seqs}) != 1:
+        raise HelixError(f"{args.input}: simulate needs clean strands of one length")
+    channel = Channel(
+        coverage=args.coverage,
+        skew=args.skew,
+        contaminants=args.contaminants,
+        seed=args.seed,
+        **rates,
+    )
+    if args.paired_end is None:
+        reads = simulate(np.stack(seqs), channel)
+        write_reads(args.output, reads)
+        print(f"{args.output}: {len(reads)} reads from {len(seqs)} strands")
+        return
+    r1, r2 = simulate_pairs(np.stack(seqs), channel, args.paired_end)
+    write_reads(outputs[0], r1, "/1")
+    write_reads(outputs[1], r2, "/2")
+    print(
+        f"{outputs[0]}, {outputs[1]}: {len(r1)} read pairs "
+        f"(2x{args.paired_end}) from {len(seqs)} strands"
+    )

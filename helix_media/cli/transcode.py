@@ -1,0 +1,194 @@
+"""``helix-transcode IN OUT``: a video or file to strands, or strands and reads back."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from helix_media.cli.common import (
+    EXIT_DATA_LOST,
+    add_cluster_options,
+    check_reads2,
+    on_cluster,
+    pairs_line,
+    run_guarded,
+)
+from helix_media.errors import HelixError
+
+
+def transcode_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="helix-transcode",
+        description="Encode a video into DNA strands (OUT .dnapkt/.fasta/.fa), or decode strands "
+        "(IN .dnapkt/.fasta/.fa/.fastq, optionally .gz) back into a video (OUT .mp4, .mkv...). "
+        "A file without a video suffix (or --codec raw) is stored losslessly; decoding it "
+        "writes the stored bytes whatever OUT's suffix.",
+    )
+    p.add_argument("input", metavar="IN")
+    p.add_argument("output", metavar="OUT")
+    p.add_argument(
+        "--codec", help="codec plugin (default: bitstream, x265, for videos; raw for other files)"
+    )
+    p.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
+    p.add_argument(
+        "--framer",
+        help="strand framer plugin (default: helix); decoding finds it from the strands' "
+        "metadata, so give it only to override",
+    )
+    p.add_argument(
+        "--quality", type=int, help="bitstream: CRF, lower is better; raw: zlib level 0-9 (0)"
+    )
+    p.add_argument(
+        "--reads2",
+        metavar="R2",
+        help="decode paired-end reads (e.g. Illumina 2x150): IN is the R1 FASTQ, R2 the file "
+        "of their mates; overlapping mates are merged into whole strands first",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the whitening keystream")
+    p.add_argument("--no-audio", action="store_true", help="drop the audio track")
+    p.add_argument("--metadata-copies", type=int, default=3, help="copies of metadata strands")
+    p.add_argument(
+        "--redundancy",
+        type=float,
+        default=0.0,
+        help="outer erasure code: parity strands per data strand (e.g. 0.1 = 10%% more strands, "
+        "up to 10%% lost strands decode bit-exactly); default 0",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+    add_cluster_options(p)
+    from helix_media.plugins import add_codec_options
+
+    group = p.add_argument_group("codec options (added by the codec plugins)")
+    p.set_defaults(codec_option_roles=add_codec_options(group))
+    return p
+
+
+def codec_options(args: argparse.Namespace, side: str) -> dict[str, object]:
+    """The codec options given on the command line for the encoder or the decoder."""
+    roles = args.codec_option_roles
+    return {
+        dest: getattr(args, dest)
+        for dest, role in roles.items()
+        if role in (side, "both") and getattr(args, dest, None) is not None
+    }
+
+
+def transcode_main(argv: list[str] | None = None) -> int:
+    args = transcode_parser().parse_args(argv)
+    return run_guarded(lambda: on_cluster(args, _transcode))
+
+
+def _transcode(args: argparse.Namespace) -> int:
+    from helix_media.strandio.atomic import check_not_input, check_target
+    from helix_media.strandio.strand_files import is_strand_file
+
+    check_target(args.output)  # fail before the work, not after it
+    check_not_input(args.output, args.input, args.reads2)
+    check_reads2(args.input, args.reads2, "IN")
+    if is_strand_file(args.input):
+        return _decode(args)
+    if not is_strand_file(args.output) and not args.output.lower().endswith(".csv"):
+        raise HelixError(
+            f"{args.output}: to encode, OUT must end in .dnapkt, .fasta or .fa "
+            "(to decode, IN must be a strand file)"
+        )
+    from helix_media.archive.encode import check_layout_options, encode_file, encode_video
+    from helix_media.archive.sources import is_file_codec, is_video_path
+
+    options = codec_options(args, "encode")
+    check_layout_options(args.redundancy, args.metadata_copies)
+    # the options both encoders take, passed on as given
+    names = ("codec", "coder", "framer", "quality", "seed", "metadata_copies", "redundancy")
+    shared = {k: getattr(args, k) for k in names}
+    if is_file_codec(args.codec) or (args.codec is None and not is_video_path(args.input)):
+        r = encode_file(args.input, args.output, **shared)
+        f = r.metadata["file"]
+        what = f"{f['name']} ({f['size']} bytes, {r.metadata['codec']} codec)"
+    else:
+        r = encode_video(
+            args.input,
+            args.output,
+            **shared,
+            audio=not args.no_audio,
+            codec_options=options,
+            progress=not args.quiet,
+        )
+        v = r.metadata["video"]
+        what = (
+            f"{v['frames']} frames {v['width']}x{v['height']}, {r.payload_bytes} bytes of packets"
+        )
+    if not args.quiet:
+        print(
+            f"{args.output}: {len(r.strands)} strands ({r.data_strands} data + "
+            f"{r.metadata_strands} metadata) for {what}"
+        )
+    warn_violations(r)
+    for what in r.not_kept:
+        print(f"warning: {args.input}: {what}", file=sys.stderr)
+    return 0
+
+
+def warn_violations(r) -> None:
+    """Say so when a coder that does not guarantee the synthesis constraints broke them."""
+    if r.violations:
+        print(
+            f"warning: the {r.metadata['coder']} coder does not guarantee the synthesis "
+            f"constraints: {r.violations} of {len(r.strands)} strands are outside them "
+            "(GC window, homopolymer runs or forbidden motifs); check with helix probe",
+            file=sys.stderr,
+        )
+
+
+def _decode(args: argparse.Namespace) -> int:
+    from helix_media.archive.decode import decode_any
+
+    r = decode_any(
+        args.input,
+        args.output,
+        progress=not args.quiet,
+        framer=args.framer,
+        reads2=args.reads2,
+        decoder_options=codec_options(args, "decode"),
+    )
+    if not args.quiet:
+        if r.stats.get("pairs"):
+            print(pairs_line(r.stats["pairs"]))
+        reads = r.stats.get("reads")
+        if reads:
+            print(
+                f"reads: {reads['reads']} read, {reads['clustered']} in {reads['clusters']} "
+                f"clusters ({reads['clusters_aligned']} aligned); not used: "
+                f"{reads['no_primers']} without primers, {reads['too_short']} too short, "
+                f"{reads['no_address']} without address; {reads['outliers']} outliers"
+            )
+            source = f"{reads['estimates']} strand estimates"
+        else:
+            source = f"{r.strands_read} strands"
+        recovered = r.stats.get("strands_recovered")
+        f = r.metadata.get("file")
+        what = f"{r.frames_written} frames"
+        if f:
+            what = f"{f['size']} bytes of {f['name']} (SHA-256 ok)"
+        print(
+            f"{args.output}: {what}; {r.strands_ok} of {source} ok, "
+            f"{r.symbols_corrected} symbols corrected; data strands: "
+            f"{r.stats.get('data_strands_found', 0)} of {r.stats.get('data_strands', 0)} found"
+            + (f", {recovered} lost strands rebuilt by the outer code" if recovered else "")
+        )
+    if r.stats.get("damaged_packets") is not None:
+        print(
+            f"note: {args.input} is damaged; {r.stats['damaged_packets']} bad packets were "
+            "left out and count as lost strands",
+            file=sys.stderr,
+        )
+    foreign = r.stats.get("foreign_strands", 0)
+    if foreign:
+        print(
+            f"note: {foreign} strands of {len(r.stats['archives']) - 1} other archive(s) "
+            "with the same primers were ignored",
+            file=sys.stderr,
+        )
+    if not r.complete:
+        print(f"warning: {r.loss_report()}", file=sys.stderr)
+        return EXIT_DATA_LOST
+    return 0

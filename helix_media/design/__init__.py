@@ -1,0 +1,1 @@
+"""Designing sequences: constrained code sets and PCR primers."""

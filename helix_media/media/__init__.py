@@ -1,0 +1,1 @@
+"""Frames and packets: the codec API, video and audio I/O, quality metrics."""

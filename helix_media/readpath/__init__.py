@@ -1,0 +1,1 @@
+"""Sequencing reads back to strand estimates: trim, cluster, consensus, paired-end merging."""

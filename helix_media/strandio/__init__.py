@@ -1,0 +1,1 @@
+"""Strands on disk: the .dnapkt container, FASTA/FASTQ, and atomic writes."""

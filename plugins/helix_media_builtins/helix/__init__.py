@@ -1,0 +1,1 @@
+"""The HELIX codec: ONNX runtime, models, entropy coding, masking, tiling and training."""

