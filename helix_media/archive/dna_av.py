@@ -25,9 +25,15 @@ from typing import Any
 import av
 
 from helix_media import plugins
+from helix_media.archive.strands import (
+    check_layout_options,
+    encode_packets,
+    slice_options,
+    write_result,
+)
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
-from helix_media.media.codec import Codec, Packet, VideoInfo
+from helix_media.media.codec import Codec, Packet, VideoInfo, frame_timing
 from helix_media.media.conceal import conceal_gaps
 
 
@@ -52,6 +58,8 @@ class OutputVideoStream:
         self.codec_name, self.info, self.encoder = codec_name, info, encoder
         self.frames = 0
         self.flushed = False
+        self._pts: list[int | None] = []  # the frames' own timestamps: variable rate is kept
+        self._time_base: Fraction | None = None
 
     @property
     def width(self) -> int:
@@ -70,8 +78,12 @@ class OutputVideoStream:
             return []
         if frame is None:
             self.flushed = True
+            self.info.frames = self.frames
+            self.info.timing = frame_timing(self._pts, self._time_base, self.info.fps)
         else:
             self.frames += 1
+            self._pts.append(frame.pts)
+            self._time_base = self._time_base or frame.time_base
         return self.encoder.encode(frame)
 
 
@@ -106,28 +118,36 @@ class Streams:
 
 
 class OutputContainer:
-    """Packets in, strands out on :meth:`close` (nothing is written if the block fails)."""
+    """Packets in, strands out on :meth:`close` (nothing is written if the block fails).
+    ``path`` None: nothing is written; :attr:`result` holds the strands, or :meth:`contents`
+    the packets (pools lay out many items in one address space)."""
 
     def __init__(
         self,
-        path: str | Path,
+        path: str | Path | None,
         *,
         coder: str | None = None,
         framer: str | None = None,
+        framer_params: dict[str, Any] | None = None,
         redundancy: float = 0.0,
         seed: int = 0,
         metadata_copies: int = 3,
     ) -> None:
-        from helix_media.archive.encode import check_layout_options
         from helix_media.strandio.atomic import check_target
         from helix_media.strandio.strand_files import is_strand_file
 
-        self.path = str(path)
-        if not is_strand_file(self.path) or self.path.lower().endswith((".fastq", ".fq")):
-            raise HelixError(f"{path}: DNA is written to .dnapkt, .fasta or .fa")
-        check_target(self.path)
+        self.path = None if path is None else str(path)
+        if self.path is not None:
+            if not is_strand_file(self.path) or self.path.lower().endswith((".fastq", ".fq")):
+                raise HelixError(f"{path}: DNA is written to .dnapkt, .fasta or .fa")
+            check_target(self.path)
         check_layout_options(redundancy, metadata_copies)
-        self.options = {"coder": coder, "framer": framer, "redundancy": redundancy}
+        self.options = {
+            "coder": coder,
+            "framer": framer,
+            "framer_params": framer_params,
+            "redundancy": redundancy,
+        }
         self.seed, self.metadata_copies = seed, metadata_copies
         self.streams = Streams()
         self.packets: list[Packet] = []
@@ -157,8 +177,6 @@ class OutputContainer:
             raise HelixError("a DNA archive holds one video stream")
         if not width or not height or not rate:
             raise HelixError("add_stream needs rate, width and height for a video stream")
-        from helix_media.archive.sources import slice_options
-
         codec = plugins.get_codec(codec_name)
         if not isinstance(codec, Codec):
             raise HelixError(f"{codec_name} stores files, not video: use helix-transcode")
@@ -167,7 +185,7 @@ class OutputContainer:
         info = VideoInfo(int(width), int(height), Fraction(rate))
         o = self.options
         options = slice_options(
-            codec, codec_options, o["framer"], None, o["coder"], o["redundancy"]
+            codec, codec_options, o["framer"], o["framer_params"], o["coder"], o["redundancy"]
         )
         stream = OutputVideoStream(codec.name, info, codec.encoder(info, quality, **options))
         self.streams.video.append(stream)
@@ -191,21 +209,17 @@ class OutputContainer:
             raise HelixError("the container is closed")
         self.packets += [packets] if isinstance(packets, Packet) else list(packets)
 
-    def close(self) -> None:
-        """Flush the streams and write the strands."""
-        if self.closed:
-            return
-        from helix_media.archive.encode import encode_packets, write_result
-
+    def contents(self) -> tuple[list[Packet], dict[str, Any], dict[str, dict[str, Any]]]:
+        """Flush the streams -> (packets, metadata fields, per-stream parameters): what
+        :meth:`close` lays out in strands."""
         for stream in self.streams:
             self.mux(stream.encode(None))
-        self.closed = True
+        where = self.path or "the archive"
         if not self.streams.video:
-            raise HelixError(f"{self.path}: no video stream was added")
+            raise HelixError(f"{where}: no video stream was added")
         video = self.streams.video[0]
         if video.frames == 0:
-            raise HelixError(f"{self.path}: no frames were encoded")
-        video.info.frames = video.frames
+            raise HelixError(f"{where}: no frames were encoded")
         fields = {
             "kind": "video",
             "codec": video.codec_name,
@@ -215,15 +229,24 @@ class OutputContainer:
         stream_params = (
             {"audio": self.streams.audio[0].encoder.params} if self.streams.audio else {}
         )
+        return self.packets, fields, stream_params
+
+    def close(self) -> None:
+        """Flush the streams, lay the packets out in strands and write them."""
+        if self.closed:
+            return
+        packets, fields, stream_params = self.contents()
+        self.closed = True
         self.result = encode_packets(
-            self.packets,
+            packets,
             fields,
             seed=self.seed,
             metadata_copies=self.metadata_copies,
             stream_params=stream_params,
             **self.options,
         )
-        write_result(self.path, self.result)
+        if self.path is not None:
+            write_result(self.path, self.result)
 
     def __enter__(self) -> OutputContainer:
         return self

@@ -1,31 +1,13 @@
-"""Packets of any codec -> framed strands (data, outer parity, metadata copies), and the two
-main jobs built on it: a video file or any file -> strands."""
+"""The main jobs, encoding side: a video file or any file -> strands."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from helix_media import __version__, distributed, plugins
-from helix_media.archive.keys import archive_id, framer_key
+from helix_media.archive.dna_av import OutputContainer
 from helix_media.archive.results import EncodeResult
-from helix_media.archive.sources import data_bits_per_strand, file_packets, video_packets
-from helix_media.blocks import layout
-from helix_media.blocks.metadata_schema import ARCHIVE_ID
-from helix_media.blocks.outer_code import OuterCode
-from helix_media.blocks.whitening import whiten
-from helix_media.errors import HelixError
-from helix_media.media.codec import Packet
-from helix_media.strandio.strand_files import write_strands
-
-
-def check_layout_options(redundancy: float, metadata_copies: int) -> None:
-    """The outer code and metadata copies users may ask for (checked before any work)."""
-    if not 1 <= metadata_copies <= 1 << layout.COPY_BITS:
-        raise HelixError("--metadata-copies must be 1..32")
-    if not 0 <= redundancy <= 4:
-        raise HelixError("--redundancy must be between 0 and 4")
+from helix_media.archive.sources import file_packets, mux_video
+from helix_media.archive.strands import encode_packets, write_result
 
 
 def encode_video(
@@ -43,126 +25,32 @@ def encode_video(
     codec_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> EncodeResult:
-    """Encode a video file into strands, written to ``output_path`` if given.
+    """Encode a video file into strands, written to ``output_path`` if given: the PyAV loop
+    of :func:`helix_media.open` (``add_stream``, ``encode``, ``mux``) over its frames.
 
     ``redundancy`` R > 0 adds ceil(R * k) parity strands per segment of k data strands (an
     outer erasure code), so that share of lost strands costs nothing.
     """
-    # a codec whose packets are already DNA (jpeg-dna) names the coder that carries them
-    coder = coder or plugins.get_codec(codec).coder
-    packets, fields, stream_params, not_kept = video_packets(
-        source_path,
-        codec=codec,
-        quality=quality,
-        audio=audio,
-        codec_options=codec_options,
-        progress=progress,
+    dna = OutputContainer(
+        output_path,
         coder=coder,
         framer=framer,
         redundancy=redundancy,
-    )
-    r = encode_packets(
-        packets,
-        fields,
-        coder=coder,
-        framer=framer,
         seed=seed,
         metadata_copies=metadata_copies,
-        redundancy=redundancy,
-        stream_params=stream_params,
     )
-    r.not_kept = not_kept
-    if output_path is not None:
-        write_result(output_path, r)
-    return r
-
-
-def write_result(output_path: str, r: EncodeResult) -> None:
-    header = {
-        "framer": r.metadata["framer"]["name"],
-        "coder": r.metadata["coder"],
-        "codec": r.metadata["codec"],
-        "strand_length": int(r.strands.shape[1]),
-        "writer": r.metadata["writer"],
-    }
-    write_strands(output_path, r.strands, header)
-
-
-def encode_packets(
-    packets: list[Packet],
-    fields: dict[str, Any],
-    *,
-    coder: str | None = None,
-    framer: str | None = None,
-    framer_params: dict[str, Any] | None = None,
-    seed: int = 0,
-    metadata_copies: int = 3,
-    redundancy: float = 0.0,
-    stream_params: dict[str, dict[str, Any]] | None = None,
-    address_offset: int = 0,
-    metadata_chunk_offset: int = 0,
-) -> EncodeResult:
-    """Packets of any codec -> framed strands (data, outer parity, metadata copies).
-
-    ``fields`` (codec, codec_params, kind, video or file...) go into the metadata as they are.
-    ``address_offset`` moves the data strands to addresses ``offset + i`` and
-    ``metadata_chunk_offset`` the metadata chunks up by that many, so several archives share
-    one pool's address space (strand indices inside the metadata stay 0-based).
-    """
-    fr = plugins.get_framer(framer, **(framer_params or {}))
-    cd = plugins.get_coder(coder, constraints=fr.constraints)
-    block_bits = fr.payload_bits(cd)
-    data_bits = data_bits_per_strand(block_bits, redundancy)
-    addresses, blocks, streams = layout.pack_streams(packets, data_bits)
-    for name, params in (stream_params or {}).items():
-        if name in streams:
-            streams[name].params = params
-    if data_bits != block_bits:
-        blocks = np.pad(blocks, ((0, 0), (0, block_bits - data_bits)))
-    outer = None
-    if redundancy and len(blocks):
-        outer = OuterCode.create(redundancy, block_bits, len(blocks))
-        blocks = np.concatenate([blocks, outer.parity(blocks)])
-    addresses = np.arange(len(blocks), dtype=np.int64) + address_offset
-    meta = {
-        "format": "helix-media",
-        "version": 1,
-        "writer": f"helix-media {__version__}",
-        **fields,
-        "coder": cd.name,
-        "framer": fr.describe(),
-        "seed": seed,
-        "payload_bits": data_bits,
-        "streams": {k: vars(v) for k, v in streams.items()},
-    }
-    if address_offset:
-        meta["address_offset"] = int(address_offset)
-    if outer is not None:
-        meta["outer_code"] = outer.to_json()
-    meta[ARCHIVE_ID] = archive_id(meta, blocks)
-    m_addr, m_blocks = layout.metadata_blocks(
-        meta, fr.payload_bits(fr.metadata_coder), fr.address_bits, metadata_copies
-    )
-    m_addr = m_addr + (metadata_chunk_offset << layout.COPY_BITS)
-    white = whiten(addresses, blocks, seed, fr, cd)
-    key = framer_key(fr, meta)
-    data = distributed.frame_strands(fr, addresses, white, cd, key) if len(blocks) else None
-    metas = fr.frame(m_addr, whiten(m_addr, m_blocks, seed, fr), fr.metadata_coder)
-    strands = metas if data is None else np.concatenate([metas, data])
-    return EncodeResult(
-        strands,
-        meta,
-        len(blocks),
-        len(m_blocks),
-        sum(len(p.data) for p in packets),
-        0 if cd.guarantees_constraints else count_violations(fr, strands),
-    )
-
-
-def count_violations(fr, strands: np.ndarray) -> int:
-    """Strands that break the framer's constraints (GC window, runs, motifs), whole."""
-    report = fr.check(strands)
-    return int((~report.ok(fr.constraints)).sum())
+    with dna:
+        not_kept = mux_video(
+            dna,
+            source_path,
+            codec=codec,
+            quality=quality,
+            audio=audio,
+            codec_options=codec_options,
+            progress=progress,
+        )
+    dna.result.not_kept = not_kept
+    return dna.result
 
 
 def encode_file(

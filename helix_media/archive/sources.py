@@ -1,18 +1,18 @@
-"""What gets stored: a video file's packets (frames through a codec, audio kept) or any file's
-bytes, with the metadata fields that describe them."""
+"""What gets stored: a video file's frames through a codec (audio kept), or any file's bytes,
+with the metadata fields that describe them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from helix_media import plugins
-from helix_media.blocks.outer_code import OuterCode
+from helix_media.archive.dna_av import OutputContainer
 from helix_media.errors import HelixError
-from helix_media.media.codec import Packet, frame_timing
+from helix_media.media.codec import FileCodec, Packet
 
-# -- any file, and packets from anywhere (raw codec, pools) ------------------------------------
 #: Suffixes of video containers: without ``--codec``, anything else is stored by ``raw``.
 VIDEO_SUFFIXES = (
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".m2ts", ".mts",
@@ -22,14 +22,12 @@ VIDEO_SUFFIXES = (
 
 def is_video_path(path: str) -> bool:
     """True when ``path``'s suffix names a video container (the file need not be readable)."""
-    from pathlib import Path
 
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
 def is_file_codec(name: str | None) -> bool:
     """True when the registered codec ``name`` stores whole files (bytes), not frames."""
-    from helix_media.media.codec import FileCodec
 
     return name is not None and isinstance(plugins.get_codec(name), FileCodec)
 
@@ -39,7 +37,6 @@ def file_packets(
 ) -> tuple[list[Packet], dict[str, Any]]:
     """A file of any kind -> (packets, metadata fields naming it: name, size, sha256)."""
     import hashlib
-    from pathlib import Path
 
     from helix_media.media.codec import FileCodec
 
@@ -65,7 +62,8 @@ def file_packets(
     return packets, fields
 
 
-def video_packets(
+def mux_video(
+    dna: OutputContainer,
     source_path: str,
     *,
     codec: str | None = None,
@@ -73,70 +71,49 @@ def video_packets(
     audio: bool = True,
     codec_options: dict[str, Any] | None = None,
     progress: bool = False,
-    coder: str | None = None,
-    framer: str | None = None,
-    framer_params: dict[str, Any] | None = None,
-    redundancy: float = 0.0,
-) -> tuple[list[Packet], dict[str, Any], dict[str, dict[str, Any]], list[str]]:
-    """A video file -> (packets, metadata fields, per-stream params, what is not kept), as
-    :func:`encode_video`
-    does before laying packets out (pools lay out many archives in one address space).
-    Coder, framer and redundancy matter only to codecs whose packets align to strands."""
+) -> list[str]:
+    """Encode a video file's frames (and its first audio stream) into ``dna``, as a PyAV loop
+    would; returns what the archive does not keep (extra streams, bit depth...)."""
     from helix_media.media.video_io import open_video
 
-    video_codec = plugins.get_codec(codec)
     source = open_video(source_path)
     info = source.info
-    options = slice_options(video_codec, codec_options, framer, framer_params, coder, redundancy)
-    encoder = video_codec.encoder(info, quality=quality, **options)
-    packets: list[Packet] = []
-    bar = tqdm(total=info.frames, unit="frame", desc="encode", disable=not progress)
-    n_frames, pts, time_base = 0, [], None
-    for frame in source.frames():
-        pts.append(frame.pts)
-        time_base = time_base or frame.time_base
-        packets += encoder.encode(frame)
-        n_frames += 1
-        bar.update()
-    packets += encoder.encode(None)
-    bar.close()
-    if n_frames == 0:
+    video = dna.add_stream(
+        codec or plugins.DEFAULTS["codecs"],
+        info.fps,
+        width=info.width,
+        height=info.height,
+        quality=quality,
+        **(codec_options or {}),
+    )
+    with tqdm(total=info.frames, unit="frame", desc="encode", disable=not progress) as bar:
+        for frame in source.frames():
+            dna.mux(video.encode(frame))
+            bar.update()
+    dna.mux(video.encode(None))
+    if video.frames == 0:
         raise HelixError(f"{source_path}: the video has no frames")
-    info.frames = n_frames
-    info.timing = frame_timing(pts, time_base, info.fps)  # variable frame rate is kept
-    stream_params: dict[str, dict[str, Any]] = {}
     if audio and source.has_audio:
-        from helix_media.media.audio import AudioEncoder
-
-        aenc = AudioEncoder(source.audio_sample_rate, source.audio_layout)
-        for aframe in source.audio_frames():
-            packets += aenc.encode(aframe)
-        packets += aenc.encode(None)
-        stream_params["audio"] = aenc.params
-    fields = {"codec": video_codec.name, "codec_params": encoder.params, "video": info.to_json()}
-    return packets, fields, stream_params, source.not_kept
+        sound = dna.add_stream("opus", source.audio_sample_rate, layout=source.audio_layout)
+        for frame in source.audio_frames():
+            dna.mux(sound.encode(frame))
+        dna.mux(sound.encode(None))
+    return source.not_kept
 
 
-def slice_options(
-    codec,
-    options: dict[str, Any] | None,
-    framer: str | None,
-    framer_params: dict[str, Any] | None,
-    coder: str | None,
-    redundancy: float,
-) -> dict[str, Any]:
-    """``options`` for ``codec``'s encoder, plus ``slice_bytes`` (the bytes one strand
-    carries with this framer, coder and outer code) for a codec whose packets are cut to
-    whole strands."""
-    options = dict(options or {})
-    if codec.slice_aligned:
-        fr = plugins.get_framer(framer, **(framer_params or {}))
-        cd = plugins.get_coder(coder, constraints=fr.constraints)
-        options["slice_bytes"] = data_bits_per_strand(fr.payload_bits(cd), redundancy) // 8
-    return options
-
-
-def data_bits_per_strand(block_bits: int, redundancy: float) -> int:
-    """Bits of codec data per strand: the outer code may use slightly fewer than the coder
-    carries."""
-    return OuterCode.create(redundancy, block_bits, 1).data_bits if redundancy else block_bits
+def video_packets(
+    source_path: str,
+    *,
+    codec: str | None = None,
+    quality: int | None = None,
+    coder: str | None = None,
+    framer_params: dict[str, Any] | None = None,
+    redundancy: float = 0.0,
+    progress: bool = False,
+) -> tuple[list[Packet], dict[str, Any], dict[str, dict[str, Any]]]:
+    """A video file -> (packets, metadata fields, per-stream params), not yet laid out in
+    strands: pools lay out many items in one address space. Coder, framer and redundancy
+    matter only to codecs whose packets align to strands."""
+    dna = OutputContainer(None, coder=coder, framer_params=framer_params, redundancy=redundancy)
+    mux_video(dna, source_path, codec=codec, quality=quality, progress=progress)
+    return dna.contents()

@@ -103,8 +103,8 @@ def mutate_json(seed: bytes, rng: np.random.Generator) -> bytes:
 # -- seeds ---------------------------------------------------------------------------------
 def _strands(n_bytes: int = 600) -> tuple[np.ndarray, dict, dict]:
     """Strands of a small file archive, their .dnapkt header and the archive's metadata."""
-    from helix_media.archive.encode import encode_packets
     from helix_media.archive.sources import file_packets
+    from helix_media.archive.strands import encode_packets
 
     with tempfile.TemporaryDirectory() as d:
         src = Path(d) / "payload.bin"

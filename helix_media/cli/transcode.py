@@ -92,8 +92,9 @@ def _transcode(args: argparse.Namespace) -> int:
             f"{args.output}: to encode, OUT must end in .dnapkt, .fasta or .fa "
             "(to decode, IN must be a strand file)"
         )
-    from helix_media.archive.encode import check_layout_options, encode_file, encode_video
+    from helix_media.archive.encode import encode_file, encode_video
     from helix_media.archive.sources import is_file_codec, is_video_path
+    from helix_media.archive.strands import check_layout_options
 
     options = codec_options(args, "encode")
     check_layout_options(args.redundancy, args.metadata_copies)

@@ -42,7 +42,6 @@ class VideoInfo:
     height: int
     fps: Fraction
     frames: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     #: frame timestamps of a variable-rate source (:func:`frame_timing`); None: one per 1/fps
     timing: dict[str, Any] | None = None
 

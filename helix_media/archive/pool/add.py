@@ -17,7 +17,7 @@ from helix_media.archive.pool.catalogue import (
     Catalogue,
     Item,
 )
-from helix_media.archive.pool.source import PoolSource, pool_framer, read_catalogue
+from helix_media.archive.pool.source import PoolSource, pool_framer, primer_params, read_catalogue
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
 
@@ -49,7 +49,7 @@ def _add_items(
 ) -> tuple[Catalogue, list[Item], int]:
     """Add files and videos to ``pool`` (created if missing); returns (catalogue, new items,
     strands added). Only strands are added: old ones are kept as they are."""
-    from helix_media.archive.encode import check_layout_options, encode_packets
+    from helix_media.archive.strands import check_layout_options, encode_packets
     from helix_media.strandio.strand_files import read_strands, write_strands
 
     if not paths:
@@ -97,7 +97,7 @@ def _add_items(
             packets,
             fields,
             coder=coder,
-            framer_params={"primer5": pair[0], "primer3": pair[1]} if pair else None,
+            framer_params=primer_params(pair),
             seed=seed,
             metadata_copies=metadata_copies,
             redundancy=redundancy,
@@ -156,16 +156,15 @@ def _item_packets(
     if is_file_codec(codec) or not is_video_path(path):
         packets, fields = file_packets(path, codec if is_file_codec(codec) else "raw", quality)
         return False, packets, fields, None
-    packets, fields, stream_params, _ = video_packets(
+    packets, fields, stream_params = video_packets(
         path,
         codec=codec,
         quality=quality,
-        progress=progress,
         coder=coder,
-        framer_params={"primer5": pair[0], "primer3": pair[1]} if pair else None,
+        framer_params=primer_params(pair),
         redundancy=redundancy,
+        progress=progress,
     )
-    fields["kind"] = "video"
     return True, packets, fields, stream_params
 
 

@@ -81,10 +81,14 @@ class PoolSource:
         return est.strands, erasures
 
 
+def primer_params(primers: list[str] | tuple[str, str] | None) -> dict[str, str]:
+    """Framer parameters of an item with its own primer pair (none for the pool's own)."""
+    return {"primer5": primers[0], "primer3": primers[1]} if primers else {}
+
+
 def pool_framer(primers: list[str] | None):
-    fr = plugins.get_framer(
-        None, **({"primer5": primers[0], "primer3": primers[1]} if primers else {})
-    )
+    """The pool's framer, or an item's with its own primers."""
+    fr = plugins.get_framer(None, **primer_params(primers))
     if fr.address_keys(np.zeros(1, dtype=np.int64)) is None:
         raise HelixError(f"pools need a framer with addresses, not {fr.name!r}")
     return fr
