@@ -13,9 +13,10 @@ current, and the jobs that can use one do:
   are identical.
 - **pool add**: each item's codec job (the slow part) runs on a worker; the strands are then
   laid out in order on the client, so the pool is byte-identical to a single-process add.
-- **framing** (every encode): shards of the data blocks are framed (constraint coder, RS)
-  on the workers when the framer frames strand by strand; the strands are concatenated in
-  order, the same as one process frames them.
+- **framing and parsing** (every encode and decode): shards of :data:`SHARD_ROWS` strands are
+  framed or parsed (constraint coder, RS) on the workers when the framer works strand by
+  strand, and concatenated in order: the same strands and blocks as one process gives. In
+  one process the shards bound memory.
 
 Dask is an extra (``pip install 'helix-media[distributed]'``); without it, asking for a
 cluster is a one-line error.
@@ -24,6 +25,7 @@ cluster is a one-line error.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import operator
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,7 +37,9 @@ from tqdm import tqdm
 
 from helix_media.errors import HelixError
 
-FRAME_SHARD = 1 << 16  # strands per framing task: ~0.5 s of work
+#: strands per framing or parsing job, here or on a cluster: bounds the framer's temporaries
+#: (parsing takes ~8 kB a strand) and makes cluster tasks of ~0.1 s
+SHARD_ROWS = 1 << 12
 OWNERS_PER_THREAD = 2  # consensus tasks per worker thread: room to balance uneven clusters
 _CLIENT: ContextVar[Any] = ContextVar("helix_dask_client", default=None)
 _PROGRESS: ContextVar[bool] = ContextVar("helix_dask_progress", default=False)
@@ -178,16 +182,47 @@ def _frame(fr, addresses: np.ndarray, payload: np.ndarray, coder, key: dict[str,
     return fr.frame(addresses, payload, coder, **key)
 
 
+def _shards(n: int) -> list[slice]:
+    return [slice(lo, lo + SHARD_ROWS) for lo in range(0, n, SHARD_ROWS)]
+
+
 def frame_strands(fr, addresses: np.ndarray, payload: np.ndarray, coder, key: dict[str, int]):
-    """``fr.frame(addresses, payload, coder, **key)``; on a cluster, in shards of
-    :data:`FRAME_SHARD` rows when the framer frames strand by strand (same strands)."""
-    if current() is None or not fr.strand_by_strand or len(addresses) <= FRAME_SHARD:
+    """``fr.frame(addresses, payload, coder, **key)`` in shards of :data:`SHARD_ROWS` rows
+    when the framer works strand by strand (the same strands), on the cluster if there is
+    one."""
+    if not fr.strand_by_strand or len(addresses) <= SHARD_ROWS:
         return _frame(fr, addresses, payload, coder, key)
-    jobs = [
-        (fr, addresses[lo : lo + FRAME_SHARD], payload[lo : lo + FRAME_SHARD], coder, key)
-        for lo in range(0, len(addresses), FRAME_SHARD)
-    ]
+    jobs = [(fr, addresses[s], payload[s], coder, key) for s in _shards(len(addresses))]
     return np.concatenate(map_jobs(_frame, jobs, "frame"))
+
+
+def _parse(fr, strands, coder, metadata_coder, erasures, key: dict[str, int]):
+    return fr.parse(strands, coder, metadata_coder, erasures, **key)
+
+
+def parse_strands(
+    fr,
+    strands: np.ndarray,
+    coder,
+    metadata_coder=None,
+    erasures: np.ndarray | None = None,
+    key: dict[str, int] | None = None,
+):
+    """``fr.parse(...)`` (constraint decoding, RS) in shards of :data:`SHARD_ROWS` strands
+    when the framer works strand by strand, on the cluster if there is one: the same
+    :class:`.dna.framer.ParsedStrands`, in bounded memory."""
+    from helix_media.dna.framer import ParsedStrands
+
+    key = key or {}
+    if not fr.strand_by_strand or len(strands) <= SHARD_ROWS:
+        return _parse(fr, strands, coder, metadata_coder, erasures, key)
+    jobs = [
+        (fr, strands[s], coder, metadata_coder, None if erasures is None else erasures[s], key)
+        for s in _shards(len(strands))
+    ]
+    parts = map_jobs(_parse, jobs, "parse")
+    columns = [f.name for f in dataclasses.fields(ParsedStrands)]
+    return ParsedStrands(*(np.concatenate([getattr(p, c) for p in parts]) for c in columns))
 
 
 def map_jobs(fn: Callable[..., Any], jobs: Sequence[tuple], what: str) -> list:

@@ -96,14 +96,25 @@ def test_pool_add_on_a_cluster_writes_the_same_strands(archive, dask_cluster, tm
     assert len(frames_of(out)) == 24
 
 
-def test_framing_in_shards_gives_the_same_strands(archive, dask_cluster, monkeypatch, tmp_path):
-    _, clip, single, _ = archive
-    monkeypatch.setattr(distributed, "FRAME_SHARD", 10)
+@pytest.mark.parametrize("on_cluster", [False, True], ids=["here", "cluster"])
+def test_framing_and_parsing_in_shards_give_the_same_results(
+    archive, dask_cluster, monkeypatch, tmp_path, on_cluster
+):
+    _, clip, single, reads = archive
+    whole = {src: read_dna(str(src)) for src in (single, reads)}
+    monkeypatch.setattr(distributed, "SHARD_ROWS", 10)
     assert len(read_strands(single)[1]) >= 30  # several shards
     out = tmp_path / "spread.dnapkt"
-    address = dask_cluster.scheduler.address
-    assert transcode_main([str(clip), str(out), "-q", "--no-audio", "--scheduler", address]) == 0
+    address = dask_cluster.scheduler.address if on_cluster else None
+    where = ["--scheduler", address] if on_cluster else []
+    assert transcode_main([str(clip), str(out), "-q", "--no-audio", *where]) == 0
     assert out.read_bytes() == single.read_bytes()
+    with distributed.cluster(address, quiet=True):
+        for src, (_, meta, blocks, stats) in whole.items():
+            _, meta2, blocks2, stats2 = read_dna(str(src))
+            assert (meta2, stats2) == (meta, stats)
+            assert sorted(blocks2) == sorted(blocks)
+            assert all((blocks2[a] == blocks[a]).all() for a in blocks)
 
 
 def test_without_dask_the_options_name_the_extra(archive, monkeypatch, capsys):

@@ -14,6 +14,7 @@ from helix_media.blocks import layout
 from helix_media.blocks.metadata_schema import ARCHIVE_ID, POOL_FORMAT, check_metadata
 from helix_media.blocks.outer_code import OuterCode
 from helix_media.blocks.whitening import whiten
+from helix_media.distributed import parse_strands
 from helix_media.errors import HelixError
 from helix_media.readpath.paired import check_reads_span_strands, merge_files
 from helix_media.readpath.read_stream import ReadParts
@@ -140,7 +141,7 @@ def _parse_with(
     meta_coder = fr.metadata_coder
     m_strands = strands[candidates]
     m_erasures = None if erasures is None else erasures[candidates]
-    parsed = fr.parse(m_strands, meta_coder, meta_coder, m_erasures)
+    parsed = parse_strands(fr, m_strands, meta_coder, meta_coder, m_erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
     m_blocks = whiten(parsed.addresses[is_meta], parsed.payload[is_meta], 0, fr)
     metas = layout.recover_all_metadata(parsed.addresses[is_meta], m_blocks, fr.address_bits)
@@ -160,7 +161,7 @@ def _parse_with(
     best = None
     for m in metas:
         data_coder = plugins.get_coder(m["coder"], constraints=fr.constraints)
-        got = fr.parse(strands, data_coder, None, erasures, **framer_key(fr, m))
+        got = parse_strands(fr, strands, data_coder, None, erasures, framer_key(fr, m))
         n_ok = int((got.ok & ~fr.is_metadata(got.addresses)).sum())
         if best is None or n_ok > best[0]:
             best = (n_ok, m, data_coder, got)

@@ -10,6 +10,7 @@ holds a part and one owner's reads, not the run; the estimates are the ones
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,8 +21,8 @@ import numpy as np
 from helix_media.readpath.parts import StrandEstimates, strong_keys
 from helix_media.readpath.reads import ReadProcessor
 
-PART_READS = 1 << 17  # reads per part: ~30 MB of bases, a few seconds of work
-OWNER_READS = 1 << 19  # reads per consensus step: ~0.6 GB at its peak
+PART_READS = 1 << 15  # reads per part: ~8 MB of bases, about a second of work
+OWNER_READS = 1 << 16  # reads per consensus step: ~0.1 GB at its peak
 
 
 class ReadParts:
@@ -72,7 +73,7 @@ def estimate_strands(
     with tempfile.TemporaryDirectory(prefix="helix-reads-") as tmp:
         spill = Path(tmp)
         counts, reports, at, n_parts = [], [], 0, 0
-        for reads in (first, second, *parts):
+        for reads in itertools.chain((first, second), parts):  # one part at a time
             trimmed = rp.trim(reads, at)
             at += len(reads)
             counts.append(rp.key_counts(trimmed))

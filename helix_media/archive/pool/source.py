@@ -19,6 +19,7 @@ from helix_media.archive.pool.catalogue import (
 )
 from helix_media.blocks import layout
 from helix_media.blocks.metadata_schema import POOL_FORMAT, check_metadata
+from helix_media.distributed import parse_strands
 from helix_media.errors import HelixError
 from helix_media.readpath.paired import check_reads_span_strands, merge_files
 
@@ -100,7 +101,7 @@ def _metadata_blob(fr, strands, erasures, first_chunk: int, chunks: int | None):
 
     if not len(strands):
         return None
-    parsed = fr.parse(strands, fr.metadata_coder, fr.metadata_coder, erasures)
+    parsed = parse_strands(fr, strands, fr.metadata_coder, fr.metadata_coder, erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
     addresses = parsed.addresses[is_meta]
     _, chunk = layout.split_metadata_address(fr.address_bits, addresses)
@@ -133,7 +134,7 @@ def _generations_present(fr, strands, erasures) -> list[int]:
     """Catalogue generations with at least one strand that decodes (readable or not whole)."""
     if not len(strands):
         return []
-    parsed = fr.parse(strands, fr.metadata_coder, fr.metadata_coder, erasures)
+    parsed = parse_strands(fr, strands, fr.metadata_coder, fr.metadata_coder, erasures)
     addresses = parsed.addresses[parsed.ok & fr.is_metadata(parsed.addresses)]
     _, chunk = layout.split_metadata_address(fr.address_bits, addresses)
     return sorted({int(c) // CATALOGUE_CHUNKS for c in chunk if c < ITEM_CHUNK_BASE})
@@ -163,7 +164,7 @@ def read_item_blocks(
         stats["strands_failed"] = 0
         return {}, stats
     cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
-    parsed = fr.parse(strands, cd, None, erasures, **framer_key(fr, meta))
+    parsed = parse_strands(fr, strands, cd, None, erasures, framer_key(fr, meta))
     ok = parsed.ok & ~fr.is_metadata(parsed.addresses)
     blocks = whiten(parsed.addresses[ok], parsed.payload[ok], meta["seed"], fr, cd)
     picked = select_blocks(parsed.addresses[ok], blocks, parsed.corrected[ok])
