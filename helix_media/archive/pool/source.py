@@ -22,40 +22,40 @@ from helix_media.blocks.metadata_schema import POOL_FORMAT, check_metadata
 from helix_media.distributed import parse_strands
 from helix_media.errors import HelixError
 from helix_media.readpath.paired import check_reads_span_strands, merge_files
+from helix_media.readpath.read_stream import ReadParts
 
 
 # -- strands or reads of a pool ---------------------------------------------------------------
 class PoolSource:
-    """A pool's clean strands (``.dnapkt``) or sequencing reads (FASTA/FASTQ), read once;
-    :meth:`pick` decodes only the strands of given addresses and counts what it touched.
-    ``reads2``: the R2 FASTQ of paired-end reads whose R1 FASTQ is ``path``; mates are merged
-    first (:attr:`pairs`: what merging did)."""
+    """A pool's clean strands (``.dnapkt``, held) or sequencing reads (FASTA/FASTQ, streamed
+    from the file at each pick, never held); :meth:`pick` decodes only the strands of given
+    addresses and counts what it touched. ``reads2``: the R2 FASTQ of paired-end reads whose
+    R1 FASTQ is ``path``; mates are merged first (:attr:`pairs`: what merging did)."""
 
     def __init__(self, path: str, reads2: str | None = None) -> None:
-        from helix_media.strandio.strand_files import read_strands
+        from helix_media.strandio.strand_files import is_sequence_file, read_strands
 
         self.path = str(path)
         self.pairs: dict[str, int] | None = None
-        if reads2 is None:
-            header, seqs = read_strands(path, allow_n=True)
-        else:
-            seqs, pairs = merge_files(path, reads2)
-            header, self.pairs = {}, pairs.to_json()
-        if not seqs:
-            raise HelixError(f"{path}: no strands")
-        self.header = header
         self.framer = pool_framer(None)
-        self.clean = bool(header)
         n = self.framer.strand_length
-        if not self.clean and reads2 is None:
-            check_reads_span_strands(path, seqs, n)
-        if self.clean:
-            if not header.get("pool"):
-                raise HelixError(f"{path}: not a pool (make one with helix pool add)")
-            self.strands = np.stack([s for s in seqs if len(s) == n]) if seqs else None
-            self.reads: list[np.ndarray] = []
+        self.strands: np.ndarray | None = None
+        self.reads: ReadParts | None = None
+        if reads2 is not None:
+            seqs, pairs = merge_files(path, reads2)
+            self.reads, self.pairs = ReadParts(self.path, seqs), pairs.to_json()
+        elif is_sequence_file(self.path):
+            self.reads = ReadParts(self.path)
+            check_reads_span_strands(self.path, self.reads.first, n)
         else:
-            self.strands, self.reads = None, seqs
+            header, seqs = read_strands(path, allow_n=True)
+            if seqs and not header.get("pool"):
+                raise HelixError(f"{path}: not a pool (make one with helix pool add)")
+            usable = [s for s in seqs if len(s) == n]
+            self.strands = np.stack(usable) if usable else None
+        if (self.strands is None) if self.reads is None else not len(self.reads.first):
+            raise HelixError(f"{path}: no strands")
+        self.clean = self.reads is None
         self.touched: dict[str, int] = {}
         self.read_reports: dict[str, dict[str, int]] = {}
 
