@@ -100,6 +100,16 @@ def test_rs_corrects_two_substitutions_and_erasures(fr, encoded):
     assert fr.parse(hit, fr.metadata_coder, None, erased).ok.sum() == 0
 
 
+def test_a_small_archive_survives_the_loss_its_overhead_pays_for(fr):
+    """Twenty blocks, a fifth of the droplets lost, ten loss patterns: each decodes (spare
+    droplets beyond k, not the overhead share alone, make a small system solvable)."""
+    payload = make_payload("random", 20, fr.payload_bits(fr.metadata_coder))
+    strands = fr.frame(np.arange(20), payload, fr.metadata_coder)
+    for seed in range(10):
+        damaged, _ = damage(strands, dropout=0.2, substitutions=1, seed=seed)
+        assert_all_blocks(fr.parse(damaged, fr.metadata_coder), payload)
+
+
 def test_density_is_reported(fr):
     d = fr.density()
     assert d["bits_per_strand"] == 336 and d["strand_nt"] == 240

@@ -242,5 +242,13 @@ def _popcount_rows(a: np.ndarray) -> np.ndarray:
     return np.unpackbits(np.ascontiguousarray(a).view(np.uint8), axis=1).sum(axis=1)
 
 
+#: droplets beyond k that decoding wants after the losses the overhead pays for: a GF(2)
+#: system of k unknowns needs ~10 spare equations to be solvable with high probability, so a
+#: small archive (tens of blocks) would otherwise fail on a few unlucky lost strands
+MIN_SPARE = 10
+
+
 def droplets_needed(k: int, overhead: float) -> int:
-    return int(ceil(k * (1.0 + overhead)))
+    """Droplets to emit for ``k`` source blocks: after losing the share ``overhead / (1 +
+    overhead)`` of them, ``k + MIN_SPARE`` remain."""
+    return int(ceil((k + MIN_SPARE) * (1.0 + overhead)))
