@@ -5,7 +5,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helix_media_builtins import goldman, jpeg_dna, paircode
+from helix_media_builtins import goldman, jpeg_dna, jpeg_dna_image, paircode
 from test_coders import C, assert_constraints, contexts, structured_bits
 
 from helix_media import plugins
@@ -58,13 +58,13 @@ def clip(tmp_path_factory):
 # -- the paper's code ----------------------------------------------------------------------------
 def test_table_one_categories_and_value_words():
     v = np.arange(-7775, 7776)
-    cat = jpeg_dna.category(v)
+    cat = jpeg_dna_image.category(v)
     assert cat[v == 0] == 0 and set(cat[v != 0].tolist()) == set(range(2, 9))  # no category 1
     for c, lo, hi in ((2, 1, 5), (3, 6, 25), (4, 26, 75), (5, 76, 275), (8, 2776, 7775)):
         assert (cat[(np.abs(v) >= lo) & (np.abs(v) <= hi)] == c).all()
     for c in range(2, 9):
         sel = v[cat == c]
-        idx = jpeg_dna.value_index(sel, cat[cat == c])
+        idx = jpeg_dna_image.value_index(sel, cat[cat == c])
         assert sorted(idx.tolist()) == list(range(paircode.count(c)))  # a bijection onto words
 
 
@@ -85,18 +85,18 @@ def test_canonical_ternary_code_is_prefix_free_with_huffman_lengths():
 def test_stream_is_dna_that_decodes_exactly(kind, quality):
     frame = kinds(72, 40)[kind]  # sizes that are not whole blocks
     planes = jpeg_dna._planes(frame)
-    q = jpeg_dna.quant_tables(quality)
-    bases = jpeg_dna.encode_bases(planes, q)
+    q = jpeg_dna_image.quant_tables(quality)
+    bases = jpeg_dna_image.encode_bases(planes, q)
     assert len(bases) % 4 == 0 and bases.max() <= 3
     assert longest_runs(bases[None])[0] <= 2  # no homopolymer at all beyond 2
     shapes = jpeg_dna._plane_shapes(72, 40)
-    zz, ok = jpeg_dna.decode_bases(bases, shapes)
+    zz, ok = jpeg_dna_image.decode_bases(bases, shapes)
     assert ok
     for ci, plane in enumerate(planes):  # the entropy code is lossless
-        coef = jpeg_dna.DCT @ (jpeg_dna._blocks(plane) - 128.0) @ jpeg_dna.DCT.T
-        want = np.rint(coef / q[min(ci, 1)].reshape(8, 8)).reshape(-1, 64)[:, jpeg_dna.ZIGZAG]
+        coef = jpeg_dna_image.DCT @ (jpeg_dna_image._blocks(plane) - 128.0) @ jpeg_dna_image.DCT.T
+        want = np.rint(coef / q[min(ci, 1)].reshape(8, 8)).reshape(-1, 64)[:, jpeg_dna_image.ZIGZAG]
         np.testing.assert_array_equal(zz[ci], want)
-    back = [jpeg_dna.reconstruct(zz[i], q[min(i, 1)], s) for i, s in enumerate(shapes)]
+    back = [jpeg_dna_image.reconstruct(zz[i], q[min(i, 1)], s) for i, s in enumerate(shapes)]
     if kind == "black":  # flat planes come back flat, within half a DC step (step / 8 per pixel)
         for ci, (b, p) in enumerate(zip(back, planes, strict=True)):
             assert b.min() == b.max()
@@ -147,7 +147,7 @@ def test_verbatim_coder_keeps_jpeg_dna_bases_and_every_constraint():
     k = cap // 2
     for kind, frame in kinds(320, 240).items():
         for q in (10, 90):
-            s = jpeg_dna.encode_bases(jpeg_dna._planes(frame), jpeg_dna.quant_tables(q))
+            s = jpeg_dna_image.encode_bases(jpeg_dna._planes(frame), jpeg_dna_image.quant_tables(q))
             n = len(s) // k
             stream = s[: n * k].reshape(n, k)
             bits = np.stack([stream >> 1, stream & 1], axis=2).reshape(n, 2 * k).astype(np.uint8)
