@@ -288,7 +288,11 @@ class InputContainer:
         device: str | None = None,
         parsed: tuple | None = None,
         decoder_options: dict[str, Any] | None = None,
+        frames: tuple[int, int] | None = None,
     ) -> None:
+        """``frames=(start, stop)``: decode only those frames, from the GOPs that overlap
+        them; the blocks of other GOPs need not be there, so the outer code is not run (a
+        pool's time range: the caller fetched what it needs)."""
         from helix_media.archive.parse import read_dna, recover_lost
         from helix_media.archive.results import DecodeResult
 
@@ -296,10 +300,16 @@ class InputContainer:
         _, meta, blocks, stats = parsed or read_dna(self.path, framer, reads2)
         if meta.get("kind") == "file" or "video" not in meta:
             raise HelixError(f"{path}: holds a file, not a video (use helix-transcode)")
-        recover_lost(meta, blocks, stats)
+        if frames is None:
+            recover_lost(meta, blocks, stats)
         self.metadata, self._blocks = meta, blocks
         self.info = VideoInfo.from_json(meta["video"])
         self._layouts = {k: layout.StreamLayout(**v) for k, v in meta["streams"].items()}
+        self._window = frames or (0, self.info.frames or 0)
+        if frames is not None:
+            video = self._layouts["video"]
+            units = video.overlapping(*frames)
+            self._layouts["video"] = layout.StreamLayout(**{**vars(video), "units": units})
         self._decoder_options = dict(decoder_options or {})
         if device is not None:  # codecs that run networks take it (helix)
             self._decoder_options["device"] = device
@@ -371,9 +381,8 @@ class InputContainer:
             options = ", ".join(self._decoder_options)
             raise HelixError(f"the {codec.name} codec's decoder takes no {options}") from exc
         decoded = (f for p in [*self._packets("video"), None] for f in decoder.decode(p))
-        n = self.info.frames or 0
         self.report.concealed_frames.clear()  # a second decode reports afresh
-        yield from conceal_gaps(decoded, 0, n, self.info, self.report.concealed_frames)
+        yield from conceal_gaps(decoded, *self._window, self.info, self.report.concealed_frames)
 
     def close(self) -> None:
         self._blocks = {}

@@ -58,6 +58,10 @@ class StreamLayout:
     params: dict[str, Any] = field(default_factory=dict)
     slice_bytes: int = 0  # > 0: strand i holds bytes [i * slice_bytes, (i + 1) * slice_bytes)
 
+    def overlapping(self, start: int, stop: int) -> list[list[int]]:
+        """The units (GOPs) whose frames overlap frames ``[start, stop)``."""
+        return [u for u in self.units if u[1] < stop and u[1] + u[2] > start]
+
 
 def metadata_address(address_bits: int, copy: int, chunk: int) -> int:
     return (1 << (address_bits - 1)) | (chunk << COPY_BITS) | copy

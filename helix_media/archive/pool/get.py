@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from helix_media import plugins
 from helix_media.archive.pool.catalogue import Item
 from helix_media.archive.pool.source import (
     PoolSource,
@@ -19,7 +18,6 @@ from helix_media.archive.pool.source import (
 )
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
-from helix_media.media.conceal import conceal_gaps
 
 
 # -- time ranges -------------------------------------------------------------------------------
@@ -51,7 +49,7 @@ def unit_strands(stream: layout.StreamLayout, unit: list[int], block_bits: int) 
 def range_units(meta: dict[str, Any], f0: int, f1: int) -> tuple[list[list[int]], np.ndarray]:
     """Video units (GOPs) overlapping frames [f0, f1) and the strand indices they occupy."""
     stream = layout.StreamLayout(**meta["streams"]["video"])
-    units = [u for u in stream.units if u[1] < f1 and u[1] + u[2] > f0]
+    units = stream.overlapping(f0, f1)
     bits = int(meta["payload_bits"])
     idx = sorted({i for u in units for i in unit_strands(stream, u, bits)})
     return units, np.array(idx, dtype=np.int64)
@@ -81,8 +79,8 @@ def decode_item(
     """One item of a pool (``.dnapkt`` strands or reads of the whole pool), whole or, for a
     video, the frames of ``[start, start + duration)`` seconds read from their GOPs only."""
     from helix_media.archive.decode import decode_media, file_bytes
+    from helix_media.archive.dna_av import InputContainer
     from helix_media.archive.parse import recover_lost
-    from helix_media.media.codec import VideoInfo
 
     source = source if isinstance(source, PoolSource) else PoolSource(source)
     item = read_catalogue(source).find(name)
@@ -116,17 +114,9 @@ def decode_item(
         more, _ = read_item_blocks(source, fr, meta, item, rest)
         blocks.update(more)
         recover_lost(meta, blocks, stats)
-    stream = layout.StreamLayout(**meta["streams"]["video"])
-    wanted = {u[0] for u in units}
-    sub = layout.StreamLayout(**{**vars(stream), "units": units})
-    packets, _ = layout.unpack_stream(sub, "video", blocks, int(meta["payload_bits"]))
-    info = VideoInfo.from_json(meta["video"])
-    decoder = plugins.get_codec(meta["codec"]).decoder(info, meta["codec_params"])
-    decoded = (
-        f for p in [*(p for p in packets if p.index in wanted), None] for f in decoder.decode(p)
-    )
-    concealed: list[int] = []
-    frames = list(conceal_gaps(decoded, f0, f1, info, concealed))
+    dna = InputContainer(source.path, parsed=(fr, meta, blocks, stats), frames=(f0, f1))
+    frames = list(dna.decode(video=0))
+    concealed = dna.report.concealed_frames
     if len(concealed) == len(frames):
         raise HelixError(f"{source.path}: no frame of {name!r} in that range could be read")
     stats["units"] = [u[0] for u in units]
