@@ -17,3 +17,11 @@ def test_plot_writes_a_png(tmp_path):
     plot(curves, tmp_path / "rd.png")
     data = (tmp_path / "rd.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_x265_at_equal_strands_interpolates_its_curve_and_never_extrapolates():
+    from helix_media.benchmarks.helix import x265_at
+
+    curve = [{"strands": s, "psnr": p} for s, p in ((100, 30.0), (400, 36.0))]
+    assert abs(x265_at(curve, 200) - 33.0) < 1e-9  # halfway in log strands
+    assert x265_at(curve, 50) is None and x265_at(curve, 800) is None

@@ -13,7 +13,13 @@ from helix_media_builtins.helix import token_strands
 from helix_media_builtins.helix.arith import ArithmeticDecoder, ArithmeticEncoder
 from helix_media_builtins.helix.codec import HelixDecoder, grid_sizes, nearest_fill
 from helix_media_builtins.helix.masking import checkerboard_mask
-from helix_media_builtins.helix.models import FILES, HelixModels, load_models, model_dir
+from helix_media_builtins.helix.models import (
+    FILES,
+    LAYER_FILES,
+    HelixModels,
+    load_models,
+    model_dir,
+)
 from helix_media_builtins.helix.tiling import HALO, TILE, tiles
 from helix_media_builtins.helix.token_context import (
     CONT_DIM,
@@ -67,7 +73,7 @@ def test_checkerboard_mask_is_nested_and_complementary_at_half():
 
 def test_committed_models_verify_and_tables_are_valid():
     models = load_models()
-    assert set(models.ids) == set(FILES)
+    assert set(models.ids) == set(FILES) | set(LAYER_FILES)  # the default set is layered
     assert len(models.id) == 16 and models.id not in models.ids.values()
     with np.load(model_dir() / FILES["context"]) as z:
         check_tables({k: z[k] for k in z.files})
@@ -238,9 +244,9 @@ def test_decoding_is_identical_across_threads_and_optimization_levels(tmp_path, 
     packets = []
 
     class Recorder(HelixDecoder):
-        def frames_from_tokens(self, tok, known, cont):
+        def frames_from_tokens(self, tok, known, cont, layers=()):
             packets.append((tok.copy(), known.copy()))
-            return super().frames_from_tokens(tok, known, cont)
+            return super().frames_from_tokens(tok, known, cont, layers)
 
     from helix_media.blocks import layout
 
@@ -273,11 +279,12 @@ def test_tampered_model_and_foreign_archive_are_refused(tmp_path):
     with pytest.raises(HelixError, match="other HELIX models"):
         HelixDecoder(info, params, "cpu", "transformer")
     # version 1 archives name each file's id: still checked against the installed files
-    ids = load_models().ids
+    ids = {k: v for k, v in load_models().ids.items() if k in FILES}  # the 4 of version 1
     v1 = {**params, "version": 1, "models": {**ids, "predictor": "0" * 16}}
     with pytest.raises(HelixError, match="other HELIX models"):
         HelixDecoder(info, v1, "cpu", "transformer")
-    assert HelixDecoder(info, {**v1, "models": ids}, "cpu", "transformer").models.ids == ids
+    decoder = HelixDecoder(info, {**v1, "models": ids}, "cpu", "transformer")
+    assert {k: decoder.models.ids[k] for k in FILES} == ids
 
 
 def test_cli_helix_round_trip_is_deterministic(tmp_path, natural_frames, capsys):

@@ -22,13 +22,14 @@ def decode_media(
     progress: bool = False,
     parsed: tuple | None = None,
     decoder_options: dict[str, Any] | None = None,
+    layers: int | None = None,
 ) -> DecodedMedia:
     """Strands (``.dnapkt``, FASTA, FASTQ) -> all decoded frames in memory; damage is
     concealed. ``parsed``: what :func:`read_dna` already returned for ``input_path``. For
     GOP-by-GOP decoding, use :func:`helix_media.open`."""
     from helix_media.archive.dna_av import InputContainer
 
-    dna = InputContainer(input_path, parsed=parsed, decoder_options=decoder_options)
+    dna = InputContainer(input_path, parsed=parsed, decoder_options=decoder_options, layers=layers)
     frames = list(_progress(dna.decode(video=0), dna.info, progress))
     audio_frames = list(dna.decode(audio=0))
     return DecodedMedia(dna.info, frames, audio_frames, dna.audio_params, dna.report)
@@ -45,13 +46,14 @@ def decode_video(
     progress: bool = False,
     parsed: tuple | None = None,
     decoder_options: dict[str, Any] | None = None,
+    layers: int | None = None,
 ) -> DecodeResult:
     """Decode strands into a video file (container and codecs from ``output_path``'s suffix),
     GOP by GOP: memory holds one GOP's frames, not the video's."""
     from helix_media.archive.dna_av import InputContainer
     from helix_media.media.video_io import VideoSink
 
-    dna = InputContainer(input_path, parsed=parsed, decoder_options=decoder_options)
+    dna = InputContainer(input_path, parsed=parsed, decoder_options=decoder_options, layers=layers)
     with VideoSink(output_path, dna.info, audio_params=dna.audio_params) as sink:
         for frame in _progress(dna.decode(video=0), dna.info, progress):
             sink.write(frame)
@@ -120,14 +122,21 @@ def decode_any(
     framer: str | None = None,
     reads2: str | None = None,
     decoder_options: dict[str, Any] | None = None,
+    layers: int | None = None,
 ) -> DecodeResult:
     """Strands -> a file archive's bytes or a video file, whichever the metadata says.
-    ``framer``, ``reads2`` (paired-end reads: R1 in ``input_path``): see :func:`read_dna`."""
+    ``framer``, ``reads2`` (paired-end reads: R1 in ``input_path``): see :func:`read_dna`.
+    ``layers``: a layered video codec's first layers only (see :class:`InputContainer`)."""
     parsed = read_dna(input_path, framer, reads2)
     if parsed[1].get("format") == "helix-pool":
         raise HelixError(f"{input_path}: a pool; use helix pool list / helix pool get")
     if parsed[1].get("kind") == "file":
         return decode_file(input_path, output_path, parsed=parsed)
     return decode_video(
-        input_path, output_path, progress=progress, parsed=parsed, decoder_options=decoder_options
+        input_path,
+        output_path,
+        progress=progress,
+        parsed=parsed,
+        decoder_options=decoder_options,
+        layers=layers,
     )

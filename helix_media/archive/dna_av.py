@@ -33,7 +33,7 @@ from helix_media.archive.strands import (
 )
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
-from helix_media.media.codec import Codec, Packet, VideoInfo, frame_timing
+from helix_media.media.codec import Codec, Packet, VideoInfo, frame_timing, layer_of, layer_stream
 from helix_media.media.conceal import conceal_gaps
 
 
@@ -289,10 +289,13 @@ class InputContainer:
         parsed: tuple | None = None,
         decoder_options: dict[str, Any] | None = None,
         frames: tuple[int, int] | None = None,
+        layers: int | None = None,
     ) -> None:
         """``frames=(start, stop)``: decode only those frames, from the GOPs that overlap
         them; the blocks of other GOPs need not be there, so the outer code is not run (a
-        pool's time range: the caller fetched what it needs)."""
+        pool's time range: the caller fetched what it needs). ``layers=K``: a layered codec's
+        first K layers only (the base is layer 1); the other layers' strands need not be there
+        and do not count as lost."""
         from helix_media.archive.parse import read_dna, recover_lost
         from helix_media.archive.results import DecodeResult
 
@@ -305,11 +308,18 @@ class InputContainer:
         self.metadata, self._blocks = meta, blocks
         self.info = VideoInfo.from_json(meta["video"])
         self._layouts = {k: layout.StreamLayout(**v) for k, v in meta["streams"].items()}
+        #: the video layers in the archive (1 unless the codec is layered)
+        self.layers = 1 + max((layer_of(k) or 0) for k in self._layouts)
+        if layers is not None:
+            if layers < 1:
+                raise HelixError(f"--layers must be 1 or more, got {layers}")
+            self._keep_layers(min(layers, self.layers), stats)
         self._window = frames or (0, self.info.frames or 0)
         if frames is not None:
-            video = self._layouts["video"]
-            units = video.overlapping(*frames)
-            self._layouts["video"] = layout.StreamLayout(**{**vars(video), "units": units})
+            for name, stream in self._layouts.items():
+                if layer_of(name) is not None:
+                    units = stream.overlapping(*frames)
+                    self._layouts[name] = layout.StreamLayout(**{**vars(stream), "units": units})
         self._decoder_options = dict(decoder_options or {})
         if device is not None:  # codecs that run networks take it (helix)
             self._decoder_options["device"] = device
@@ -332,6 +342,18 @@ class InputContainer:
             stats["symbols_corrected"], {}, [], stats,
         )  # fmt: skip
 
+    def _keep_layers(self, k: int, stats: dict[str, Any]) -> None:
+        """Drop video layers k and above; strands are then missing only if those of the
+        streams kept are."""
+        self.layers = k
+        self._layouts = {name: s for name, s in self._layouts.items() if (layer_of(name) or 0) < k}
+        kept = [(s.first_strand, s.strands) for s in self._layouts.values()]
+        stats["data_strands"] = sum(n for _, n in kept)
+        stats["data_strands_found"] = sum(
+            first <= a < first + n for a in self._blocks for first, n in kept
+        )
+        stats.pop("strands_unrecoverable", None)
+
     @property
     def audio_params(self) -> dict[str, Any] | None:
         """The audio stream's parameters (for writing it to a file), None without audio."""
@@ -345,6 +367,16 @@ class InputContainer:
         )
         self.report.lost_units[name] = lost
         return packets
+
+    def _layered_packets(self) -> list[Packet]:
+        """The base layer's packets, each with the enhancement layers read for its unit."""
+        base = self._packets("video")
+        enhancement = [
+            {p.index: p for p in self._packets(layer_stream(k))} for k in range(1, self.layers)
+        ]
+        for p in base:
+            p.layers = [units.get(p.index) for units in enhancement]
+        return base
 
     def demux(self, *streams) -> Iterator[Packet]:
         """The archive's packets: video (one per GOP), then audio units; lost ones are not
@@ -380,7 +412,7 @@ class InputContainer:
         except TypeError as exc:  # an option this codec's decoder does not take
             options = ", ".join(self._decoder_options)
             raise HelixError(f"the {codec.name} codec's decoder takes no {options}") from exc
-        decoded = (f for p in [*self._packets("video"), None] for f in decoder.decode(p))
+        decoded = (f for p in [*self._layered_packets(), None] for f in decoder.decode(p))
         self.report.concealed_frames.clear()  # a second decode reports afresh
         yield from conceal_gaps(decoded, *self._window, self.info, self.report.concealed_frames)
 

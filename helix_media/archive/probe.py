@@ -67,8 +67,14 @@ def probe(
         "constraint_violations": int((~report.ok(fr.constraints)).sum()),
         **_content(meta),
         "payload_bytes": payload_bytes,
+        # per stream; a layered codec's layers are streams video, video.1, ... (its strands
+        # alone: what sequencing only the first layers costs)
         "streams": {
-            k: {"strands": v["strands"], "units": len(v["units"])}
+            k: {
+                "strands": v["strands"],
+                "units": len(v["units"]),
+                "cost_usd": round(v["strands"] * price_per_strand, 4),
+            }
             for k, v in meta["streams"].items()
         },
         "data_strands": stats["data_strands"],
@@ -130,7 +136,8 @@ def format_probe(p: dict[str, Any]) -> str:
         f"{content}, {p['payload_bytes']} bytes of packets",
         "  streams: "
         + ", ".join(
-            f"{k} {v['strands']} strands / {v['units']} units" for k, v in p["streams"].items()
+            f"{k} {v['strands']} strands / {v['units']} units (${v['cost_usd']:.2f})"
+            for k, v in p["streams"].items()
         ),
         f"  density: {p['payload_bits_per_nt']:.3f} bits/nt of payload, "
         f"{p['net_bits_per_nt']:.3f} bits/nt net (whole strands, metadata and padding)",

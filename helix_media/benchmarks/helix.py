@@ -1,13 +1,11 @@
-"""``helix bench helix``: the HELIX codec per clip, against the ``bitstream`` codec.
+"""``helix bench helix``: the HELIX quality ladder per clip, against the ``bitstream`` codec.
 
-For each clip (first ``--frames`` frames, scaled to at most ``--max-width``): strands,
-nucleotides and dollars per frame, RGB PSNR and MS-SSIM for helix at masks 0 / 0.4 / 0.6 /
-0.7, mask 0.6 without the transformer (missing tokens copied from the nearest received one),
-mask 0.6 with 5 % of all strands deleted at random (no outer code), and the bitstream codec at
-the CRF whose strand count comes closest to helix at mask 0.6; x265's curve over CRFs 30-51
-and the BD-rate in strands (``--plot FILE.png`` draws both curves); then what masking (0.6 against
-0) saves in strands (all, and data strands only: the per-file metadata strands do not grow
-with the video) and costs in PSNR; then encode and decode speed at 256x256.
+For each clip (first ``--frames`` frames, scaled to at most ``--max-width``) and each helix
+quality level (rung): strands (per layer), nucleotides and dollars per frame, RGB PSNR and
+MS-SSIM at the rung's default mask, at mask 0, with 5 % of all strands deleted at random (no
+outer code) and decoded from the base layer's strands alone (``--layers 1``); x265's curve
+over CRFs 21-51, x265's PSNR at each rung's strand count, and the BD-rate in strands
+(``--plot FILE.png`` draws both curves); then encode and decode speed per rung at 256x256.
 Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
 ``python -m helix_media_builtins.helix.train prepare``), or ``--clips``.
 """
@@ -27,13 +25,11 @@ from helix_media import plugins
 from helix_media.archive.decode import decode_media
 from helix_media.archive.encode import encode_video
 from helix_media.archive.probe import DEFAULT_PRICE_PER_STRAND
-from helix_media.media.codec import VideoInfo
 from helix_media.media.metrics import ms_ssim, psnr
 from helix_media.media.video_io import open_video
 from helix_media.strandio.strand_files import read_strands, write_strands
 
-MASKS = (0.0, 0.4, 0.6, 0.7)
-BITSTREAM_CRFS = (30, 33, 36, 39, 42, 45, 48, 51)
+BITSTREAM_CRFS = (21, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51)
 
 
 def reference_clip(src: str, out: Path, frames: int, max_width: int, size=None) -> list[np.ndarray]:
@@ -91,56 +87,77 @@ def drop_strands(src: str, dst: str, share: float, seed: int) -> int:
     return int((~keep).sum())
 
 
+def encode_decode(ref_path: Path, out: str, layers: int | None = None, **options) -> tuple:
+    """Encode the reference with helix, decode it -> (encode result, decoded frames, report)."""
+    quality = options.pop("quality", None)
+    r = encode_video(
+        str(ref_path), out, codec="helix", quality=quality, audio=False, codec_options=options
+    )
+    media = decode_media(out, layers=layers)
+    return r, media.frames, media.result
+
+
 def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[dict], list]:
-    """The table's rows for one clip, and its (token, continuous) slices per GOP at mask 0
-    and 0.6."""
+    """One clip: per quality level (rung) of helix, the rung at its default mask, at mask 0,
+    with 5 % of strands lost and from the base layer's strands alone; then x265's curve."""
     ref_path = tmp / "ref.mkv"
     ref = reference_clip(path, ref_path, frames, max_width)
     n = len(ref)
-    rows = []
     out = str(tmp / "x.dnapkt")
-    helix_strands = {}
-    for mask in MASKS:
-        r = encode_video(
-            str(ref_path), out, codec="helix", audio=False, codec_options={"mask": mask}
+    rows = []
+    for q in range(1, rungs() + 1):
+        r, decoded, _ = encode_decode(ref_path, out, quality=q)
+        layers = {k: v["strands"] for k, v in r.metadata["streams"].items()}
+        rows.append(row(f"helix q{q}", r, n, quality(ref, decoded), layer_note(layers)))
+        lossy = str(tmp / "lossy.dnapkt")
+        dropped = drop_strands(out, lossy, 0.05, seed=1)
+        media = decode_media(lossy)
+        rows.append(
+            row(
+                f"helix q{q}, 5 % strands lost",
+                r,
+                n,
+                quality(ref, media.frames),
+                f"{dropped} strands deleted, {len(media.result.concealed_frames)} frames concealed",
+            )
         )
-        helix_strands[mask] = len(r.strands)
-        media = decode_media(out)
-        rows.append(row(f"helix mask {mask}", r, n, quality(ref, media.frames)))
-        if mask == 0.6:
-            media = decode_media(out, decoder_options={"fill": "naive"})
+        if q > 1:
+            media = decode_media(out, layers=1)
             rows.append(
                 row(
-                    "helix mask 0.6, no transformer",
+                    f"helix q{q}, base layer only",
                     r,
                     n,
                     quality(ref, media.frames),
-                    "nearest received token",
+                    f"--layers 1: {len(media.frames)} frames, "
+                    f"{len(media.result.concealed_frames)} concealed",
                 )
             )
-            lossy = str(tmp / "lossy.dnapkt")
-            dropped = drop_strands(out, lossy, 0.05, seed=1)
-            media = decode_media(lossy)
-            rows.append(
-                row(
-                    "helix mask 0.6, 5 % strands lost",
-                    r,
-                    n,
-                    quality(ref, media.frames),
-                    f"{dropped} strands deleted, {len(media.result.concealed_frames)} "
-                    "frames concealed",
-                )
-            )
-    best, x265 = None, []
+        r, decoded, _ = encode_decode(ref_path, out, quality=q, mask=0.0)
+        rows.append(row(f"helix q{q}, mask 0", r, n, quality(ref, decoded)))
+    x265 = []
     for crf in BITSTREAM_CRFS:
         r = encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
-        q = quality(ref, decode_media(out).frames)
-        x265.append(row(f"bitstream x265 CRF {crf}", r, n, q))
-        gap = abs(len(r.strands) - helix_strands[0.6])
-        if best is None or gap < best[0]:
-            best = (gap, len(x265) - 1)
-    rows.append({**x265[best[1]], "note": "CRF closest to helix 0.6 in strands"})
-    return rows, [slices_per_gop(ref, m) for m in (0.0, 0.6)], x265
+        x265.append(row(f"bitstream x265 CRF {crf}", r, n, quality(ref, decode_media(out).frames)))
+    return rows, x265
+
+
+def rungs() -> int:
+    """helix's quality levels with the installed models."""
+    return plugins.get_codec("helix").rungs()
+
+
+def layer_note(strands: dict[str, int]) -> str:
+    """Strands per layer, base first."""
+    return "layers: " + " + ".join(str(v) for k, v in strands.items() if k.startswith("video"))
+
+
+def x265_at(x265: list[dict], strands: float) -> float | None:
+    """x265's PSNR at ``strands``, interpolated on its curve (log strands); None outside it."""
+    pts = sorted((np.log(r["strands"]), r["psnr"]) for r in x265)
+    xs, ys = zip(*pts, strict=True)
+    x = np.log(strands)
+    return float(np.interp(x, xs, ys)) if xs[0] <= x <= xs[-1] else None
 
 
 def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]]) -> float | None:
@@ -163,7 +180,7 @@ def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]]) 
 
 
 def plot(curves: dict[str, tuple[list[dict], list[dict]]], path: Path) -> None:
-    """RD plot: strands per frame against PSNR, helix (its masks) and x265 (its CRFs)."""
+    """RD plot: strands per frame against PSNR, helix (its quality levels) and x265 (CRFs)."""
     import matplotlib
     import matplotlib.ticker
 
@@ -173,7 +190,7 @@ def plot(curves: dict[str, tuple[list[dict], list[dict]]], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     for k, (clip, (helix, x265)) in enumerate(curves.items()):
         color = f"C{k}"
-        for rows, style, label in ((helix, "o-", "helix, mask 0.7…0"), (x265, "s--", "x265")):
+        for rows, style, label in ((helix, "o-", "helix quality 1…R"), (x265, "s--", "x265")):
             pts = sorted((r["strands"] / r["frames"], r["psnr"]) for r in rows)
             ax.plot(*zip(*pts, strict=True), style, color=color, label=f"{clip}: {label}")
     ax.set_xscale("log")
@@ -188,42 +205,44 @@ def plot(curves: dict[str, tuple[list[dict], list[dict]]], path: Path) -> None:
     fig.savefig(path)
 
 
-def slices_per_gop(ref: list[np.ndarray], mask: float) -> tuple[float, float, float]:
-    """(slices, slices holding tokens, slices holding continuous items) per GOP of helix at
-    ``mask``: each slice is one strand, and one slice per GOP may hold both kinds."""
-    info = VideoInfo(ref[0].shape[1], ref[0].shape[0], Fraction(24), len(ref))
-    encoder = plugins.get_codec("helix").encoder(info, mask=mask)
-    for a in ref:
-        encoder.encode(av.VideoFrame.from_ndarray(a, "rgb24"))
-    encoder.encode(None)
-    return tuple(np.mean(encoder.slice_kinds, axis=0).tolist())
-
-
-def masking_gain(rows: list[dict]) -> tuple[float, float, float]:
-    """Mask 0.6 against mask 0: relative change of all strands (metadata included) and of
-    data strands (what grows with the video's length), and the PSNR change."""
+def ladder_effects(rows: list[dict]) -> list[tuple]:
+    """Per rung: (rung, strands, PSNR, strands change of mask 0.6 vs 0, its PSNR change, PSNR
+    change with 5 % of strands lost, PSNR from the base layer alone)."""
     by = {r["setting"]: r for r in rows}
-    m0, m6 = by["helix mask 0.0"], by["helix mask 0.6"]
-    return (
-        m6["strands"] / m0["strands"] - 1,
-        m6["data_strands"] / m0["data_strands"] - 1,
-        m6["psnr"] - m0["psnr"],
-    )
+    out = []
+    for q in range(1, rungs() + 1):
+        m, m0 = by[f"helix q{q}"], by[f"helix q{q}, mask 0"]
+        lost = by[f"helix q{q}, 5 % strands lost"]
+        base = by.get(f"helix q{q}, base layer only")
+        out.append(
+            (
+                q,
+                m["strands"],
+                m["psnr"],
+                m["strands"] / m0["strands"] - 1,
+                m["psnr"] - m0["psnr"],
+                lost["psnr"] - m["psnr"],
+                base["psnr"] if base else m["psnr"],
+            )
+        )
+    return out
 
 
-def speed(path: str, tmp: Path, frames: int) -> tuple[float, float, int]:
-    """Encode and decode frames per second of helix (mask 0.6) on a 256x256 crop."""
+def speed(path: str, tmp: Path, frames: int) -> list[tuple[int, float, float]]:
+    """Per rung: (rung, encode fps, decode fps) of helix on a 256 x 256 crop."""
     ref_path = tmp / "speed.mkv"
     n = len(reference_clip(path, ref_path, frames, 0, size=256))
     out = str(tmp / "speed.dnapkt")
     encode_video(str(ref_path), out, codec="helix", audio=False)  # warm-up: load models
-    t = time.perf_counter()
-    encode_video(str(ref_path), out, codec="helix", audio=False)
-    enc = time.perf_counter() - t
-    t = time.perf_counter()
-    decode_media(out)
-    dec = time.perf_counter() - t
-    return n / enc, n / dec, n
+    result = []
+    for q in range(1, rungs() + 1):
+        t = time.perf_counter()
+        encode_video(str(ref_path), out, codec="helix", quality=q, audio=False)
+        enc = time.perf_counter() - t
+        t = time.perf_counter()
+        decode_media(out)
+        result.append((q, n / enc, n / (time.perf_counter() - t)))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,53 +262,48 @@ def main(argv: list[str] | None = None) -> int:
         "| note |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    masking, curves = [], {}
+    curves = {}
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
-            rows, kinds, x265 = bench_clip(clip, Path(tmp), a.frames, a.max_width)
-            helix = [
-                r for r in rows if r["setting"].startswith("helix mask") and "," not in r["setting"]
-            ]
-            curves[Path(clip).name] = (helix, x265)
-            for r in rows:
+            rows, x265 = bench_clip(clip, Path(tmp), a.frames, a.max_width)
+            curves[Path(clip).name] = (rows, x265)
+            for r in rows + x265:
                 print(
                     f"| {Path(clip).name} | {r['setting']} | {r['strands']} | "
                     f"{r['data_strands']} | {r['nt_per_frame']:.0f} | {r['usd_per_frame']:.3f} | "
                     f"{r['psnr']:.2f} | {r['ms_ssim']:.4f} | {r['note']} |",
                     flush=True,
                 )
-            masking.append((Path(clip).name, *masking_gain(rows), kinds))
         print(
-            "\n| clip | strands, mask 0.6 vs 0 | data strands | PSNR change dB "
-            "| data strands per GOP, mask 0 → 0.6 | with tokens | with continuous items |"
+            "\n| clip | quality | strands | PSNR dB | x265 at equal strands | mask 0.6 vs 0: "
+            "strands, PSNR | 5 % strands lost | base layer alone |"
         )
-        print("|---|---|---|---|---|---|---|")
-        for name, total, data, dpsnr, ((s0, t0, c0), (s6, t6, c6)) in masking:
-            print(
-                f"| {name} | {total:+.1%} | {data:+.1%} | {dpsnr:+.2f} | {s0:.1f} → {s6:.1f} "
-                f"| {t0:.1f} → {t6:.1f} ({t6 / t0 - 1:+.0%}) | {c0:.1f} → {c6:.1f} |"
-            )
-        print("\n| clip | x265 CRF → strands, PSNR dB | BD-rate in strands, helix vs x265 |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name, (rows, x265) in curves.items():
+            for q, strands, db, dstrands, ddb, dlost, base in ladder_effects(rows):
+                x = x265_at(x265, strands)
+                print(
+                    f"| {name} | {q} | {strands} | {db:.2f} | "
+                    f"{'—' if x is None else f'{x:.2f}'} | {dstrands:+.1%}, {ddb:+.2f} dB | "
+                    f"{dlost:+.2f} dB | {base:.2f} |"
+                )
+        print("\n| clip | helix quality 1 → top, PSNR dB | BD-rate in strands, helix vs x265 |")
         print("|---|---|---|")
-        for name, (helix, x265) in curves.items():
+        for name, (rows, x265) in curves.items():
+            helix = ladder(rows)
             bd = bd_rate(*([(r["strands"], r["psnr"]) for r in rs] for rs in (x265, helix)))
-            span = ", ".join(
-                f"{r['setting'].split()[-1]}: {r['strands']}, {r['psnr']:.1f}" for r in x265
-            )
-            top = max(r["psnr"] for r in helix)
-            low = min(r["psnr"] for r in x265)
-            verdict = (
-                f"{bd:+.0%}"
-                if bd is not None
-                else f"no common PSNR range (helix at most {top:.1f} dB, x265 at least {low:.1f})"
-            )
-            print(f"| {name} | {span} | {verdict} |")
+            span = f"{helix[0]['psnr']:.1f} → {helix[-1]['psnr']:.1f}"
+            print(f"| {name} | {span} | {'—' if bd is None else f'{bd:+.0%}'} |")
         if a.plot:
-            plot(curves, a.plot)
+            plot({k: (ladder(rows), x265) for k, (rows, x265) in curves.items()}, a.plot)
             print(f"\nRD plot: {a.plot}")
-        enc, dec, n = speed(clips[0], Path(tmp), a.frames)
-        print(
-            f"\nspeed at 256x256 ({n} frames, {Path(clips[0]).name}, mask 0.6, CPU): "
-            f"encode {enc:.1f} fps, decode {dec:.1f} fps"
-        )
+        print(f"\n| quality | encode fps | decode fps |  (256 x 256, CPU, {Path(clips[0]).name})")
+        print("|---|---|---|")
+        for q, enc, dec in speed(clips[0], Path(tmp), a.frames):
+            print(f"| {q} | {enc:.1f} | {dec:.1f} |")
     return 0
+
+
+def ladder(rows: list[dict]) -> list[dict]:
+    """The rungs at their default mask, lowest first."""
+    return [r for r in rows if r["setting"].startswith("helix q") and "," not in r["setting"]]

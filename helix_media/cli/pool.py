@@ -44,6 +44,9 @@ def add_pool_parser(sub) -> None:
     get.add_argument("--reads2", metavar="R2", help=READS2_HELP.format("POOL"))
     get.add_argument("--start", type=float, help="seconds")
     get.add_argument("--duration", type=float, help="seconds")
+    get.add_argument(
+        "--layers", type=int, metavar="K", help="a layered codec's first K layers only"
+    )
     add_cluster_options(get)
 
 
@@ -87,7 +90,9 @@ def run_pool(args: argparse.Namespace) -> int:
         from helix_media.strandio.atomic import check_not_input
 
         check_not_input(args.output, args.pool, args.reads2)
-        r = pool.get_item(args.pool, args.item, args.output, args.start, args.duration, args.reads2)
+        r = pool.get_item(
+            args.pool, args.item, args.output, args.start, args.duration, args.reads2, args.layers
+        )
         if r.stats.get("pairs"):
             print(pairs_line(r.stats["pairs"]))
         touched = ", ".join(f"{v} {k}" for k, v in r.touched.items())

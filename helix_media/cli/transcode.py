@@ -36,7 +36,17 @@ def transcode_parser() -> argparse.ArgumentParser:
         "metadata, so give it only to override",
     )
     p.add_argument(
-        "--quality", type=int, help="bitstream: CRF, lower is better; raw: zlib level 0-9 (0)"
+        "--quality",
+        type=int,
+        help="bitstream: CRF, lower is better; helix: level 1-5, higher is better (1); raw: "
+        "zlib level 0-9 (0)",
+    )
+    p.add_argument(
+        "--layers",
+        type=int,
+        metavar="K",
+        help="decoding a layered codec (helix --quality N stores N layers): use the first K "
+        "layers only; the others' strands need not be there (a cheap preview)",
     )
     p.add_argument(
         "--reads2",
@@ -87,6 +97,8 @@ def _transcode(args: argparse.Namespace) -> int:
     check_reads2(args.input, args.reads2, "IN")
     if is_strand_file(args.input):
         return _decode(args)
+    if args.layers is not None:
+        raise HelixError("--layers selects layers when decoding; to encode fewer, use --quality")
     if not is_strand_file(args.output) and not args.output.lower().endswith(".csv"):
         raise HelixError(
             f"{args.output}: to encode, OUT must end in .dnapkt, .fasta or .fa "
@@ -150,6 +162,7 @@ def _decode(args: argparse.Namespace) -> int:
         framer=args.framer,
         reads2=args.reads2,
         decoder_options=codec_options(args, "decode"),
+        layers=args.layers,
     )
     if not args.quiet:
         if r.stats.get("pairs"):

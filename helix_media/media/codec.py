@@ -32,6 +32,23 @@ class Packet:
     #: decoding, lost slices are zero bytes and their numbers are in ``lost_slices``.
     slice_bytes: int = 0
     lost_slices: list[int] = field(default_factory=list)
+    #: a layered codec's enhancement layers of this unit, each in strands of its own (stream
+    #: :func:`layer_stream`): on decoding, those read (None = lost), up to the ``layers`` asked
+    layers: list[Packet | None] = field(default_factory=list)
+
+
+def layer_stream(layer: int) -> str:
+    """The stream holding a layered video codec's layer ``layer`` (0: the base, "video"),
+    so that each layer has its own strands and address range."""
+    return "video" if layer == 0 else f"video.{layer}"
+
+
+def layer_of(stream: str) -> int | None:
+    """The video layer a stream name holds, None for other streams."""
+    if stream == "video":
+        return 0
+    head, _, k = stream.partition(".")
+    return int(k) if head == "video" and k.isdigit() and int(k) > 0 else None
 
 
 @dataclass

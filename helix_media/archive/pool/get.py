@@ -18,6 +18,7 @@ from helix_media.archive.pool.source import (
 )
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
+from helix_media.media.codec import layer_of
 
 
 # -- time ranges -------------------------------------------------------------------------------
@@ -46,13 +47,21 @@ def unit_strands(stream: layout.StreamLayout, unit: list[int], block_bits: int) 
     return range(stream.first_strand + first, stream.first_strand + last + 1)
 
 
-def range_units(meta: dict[str, Any], f0: int, f1: int) -> tuple[list[list[int]], np.ndarray]:
-    """Video units (GOPs) overlapping frames [f0, f1) and the strand indices they occupy."""
-    stream = layout.StreamLayout(**meta["streams"]["video"])
-    units = stream.overlapping(f0, f1)
+def range_units(
+    meta: dict[str, Any], f0: int, f1: int, layers: int | None = None
+) -> tuple[list[list[int]], np.ndarray]:
+    """Video units (GOPs) overlapping frames [f0, f1) and the strand indices they occupy in
+    the first ``layers`` video layers (default: all)."""
     bits = int(meta["payload_bits"])
-    idx = sorted({i for u in units for i in unit_strands(stream, u, bits)})
-    return units, np.array(idx, dtype=np.int64)
+    idx: set[int] = set()
+    for name, s in meta["streams"].items():
+        layer = layer_of(name)
+        if layer is None or (layers is not None and layer >= layers):
+            continue
+        stream = layout.StreamLayout(**s)
+        idx.update(i for u in stream.overlapping(f0, f1) for i in unit_strands(stream, u, bits))
+    units = layout.StreamLayout(**meta["streams"]["video"]).overlapping(f0, f1)
+    return units, np.array(sorted(idx), dtype=np.int64)
 
 
 # -- reading items -----------------------------------------------------------------------------
@@ -75,9 +84,11 @@ def decode_item(
     name: str,
     start: float | None = None,
     duration: float | None = None,
+    layers: int | None = None,
 ) -> ItemResult:
     """One item of a pool (``.dnapkt`` strands or reads of the whole pool), whole or, for a
-    video, the frames of ``[start, start + duration)`` seconds read from their GOPs only."""
+    video, the frames of ``[start, start + duration)`` seconds read from their GOPs only;
+    ``layers``: a layered codec's first layers only."""
     from helix_media.archive.decode import decode_media, file_bytes
     from helix_media.archive.dna_av import InputContainer
     from helix_media.archive.parse import recover_lost
@@ -94,7 +105,7 @@ def decode_item(
             recover_lost(meta, blocks, stats)
             data = file_bytes(meta, blocks, f"{source.path}:{name}")
             return ItemResult(item, meta, data=data, touched=dict(source.touched), stats=stats)
-        media = decode_media(source.path, parsed=(fr, meta, blocks, stats))
+        media = decode_media(source.path, parsed=(fr, meta, blocks, stats), layers=layers)
         return ItemResult(
             item,
             meta,
@@ -106,7 +117,7 @@ def decode_item(
             stats=media.result.stats,
         )
     f0, f1 = frame_range(meta["video"], start or 0.0, duration or math.inf)
-    units, indices = range_units(meta, f0, f1)
+    units, indices = range_units(meta, f0, f1, layers)
     blocks, stats = read_item_blocks(source, fr, meta, item, indices)
     if "outer_code" in meta and not all(int(i) in blocks for i in indices):
         # a needed strand is lost: the outer code needs the rest of the item's strands
@@ -114,7 +125,9 @@ def decode_item(
         more, _ = read_item_blocks(source, fr, meta, item, rest)
         blocks.update(more)
         recover_lost(meta, blocks, stats)
-    dna = InputContainer(source.path, parsed=(fr, meta, blocks, stats), frames=(f0, f1))
+    dna = InputContainer(
+        source.path, parsed=(fr, meta, blocks, stats), frames=(f0, f1), layers=layers
+    )
     frames = list(dna.decode(video=0))
     concealed = dna.report.concealed_frames
     if len(concealed) == len(frames):
@@ -133,6 +146,7 @@ def get_item(
     start: float | None = None,
     duration: float | None = None,
     reads2: str | None = None,
+    layers: int | None = None,
 ) -> ItemResult:
     """Write one item (a file's bytes, whatever OUT's suffix; a video or a range of it).
     ``reads2``: see :class:`PoolSource` (stats: "pairs")."""
@@ -140,7 +154,7 @@ def get_item(
 
     check_target(output)
     source = PoolSource(pool, reads2)
-    r = decode_item(source, name, start, duration)
+    r = decode_item(source, name, start, duration, layers)
     if source.pairs is not None:
         r.stats["pairs"] = source.pairs
     if r.data is not None:

@@ -8,6 +8,12 @@ continuous vectors are arithmetic-coded with integer context tables into strand-
 (:mod:`token_strands`). Decoding: the transformer predicts every token not received (masked
 or lost with its strand), the decoder network rebuilds the frames.
 
+Quality levels (``quality`` 1..R): level 1 is that base layer alone; each level above adds one
+enhancement layer (:mod:`layer_strands`): the layer networks code what the decoded base lacks
+as one latent, each layer refining it at half the previous step, in strands of its own
+(stream ``video.k``), so a decoder can stop at any layer and a lost enhancement strand costs
+detail in its patch only.
+
 Frames of any size are padded to multiples of 32 by repeating edge pixels and cropped back;
 tokens that cover only padding are not stored (the transformer fills them like masked ones). A
 partial last GOP is padded by repeating its last frame. Options: ``mask``, ``device``
@@ -23,20 +29,28 @@ import numpy as np
 
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
-from helix_media.media.codec import Codec, Packet, VideoDecoder, VideoEncoder, VideoInfo
-from helix_media_builtins.helix import token_strands
+from helix_media.media.codec import (
+    Codec,
+    Packet,
+    VideoDecoder,
+    VideoEncoder,
+    VideoInfo,
+    layer_stream,
+)
+from helix_media_builtins.helix import layer_strands, token_strands
 from helix_media_builtins.helix.masking import checkerboard_mask
-from helix_media_builtins.helix.models import load_models, set_with_file_ids
+from helix_media_builtins.helix.models import FILES, load_models, set_with_file_ids
 from helix_media_builtins.helix.tiling import tiles
 from helix_media_builtins.helix.token_context import CONT_LEVELS, TOKEN_LEVELS, coding_order
 
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
-PARAMS_VERSION = 4
-# 4: tokens that cover only padding are not stored; 3: slices hold both kinds of items
-# (token_strands layout 3); 2: one kind per slice, "models" is the model set's one id; 1: as 2,
-# with a dict of per-file ids
+DEFAULT_QUALITY = 1  # the enhancement layers cost 14x the base strands and more (see the README)
+PARAMS_VERSION = 5
+# 5: "layers" enhancement layers, in streams video.1, video.2, ...; 4: tokens that cover only
+# padding are not stored; 3: slices hold both kinds of items (token_strands layout 3); 2: one
+# kind per slice, "models" is the model set's one id; 1: as 2, with a dict of per-file ids
 
 
 def padded_size(width: int, height: int) -> tuple[int, int]:
@@ -67,13 +81,23 @@ def grid_sizes(
 
 
 class HelixEncoder(VideoEncoder):
-    def __init__(self, info: VideoInfo, mask: float, slice_bytes: int, device: str):
+    def __init__(
+        self, info: VideoInfo, mask: float, slice_bytes: int, device: str, quality: int | None
+    ):
         if not 0 <= mask < 1:
             raise HelixError(f"--mask must be in [0, 1), got {mask}")
         self.info, self.mask_ratio, self.slice_bytes = info, float(mask), int(slice_bytes)
         self.models = load_models(device)
+        rungs = self.models.rungs
+        quality = min(DEFAULT_QUALITY, rungs) if quality is None else quality
+        if not 1 <= quality <= rungs:
+            raise HelixError(f"helix --quality must be 1 to {rungs}, got {quality}")
+        #: enhancement layers coded over the base
+        self.layers = quality - 1
         self.mask, _ = grid_sizes(info.width, info.height, self.mask_ratio, PARAMS_VERSION)
         self.tables = self.models.coding_tables(self.mask_ratio)
+        # the decoder's own base layer, to code what it lacks
+        self.base = HelixDecoder(info, self.params, device, "transformer", models=self.models)
         self.frames: list[np.ndarray] = []
         self.gop_index = 0
         self.next_pts = 0
@@ -88,6 +112,7 @@ class HelixEncoder(VideoEncoder):
             "mask": self.mask_ratio,
             "slice_bytes": self.slice_bytes,
             "models": self.models.id,
+            "layers": self.layers,
         }
 
     def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
@@ -98,31 +123,32 @@ class HelixEncoder(VideoEncoder):
         if not self.frames:
             return []
         n = len(self.frames)
-        packet = Packet(
-            self.encode_gop(np.stack(self.frames)),
-            "video",
-            self.gop_index,
-            self.next_pts,
-            n,
-            slice_bytes=self.slice_bytes,
-        )
+        gop = np.stack(self.frames)
+        tok, cont = self.tokens(gop)
+        data = [self.code_base(tok, cont)]
+        if self.layers:
+            data += self.code_layers(gop, tok, cont)
+        packets = [
+            Packet(
+                d, layer_stream(k), self.gop_index, self.next_pts, n, slice_bytes=self.slice_bytes
+            )
+            for k, d in enumerate(data)
+        ]
         self.frames = []
         self.gop_index += 1
         self.next_pts += n
-        return [packet]
+        return packets
 
     def tokens(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n <= 8, H, W, 3) uint8 -> token indices (4, 2, h, w), continuous (16, h', w')."""
-        h, w = frames.shape[1:3]
-        pw, ph = padded_size(w, h)
-        x = np.concatenate([frames, np.repeat(frames[-1:], GOP - len(frames), 0)])
-        x = np.pad(x, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), mode="edge")
-        x = (x.transpose(3, 0, 1, 2)[None].astype(np.float32) / 127.5) - 1.0
-        tok, cont = self.models.run("encoder", frames=x)
+        tok, cont = self.models.run("encoder", frames=network_input(padded_gop(frames)))
         return tok[0], cont[0]
 
     def encode_gop(self, frames: np.ndarray) -> bytes:
-        tok, cont = self.tokens(frames)
+        """A GOP's base layer."""
+        return self.code_base(*self.tokens(frames))
+
+    def code_base(self, tok: np.ndarray, cont: np.ndarray) -> bytes:
         t, y, x = coding_order(self.mask)
         items = {"token": tok[:, t, y, x].T, "continuous": token_strands.continuous_items(cont)}
         slices = token_strands.pack(items, self.tables, self.slice_bytes * 8)
@@ -137,12 +163,69 @@ class HelixEncoder(VideoEncoder):
         )
         return b"".join(np.packbits(s).tobytes() for s in slices)
 
+    def code_layers(self, frames: np.ndarray, tok: np.ndarray, cont: np.ndarray) -> list[bytes]:
+        """The enhancement layers of a GOP, over the base as the decoder will see it."""
+        base = self.base.padded_frames(tok, ~self.mask, continuous_values(cont))
+        x = network_input(padded_gop(frames))
+        (y,) = self.models.run("layer_encoder", frames=x, base=network_input(base))
+        lt = self.models.layers
+        out = []
+        for k, symbols in enumerate(layer_symbols(y[0], lt, self.layers)):
+            slices = layer_strands.pack(
+                symbols + lt.max_symbol,
+                layer_tables(lt, k, len(symbols)),
+                lt.cum,
+                self.slice_bytes * 8,
+            )
+            out.append(np.packbits(slices, axis=-1).tobytes())
+        return out
+
+
+def padded_gop(frames: np.ndarray) -> np.ndarray:
+    """(n <= 8, H, W, 3) -> (8, H', W', 3): the last frame repeated, edges to multiples of 32."""
+    h, w = frames.shape[1:3]
+    pw, ph = padded_size(w, h)
+    x = np.concatenate([frames, np.repeat(frames[-1:], GOP - len(frames), 0)])
+    return np.pad(x, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+
+
+def network_input(frames: np.ndarray) -> np.ndarray:
+    """(8, H, W, 3) uint8 -> (1, 3, 8, H, W) float32 in [-1, 1]."""
+    return (frames.transpose(3, 0, 1, 2)[None].astype(np.float32) / 127.5) - 1.0
+
+
+def network_output(y: np.ndarray) -> np.ndarray:
+    """(3, 8, H, W) in [-1, 1] -> (8, H, W, 3) uint8."""
+    return np.clip((y.transpose(1, 2, 3, 0) + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+def continuous_values(cont: np.ndarray) -> np.ndarray:
+    """Continuous-stream indices (16, h, w) -> the networks' values (1, 16, h, w)."""
+    return (cont / (CONT_LEVELS - 1) * 2 - 1)[None].astype(np.float32)
+
+
+def layer_symbols(y: np.ndarray, tables, layers: int) -> list[np.ndarray]:
+    """Latent (C, T, h, w) -> each layer's integers in (t, row, column, channel) order:
+    successive refinement, layer k rounding what the layers before left at step ``steps[k]``."""
+    flat = y.transpose(1, 2, 3, 0).reshape(-1).astype(np.float64)
+    q, out = np.zeros_like(flat), []
+    for step in tables.steps[:layers]:
+        s = np.clip(np.round((flat - q) / step), -tables.max_symbol, tables.max_symbol)
+        out.append(s.astype(np.int64))
+        q += s * step
+    return out
+
+
+def layer_tables(tables, layer: int, n: int) -> np.ndarray:
+    """Each element's table: one per (layer, channel)."""
+    return np.tile(np.arange(tables.channels), n // tables.channels) + layer * tables.channels
+
 
 class HelixDecoder(VideoDecoder):
     def __init__(
         self, info: VideoInfo, params: dict[str, Any], device: str, fill: str, models=None
     ):
-        if params.get("version") not in (1, 2, 3, PARAMS_VERSION):
+        if params.get("version") not in (1, 2, 3, 4, PARAMS_VERSION):
             raise HelixError(f"helix codec parameters version {params.get('version')} unknown")
         if fill not in ("transformer", "naive"):
             raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
@@ -157,7 +240,8 @@ class HelixDecoder(VideoDecoder):
                 )
             models = load_models(device, model_set=wanted)
         self.models = models
-        installed = self.models.ids if version == 1 else self.models.id
+        # version 1 named the four base files, which layered sets share
+        installed = {k: self.models.ids[k] for k in FILES} if version == 1 else self.models.id
         if params["models"] != installed:
             raise HelixError(
                 "these strands were made with other HELIX models "
@@ -167,21 +251,24 @@ class HelixDecoder(VideoDecoder):
         self.mask, self.sizes = grid_sizes(info.width, info.height, float(params["mask"]), version)
         self.tables = self.models.coding_tables(float(params["mask"]))
         self.layout = 3 if version >= 3 else 2
+        self.layers = int(params.get("layers", 0))
         #: tokens received / tokens needed, per decoded GOP (for reports)
         self.received: list[float] = []
 
-    def decode(self, packet: Packet | None) -> list[av.VideoFrame]:
-        if packet is None:
-            return []
-        s = self.slice_bytes
-        lost = set(packet.lost_slices)
-        slices = [
+    def slices(self, packet: Packet) -> list[np.ndarray | None]:
+        """A packet's slices as bits, None where lost."""
+        s, lost = self.slice_bytes, set(packet.lost_slices)
+        return [
             None
             if k in lost
             else np.unpackbits(np.frombuffer(packet.data[k * s : (k + 1) * s], np.uint8))
             for k in range(len(packet.data) // s)
         ]
-        frames = self.decode_slices(slices)
+
+    def decode(self, packet: Packet | None) -> list[av.VideoFrame]:
+        if packet is None:
+            return []
+        frames = self.decode_slices(self.slices(packet), packet.layers)
         out = []
         for i in range(packet.duration):
             f = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
@@ -189,8 +276,11 @@ class HelixDecoder(VideoDecoder):
             out.append(f)
         return out
 
-    def decode_slices(self, slices: list[np.ndarray | None]) -> np.ndarray:
-        """A GOP's slices (None = lost) -> (8, H, W, 3) uint8 frames."""
+    def decode_slices(
+        self, slices: list[np.ndarray | None], layers: list[Packet | None] = ()
+    ) -> np.ndarray:
+        """A GOP's base-layer slices (None = lost) and enhancement-layer packets ->
+        (8, H, W, 3) uint8 frames."""
         got = token_strands.unpack(slices, self.sizes, self.tables, self.layout)
         t, h, w = self.mask.shape
         tok = np.zeros((len(TOKEN_LEVELS), t, h, w), np.int64)
@@ -203,11 +293,18 @@ class HelixDecoder(VideoDecoder):
         ch, cw = h * TOKEN_STRIDE // CONT_STRIDE, w * TOKEN_STRIDE // CONT_STRIDE
         cvals, crec = (token_strands.continuous_from_items(a, ch, cw) for a in got["continuous"])
         cont = np.where(crec, cvals / (CONT_LEVELS - 1) * 2 - 1, 0.0)[None].astype(np.float32)
-        return self.frames_from_tokens(tok, known, cont)
+        return self.frames_from_tokens(tok, known, cont, layers)
 
     def frames_from_tokens(
-        self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray
+        self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray, layers=()
     ) -> np.ndarray:
+        frames = self.padded_frames(tok, known, cont)
+        if any(p is not None for p in layers[: self.layers]):
+            frames = self.enhance(frames, layers[: self.layers])
+        return np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
+
+    def padded_frames(self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray) -> np.ndarray:
+        """The base layer: (8, H', W', 3) uint8 frames at the padded size."""
         values = token_values(tok)
         unknown = ~known
         if unknown.any():
@@ -222,8 +319,28 @@ class HelixDecoder(VideoDecoder):
             mask=unknown[None, None].astype(np.float32),
             continuous=cont,
         )[0]
-        frames = np.clip((y[0].transpose(1, 2, 3, 0) + 1) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
+        return network_output(y[0])
+
+    def enhance(self, base: np.ndarray, layers: list[Packet | None]) -> np.ndarray:
+        """Base frames (8, H', W', 3) + the enhancement layers received -> frames. Where a
+        layer's strand was lost, that patch keeps the layers below it."""
+        lt = self.models.layers
+        h, w = base.shape[1] // TOKEN_STRIDE, base.shape[2] // TOKEN_STRIDE
+        n = lt.latent_t * h * w * lt.channels
+        y, have = np.zeros(n), np.ones(n, bool)
+        for k, packet in enumerate(layers):
+            if packet is None:
+                break
+            symbols, received = layer_strands.unpack(
+                self.slices(packet), n, layer_tables(lt, k, n), lt.cum
+            )
+            have &= received
+            y += np.where(have, (symbols - lt.max_symbol) * lt.steps[k], 0.0)
+        latent = y.reshape(lt.latent_t, h, w, lt.channels).transpose(3, 0, 1, 2)[None]
+        (out,) = self.models.run(
+            "layer_decoder", latent=latent.astype(np.float32), base=network_input(base)
+        )
+        return network_output(out[0])
 
     def predict(self, tok: np.ndarray, unknown: np.ndarray, cont: np.ndarray) -> np.ndarray:
         """Expected token values (4, 2, h, w) from the transformer, tile by tile."""
@@ -285,6 +402,11 @@ class HelixCodec(Codec):
     name = "helix"
     slice_aligned = True
 
+    def rungs(self, device: str = "cpu") -> int:
+        """Quality levels of the default model set: the base layer, then one per
+        enhancement layer."""
+        return load_models(device).rungs
+
     def encoder(
         self,
         info: VideoInfo,
@@ -296,12 +418,7 @@ class HelixCodec(Codec):
         **options: Any,
     ) -> VideoEncoder:
         _no_unknown(options)
-        if quality is not None:
-            raise HelixError(
-                "helix codec: --quality is not available yet (one operating point; the "
-                "quality ladder needs new networks, see the README); use --mask"
-            )
-        return HelixEncoder(info, mask, slice_bytes, device)
+        return HelixEncoder(info, mask, slice_bytes, device, quality)
 
     def decoder(
         self,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,13 @@ FILES = {
     "decoder": "helix_decoder.onnx",
     "predictor": "helix_predictor.onnx",
     "context": "helix_context.npz",
+}
+#: the enhancement layers' networks and tables (model sets from 2026-12-05 on; older sets
+#: have none and code the base layer alone)
+LAYER_FILES = {
+    "layer_encoder": "helix_layer_encoder.onnx",
+    "layer_decoder": "helix_layer_decoder.onnx",
+    "layer_tables": "helix_layers.npz",
 }
 
 
@@ -94,7 +102,10 @@ class HelixModels:
         import onnxruntime as ort
 
         directory = directory or model_dir()
-        digests = {k: _verified(directory / f) for k, f in FILES.items()}
+        files = dict(FILES)
+        if (directory / LAYER_FILES["layer_encoder"]).exists():
+            files |= LAYER_FILES
+        digests = {k: _verified(directory / f) for k, f in files.items()}
         #: each file's id (16 hex digits of its sha256), and the set's id that archives record
         self.ids = {k: d[:16] for k, d in digests.items()}
         self.id = hashlib.sha256("".join(digests.values()).encode()).hexdigest()[:16]
@@ -119,9 +130,14 @@ class HelixModels:
         }
         opts.graph_optimization_level = levels[optimization]
         self.sessions = {
-            k: ort.InferenceSession(str(directory / FILES[k]), opts, providers=providers)
-            for k in ("encoder", "decoder", "predictor")
+            k: ort.InferenceSession(str(directory / files[k]), opts, providers=providers)
+            for k in ("encoder", "decoder", "predictor", "layer_encoder", "layer_decoder")
+            if k in files
         }
+        #: enhancement layers the set can code (0: base only), their steps and tables
+        self.layers = (
+            LayerTables.load(directory / files["layer_tables"]) if "layer_tables" in files else None
+        )
         with np.load(directory / FILES["context"]) as z:
             tables = {k: z[k] for k in z.files}
         try:
@@ -134,12 +150,44 @@ class HelixModels:
             for k, t in tables.items()
         }
 
+    @property
+    def rungs(self) -> int:
+        """Quality levels: the base layer alone, then one more enhancement layer each."""
+        return 1 + (self.layers.count if self.layers else 0)
+
     def coding_tables(self, mask: float) -> dict:
         """Cumulative tables for coding a GOP at mask ratio ``mask``."""
         return coding_tables(self.cum, mask)
 
     def run(self, name: str, **inputs: np.ndarray) -> list[np.ndarray]:
         return self.sessions[name].run(None, inputs)
+
+
+@dataclass(frozen=True)
+class LayerTables:
+    """What the enhancement layers' runtime needs besides the networks: the refinement steps,
+    the symbol range and the cumulative tables of each (layer, channel)."""
+
+    steps: tuple[float, ...]
+    max_symbol: int
+    channels: int
+    latent_t: int
+    cum: np.ndarray  # (layers * channels, 2 * max_symbol + 2)
+
+    @property
+    def count(self) -> int:
+        return len(self.steps)
+
+    @classmethod
+    def load(cls, path: Path) -> LayerTables:
+        with np.load(path) as z:
+            counts = z["counts"].astype(np.int64)
+            steps, meta = z["steps"], z["shape"]
+        if counts.min() < 1 or counts.sum(-1).max() > 1 << 16:
+            raise HelixError(f"{path}: frequency tables out of range")
+        cum = np.concatenate([np.zeros((len(counts), 1), np.int64), counts.cumsum(-1)], -1)
+        max_symbol, channels, latent_t = (int(v) for v in meta)
+        return cls(tuple(float(v) for v in steps), max_symbol, channels, latent_t, cum)
 
 
 @lru_cache(maxsize=8)

@@ -1,10 +1,13 @@
 """The HELIX training recipe (extra [train]):
-``python -m helix_media_builtins.helix.train {prepare,fit,eval,export}``.
+``python -m helix_media_builtins.helix.train {prepare,fit,eval,export,fit-layers,export-layers}``.
 
 python -m helix_media_builtins.helix.train prepare --data data           # fetch and decode footage
 python -m helix_media_builtins.helix.train fit --data data --out runs/r1 --minutes 45
 python -m helix_media_builtins.helix.train eval --checkpoint runs/r1/helix.pt  # held-out check
 python -m helix_media_builtins.helix.train export --checkpoint runs/r1/helix.pt  # onnx_models/<id>/
+# the enhancement layers (quality 2..5) over the base of the default set:
+python -m helix_media_builtins.helix.train fit-layers --data data --out runs/l1 --minutes 45
+python -m helix_media_builtins.helix.train export-layers --checkpoint runs/l1/layers.pt
 """
 
 from __future__ import annotations
@@ -72,6 +75,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     pe.add_argument("--data", type=Path, default=Path("data"))
     pe.add_argument("--gops", type=int, default=400, help="training GOPs to count tables on")
+    pl = sub.add_parser("fit-layers", help="train the enhancement layers over the base layer")
+    pl.add_argument("--data", type=Path, default=Path("data"))
+    pl.add_argument("--out", type=Path, required=True)
+    pl.add_argument("--minutes", type=float, default=45.0)
+    pl.add_argument("--gops", type=int, default=1000, help="training GOPs (8 x 128 x 128)")
+    pl.add_argument("--batch", type=int, default=8)
+    pl.add_argument("--crop", type=int, default=64)
+    pl.add_argument("--lr", type=float, default=1.5e-3)
+    pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--no-bf16", action="store_true")
+    pl.add_argument("--device", default="cpu", help="cpu or cuda")
+    px = sub.add_parser(
+        "export-layers", help="a new model set: the default set's base + these layers"
+    )
+    px.add_argument("--checkpoint", type=Path, required=True)
+    px.add_argument("--data", type=Path, default=Path("data"))
+    px.add_argument("--gops", type=int, default=300, help="training GOPs to count tables on")
     a = p.parse_args(argv)
     try:
         import torch  # noqa: F401
@@ -115,6 +135,21 @@ def main(argv: list[str] | None = None) -> int:
         clips = a.clips or [Path("examples/sample.mp4"), *sorted(Path("data/eval").glob("*.mp4"))]
         for row in evaluate_checkpoint(a.checkpoint, clips):
             print("  ".join(f"{k} {v:.3f}" if k != "clip" else v for k, v in row.items()))
+    elif a.cmd == "fit-layers":
+        from helix_media_builtins.helix.train.fit_layers import fit as fit_layers
+
+        print(
+            fit_layers(
+                a.data, a.out, a.minutes, a.gops, a.batch, a.crop, a.lr, seed=a.seed,
+                bf16=not a.no_bf16, device=a.device,
+            )
+        )  # fmt: skip
+    elif a.cmd == "export-layers":
+        from helix_media_builtins.helix.models import model_dir
+        from helix_media_builtins.helix.train.export_layers import export_set as export_layers
+
+        out = export_layers(a.checkpoint, model_dir(), a.data, a.gops)
+        print(f"model set {out.name}: {out}")
     else:
         from helix_media_builtins.helix.train.export import export_set
 

@@ -1,0 +1,106 @@
+"""Add trained enhancement layers to a model set: ONNX networks, integer frequency tables
+(counted on training GOPs through the exported encoder, exactly as the runtime codes them) and
+model cards. The base files are copied from the base set unchanged, so the new set decodes
+what the base set's base layer decodes; the new set gets its own id and folder, and the old
+set stays (archives written with it must stay decodable)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from helix_media_builtins.helix.models import FILES, LAYER_FILES, HelixModels, models_root
+from helix_media_builtins.helix.train.export import OPSET, _export, write_model_card
+from helix_media_builtins.helix.train.fit_layers import base_cache
+from helix_media_builtins.helix.train.layers import LATENT, LAYER_T, STEPS, Layers
+
+MAX_SYMBOL = 15  # layer integers are clipped to [-15, 15]
+TABLE_TOTAL = 1 << 15  # each table's total, before entries raised to 1 (<= 2**16 in all)
+
+
+def export_networks(model: Layers, out: Path) -> dict[str, Path]:
+    model = model.eval().float()
+    h, w = 64, 96
+    frames = torch.zeros(1, 3, 8, h, w)
+    latent = torch.zeros(1, LATENT, LAYER_T, h // 8, w // 8)
+    sp = {0: "batch", 3: "height", 4: "width"}
+    files = {k: out / LAYER_FILES[k] for k in ("layer_encoder", "layer_decoder")}
+    with torch.no_grad():
+        _export(
+            model.encoder,
+            (frames, frames),
+            files["layer_encoder"],
+            ["frames", "base"],
+            ["latent"],
+            {"frames": sp, "base": sp, "latent": sp},
+        )
+        _export(
+            model.decoder,
+            (latent, frames),
+            files["layer_decoder"],
+            ["latent", "base"],
+            ["frames"],
+            {"latent": sp, "base": sp, "frames": sp},
+        )
+    return files
+
+
+def count_tables(encoder_path: Path, data: Path, gops: int, mask: float) -> np.ndarray:
+    """Frequency tables (layers * channels, 2 * MAX_SYMBOL + 1), each entry >= 1 and each
+    table's total <= 2**16, from the symbols the runtime would store."""
+    import onnxruntime as ort
+
+    from helix_media_builtins.helix.codec import layer_symbols, network_input
+
+    class Steps:  # what layer_symbols needs before the tables exist
+        steps, max_symbol = STEPS, MAX_SYMBOL
+
+    session = ort.InferenceSession(str(encoder_path))
+    frames, base = base_cache(data, gops, mask, seed=1)
+    size = 2 * MAX_SYMBOL + 1
+    counts = np.zeros((len(STEPS), LATENT, size), np.float64)
+    for f, b in zip(frames, base, strict=True):
+        (y,) = session.run(None, {"frames": network_input(f), "base": network_input(b)})
+        for k, s in enumerate(layer_symbols(y[0], Steps, len(STEPS))):
+            chan = np.tile(np.arange(LATENT), len(s) // LATENT)
+            np.add.at(counts[k], (chan, s + MAX_SYMBOL), 1)
+    counts = counts.reshape(-1, size) + 0.5  # a prior: unseen values stay codable
+    scaled = np.maximum(1, np.floor(counts / counts.sum(-1, keepdims=True) * TABLE_TOTAL))
+    return scaled.astype(np.int64)
+
+
+def export_set(checkpoint: Path, base_set: Path, data: Path, gops: int = 300) -> Path:
+    """``base_set``'s files + the layers of ``checkpoint`` -> ``onnx_models/<new id>/``."""
+    root = models_root()
+    tmp = root / ".export"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    for name in FILES.values():
+        for suffix in (".json", Path(name).suffix):
+            src = base_set / Path(name).with_suffix(suffix).name
+            shutil.copy2(src, tmp / src.name)
+    saved = torch.load(checkpoint, map_location="cpu")
+    model = Layers()
+    model.load_state_dict(saved["state"])
+    files = export_networks(model, tmp)
+    counts = count_tables(files["layer_encoder"], data, gops, saved["recipe"]["mask"])
+    files["layer_tables"] = tmp / LAYER_FILES["layer_tables"]
+    np.savez_compressed(
+        files["layer_tables"],
+        counts=counts,
+        steps=np.array(STEPS),
+        shape=np.array([MAX_SYMBOL, LATENT, LAYER_T]),
+    )
+    recipe = saved["recipe"] | {"base_set": base_set.name, "opset": OPSET}
+    for kind, path in files.items():
+        metrics = saved["report"] if kind != "layer_tables" else {"gops": gops}
+        write_model_card(path, kind, recipe, metrics)
+    final = root / HelixModels(tmp).id
+    if final.exists():
+        shutil.rmtree(tmp)
+    else:
+        tmp.rename(final)
+    return final

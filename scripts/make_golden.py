@@ -1,0 +1,45 @@
+"""Write the golden archive of the default HELIX model set: tests/golden/helix-<set>.dnapkt
+(8 frames, 64 x 64, cropped from the sample, at the set's top quality level, so every layer
+network is exercised) and the frames it decodes to, which tests/test_model_sets.py checks
+forever after. Run once when a model set is added: python scripts/make_golden.py"""
+
+from __future__ import annotations
+
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from helix_media_builtins.helix.models import load_models
+
+from helix_media.archive.decode import decode_media
+from helix_media.archive.encode import encode_video
+from helix_media.media.video_io import open_video
+
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden"
+
+
+def main() -> None:
+    models = load_models()
+    frames = [
+        f.to_ndarray(format="rgb24")[80:144, 120:184]
+        for f in open_video("examples/sample.mp4").frames()
+    ][:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "clip.mkv"
+        with av.open(str(clip), "w") as c:
+            s = c.add_stream("ffv1", rate=Fraction(12))
+            s.width, s.height, s.pix_fmt = 64, 64, "bgr0"
+            for a in frames:
+                c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
+            c.mux(s.encode(None))
+        out = GOLDEN / f"helix-{models.id}.dnapkt"
+        encode_video(str(clip), str(out), codec="helix", quality=models.rungs, audio=False)
+    decoded = np.stack([f.to_ndarray(format="rgb24") for f in decode_media(str(out)).frames])
+    np.savez_compressed(out.with_suffix(".frames.npz"), frames=decoded)
+    print(f"{out}: quality {models.rungs}, {len(decoded)} frames")
+
+
+if __name__ == "__main__":
+    main()

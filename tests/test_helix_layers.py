@@ -1,0 +1,226 @@
+"""HELIX quality levels: layered strands, --layers, loss of enhancement strands, determinism."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from helix_media_builtins.helix import layer_strands
+from helix_media_builtins.helix.codec import HelixEncoder, layer_symbols
+from helix_media_builtins.helix.models import HelixModels, load_models
+
+from helix_media.archive.decode import decode_media
+from helix_media.cli import transcode_main
+from helix_media.errors import HelixError
+from helix_media.media.codec import VideoInfo
+from helix_media.media.metrics import psnr
+from helix_media.media.video_io import open_video
+from helix_media.strandio.strand_files import read_strands, write_strands
+
+RUNGS = load_models().rungs
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """16 frames of the sample, 96 x 128: two GOPs."""
+    frames = np.stack(
+        [
+            f.to_ndarray(format="rgb24")[60:156, 80:208]
+            for f in open_video("examples/sample.mp4").frames()
+        ][:16]
+    )
+    path = tmp_path_factory.mktemp("layers") / "in.mkv"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("ffv1", rate=Fraction(24))
+        s.width, s.height, s.pix_fmt = 128, 96, "bgr0"
+        for a in frames:
+            c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
+        c.mux(s.encode(None))
+    return path, frames
+
+
+def _encode(clip, out, quality):
+    code = transcode_main(
+        [str(clip[0]), str(out), "--codec", "helix", "--quality", str(quality), "-q"]
+    )
+    assert code == 0
+
+
+def _psnr(frames, media) -> float:
+    return float(
+        np.mean(
+            [
+                psnr(a, f.to_ndarray(format="rgb24"))
+                for a, f in zip(frames, media.frames, strict=True)
+            ]
+        )
+    )
+
+
+def test_the_default_set_has_a_ladder():
+    assert RUNGS >= 5
+
+
+def test_layer_slices_round_trip_and_a_lost_slice_loses_only_its_run():
+    rng = np.random.default_rng(0)
+    n, size = 20_000, 31
+    counts = np.ones((3, size), np.int64)
+    counts[:, 15] = 3000
+    counts[:, 14] = counts[:, 16] = 200
+    cum = layer_strands.cumulative(counts)
+    table_of = rng.integers(0, 3, n)
+    p = counts / counts.sum(1, keepdims=True)
+    symbols = np.array([rng.choice(size, p=p[t]) for t in table_of])
+    slices = layer_strands.pack(symbols, table_of, cum, 296)
+    got, received = layer_strands.unpack(list(slices), n, table_of, cum)
+    assert received.all() and (got == symbols).all()
+    ideal = -np.log2(p[table_of, symbols]).sum()
+    assert slices.size < 1.25 * ideal  # headers and termination cost < 25 %
+    lossy = list(slices)
+    lossy[2] = None
+    got, received = layer_strands.unpack(lossy, n, table_of, cum)
+    assert (got[received] == symbols[received]).all()
+    missing = np.flatnonzero(~received)
+    assert len(missing) and missing.max() - missing.min() + 1 == len(missing)  # one run
+
+
+def test_each_layer_has_its_own_strands_and_any_prefix_decodes(clip, tmp_path):
+    out = tmp_path / "x.dnapkt"
+    _encode(clip, out, RUNGS)
+    media = decode_media(str(out))
+    streams = media.result.metadata["streams"]
+    names = [f"video.{k}" if k else "video" for k in range(RUNGS)]
+    assert [n for n in streams if n.startswith("video")] == names
+    ranges = sorted((s["first_strand"], s["first_strand"] + s["strands"]) for s in streams.values())
+    assert all(
+        a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False)
+    )  # disjoint address ranges
+    assert media.result.complete and len(media.frames) == 16
+    quality = []
+    for k in range(1, RUNGS + 1):
+        part = decode_media(str(out), layers=k)
+        assert part.result.complete and len(part.frames) == 16 and not part.result.concealed_frames
+        quality.append(_psnr(clip[1], part))
+    assert quality[-1] > quality[0] + 3  # the layers add detail
+    assert quality[-1] == pytest.approx(_psnr(clip[1], media), abs=1e-6)
+
+
+def test_only_the_base_layers_strands_decode_every_frame(clip, tmp_path, capsys):
+    """Sequencing the base layer alone (a cheap preview): --layers 1 is complete; asking for
+    every layer reports the enhancement strands lost, and still gives every frame."""
+    out = tmp_path / "x.dnapkt"
+    _encode(clip, out, 3)
+    header, seqs = read_strands(str(out))
+    meta = decode_media(str(out)).result.metadata
+    base = meta["streams"]["video"]
+    enhancement = {
+        i
+        for name, s in meta["streams"].items()
+        if name.startswith("video.")
+        for i in range(s["first_strand"], s["first_strand"] + s["strands"])
+    }
+    assert base["strands"] and enhancement
+    # a .dnapkt holds the metadata strands, then data strand 0, 1, ...
+    n_meta = len(seqs) - sum(s["strands"] for s in meta["streams"].values())
+    keep = np.array([i < n_meta or i - n_meta not in enhancement for i in range(len(seqs))])
+    write_strands(
+        str(tmp_path / "base.dnapkt"),
+        np.stack([s for s, k in zip(seqs, keep, strict=True) if k]),
+        header,
+    )
+    assert (
+        transcode_main(
+            [str(tmp_path / "base.dnapkt"), str(tmp_path / "b.mkv"), "--layers", "1", "-q"]
+        )
+        == 0
+    )
+    assert transcode_main([str(tmp_path / "base.dnapkt"), str(tmp_path / "a.mkv"), "-q"]) == 3
+    assert "video.1 units lost" in capsys.readouterr().err
+    full = decode_media(str(tmp_path / "base.dnapkt"))
+    assert len(full.frames) == 16 and not full.result.concealed_frames
+
+
+def test_a_lost_enhancement_strand_costs_little(clip, tmp_path):
+    out = tmp_path / "x.dnapkt"
+    _encode(clip, out, RUNGS)
+    header, seqs = read_strands(str(out))
+    clean = _psnr(clip[1], decode_media(str(out)))
+    rng = np.random.default_rng(3)
+    keep = rng.random(len(seqs)) >= 0.05
+    write_strands(
+        str(tmp_path / "lossy.dnapkt"),
+        np.stack([s for s, k in zip(seqs, keep, strict=True) if k]),
+        header,
+    )
+    lossy = decode_media(str(tmp_path / "lossy.dnapkt"))
+    assert len(lossy.frames) == 16
+    assert _psnr(clip[1], lossy) > clean - 3
+
+
+@pytest.mark.parametrize("quality", range(2, RUNGS + 1))
+def test_layer_symbols_are_identical_across_threads_and_optimization_levels(clip, quality):
+    info = VideoInfo(128, 96, Fraction(24))
+    results = []
+    for threads, level in ((1, "none"), (2, "all"), (2, "basic")):
+        models = HelixModels(threads=threads, optimization=level)
+        enc = HelixEncoder(info, 0.6, 37, "cpu", quality)
+        enc.models = enc.base.models = models
+        gop = clip[1][:8]
+        tok, cont = enc.tokens(gop)
+        results.append((tok, enc.code_layers(gop, tok, cont)))
+    for tok, layers in results[1:]:
+        assert (tok == results[0][0]).all()
+        assert layers == results[0][1]
+
+
+def test_quality_and_layers_are_checked(clip, tmp_path, capsys):
+    assert (
+        transcode_main(
+            [
+                str(clip[0]),
+                str(tmp_path / "x.dnapkt"),
+                "--codec",
+                "helix",
+                "--quality",
+                str(RUNGS + 1),
+                "-q",
+            ]
+        )
+        == 1
+    )
+    assert f"--quality must be 1 to {RUNGS}" in capsys.readouterr().err
+    assert transcode_main([str(clip[0]), str(tmp_path / "x.dnapkt"), "--layers", "1", "-q"]) == 1
+    assert "--layers selects layers when decoding" in capsys.readouterr().err
+    assert not (tmp_path / "x.dnapkt").exists()
+    _encode(clip, tmp_path / "y.dnapkt", 2)
+    with pytest.raises(HelixError, match="--layers must be 1 or more"):
+        decode_media(str(tmp_path / "y.dnapkt"), layers=0)
+
+
+def test_refinement_symbols_reconstruct_the_latent_to_the_last_step():
+    lt = load_models().layers
+    y = np.random.default_rng(0).normal(0, 2, (lt.channels, 2, 3, 4)).astype(np.float32)
+    flat = y.transpose(1, 2, 3, 0).reshape(-1)
+    q = np.zeros_like(flat, dtype=np.float64)
+    for k, s in enumerate(layer_symbols(y, lt, lt.count)):
+        q += s * lt.steps[k]
+        inside = np.abs(flat) < lt.max_symbol * lt.steps[0]
+        assert np.abs(q - flat)[inside].max() <= lt.steps[k] / 2 + 1e-6
+
+
+def test_pool_range_of_a_layered_item_reads_only_its_gops_in_the_layers_asked(clip, tmp_path):
+    from helix_media.archive import pool
+
+    p = str(tmp_path / "pool.dnapkt")
+    pool.add_items(p, [str(clip[0])], codec="helix", quality=3)
+    whole = pool.decode_item(p, "in.mkv")
+    assert len(whole.frames) == 16
+    first = pool.decode_item(p, "in.mkv", start=0.0, duration=0.2)  # frames 0..4: GOP 0
+    base = pool.decode_item(p, "in.mkv", start=0.0, duration=0.2, layers=1)
+    assert len(first.frames) == len(base.frames) == 5
+    assert first.stats["units"] == base.stats["units"] == [0]
+    assert base.touched["data"] < first.touched["data"] < whole.touched["data"]
+    for a, b in zip(first.frames, whole.frames, strict=False):
+        assert np.array_equal(a.to_ndarray(format="rgb24"), b.to_ndarray(format="rgb24"))
