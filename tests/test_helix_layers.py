@@ -204,7 +204,7 @@ def test_refinement_symbols_reconstruct_the_latent_to_the_last_step():
     y = np.random.default_rng(0).normal(0, 2, (lt.channels, 2, 3, 4)).astype(np.float32)
     flat = y.transpose(1, 2, 3, 0).reshape(-1)
     q = np.zeros_like(flat, dtype=np.float64)
-    for k, s in enumerate(layer_symbols(y, lt, lt.count)):
+    for k, s in enumerate(layer_symbols(y, lt.steps, lt.max_symbol)):
         q += s * lt.steps[k]
         inside = np.abs(flat) < lt.max_symbol * lt.steps[0]
         assert np.abs(q - flat)[inside].max() <= lt.steps[k] / 2 + 1e-6

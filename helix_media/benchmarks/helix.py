@@ -87,14 +87,12 @@ def drop_strands(src: str, dst: str, share: float, seed: int) -> int:
     return int((~keep).sum())
 
 
-def encode_decode(ref_path: Path, out: str, layers: int | None = None, **options) -> tuple:
-    """Encode the reference with helix, decode it -> (encode result, decoded frames, report)."""
-    quality = options.pop("quality", None)
+def encode_decode(ref_path: Path, out: str, quality: int, **options) -> tuple:
+    """Encode the reference with helix at ``quality``, decode it -> (encode result, frames)."""
     r = encode_video(
         str(ref_path), out, codec="helix", quality=quality, audio=False, codec_options=options
     )
-    media = decode_media(out, layers=layers)
-    return r, media.frames, media.result
+    return r, decode_media(out).frames
 
 
 def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[dict], list]:
@@ -106,7 +104,7 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
     out = str(tmp / "x.dnapkt")
     rows = []
     for q in range(1, rungs() + 1):
-        r, decoded, _ = encode_decode(ref_path, out, quality=q)
+        r, decoded = encode_decode(ref_path, out, q)
         layers = {k: v["strands"] for k, v in r.metadata["streams"].items()}
         rows.append(row(f"helix q{q}", r, n, quality(ref, decoded), layer_note(layers)))
         lossy = str(tmp / "lossy.dnapkt")
@@ -133,7 +131,7 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
                     f"{len(media.result.concealed_frames)} concealed",
                 )
             )
-        r, decoded, _ = encode_decode(ref_path, out, quality=q, mask=0.0)
+        r, decoded = encode_decode(ref_path, out, q, mask=0.0)
         rows.append(row(f"helix q{q}, mask 0", r, n, quality(ref, decoded)))
     x265 = []
     for crf in BITSTREAM_CRFS:

@@ -54,14 +54,15 @@ def range_units(
     the first ``layers`` video layers (default: all)."""
     bits = int(meta["payload_bits"])
     idx: set[int] = set()
+    units: dict[str, list[list[int]]] = {}
     for name, s in meta["streams"].items():
         layer = layer_of(name)
-        if layer is None or (layers is not None and layer >= layers):
+        if layer is None or (layers is not None and layer >= max(layers, 1)):
             continue
         stream = layout.StreamLayout(**s)
-        idx.update(i for u in stream.overlapping(f0, f1) for i in unit_strands(stream, u, bits))
-    units = layout.StreamLayout(**meta["streams"]["video"]).overlapping(f0, f1)
-    return units, np.array(sorted(idx), dtype=np.int64)
+        units[name] = stream.overlapping(f0, f1)
+        idx.update(i for u in units[name] for i in unit_strands(stream, u, bits))
+    return units["video"], np.array(sorted(idx), dtype=np.int64)
 
 
 # -- reading items -----------------------------------------------------------------------------

@@ -170,7 +170,7 @@ class HelixEncoder(VideoEncoder):
         (y,) = self.models.run("layer_encoder", frames=x, base=network_input(base))
         lt = self.models.layers
         out = []
-        for k, symbols in enumerate(layer_symbols(y[0], lt, self.layers)):
+        for k, symbols in enumerate(layer_symbols(y[0], lt.steps[: self.layers], lt.max_symbol)):
             slices = layer_strands.pack(
                 symbols + lt.max_symbol,
                 layer_tables(lt, k, len(symbols)),
@@ -204,13 +204,14 @@ def continuous_values(cont: np.ndarray) -> np.ndarray:
     return (cont / (CONT_LEVELS - 1) * 2 - 1)[None].astype(np.float32)
 
 
-def layer_symbols(y: np.ndarray, tables, layers: int) -> list[np.ndarray]:
+def layer_symbols(y: np.ndarray, steps, max_symbol: int) -> list[np.ndarray]:
     """Latent (C, T, h, w) -> each layer's integers in (t, row, column, channel) order:
-    successive refinement, layer k rounding what the layers before left at step ``steps[k]``."""
+    successive refinement, layer k rounding what the layers before left at step ``steps[k]``
+    (integers clipped to ``max_symbol``)."""
     flat = y.transpose(1, 2, 3, 0).reshape(-1).astype(np.float64)
     q, out = np.zeros_like(flat), []
-    for step in tables.steps[:layers]:
-        s = np.clip(np.round((flat - q) / step), -tables.max_symbol, tables.max_symbol)
+    for step in steps:
+        s = np.clip(np.round((flat - q) / step), -max_symbol, max_symbol)
         out.append(s.astype(np.int64))
         q += s * step
     return out

@@ -55,16 +55,13 @@ def count_tables(encoder_path: Path, data: Path, gops: int, mask: float) -> np.n
 
     from helix_media_builtins.helix.codec import layer_symbols, network_input
 
-    class Steps:  # what layer_symbols needs before the tables exist
-        steps, max_symbol = STEPS, MAX_SYMBOL
-
     session = ort.InferenceSession(str(encoder_path))
     frames, base = base_cache(data, gops, mask, seed=1)
     size = 2 * MAX_SYMBOL + 1
     counts = np.zeros((len(STEPS), LATENT, size), np.float64)
     for f, b in zip(frames, base, strict=True):
         (y,) = session.run(None, {"frames": network_input(f), "base": network_input(b)})
-        for k, s in enumerate(layer_symbols(y[0], Steps, len(STEPS))):
+        for k, s in enumerate(layer_symbols(y[0], STEPS, MAX_SYMBOL)):
             chan = np.tile(np.arange(LATENT), len(s) // LATENT)
             np.add.at(counts[k], (chan, s + MAX_SYMBOL), 1)
     counts = counts.reshape(-1, size) + 0.5  # a prior: unseen values stay codable
