@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
 import av
 import numpy as np
 import pytest
 from helix_media_builtins.helix import layer_strands
-from helix_media_builtins.helix.codec import HelixEncoder, layer_symbols
+from helix_media_builtins.helix.codec import HelixEncoder, layer_positions, layer_symbols
 from helix_media_builtins.helix.models import HelixModels, load_models
 
 from helix_media.archive.decode import decode_media
@@ -204,7 +205,7 @@ def test_refinement_symbols_reconstruct_the_latent_to_the_last_step():
     y = np.random.default_rng(0).normal(0, 2, (lt.channels, 2, 3, 4)).astype(np.float32)
     flat = y.transpose(1, 2, 3, 0).reshape(-1)
     q = np.zeros_like(flat, dtype=np.float64)
-    for k, s in enumerate(layer_symbols(y, lt.steps, lt.max_symbol)):
+    for k, s in enumerate(layer_symbols(flat, lt.steps, lt.max_symbol)):
         q += s * lt.steps[k]
         inside = np.abs(flat) < lt.max_symbol * lt.steps[0]
         assert np.abs(q - flat)[inside].max() <= lt.steps[k] / 2 + 1e-6
@@ -224,3 +225,50 @@ def test_pool_range_of_a_layered_item_reads_only_its_gops_in_the_layers_asked(cl
     assert base.touched["data"] < first.touched["data"] < whole.touched["data"]
     for a, b in zip(first.frames, whole.frames, strict=False):
         assert np.array_equal(a.to_ndarray(format="rgb24"), b.to_ndarray(format="rgb24"))
+
+
+def test_masked_layers_store_the_unmasked_positions_interleaved():
+    lt = dataclasses.replace(load_models().layers, masked=True)
+    info = VideoInfo(100, 70, Fraction(24))  # padded to 128 x 96: 3 columns, 3 rows of padding
+    keep0, order0 = layer_positions(lt, info, 0.0)
+    keep6, order6 = layer_positions(lt, info, 0.6)
+    assert keep0.shape == (lt.latent_t, 12, 16)
+    assert not keep0[:, 9:].any() and not keep0[:, :, 13:].any() and keep0[:, :9, :13].all()
+    assert not (keep6 & ~keep0).any()  # the mask drops positions, nested as the token mask
+    assert keep6.sum() == pytest.approx(0.4 * keep0.sum(), rel=0.1)
+    for keep, order in ((keep0, order0), (keep6, order6)):
+        assert sorted(order) == np.flatnonzero(keep).tolist()  # each stored position once
+        t, y, x = np.unravel_index(order, keep.shape)
+        # a strand's run of positions is scattered over the GOP, not a patch
+        for start in range(0, len(order) - 8, 8):
+            run = slice(start, start + 8)
+            assert len(set(zip(y[run], x[run], strict=True))) == 8
+            assert max(np.ptp(y[run]), np.ptp(x[run])) >= 4
+    plain_keep, plain_order = layer_positions(dataclasses.replace(lt, masked=False), info, 0.6)
+    assert plain_keep.all() and (plain_order == np.arange(plain_keep.size)).all()
+
+
+@pytest.mark.skipif(not load_models().layers.masked, reason="the default set's layers are unmasked")
+def test_the_mask_drops_enhancement_strands(clip, tmp_path):
+    strands = {}
+    for mask in (0.0, 0.6):
+        out = tmp_path / f"m{mask}.dnapkt"
+        code = transcode_main(
+            [
+                str(clip[0]),
+                str(out),
+                "--codec",
+                "helix",
+                "--quality",
+                "3",
+                "--mask",
+                str(mask),
+                "-q",
+            ]
+        )
+        assert code == 0
+        media = decode_media(str(out))
+        assert media.result.complete and len(media.frames) == 16
+        streams = media.result.metadata["streams"]
+        strands[mask] = sum(streams[f"video.{k}"]["strands"] for k in (1, 2))
+    assert strands[0.6] < 0.7 * strands[0.0]

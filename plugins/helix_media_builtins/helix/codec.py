@@ -12,7 +12,10 @@ Quality levels (``quality`` 1..R): level 1 is that base layer alone; each level 
 enhancement layer (:mod:`layer_strands`): the layer networks code what the decoded base lacks
 as one latent, each layer refining it at half the previous step, in strands of its own
 (stream ``video.k``), so a decoder can stop at any layer and a lost enhancement strand costs
-detail in its patch only.
+detail in its patch only. In model sets whose layers are ``masked``, the mask ratio drops
+latent positions as it drops tokens (the layer encoder knows which, and packs what matters
+into the rest), and each strand holds positions scattered over the GOP (a golden-ratio
+interleave), which the layer decoder fills from their neighbours when a strand is lost.
 
 Frames of any size are padded to multiples of 32 by repeating edge pixels and cropped back;
 tokens that cover only padding are not stored (the transformer fills them like masked ones). A
@@ -22,6 +25,7 @@ partial last GOP is padded by repeating its last frame. Options: ``mask``, ``dev
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import av
@@ -39,7 +43,7 @@ from helix_media.media.codec import (
 )
 from helix_media_builtins.helix import layer_strands, token_strands
 from helix_media_builtins.helix.masking import checkerboard_mask
-from helix_media_builtins.helix.models import FILES, load_models, set_with_file_ids
+from helix_media_builtins.helix.models import FILES, LayerTables, load_models, set_with_file_ids
 from helix_media_builtins.helix.tiling import tiles
 from helix_media_builtins.helix.token_context import CONT_LEVELS, TOKEN_LEVELS, coding_order
 
@@ -96,6 +100,8 @@ class HelixEncoder(VideoEncoder):
         self.layers = quality - 1
         self.mask, _ = grid_sizes(info.width, info.height, self.mask_ratio, PARAMS_VERSION)
         self.tables = self.models.coding_tables(self.mask_ratio)
+        if self.layers:
+            self.keep, self.order = layer_positions(self.models.layers, info, self.mask_ratio)
         # the decoder's own base layer, to code what it lacks
         self.base = HelixDecoder(info, self.params, device, "transformer", models=self.models)
         self.frames: list[np.ndarray] = []
@@ -167,10 +173,14 @@ class HelixEncoder(VideoEncoder):
         """The enhancement layers of a GOP, over the base as the decoder will see it."""
         base = self.base.padded_frames(tok, ~self.mask, continuous_values(cont))
         x = network_input(padded_gop(frames))
-        (y,) = self.models.run("layer_encoder", frames=x, base=network_input(base))
         lt = self.models.layers
+        inputs = {"frames": x, "base": network_input(base)}
+        if lt.masked:
+            inputs["keep"] = self.keep[None, None].astype(np.float32)
+        (y,) = self.models.run("layer_encoder", **inputs)
+        values = y[0].reshape(lt.channels, -1).T[self.order].reshape(-1)
         out = []
-        for k, symbols in enumerate(layer_symbols(y[0], lt.steps[: self.layers], lt.max_symbol)):
+        for k, symbols in enumerate(layer_symbols(values, lt.steps[: self.layers], lt.max_symbol)):
             slices = layer_strands.pack(
                 symbols + lt.max_symbol,
                 layer_tables(lt, k, len(symbols)),
@@ -204,11 +214,32 @@ def continuous_values(cont: np.ndarray) -> np.ndarray:
     return (cont / (CONT_LEVELS - 1) * 2 - 1)[None].astype(np.float32)
 
 
-def layer_symbols(y: np.ndarray, steps, max_symbol: int) -> list[np.ndarray]:
-    """Latent (C, T, h, w) -> each layer's integers in (t, row, column, channel) order:
-    successive refinement, layer k rounding what the layers before left at step ``steps[k]``
-    (integers clipped to ``max_symbol``)."""
-    flat = y.transpose(1, 2, 3, 0).reshape(-1).astype(np.float64)
+def layer_positions(lt: LayerTables, info: VideoInfo, mask: float) -> tuple[np.ndarray, np.ndarray]:
+    """(keep, order): the latent positions (T, h, w) a GOP's layers store, and their flat
+    indices in coding order. Unmasked sets store every position in (t, row, column) order;
+    masked ones drop the mask ratio's checkerboard and positions over padding only, and
+    interleave the rest (position j of the order is the (j * a mod n)-th stored one, a coprime
+    to n near n / golden ratio), so a lost strand costs scattered positions, not a patch."""
+    pw, ph = padded_size(info.width, info.height)
+    shape = (lt.latent_t, ph // TOKEN_STRIDE, pw // TOKEN_STRIDE)
+    if not lt.masked:
+        keep = np.ones(shape, bool)
+        return keep, np.arange(keep.size)
+    pad = padding_tokens(info.width, info.height)[:1]
+    keep = ~(checkerboard_mask(mask, *shape) | pad)
+    pos = np.flatnonzero(keep)
+    n = len(pos)
+    a = max(1, round(n * 0.6180339887498949))
+    while math.gcd(a, n) > 1:
+        a += 1
+    return keep, pos[np.arange(n) * a % max(n, 1)]
+
+
+def layer_symbols(values: np.ndarray, steps, max_symbol: int) -> list[np.ndarray]:
+    """Latent values (in coding order: position by position, channels innermost) -> each
+    layer's integers: successive refinement, layer k rounding what the layers before left at
+    step ``steps[k]`` (integers clipped to ``max_symbol``)."""
+    flat = values.astype(np.float64)
     q, out = np.zeros_like(flat), []
     for step in steps:
         s = np.clip(np.round((flat - q) / step), -max_symbol, max_symbol)
@@ -253,6 +284,8 @@ class HelixDecoder(VideoDecoder):
         self.tables = self.models.coding_tables(float(params["mask"]))
         self.layout = 3 if version >= 3 else 2
         self.layers = int(params.get("layers", 0))
+        if self.layers:
+            self.keep, self.order = layer_positions(self.models.layers, info, float(params["mask"]))
         #: tokens received / tokens needed, per decoded GOP (for reports)
         self.received: list[float] = []
 
@@ -323,11 +356,11 @@ class HelixDecoder(VideoDecoder):
         return network_output(y[0])
 
     def enhance(self, base: np.ndarray, layers: list[Packet | None]) -> np.ndarray:
-        """Base frames (8, H', W', 3) + the enhancement layers received -> frames. Where a
-        layer's strand was lost, that patch keeps the layers below it."""
+        """Base frames (8, H', W', 3) + the enhancement layers received -> frames. Positions
+        a layer's lost strand held keep the layers below; in masked sets the layer decoder
+        fills positions lost from the first layer on (and masked ones) from their neighbours."""
         lt = self.models.layers
-        h, w = base.shape[1] // TOKEN_STRIDE, base.shape[2] // TOKEN_STRIDE
-        n = lt.latent_t * h * w * lt.channels
+        n = len(self.order) * lt.channels
         y, have = np.zeros(n), np.ones(n, bool)
         for k, packet in enumerate(layers):
             if packet is None:
@@ -336,11 +369,19 @@ class HelixDecoder(VideoDecoder):
                 self.slices(packet), n, layer_tables(lt, k, n), lt.cum
             )
             have &= received
+            if k == 0:  # positions with all of their first layer
+                got = have.reshape(-1, lt.channels).all(1)
             y += np.where(have, (symbols - lt.max_symbol) * lt.steps[k], 0.0)
-        latent = y.reshape(lt.latent_t, h, w, lt.channels).transpose(3, 0, 1, 2)[None]
-        (out,) = self.models.run(
-            "layer_decoder", latent=latent.astype(np.float32), base=network_input(base)
-        )
+        y = y.reshape(-1, lt.channels)
+        latent = np.zeros((self.keep.size, lt.channels), np.float32)
+        latent[self.order] = y * got[:, None] if lt.masked else y
+        latent = latent.T.reshape(1, lt.channels, *self.keep.shape)
+        inputs = {"latent": latent, "base": network_input(base)}
+        if lt.masked:
+            received = np.zeros(self.keep.size, np.float32)
+            received[self.order] = got
+            inputs["keep"] = received.reshape(1, 1, *self.keep.shape)
+        (out,) = self.models.run("layer_decoder", **inputs)
         return network_output(out[0])
 
     def predict(self, tok: np.ndarray, unknown: np.ndarray, cont: np.ndarray) -> np.ndarray:

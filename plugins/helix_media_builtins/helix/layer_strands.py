@@ -1,7 +1,8 @@
 """Enhancement-layer symbols <-> strand-sized slices, each decodable on its own.
 
-A layer of a GOP is a long run of small integers (most of them 0), one per latent element in
-(time, row, column, channel) order, so a strand covers one patch of the picture. Slices are
+A layer of a GOP is a long run of small integers (most of them 0), one per latent element,
+position by position with the channels innermost (the positions' order is the codec's:
+:func:`.codec.layer_positions`, interleaved in masked model sets). Slices are
 filled greedily to the bit: a header (first element, element count), then the elements
 arithmetic-coded with one static table per (layer, channel). A lost strand loses only its own
 run of elements; the decoder falls back to the coarser layers there.

@@ -166,13 +166,16 @@ class HelixModels:
 @dataclass(frozen=True)
 class LayerTables:
     """What the enhancement layers' runtime needs besides the networks: the refinement steps,
-    the symbol range and the cumulative tables of each (layer, channel)."""
+    the symbol range, the cumulative tables of each (layer, channel) and the layout."""
 
     steps: tuple[float, ...]
     max_symbol: int
     channels: int
     latent_t: int
     cum: np.ndarray  # (layers * channels, 2 * max_symbol + 2)
+    #: True: the networks take ``keep``, the mask ratio drops latent positions as it drops
+    #: tokens, and strands hold interleaved positions (sets from 2026-12-05 on: 334b... is not)
+    masked: bool = False
 
     @property
     def count(self) -> int:
@@ -183,11 +186,12 @@ class LayerTables:
         with np.load(path) as z:
             counts = z["counts"].astype(np.int64)
             steps, meta = z["steps"], z["shape"]
+            masked = bool(z["masked"]) if "masked" in z.files else False
         if counts.min() < 1 or counts.sum(-1).max() > 1 << 16:
             raise HelixError(f"{path}: frequency tables out of range")
         cum = np.concatenate([np.zeros((len(counts), 1), np.int64), counts.cumsum(-1)], -1)
         max_symbol, channels, latent_t = (int(v) for v in meta)
-        return cls(tuple(float(v) for v in steps), max_symbol, channels, latent_t, cum)
+        return cls(tuple(float(v) for v in steps), max_symbol, channels, latent_t, cum, masked)
 
 
 @lru_cache(maxsize=8)

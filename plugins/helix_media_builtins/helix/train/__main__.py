@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     pl.add_argument("--seed", type=int, default=0)
     pl.add_argument("--no-bf16", action="store_true")
     pl.add_argument("--device", default="cpu", help="cpu or cuda")
+    pl.add_argument("--init", type=Path, help="fine-tune from this layers checkpoint")
     px = sub.add_parser(
         "export-layers", help="a new model set: the default set's base + these layers"
     )
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             fit_layers(
                 a.data, a.out, a.minutes, a.gops, a.batch, a.crop, a.lr, seed=a.seed,
-                bf16=not a.no_bf16, device=a.device,
+                bf16=not a.no_bf16, device=a.device, init=a.init,
             )
         )  # fmt: skip
     elif a.cmd == "export-layers":

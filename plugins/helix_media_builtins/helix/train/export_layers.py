@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from helix_media_builtins.helix.masking import checkerboard_mask
 from helix_media_builtins.helix.models import FILES, LAYER_FILES, HelixModels, models_root
 from helix_media_builtins.helix.train.export import OPSET, _export, write_model_card
 from helix_media_builtins.helix.train.fit_layers import base_cache
@@ -26,31 +27,33 @@ def export_networks(model: Layers, out: Path) -> dict[str, Path]:
     h, w = 64, 96
     frames = torch.zeros(1, 3, 8, h, w)
     latent = torch.zeros(1, LATENT, LAYER_T, h // 8, w // 8)
+    keep = torch.ones(1, 1, LAYER_T, h // 8, w // 8)
     sp = {0: "batch", 3: "height", 4: "width"}
     files = {k: out / LAYER_FILES[k] for k in ("layer_encoder", "layer_decoder")}
     with torch.no_grad():
         _export(
             model.encoder,
-            (frames, frames),
+            (frames, frames, keep),
             files["layer_encoder"],
-            ["frames", "base"],
+            ["frames", "base", "keep"],
             ["latent"],
-            {"frames": sp, "base": sp, "latent": sp},
+            {"frames": sp, "base": sp, "keep": sp, "latent": sp},
         )
         _export(
             model.decoder,
-            (latent, frames),
+            (latent, keep, frames),
             files["layer_decoder"],
-            ["latent", "base"],
+            ["latent", "keep", "base"],
             ["frames"],
-            {"latent": sp, "base": sp, "frames": sp},
+            {"latent": sp, "keep": sp, "base": sp, "frames": sp},
         )
     return files
 
 
 def count_tables(encoder_path: Path, data: Path, gops: int, mask: float) -> np.ndarray:
     """Frequency tables (layers * channels, 2 * MAX_SYMBOL + 1), each entry >= 1 and each
-    table's total <= 2**16, from the symbols the runtime would store."""
+    table's total <= 2**16, from the symbols the runtime would store: the positions kept at
+    mask 0 and at ``mask`` (the default), counted together."""
     import onnxruntime as ort
 
     from helix_media_builtins.helix.codec import layer_symbols, network_input
@@ -59,11 +62,16 @@ def count_tables(encoder_path: Path, data: Path, gops: int, mask: float) -> np.n
     frames, base = base_cache(data, gops, mask, seed=1)
     size = 2 * MAX_SYMBOL + 1
     counts = np.zeros((len(STEPS), LATENT, size), np.float64)
-    for f, b in zip(frames, base, strict=True):
-        (y,) = session.run(None, {"frames": network_input(f), "base": network_input(b)})
-        for k, s in enumerate(layer_symbols(y[0], STEPS, MAX_SYMBOL)):
-            chan = np.tile(np.arange(LATENT), len(s) // LATENT)
-            np.add.at(counts[k], (chan, s + MAX_SYMBOL), 1)
+    s = frames.shape[2] // 8
+    for ratio in (0.0, mask):
+        keep = ~checkerboard_mask(ratio, LAYER_T, s, s)
+        for f, b in zip(frames, base, strict=True):
+            inputs = {"frames": network_input(f), "base": network_input(b)}
+            (y,) = session.run(None, inputs | {"keep": keep[None, None].astype(np.float32)})
+            values = y[0].reshape(LATENT, -1).T[keep.reshape(-1)].reshape(-1)
+            for k, sym in enumerate(layer_symbols(values, STEPS, MAX_SYMBOL)):
+                chan = np.tile(np.arange(LATENT), len(sym) // LATENT)
+                np.add.at(counts[k], (chan, sym + MAX_SYMBOL), 1)
     counts = counts.reshape(-1, size) + 0.5  # a prior: unseen values stay codable
     scaled = np.maximum(1, np.floor(counts / counts.sum(-1, keepdims=True) * TABLE_TOTAL))
     return scaled.astype(np.int64)
@@ -90,6 +98,7 @@ def export_set(checkpoint: Path, base_set: Path, data: Path, gops: int = 300) ->
         counts=counts,
         steps=np.array(STEPS),
         shape=np.array([MAX_SYMBOL, LATENT, LAYER_T]),
+        masked=np.array(True),
     )
     recipe = saved["recipe"] | {"base_set": base_set.name, "opset": OPSET}
     for kind, path in files.items():

@@ -4,7 +4,10 @@ The base is what the shipped runtime decodes: each training GOP goes through the
 model set's ONNX encoder, the checkerboard mask (``mask``), the transformer fill and the
 decoder, once, into an in-memory cache of (frames, base) pairs; training then draws random
 crops of those pairs, so the layers learn the residual of the base exactly as deployed.
-Loss per step: MSE + LAMBDAS[L-1] * bits per pixel, L = 1..MAX_LAYERS drawn at random.
+Loss per step: MSE + LAMBDAS[L-1] * bits per pixel, L = 1..MAX_LAYERS drawn at random. Each
+step also draws the latent's mask ratio (the runtime's checkerboard: 0, the default 0.6, or any)
+and, half the time, a share of kept positions lost (up to 15 %, scattered as the runtime's
+interleaved strands scatter them), so one model serves every mask and degrades gently.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from helix_media_builtins.helix.masking import checkerboard_mask
 from helix_media_builtins.helix.train.data import GopSampler
-from helix_media_builtins.helix.train.layers import LAMBDAS, MAX_LAYERS, Layers, psnr
+from helix_media_builtins.helix.train.layers import LAMBDAS, LAYER_T, MAX_LAYERS, Layers, psnr
 
 CACHE_SIZE = 128  # cached GOPs are 8 x 128 x 128; training crops are taken from them
 
@@ -61,6 +65,19 @@ def crops(frames, base, rng, batch: int, crop: int):
     return to_tensor(f), to_tensor(b)
 
 
+def draw_keep(rng, batch: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(keep, received) (B, 1, LAYER_T, s, s): a mask ratio's checkerboard and random losses."""
+    u = rng.random()
+    ratio = 0.6 if u < 0.4 else 0.0 if u < 0.7 else rng.uniform(0, 0.8)
+    s = size // 8
+    keep = ~checkerboard_mask(ratio, LAYER_T, s, s)
+    keep = torch.from_numpy(np.broadcast_to(keep, (batch, 1, LAYER_T, s, s)).astype(np.float32))
+    lost = rng.random((batch, 1, LAYER_T, s, s)) < (
+        rng.uniform(0, 0.15) if rng.random() < 0.5 else 0
+    )
+    return keep, torch.from_numpy((~lost).astype(np.float32))
+
+
 def fit(
     data: Path,
     out: Path,
@@ -73,6 +90,7 @@ def fit(
     seed: int = 0,
     bf16: bool = True,
     device: str = "cpu",
+    init: Path | None = None,
 ) -> dict:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -87,6 +105,8 @@ def fit(
         "bf16": bf16,
         "lambdas": LAMBDAS,
         "device": device,
+        "init": str(init) if init else None,
+        "masked": True,
         "hardware": (
             torch.cuda.get_device_name()
             if device == "cuda"
@@ -109,7 +129,12 @@ def fit(
     frames, base = frames[32:], base[32:]
     t_cache = time.time() - t_cache
 
-    model = Layers().to(device)
+    model = Layers()
+    if init:  # a checkpoint from before ``keep`` existed loads too: its new convs start at 0
+        missing, unexpected = model.load_state_dict(torch.load(init)["state"], strict=False)
+        if unexpected or any("keep_in" not in k for k in missing):
+            raise ValueError(f"{init}: not a layers checkpoint ({missing}, {unexpected})")
+    model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     with open(out / "layers_train_log.csv", "w", newline="") as log_file:
         log = csv.writer(log_file)
@@ -123,12 +148,13 @@ def fit(
                 group["lr"] = lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * g)))
             layers = int(rng.integers(1, MAX_LAYERS + 1))
             f, b = (t.to(device) for t in crops(frames, base, rng, batch, crop))
+            keep, received = (t.to(device) for t in draw_keep(rng, batch, crop))
             with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-                y, bpp = model(f, b, layers)
+                y, bpp = model(f, b, layers, keep, received)
             mse = F.mse_loss(y, f) / 4
-            # no rate term for the first 30 %, then a ramp to full weight at 60 %: a latent
-            # squeezed before the decoder has learnt to use it stays unused
-            ramp = min(1.0, max(0.0, (g - 0.3) / 0.3))
+            # from scratch: no rate term for the first 30 %, then a ramp to full weight at 60 %
+            # (a latent squeezed before the decoder has learnt to use it stays unused)
+            ramp = 1.0 if init else min(1.0, max(0.0, (g - 0.3) / 0.3))
             loss = mse + ramp * LAMBDAS[layers - 1] * bpp
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -147,10 +173,17 @@ def fit(
         bar.close()
     model.eval().cpu()
     report = {"steps": step, "cache_seconds": round(t_cache), "base_psnr": psnr(vb, vf)}
+    s = vf.shape[-1] // 8
     with torch.no_grad():
-        for k in range(1, MAX_LAYERS + 1):
-            y, bpp = model(vf, vb, k)
-            report[f"layers_{k}"] = {"psnr": round(psnr(y, vf), 2), "bpp": round(bpp.item(), 4)}
+        for ratio in (0.0, 0.6):
+            keep = ~checkerboard_mask(ratio, LAYER_T, s, s)
+            keep = torch.from_numpy(np.broadcast_to(keep, (len(vf), 1, LAYER_T, s, s)).copy())
+            for k in range(1, MAX_LAYERS + 1):
+                y, bpp = model(vf, vb, k, keep.float())
+                report[f"mask_{ratio}_layers_{k}"] = {
+                    "psnr": round(psnr(y, vf), 2),
+                    "bpp": round(bpp.item(), 4),
+                }
     save(model, out, recipe, report)
     (out / "layers_report.json").write_text(json.dumps(report, indent=1))
     return report

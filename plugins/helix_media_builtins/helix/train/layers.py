@@ -6,7 +6,14 @@ four time slices, twice the base's, on the token grid); enhancement layer k stor
 refined to step ``STEP[k] = 2**-k`` (successive refinement: layer 1 is ``round(y)``, each next
 layer the rounded remainder at half the step), so any prefix of layers gives a coarser ``y``.
 The :class:`LayerDecoder` turns the dequantized prefix and ``b`` into a residual added to
-``b``. Training draws the number of layers at random (layer dropping) and weighs each
+``b``.
+
+Both networks take ``keep`` (B x 1 x 4 x H/8 x W/8, 1 = the latent position is stored): the
+checkerboard mask of the token grid applies to the latent too, so the encoder learns to put what
+matters into the positions it keeps (masking is a rate knob), and the decoder, which also sees
+positions lost with their strands as 0 in ``keep``, learns to fill them from the neighbours.
+
+Training draws the number of layers at random (layer dropping) and weighs each
 prefix's rate by its own lambda (rate-aware: the code length of the integers under the
 per-channel Laplace entropy model is a loss term), so one model serves every rung.
 """
@@ -43,18 +50,22 @@ class LayerEncoder(nn.Module):
             ResBlock(c2),
         )
         self.t = TemporalConv(c2, c2, stride=2)  # 8 -> 4
+        self.keep_in = zero_conv(1, c2)
         self.out = nn.Sequential(ResBlock(c2), nn.Conv2d(c2, LATENT, 1))
 
-    def forward(self, frames: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
-        """frames, base (B, 3, 8, H, W) in [-1, 1] -> y (B, C, 4, H/8, W/8)."""
+    def forward(self, frames: torch.Tensor, base: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """frames, base (B, 3, 8, H, W) in [-1, 1], keep (B, 1, 4, H/8, W/8) -> y (B, C, 4,
+        H/8, W/8), zero where not kept."""
         f = per_frame(self.stem, torch.cat([frames - base, base], 1))
-        return per_frame(self.out, F.gelu(self.t(F.gelu(f))))
+        f = F.gelu(self.t(F.gelu(f))) + per_frame(self.keep_in, keep)
+        return per_frame(self.out, f) * keep
 
 
 class LayerDecoder(nn.Module):
     def __init__(self, c1: int = 48, c2: int = 96):
         super().__init__()
         self.y_in = nn.Conv2d(LATENT, c2, 1)
+        self.keep_in = zero_conv(1, c2)
         self.up_t = TemporalConv(c2, c2)
         self.base8 = nn.Sequential(nn.PixelUnshuffle(8), nn.Conv2d(192, c2, 1))
         self.fuse = nn.Sequential(nn.Conv2d(2 * c2, c2, 1), ResBlock(c2), ResBlock(c2))
@@ -62,13 +73,23 @@ class LayerDecoder(nn.Module):
         self.base4 = nn.Sequential(nn.PixelUnshuffle(4), nn.Conv2d(48, c1, 1))
         self.fine = nn.Sequential(ResBlock(c1), nn.Conv2d(c1, 48, 3, padding=1), nn.PixelShuffle(4))
 
-    def forward(self, y: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
-        """y (B, C, 4, h, w) dequantized, base (B, 3, 8, 8h, 8w) -> frames (B, 3, 8, 8h, 8w)."""
-        f = torch.repeat_interleave(per_frame(self.y_in, y), 2, dim=2)
+    def forward(self, y: torch.Tensor, keep: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+        """y (B, C, 4, h, w) dequantized, keep (B, 1, 4, h, w) 1 where y was received, base
+        (B, 3, 8, 8h, 8w) -> frames (B, 3, 8, 8h, 8w)."""
+        f = per_frame(self.y_in, y) + per_frame(self.keep_in, keep)
+        f = torch.repeat_interleave(f, 2, dim=2)
         f = self.up_t(F.gelu(f))
         f = per_frame(self.fuse, torch.cat([F.gelu(f), per_frame(self.base8, base)], 1))
         f = per_frame(self.up, f) + per_frame(self.base4, base)
         return base + per_frame(self.fine, F.gelu(f))
+
+
+def zero_conv(cin: int, cout: int) -> nn.Conv2d:
+    """A 1 x 1 conv that starts as a no-op, so a new input joins a trained network softly."""
+    conv = nn.Conv2d(cin, cout, 1)
+    nn.init.zeros_(conv.weight)
+    nn.init.zeros_(conv.bias)
+    return conv
 
 
 def quantize_prefix(y: torch.Tensor, layers: int) -> torch.Tensor:
@@ -110,12 +131,24 @@ class Layers(nn.Module):
         self.decoder = LayerDecoder()
         self.log_scale = nn.Parameter(torch.zeros(LATENT))
 
-    def forward(self, frames: torch.Tensor, base: torch.Tensor, layers: int):
-        """-> (decoded frames, bits per pixel of ``layers`` layers)."""
-        y = self.encoder(frames, base).float()  # quantizer and rate in float32 under autocast
-        out = self.decoder(quantize_prefix(y, layers), base).float()
+    def forward(
+        self,
+        frames: torch.Tensor,
+        base: torch.Tensor,
+        layers: int,
+        keep: torch.Tensor | None = None,
+        received: torch.Tensor | None = None,
+    ):
+        """-> (decoded frames, bits per pixel of ``layers`` layers). ``keep``: the positions
+        stored (default all), ``received``: those of them the decoder gets (default all)."""
+        if keep is None:
+            b, _, _, h, w = frames.shape
+            keep = frames.new_ones(b, 1, LAYER_T, h // 8, w // 8)
+        received = keep if received is None else keep * received
+        y = self.encoder(frames, base, keep).float()  # quantizer and rate in float32
+        out = self.decoder(quantize_prefix(y, layers) * received, received, base).float()
         pixels = frames.shape[0] * frames.shape[2] * frames.shape[3] * frames.shape[4]
-        bits = laplace_bits(y, STEPS[layers - 1], self.log_scale).sum()
+        bits = (laplace_bits(y, STEPS[layers - 1], self.log_scale) * keep).sum()
         return out, bits / pixels
 
 
