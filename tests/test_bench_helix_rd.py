@@ -1,6 +1,6 @@
 """The RD summary of ``helix bench helix``: BD-rate and the plot."""
 
-from helix_media.benchmarks.helix import bd_rate, plot
+from helix_media.benchmarks.helix import bd_rate, ladder, plot
 
 
 def test_bd_rate_of_a_curve_needing_twice_the_strands_is_plus_100_percent():
@@ -13,7 +13,13 @@ def test_bd_rate_of_a_curve_needing_twice_the_strands_is_plus_100_percent():
 
 def test_plot_writes_a_png(tmp_path):
     rows = lambda pts: [{"strands": s, "psnr": p, "frames": 48} for s, p in pts]  # noqa: E731
-    curves = {"clip.mp4": (rows([(80, 20.0), (120, 21.0)]), rows([(200, 26.0), (600, 33.0)]))}
+    curves = {
+        "clip.mp4": (
+            rows([(80, 20.0), (120, 21.0)]),
+            rows([(100, 20.5), (200, 22.0)]),
+            rows([(200, 26.0), (600, 33.0)]),
+        )
+    }
     plot(curves, tmp_path / "rd.png")
     data = (tmp_path / "rd.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
@@ -25,3 +31,12 @@ def test_x265_at_equal_strands_interpolates_its_curve_and_never_extrapolates():
     curve = [{"strands": s, "psnr": p} for s, p in ((100, 30.0), (400, 36.0))]
     assert abs(x265_at(curve, 200) - 33.0) < 1e-9  # halfway in log strands
     assert x265_at(curve, 50) is None and x265_at(curve, 800) is None
+
+
+def test_ladder_picks_the_rungs_of_one_setting():
+    rows = [
+        {"setting": name}
+        for name in ("helix q1", "helix q1, mask 0", "helix q1, 5 % strands lost", "helix q12")
+    ]
+    assert [r["setting"] for r in ladder(rows)] == ["helix q1", "helix q12"]
+    assert [r["setting"] for r in ladder(rows, ", mask 0")] == ["helix q1, mask 0"]

@@ -108,29 +108,30 @@ def test_each_layer_has_its_own_strands_and_any_prefix_decodes(clip, tmp_path):
     assert quality[-1] == pytest.approx(_psnr(clip[1], media), abs=1e-6)
 
 
+def _without_streams(out, dst, names) -> None:
+    """A copy of archive ``out`` without the data strands of streams ``names``."""
+    header, seqs = read_strands(str(out))
+    streams = decode_media(str(out)).result.metadata["streams"]
+    gone = {
+        i
+        for name in names
+        for i in range(
+            streams[name]["first_strand"], streams[name]["first_strand"] + streams[name]["strands"]
+        )
+    }
+    # a .dnapkt holds the metadata strands, then data strand 0, 1, ...
+    n_meta = len(seqs) - sum(s["strands"] for s in streams.values())
+    kept = [s for i, s in enumerate(seqs) if i < n_meta or i - n_meta not in gone]
+    assert len(kept) == len(seqs) - len(gone) and gone
+    write_strands(str(dst), np.stack(kept), header)
+
+
 def test_only_the_base_layers_strands_decode_every_frame(clip, tmp_path, capsys):
     """Sequencing the base layer alone (a cheap preview): --layers 1 is complete; asking for
     every layer reports the enhancement strands lost, and still gives every frame."""
     out = tmp_path / "x.dnapkt"
     _encode(clip, out, 3)
-    header, seqs = read_strands(str(out))
-    meta = decode_media(str(out)).result.metadata
-    base = meta["streams"]["video"]
-    enhancement = {
-        i
-        for name, s in meta["streams"].items()
-        if name.startswith("video.")
-        for i in range(s["first_strand"], s["first_strand"] + s["strands"])
-    }
-    assert base["strands"] and enhancement
-    # a .dnapkt holds the metadata strands, then data strand 0, 1, ...
-    n_meta = len(seqs) - sum(s["strands"] for s in meta["streams"].values())
-    keep = np.array([i < n_meta or i - n_meta not in enhancement for i in range(len(seqs))])
-    write_strands(
-        str(tmp_path / "base.dnapkt"),
-        np.stack([s for s, k in zip(seqs, keep, strict=True) if k]),
-        header,
-    )
+    _without_streams(out, tmp_path / "base.dnapkt", ["video.1", "video.2"])
     assert (
         transcode_main(
             [str(tmp_path / "base.dnapkt"), str(tmp_path / "b.mkv"), "--layers", "1", "-q"]
@@ -141,6 +142,13 @@ def test_only_the_base_layers_strands_decode_every_frame(clip, tmp_path, capsys)
     assert "video.1 units lost" in capsys.readouterr().err
     full = decode_media(str(tmp_path / "base.dnapkt"))
     assert len(full.frames) == 16 and not full.result.concealed_frames
+    base_only = decode_media(str(out), layers=1)
+    # the second layer refines the first: without layer 1's strands it cannot be used
+    _without_streams(out, tmp_path / "no1.dnapkt", ["video.1"])
+    no_first = decode_media(str(tmp_path / "no1.dnapkt"))
+    assert len(no_first.frames) == 16
+    for a, b in zip(base_only.frames, no_first.frames, strict=True):
+        assert (a.to_ndarray(format="rgb24") == b.to_ndarray(format="rgb24")).all()
 
 
 def test_a_lost_enhancement_strand_costs_little(clip, tmp_path):

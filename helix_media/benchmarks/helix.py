@@ -13,6 +13,7 @@ Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 import time
 from fractions import Fraction
@@ -177,8 +178,9 @@ def bd_rate(anchor: list[tuple[float, float]], test: list[tuple[float, float]]) 
     return float(np.exp(mean_log_rate(test) - mean_log_rate(anchor)) - 1)
 
 
-def plot(curves: dict[str, tuple[list[dict], list[dict]]], path: Path) -> None:
-    """RD plot: strands per frame against PSNR, helix (its quality levels) and x265 (CRFs)."""
+def plot(curves: dict[str, tuple[list[dict], list[dict], list[dict]]], path: Path) -> None:
+    """RD plot: strands per frame against PSNR, helix (its quality levels at their default
+    mask and at mask 0) and x265 (CRFs)."""
     import matplotlib
     import matplotlib.ticker
 
@@ -186,9 +188,13 @@ def plot(curves: dict[str, tuple[list[dict], list[dict]]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
-    for k, (clip, (helix, x265)) in enumerate(curves.items()):
+    for k, (clip, (helix, helix0, x265)) in enumerate(curves.items()):
         color = f"C{k}"
-        for rows, style, label in ((helix, "o-", "helix quality 1…R"), (x265, "s--", "x265")):
+        for rows, style, label in (
+            (helix, "o-", "helix quality 1…R"),
+            (helix0, "^:", "helix, mask 0"),
+            (x265, "s--", "x265"),
+        ):
             pts = sorted((r["strands"] / r["frames"], r["psnr"]) for r in rows)
             ax.plot(*zip(*pts, strict=True), style, color=color, label=f"{clip}: {label}")
     ax.set_xscale("log")
@@ -285,15 +291,28 @@ def main(argv: list[str] | None = None) -> int:
                     f"{'—' if x is None else f'{x:.2f}'} | {dstrands:+.1%}, {ddb:+.2f} dB | "
                     f"{dlost:+.2f} dB | {base:.2f} |"
                 )
-        print("\n| clip | helix quality 1 → top, PSNR dB | BD-rate in strands, helix vs x265 |")
-        print("|---|---|---|")
+        print(
+            "\n| clip | helix quality 1 → top, PSNR dB | BD-rate in strands, helix vs x265 "
+            "| the same at mask 0 |"
+        )
+        print("|---|---|---|---|")
         for name, (rows, x265) in curves.items():
             helix = ladder(rows)
-            bd = bd_rate(*([(r["strands"], r["psnr"]) for r in rs] for rs in (x265, helix)))
+            bds = [
+                bd_rate(*([(r["strands"], r["psnr"]) for r in rs] for rs in (x265, curve)))
+                for curve in (helix, ladder(rows, ", mask 0"))
+            ]
             span = f"{helix[0]['psnr']:.1f} → {helix[-1]['psnr']:.1f}"
-            print(f"| {name} | {span} | {'—' if bd is None else f'{bd:+.0%}'} |")
+            cells = " | ".join("—" if bd is None else f"{bd:+.0%}" for bd in bds)
+            print(f"| {name} | {span} | {cells} |")
         if a.plot:
-            plot({k: (ladder(rows), x265) for k, (rows, x265) in curves.items()}, a.plot)
+            plot(
+                {
+                    k: (ladder(rows), ladder(rows, ", mask 0"), x265)
+                    for k, (rows, x265) in curves.items()
+                },
+                a.plot,
+            )
             print(f"\nRD plot: {a.plot}")
         print(f"\n| quality | encode fps | decode fps |  (256 x 256, CPU, {Path(clips[0]).name})")
         print("|---|---|---|")
@@ -302,6 +321,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def ladder(rows: list[dict]) -> list[dict]:
-    """The rungs at their default mask, lowest first."""
-    return [r for r in rows if r["setting"].startswith("helix q") and "," not in r["setting"]]
+def ladder(rows: list[dict], variant: str = "") -> list[dict]:
+    """The rungs at their default mask (or ``variant``, e.g. ", mask 0"), lowest first."""
+    return [r for r in rows if re.fullmatch(rf"helix q\d+{re.escape(variant)}", r["setting"])]

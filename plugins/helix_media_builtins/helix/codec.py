@@ -333,7 +333,7 @@ class HelixDecoder(VideoDecoder):
         self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray, layers=()
     ) -> np.ndarray:
         frames = self.padded_frames(tok, known, cont)
-        if any(p is not None for p in layers[: self.layers]):
+        if self.layers and layers and layers[0] is not None:  # refinements need layer 1
             frames = self.enhance(frames, layers[: self.layers])
         return np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
 
