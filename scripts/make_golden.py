@@ -1,7 +1,8 @@
 """Write the golden archive of the default HELIX model set: tests/golden/helix-<set>.dnapkt
-(8 frames, 64 x 64, cropped from the sample, at the set's top quality level, so every layer
-network is exercised) and the frames it decodes to, which tests/test_model_sets.py checks
-forever after. Run once when a model set is added: python scripts/make_golden.py"""
+(8 frames, 64 x 64, cropped from the sample, at the set's top quality level with its layers
+masked, so every layer network and the interleave are exercised) and the frames it decodes
+to, which tests/test_model_sets.py checks forever after. Run once when a model set is added:
+python scripts/make_golden.py"""
 
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ def main() -> None:
                 c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
             c.mux(s.encode(None))
         out = GOLDEN / f"helix-{models.id}.dnapkt"
-        encode_video(str(clip), str(out), codec="helix", quality=models.rungs, audio=False)
+        options = {"layer_mask": 0.6} if models.layers and models.layers.masked else {}
+        encode_video(
+            str(clip), str(out), codec="helix", quality=models.rungs, audio=False,
+            codec_options=options,
+        )  # fmt: skip
     decoded = np.stack([f.to_ndarray(format="rgb24") for f in decode_media(str(out)).frames])
     np.savez_compressed(out.with_suffix(".frames.npz"), frames=decoded)
     print(f"{out}: quality {models.rungs}, {len(decoded)} frames")

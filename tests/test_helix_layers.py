@@ -21,6 +21,7 @@ from helix_media.media.video_io import open_video
 from helix_media.strandio.strand_files import read_strands, write_strands
 
 RUNGS = load_models().rungs
+TOP_LAYERS = load_models().rung_settings[-1][0]  # enhancement layers of the top quality
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def test_each_layer_has_its_own_strands_and_any_prefix_decodes(clip, tmp_path):
     _encode(clip, out, RUNGS)
     media = decode_media(str(out))
     streams = media.result.metadata["streams"]
-    names = [f"video.{k}" if k else "video" for k in range(RUNGS)]
+    names = [f"video.{k}" if k else "video" for k in range(TOP_LAYERS + 1)]
     assert [n for n in streams if n.startswith("video")] == names
     ranges = sorted((s["first_strand"], s["first_strand"] + s["strands"]) for s in streams.values())
     assert all(
@@ -100,7 +101,7 @@ def test_each_layer_has_its_own_strands_and_any_prefix_decodes(clip, tmp_path):
     )  # disjoint address ranges
     assert media.result.complete and len(media.frames) == 16
     quality = []
-    for k in range(1, RUNGS + 1):
+    for k in range(1, TOP_LAYERS + 2):
         part = decode_media(str(out), layers=k)
         assert part.result.complete and len(part.frames) == 16 and not part.result.concealed_frames
         quality.append(_psnr(clip[1], part))
@@ -130,8 +131,9 @@ def test_only_the_base_layers_strands_decode_every_frame(clip, tmp_path, capsys)
     """Sequencing the base layer alone (a cheap preview): --layers 1 is complete; asking for
     every layer reports the enhancement strands lost, and still gives every frame."""
     out = tmp_path / "x.dnapkt"
-    _encode(clip, out, 3)
-    _without_streams(out, tmp_path / "base.dnapkt", ["video.1", "video.2"])
+    _encode(clip, out, RUNGS)
+    layers = [f"video.{k}" for k in range(1, TOP_LAYERS + 1)]
+    _without_streams(out, tmp_path / "base.dnapkt", layers)
     assert (
         transcode_main(
             [str(tmp_path / "base.dnapkt"), str(tmp_path / "b.mkv"), "--layers", "1", "-q"]
@@ -257,26 +259,16 @@ def test_masked_layers_store_the_unmasked_positions_interleaved():
 
 
 @pytest.mark.skipif(not load_models().layers.masked, reason="the default set's layers are unmasked")
-def test_the_mask_drops_enhancement_strands(clip, tmp_path):
+def test_the_layer_mask_drops_enhancement_strands(clip, tmp_path, capsys):
     strands = {}
-    for mask in (0.0, 0.6):
-        out = tmp_path / f"m{mask}.dnapkt"
-        code = transcode_main(
-            [
-                str(clip[0]),
-                str(out),
-                "--codec",
-                "helix",
-                "--quality",
-                "3",
-                "--mask",
-                str(mask),
-                "-q",
-            ]
-        )
-        assert code == 0
+    for layer_mask in ("0", "0.6"):
+        out = tmp_path / f"m{layer_mask}.dnapkt"
+        args = ["--codec", "helix", "--quality", "2", "--layer-mask", layer_mask, "-q"]
+        assert transcode_main([str(clip[0]), str(out), *args]) == 0
         media = decode_media(str(out))
         assert media.result.complete and len(media.frames) == 16
-        streams = media.result.metadata["streams"]
-        strands[mask] = sum(streams[f"video.{k}"]["strands"] for k in (1, 2))
-    assert strands[0.6] < 0.7 * strands[0.0]
+        strands[layer_mask] = media.result.metadata["streams"]["video.1"]["strands"]
+    assert strands["0.6"] < 0.6 * strands["0"]
+    args = ["--codec", "helix", "--quality", "2", "--layer-mask", "1", "-q"]
+    assert transcode_main([str(clip[0]), str(tmp_path / "x.dnapkt"), *args]) == 1
+    assert "--layer-mask must be in [0, 1)" in capsys.readouterr().err

@@ -2,11 +2,11 @@
 
 For each clip (first ``--frames`` frames, scaled to at most ``--max-width``) and each helix
 quality level (rung): strands (per layer), nucleotides and dollars per frame, RGB PSNR and
-MS-SSIM at the rung's default mask, at mask 0, with 5 % of all strands deleted at random (no
-outer code) and decoded from the base layer's strands alone (``--layers 1``); x265's curve
-over CRFs 21-51, x265's PSNR at each rung's strand count, and the BD-rate in strands
-(``--plot FILE.png`` draws both curves); then encode and decode speed per rung at 256x256.
-Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
+MS-SSIM at the rung's default masks, at mask 0 (base and layers), with 5 % of all strands
+deleted at random (no outer code) and decoded from the base layer's strands alone
+(``--layers 1``); x265's curve over CRFs 21-51, x265's PSNR at each rung's strand count,
+and the BD-rate in strands (``--plot FILE.png`` draws the curves); then encode and decode
+speed per rung at 256x256. Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
 ``python -m helix_media_builtins.helix.train prepare``), or ``--clips``.
 """
 
@@ -132,7 +132,7 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
                     f"{len(media.result.concealed_frames)} concealed",
                 )
             )
-        r, decoded = encode_decode(ref_path, out, q, mask=0.0)
+        r, decoded = encode_decode(ref_path, out, q, mask=0.0, layer_mask=0.0)
         rows.append(row(f"helix q{q}, mask 0", r, n, quality(ref, decoded)))
     x265 = []
     for crf in BITSTREAM_CRFS:
@@ -210,7 +210,7 @@ def plot(curves: dict[str, tuple[list[dict], list[dict], list[dict]]], path: Pat
 
 
 def ladder_effects(rows: list[dict]) -> list[tuple]:
-    """Per rung: (rung, strands, PSNR, strands change of mask 0.6 vs 0, its PSNR change, PSNR
+    """Per rung: (rung, strands, PSNR, strands change of default masks vs 0, its PSNR change, PSNR
     change with 5 % of strands lost, PSNR from the base layer alone)."""
     by = {r["setting"]: r for r in rows}
     out = []
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
         print(
-            "\n| clip | quality | strands | PSNR dB | x265 at equal strands | mask 0.6 vs 0: "
+            "\n| clip | quality | strands | PSNR dB | x265 at equal strands | default masks vs 0: "
             "strands, PSNR | 5 % strands lost | base layer alone |"
         )
         print("|---|---|---|---|---|---|---|---|")

@@ -51,8 +51,9 @@ GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
 DEFAULT_QUALITY = 1  # the enhancement layers cost 14x the base strands and more (see the README)
-PARAMS_VERSION = 5
-# 5: "layers" enhancement layers, in streams video.1, video.2, ...; 4: tokens that cover only
+PARAMS_VERSION = 6
+# 6: "layer_mask", the share of latent positions masked in the layers of masked sets; 5:
+# "layers" enhancement layers, in streams video.1, video.2, ...; 4: tokens that cover only
 # padding are not stored; 3: slices hold both kinds of items (token_strands layout 3); 2: one
 # kind per slice, "models" is the model set's one id; 1: as 2, with a dict of per-file ids
 
@@ -86,22 +87,30 @@ def grid_sizes(
 
 class HelixEncoder(VideoEncoder):
     def __init__(
-        self, info: VideoInfo, mask: float, slice_bytes: int, device: str, quality: int | None
+        self,
+        info: VideoInfo,
+        mask: float,
+        slice_bytes: int,
+        device: str,
+        quality: int | None,
+        layer_mask: float | None = None,
     ):
-        if not 0 <= mask < 1:
-            raise HelixError(f"--mask must be in [0, 1), got {mask}")
+        for name, value in (("mask", mask), ("layer-mask", layer_mask)):
+            if value is not None and not 0 <= value < 1:
+                raise HelixError(f"--{name} must be in [0, 1), got {value}")
         self.info, self.mask_ratio, self.slice_bytes = info, float(mask), int(slice_bytes)
         self.models = load_models(device)
         rungs = self.models.rungs
         quality = min(DEFAULT_QUALITY, rungs) if quality is None else quality
         if not 1 <= quality <= rungs:
             raise HelixError(f"helix --quality must be 1 to {rungs}, got {quality}")
-        #: enhancement layers coded over the base
-        self.layers = quality - 1
+        #: enhancement layers coded over the base, and the share of their positions masked
+        self.layers, rung_mask = self.models.rung_settings[quality - 1]
+        self.layer_mask = next(m for m in (layer_mask, rung_mask, mask) if m is not None)
         self.mask, _ = grid_sizes(info.width, info.height, self.mask_ratio, PARAMS_VERSION)
         self.tables = self.models.coding_tables(self.mask_ratio)
         if self.layers:
-            self.keep, self.order = layer_positions(self.models.layers, info, self.mask_ratio)
+            self.keep, self.order = layer_positions(self.models.layers, info, self.layer_mask)
         # the decoder's own base layer, to code what it lacks
         self.base = HelixDecoder(info, self.params, device, "transformer", models=self.models)
         self.frames: list[np.ndarray] = []
@@ -119,6 +128,7 @@ class HelixEncoder(VideoEncoder):
             "slice_bytes": self.slice_bytes,
             "models": self.models.id,
             "layers": self.layers,
+            "layer_mask": self.layer_mask,
         }
 
     def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
@@ -257,7 +267,7 @@ class HelixDecoder(VideoDecoder):
     def __init__(
         self, info: VideoInfo, params: dict[str, Any], device: str, fill: str, models=None
     ):
-        if params.get("version") not in (1, 2, 3, 4, PARAMS_VERSION):
+        if params.get("version") not in (1, 2, 3, 4, 5, PARAMS_VERSION):
             raise HelixError(f"helix codec parameters version {params.get('version')} unknown")
         if fill not in ("transformer", "naive"):
             raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
@@ -285,7 +295,8 @@ class HelixDecoder(VideoDecoder):
         self.layout = 3 if version >= 3 else 2
         self.layers = int(params.get("layers", 0))
         if self.layers:
-            self.keep, self.order = layer_positions(self.models.layers, info, float(params["mask"]))
+            layer_mask = float(params.get("layer_mask", params["mask"]))
+            self.keep, self.order = layer_positions(self.models.layers, info, layer_mask)
         #: tokens received / tokens needed, per decoded GOP (for reports)
         self.received: list[float] = []
 
@@ -455,12 +466,13 @@ class HelixCodec(Codec):
         quality: int | None = None,
         *,
         mask: float = DEFAULT_MASK,
+        layer_mask: float | None = None,
         slice_bytes: int = 37,
         device: str = "cpu",
         **options: Any,
     ) -> VideoEncoder:
         _no_unknown(options)
-        return HelixEncoder(info, mask, slice_bytes, device, quality)
+        return HelixEncoder(info, mask, slice_bytes, device, quality, layer_mask)
 
     def decoder(
         self,
@@ -493,10 +505,16 @@ def add_codec_options(group):
         type=float,
         help="helix: share of discrete tokens left out and predicted on decoding (default 0.6)",
     )
+    group.add_argument(
+        "--layer-mask",
+        type=float,
+        help="helix: share of enhancement-layer positions left out and filled on decoding "
+        "(default: the quality level's own, see helix-codec docs)",
+    )
     group.add_argument("--device", help="helix: where the networks run, cpu (default) or cuda")
     group.add_argument(
         "--fill",
         choices=("transformer", "naive"),
         help="helix decoding: how tokens not received are filled (default transformer)",
     )
-    return {"mask": "encode", "device": "both", "fill": "decode"}
+    return {"mask": "encode", "layer_mask": "encode", "device": "both", "fill": "decode"}

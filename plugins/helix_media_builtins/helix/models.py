@@ -152,8 +152,21 @@ class HelixModels:
 
     @property
     def rungs(self) -> int:
-        """Quality levels: the base layer alone, then one more enhancement layer each."""
-        return 1 + (self.layers.count if self.layers else 0)
+        """Quality levels (see :attr:`rung_settings`)."""
+        return len(self.rung_settings)
+
+    @property
+    def rung_settings(self) -> list[tuple[int, float | None]]:
+        """Per quality level: (enhancement layers, their default mask; None: the base's).
+        Level 1 is the base alone. Unmasked sets add one layer per level; masked sets first
+        add layer 1 at the base's mask, then store it whole (mask 0), then add the others
+        unmasked, because masked refinements add little (on the sample at 2026-12-05: layer
+        2 over a masked layer 1, +0.4 dB for +1419 strands)."""
+        if self.layers is None:
+            return [(0, None)]
+        if not self.layers.masked:
+            return [(k, None) for k in range(self.layers.count + 1)]
+        return [(0, None), (1, None), *((k, 0.0) for k in range(1, self.layers.count + 1))]
 
     def coding_tables(self, mask: float) -> dict:
         """Cumulative tables for coding a GOP at mask ratio ``mask``."""
