@@ -13,6 +13,7 @@ from helix_media_builtins.helix.codec import HelixEncoder, layer_positions, laye
 from helix_media_builtins.helix.models import HelixModels, load_models
 
 from helix_media.archive.decode import decode_media
+from helix_media.archive.parse import expected_data_strands
 from helix_media.cli import transcode_main
 from helix_media.errors import HelixError
 from helix_media.media.codec import VideoInfo
@@ -109,10 +110,12 @@ def test_each_layer_has_its_own_strands_and_any_prefix_decodes(clip, tmp_path):
     assert quality[-1] == pytest.approx(_psnr(clip[1], media), abs=1e-6)
 
 
-def _without_streams(out, dst, names) -> None:
-    """A copy of archive ``out`` without the data strands of streams ``names``."""
+def _without_streams(out, dst, names, count: int | None = None) -> None:
+    """A copy of archive ``out`` without the data strands of streams ``names`` (or only the
+    first ``count`` of them)."""
     header, seqs = read_strands(str(out))
-    streams = decode_media(str(out)).result.metadata["streams"]
+    meta = decode_media(str(out)).result.metadata
+    streams = meta["streams"]
     gone = {
         i
         for name in names
@@ -120,8 +123,9 @@ def _without_streams(out, dst, names) -> None:
             streams[name]["first_strand"], streams[name]["first_strand"] + streams[name]["strands"]
         )
     }
-    # a .dnapkt holds the metadata strands, then data strand 0, 1, ...
-    n_meta = len(seqs) - sum(s["strands"] for s in streams.values())
+    # a .dnapkt holds the metadata strands, then data strand 0, 1, ... (outer parity last)
+    n_meta = len(seqs) - expected_data_strands(meta)
+    gone = set(sorted(gone)[:count])
     kept = [s for i, s in enumerate(seqs) if i < n_meta or i - n_meta not in gone]
     assert len(kept) == len(seqs) - len(gone) and gone
     write_strands(str(dst), np.stack(kept), header)
@@ -151,6 +155,31 @@ def test_only_the_base_layers_strands_decode_every_frame(clip, tmp_path, capsys)
     assert len(no_first.frames) == 16
     for a, b in zip(base_only.frames, no_first.frames, strict=True):
         assert (a.to_ndarray(format="rgb24") == b.to_ndarray(format="rgb24")).all()
+
+
+def test_the_base_layer_has_an_outer_code_of_its_own(clip, tmp_path):
+    """Levels with layers protect the base layer's strands (which every layer needs): as
+    many lost base strands as it has parity cost nothing; the layers get no parity."""
+    out = tmp_path / "x.dnapkt"
+    _encode(clip, out, 2)
+    clean = decode_media(str(out))
+    meta = clean.result.metadata
+    base = meta["streams"]["video"]
+    assert meta["outer_code"]["scheme"] == "rs-cauchy-ranges"
+    assert meta["outer_code"]["ranges"] == [[base["first_strand"], base["strands"], 0.1]]
+    parity = expected_data_strands(meta) - sum(s["strands"] for s in meta["streams"].values())
+    assert parity == -(-base["strands"] // 10)
+    _without_streams(out, tmp_path / "hurt.dnapkt", ["video"], parity)
+    hurt = decode_media(str(tmp_path / "hurt.dnapkt"))
+    assert hurt.result.complete and hurt.result.stats["strands_recovered"] == parity
+    for a, b in zip(clean.frames, hurt.frames, strict=True):
+        assert (a.to_ndarray(format="rgb24") == b.to_ndarray(format="rgb24")).all()
+    bare = tmp_path / "bare.dnapkt"
+    args = ["--codec", "helix", "--quality", "2", "--stream-redundancy", "video=0", "-q"]
+    assert transcode_main([str(clip[0]), str(bare), *args]) == 0
+    assert "outer_code" not in decode_media(str(bare)).result.metadata
+    _encode(clip, bare, 1)  # the base alone: no outer code unless asked for
+    assert "outer_code" not in decode_media(str(bare)).result.metadata
 
 
 def test_a_lost_enhancement_strand_costs_little(clip, tmp_path):
@@ -272,3 +301,16 @@ def test_the_layer_mask_drops_enhancement_strands(clip, tmp_path, capsys):
     args = ["--codec", "helix", "--quality", "2", "--layer-mask", "1", "-q"]
     assert transcode_main([str(clip[0]), str(tmp_path / "x.dnapkt"), *args]) == 1
     assert "--layer-mask must be in [0, 1)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not load_models().layers.masked, reason="the default set's layers are unmasked")
+def test_each_quality_level_has_its_own_default_masks():
+    info = VideoInfo(64, 64, Fraction(24))
+    levels = [HelixEncoder(info, None, 37, "cpu", q) for q in range(1, RUNGS + 1)]
+    got = [(e.layers, e.mask_ratio, e.layer_mask) for e in levels]
+    assert got[:2] == [(0, 0.6, 0.6), (1, 0.6, 0.6)]  # the base alone, then layer 1 masked
+    assert got[2:] == [(k, 0.0, 0.0) for k in range(1, TOP_LAYERS + 1)]  # then all whole
+    given = HelixEncoder(info, 0.3, 37, "cpu", 3, layer_mask=0.5)
+    assert (given.mask_ratio, given.layer_mask) == (0.3, 0.5)
+    assert HelixEncoder(info, 0.3, 37, "cpu", 2).layer_mask == 0.3  # layers follow the base
+    assert given.params["layer_mask"] == 0.5 and given.params["mask"] == 0.3

@@ -54,3 +54,40 @@ def test_json_roundtrip_and_validation():
     assert OuterCode.from_json(code.to_json()) == code
     with pytest.raises(ValueError):
         OuterCode.create(0.0, 300, 10)
+
+
+def test_ranges_protect_only_their_strands():
+    ranges = ((0, 100, 0.2), (300, 50, 0.1))
+    code = OuterCode.create(0.0, 300, 400, ranges)
+    assert code.parity_strands == 20 + 5
+    assert [(s.data_start, s.data_count) for s in code.segments()] == [(0, 100), (300, 50)]
+    data = _blocks(400, 300, seed=3)
+    data[:, code.data_bits :] = 0
+    parity = code.parity(data)
+    pool = {i: b for i, b in enumerate(np.concatenate([data, parity]))}
+    for i in [*range(20), *range(300, 305), 150]:  # each range at its limit, one unprotected
+        del pool[i]
+    assert code.recover(pool) == (25, 1)
+    assert all((pool[i] == data[i]).all() for i in range(400) if i != 150)
+
+
+def test_ranges_json_roundtrip_and_validation():
+    code = OuterCode.create(0.0, 300, 400, ((10, 90, 0.25),))
+    j = code.to_json()
+    assert j["scheme"] == "rs-cauchy-ranges"  # readers of the plain scheme refuse it
+    assert OuterCode.from_json(j) == code
+    for bad in ([[0, 100, 0.1], [50, 10, 0.1]], [[0, 500, 0.1]], [[0, 10, 0]], [[0, 10]], []):
+        with pytest.raises(ValueError):
+            OuterCode.from_json({**j, "ranges": bad})
+
+
+def test_for_streams_uses_the_plain_code_where_all_streams_are_equal():
+    spans = {"video": (0, 300), "video.1": (300, 600), "audio": (900, 20)}
+    assert OuterCode.for_streams(0.1, {}, spans, 300) == OuterCode.create(0.1, 300, 920)
+    assert OuterCode.for_streams(0.0, {"video": 0.1, "video.1": 0.1, "audio": 0.1}, spans, 300) \
+        == OuterCode.create(0.1, 300, 920)  # fmt: skip
+    assert OuterCode.for_streams(0.0, {}, spans, 300) is None
+    base_only = OuterCode.for_streams(0.0, {"video": 0.2}, spans, 300)
+    assert base_only.ranges == ((0, 300, 0.2),) and base_only.parity_strands == 60
+    more = OuterCode.for_streams(0.05, {"video": 0.2}, spans, 300)
+    assert more.ranges == ((0, 300, 0.2), (300, 600, 0.05), (900, 20, 0.05))

@@ -139,6 +139,49 @@ def test_outer_code_makes_lost_strands_cost_nothing(sample_roundtrip, tmp_path):
     assert len(a) == len(b) and all((x == y).all() for x, y in zip(a, b, strict=True))
 
 
+def test_stream_redundancy_protects_one_stream(tmp_path, capsys):
+    dna = tmp_path / "p.dnapkt"
+    args = ["--codec", "bitstream", "--stream-redundancy", "video=0.2", "-q"]
+    assert transcode_main([str(SAMPLE), str(dna), *args]) == 0
+    assert main(["probe", str(dna), "--json"]) == 0
+    p = json.loads(capsys.readouterr().out)
+    assert p["redundancy"] == {"video": 0.2, "audio": 0.0}
+    video, audio = (p["streams"][k]["strands"] for k in ("video", "audio"))
+    assert p["parity_strands"] == -(-video // 5) and p["data_strands"] == video + audio + \
+        p["parity_strands"]  # fmt: skip
+    _, seqs = read_strands(dna)
+    strands = np.stack(seqs)
+    fr = plugins.get_framer("helix")
+    coder = plugins.get_coder("enumerative", constraints=fr.constraints)
+    clean = decode_media(str(dna))
+    meta = clean.result.metadata
+    addresses = fr.parse(strands, coder, key=meta["id"]).addresses
+    first = meta["streams"]["video"]["first_strand"]
+    rng = np.random.default_rng(0)
+    lost_video = rng.choice(np.arange(first, first + video), p["parity_strands"], replace=False)
+    keep = ~np.isin(addresses, lost_video)
+    write_strands(tmp_path / "v.fasta", strands[keep], {})
+    hurt = decode_media(str(tmp_path / "v.fasta"))
+    assert not any(hurt.result.lost_units.values()) and not hurt.result.concealed_frames
+    a = [f.to_ndarray() for f in clean.frames]
+    b = [f.to_ndarray() for f in hurt.frames]
+    assert len(a) == len(b) and all((x == y).all() for x, y in zip(a, b, strict=True))
+    audio_first = meta["streams"]["audio"]["first_strand"]
+    write_strands(tmp_path / "a.fasta", strands[addresses != audio_first], {})
+    assert decode_media(str(tmp_path / "a.fasta")).result.lost_units["audio"]  # no parity
+
+
+def test_stream_redundancy_names_a_stream_of_the_archive(tmp_path, capsys):
+    dna = tmp_path / "p.dnapkt"
+    args = [str(SAMPLE), str(dna), "--codec", "bitstream", "-q", "--stream-redundancy"]
+    assert transcode_main([*args, "video.1=0.1"]) != 0
+    assert "no stream video.1 in this archive (streams: video, audio)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        transcode_main([*args, "video"])
+    assert "expected STREAM=R" in capsys.readouterr().err
+    assert not dna.exists()
+
+
 def test_strand_loss_in_one_gop_spares_the_others(sample_roundtrip, tmp_path):
     _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
     strands = np.stack(seqs)

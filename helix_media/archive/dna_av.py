@@ -26,6 +26,7 @@ import av
 
 from helix_media import plugins
 from helix_media.archive.strands import (
+    any_redundancy,
     check_layout_options,
     encode_packets,
     slice_options,
@@ -39,8 +40,8 @@ from helix_media.media.conceal import conceal_gaps
 
 def open(path: str | Path, mode: str = "r", **options: Any):  # noqa: A001 - shaped like av.open
     """A DNA container at ``path``: mode ``"w"`` -> :class:`OutputContainer` (options: coder,
-    framer, redundancy, seed, metadata_copies); ``"r"`` -> :class:`InputContainer` (options:
-    reads2, framer, device)."""
+    framer, redundancy, stream_redundancy, seed, metadata_copies); ``"r"`` ->
+    :class:`InputContainer` (options: reads2, framer, device)."""
     if mode == "w":
         return OutputContainer(path, **options)
     if mode == "r":
@@ -130,6 +131,7 @@ class OutputContainer:
         framer: str | None = None,
         framer_params: dict[str, Any] | None = None,
         redundancy: float = 0.0,
+        stream_redundancy: dict[str, float] | None = None,
         seed: int = 0,
         metadata_copies: int = 3,
     ) -> None:
@@ -141,12 +143,13 @@ class OutputContainer:
             if not is_strand_file(self.path) or self.path.lower().endswith((".fastq", ".fq")):
                 raise HelixError(f"{path}: DNA is written to .dnapkt, .fasta or .fa")
             check_target(self.path)
-        check_layout_options(redundancy, metadata_copies)
+        check_layout_options(redundancy, metadata_copies, stream_redundancy)
         self.options = {
             "coder": coder,
             "framer": framer,
             "framer_params": framer_params,
             "redundancy": redundancy,
+            "stream_redundancy": stream_redundancy,
         }
         self.seed, self.metadata_copies = seed, metadata_copies
         self.streams = Streams()
@@ -184,8 +187,14 @@ class OutputContainer:
         self.options["coder"] = self.options["coder"] or codec.coder
         info = VideoInfo(int(width), int(height), Fraction(rate))
         o = self.options
+        # the codec's protection per stream (never below the user's --redundancy), then the
+        # user's own per stream
+        asked = codec.stream_redundancy(quality, **codec_options)
+        asked = {k: max(r, o["redundancy"]) for k, r in asked.items()}
+        o["stream_redundancy"] = {**asked, **(o["stream_redundancy"] or {})}
+        redundancy = any_redundancy(o["redundancy"], o["stream_redundancy"])
         options = slice_options(
-            codec, codec_options, o["framer"], o["framer_params"], o["coder"], o["redundancy"]
+            codec, codec_options, o["framer"], o["framer_params"], o["coder"], redundancy
         )
         stream = OutputVideoStream(codec.name, info, codec.encoder(info, quality, **options))
         self.streams.video.append(stream)

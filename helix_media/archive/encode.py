@@ -22,6 +22,7 @@ def encode_video(
     audio: bool = True,
     metadata_copies: int = 3,
     redundancy: float = 0.0,
+    stream_redundancy: dict[str, float] | None = None,
     codec_options: dict[str, Any] | None = None,
     progress: bool = False,
 ) -> EncodeResult:
@@ -29,13 +30,15 @@ def encode_video(
     of :func:`helix_media.open` (``add_stream``, ``encode``, ``mux``) over its frames.
 
     ``redundancy`` R > 0 adds ceil(R * k) parity strands per segment of k data strands (an
-    outer erasure code), so that share of lost strands costs nothing.
+    outer erasure code), so that share of lost strands costs nothing; ``stream_redundancy``
+    sets it per stream (``{"video": 0.1}``: the base layer alone).
     """
     dna = OutputContainer(
         output_path,
         coder=coder,
         framer=framer,
         redundancy=redundancy,
+        stream_redundancy=stream_redundancy,
         seed=seed,
         metadata_copies=metadata_copies,
     )

@@ -77,6 +77,7 @@ def probe(
             }
             for k, v in meta["streams"].items()
         },
+        **_outer_code(meta),
         "data_strands": stats["data_strands"],
         "data_strands_found": stats["data_strands_found"],
         "foreign_strands": stats.get("foreign_strands", 0),
@@ -86,6 +87,24 @@ def probe(
         "price_per_strand_usd": price_per_strand,
         "cost_usd": round(n * price_per_strand, 4),
         **({"pairs": pairs} if pairs is not None else {}),
+    }
+
+
+def _outer_code(meta: dict[str, Any]) -> dict[str, Any]:
+    """The outer code's parity strands and each stream's redundancy (unequal protection shows
+    as different values), if the archive has one."""
+    if "outer_code" not in meta:
+        return {}
+    from helix_media.blocks.outer_code import OuterCode
+
+    outer = OuterCode.from_json(meta["outer_code"])
+    starts = {first: r for first, _, r in outer.ranges}
+    return {
+        "parity_strands": outer.parity_strands,
+        "redundancy": {
+            k: (outer.redundancy or starts.get(v["first_strand"], 0.0)) if v["strands"] else 0.0
+            for k, v in meta["streams"].items()
+        },
     }
 
 
@@ -138,6 +157,15 @@ def format_probe(p: dict[str, Any]) -> str:
         + ", ".join(
             f"{k} {v['strands']} strands / {v['units']} units (${v['cost_usd']:.2f})"
             for k, v in p["streams"].items()
+        ),
+        *(
+            [
+                f"  outer code: {p['parity_strands']} parity strands (redundancy "
+                + ", ".join(f"{k} {r:g}" for k, r in p["redundancy"].items())
+                + ")"
+            ]
+            if "parity_strands" in p
+            else []
         ),
         f"  density: {p['payload_bits_per_nt']:.3f} bits/nt of payload, "
         f"{p['net_bits_per_nt']:.3f} bits/nt net (whole strands, metadata and padding)",

@@ -110,10 +110,11 @@ def video_packets(
     framer_params: dict[str, Any] | None = None,
     redundancy: float = 0.0,
     progress: bool = False,
-) -> tuple[list[Packet], dict[str, Any], dict[str, dict[str, Any]]]:
-    """A video file -> (packets, metadata fields, per-stream params), not yet laid out in
-    strands: pools lay out many items in one address space. Coder, framer and redundancy
-    matter only to codecs whose packets align to strands."""
+) -> tuple[list[Packet], dict[str, Any], dict[str, dict[str, Any]], dict[str, float]]:
+    """A video file -> (packets, metadata fields, per-stream params, the outer code per
+    stream that the codec asks for), not yet laid out in strands: pools lay out many items in
+    one address space. Coder, framer and redundancy matter only to codecs whose packets align
+    to strands."""
     dna = OutputContainer(None, coder=coder, framer_params=framer_params, redundancy=redundancy)
     mux_video(dna, source_path, codec=codec, quality=quality, progress=progress)
-    return dna.contents()
+    return *dna.contents(), dna.options["stream_redundancy"] or {}

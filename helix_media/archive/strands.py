@@ -20,18 +20,28 @@ from helix_media.media.codec import Packet
 from helix_media.strandio.strand_files import write_strands
 
 
-def check_layout_options(redundancy: float, metadata_copies: int) -> None:
+def check_layout_options(
+    redundancy: float, metadata_copies: int, stream_redundancy: dict[str, float] | None = None
+) -> None:
     """The outer code and metadata copies users may ask for (checked before any work)."""
     if not 1 <= metadata_copies <= 1 << layout.COPY_BITS:
         raise HelixError("--metadata-copies must be 1..32")
     if not 0 <= redundancy <= 4:
         raise HelixError("--redundancy must be between 0 and 4")
+    for name, r in (stream_redundancy or {}).items():
+        if not 0 <= r <= 4:
+            raise HelixError(f"--stream-redundancy {name}: must be between 0 and 4")
 
 
 def data_bits_per_strand(block_bits: int, redundancy: float) -> int:
-    """Bits of codec data per strand: the outer code may use slightly fewer than the coder
-    carries."""
+    """Bits of codec data per strand: the outer code (any ``redundancy`` > 0, of any stream)
+    may use slightly fewer than the coder carries."""
     return OuterCode.create(redundancy, block_bits, 1).data_bits if redundancy else block_bits
+
+
+def any_redundancy(redundancy: float, stream_redundancy: dict[str, float] | None) -> float:
+    """The largest redundancy asked for: > 0 where any stream gets an outer code."""
+    return max([redundancy, *(stream_redundancy or {}).values()])
 
 
 def slice_options(
@@ -63,6 +73,7 @@ def encode_packets(
     seed: int = 0,
     metadata_copies: int = 3,
     redundancy: float = 0.0,
+    stream_redundancy: dict[str, float] | None = None,
     stream_params: dict[str, dict[str, Any]] | None = None,
     address_offset: int = 0,
     metadata_chunk_offset: int = 0,
@@ -70,6 +81,9 @@ def encode_packets(
     """Packets of any codec -> framed strands (data, outer parity, metadata copies).
 
     ``fields`` (codec, codec_params, kind, video or file...) go into the metadata as they are.
+    ``stream_redundancy`` gives streams (``video``, ``video.1``, ``audio``) an outer code of
+    their own redundancy instead of ``redundancy`` (unequal protection: e.g. a layered codec's
+    base layer more than its refinements).
     ``address_offset`` moves the data strands to addresses ``offset + i`` and
     ``metadata_chunk_offset`` the metadata chunks up by that many, so several archives share
     one pool's address space (strand indices inside the metadata stay 0-based).
@@ -77,16 +91,21 @@ def encode_packets(
     fr = plugins.get_framer(framer, **(framer_params or {}))
     cd = plugins.get_coder(coder, constraints=fr.constraints)
     block_bits = fr.payload_bits(cd)
-    data_bits = data_bits_per_strand(block_bits, redundancy)
+    data_bits = data_bits_per_strand(block_bits, any_redundancy(redundancy, stream_redundancy))
     addresses, blocks, streams = layout.pack_streams(packets, data_bits)
     for name, params in (stream_params or {}).items():
         if name in streams:
             streams[name].params = params
+    if unknown := set(stream_redundancy or {}) - set(streams):
+        raise HelixError(
+            f"--stream-redundancy: no stream {', '.join(sorted(unknown))} in this archive "
+            f"(streams: {', '.join(streams)})"
+        )
     if data_bits != block_bits:
         blocks = np.pad(blocks, ((0, 0), (0, block_bits - data_bits)))
-    outer = None
-    if redundancy and len(blocks):
-        outer = OuterCode.create(redundancy, block_bits, len(blocks))
+    spans = {name: (s.first_strand, s.strands) for name, s in streams.items()}
+    outer = OuterCode.for_streams(redundancy, stream_redundancy or {}, spans, block_bits)
+    if outer is not None:
         blocks = np.concatenate([blocks, outer.parity(blocks)])
     addresses = np.arange(len(blocks), dtype=np.int64) + address_offset
     meta = {

@@ -3,11 +3,13 @@
 For each clip (first ``--frames`` frames, scaled to at most ``--max-width``) and each helix
 quality level (rung): strands (per layer), nucleotides and dollars per frame, RGB PSNR and
 MS-SSIM at the rung's default masks, at mask 0 (base and layers), with 5 % of all strands
-deleted at random (no outer code) and decoded from the base layer's strands alone
-(``--layers 1``); x265's curve over CRFs 21-51, x265's PSNR at each rung's strand count,
-and the BD-rate in strands (``--plot FILE.png`` draws the curves); then encode and decode
-speed per rung at 256x256. Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by
-``python -m helix_media_builtins.helix.train prepare``), or ``--clips``.
+deleted at random (mean of three draws; with the outer code helix puts on the base layer's
+strands at levels with layers, and without any, ``--stream-redundancy video=0``) and decoded
+from the base layer's strands alone (``--layers 1``); x265's curve over CRFs 21-51, x265's
+PSNR at each rung's strand count, and the BD-rate in strands (``--plot FILE.png`` draws the
+curves); then encode and decode speed per rung at 256x256. Clips: ``examples/sample.mp4``
+and every ``data/eval/*.mp4`` (made by ``python -m helix_media_builtins.helix.train
+prepare``), or ``--clips``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from helix_media.media.video_io import open_video
 from helix_media.strandio.strand_files import read_strands, write_strands
 
 BITSTREAM_CRFS = (21, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51)
+LOSS_SEEDS = (1, 2, 3)
 
 
 def reference_clip(src: str, out: Path, frames: int, max_width: int, size=None) -> list[np.ndarray]:
@@ -88,17 +91,41 @@ def drop_strands(src: str, dst: str, share: float, seed: int) -> int:
     return int((~keep).sum())
 
 
-def encode_decode(ref_path: Path, out: str, quality: int, **options) -> tuple:
+def lost_quality(out: str, tmp: Path, ref: list[np.ndarray]) -> tuple[tuple, str]:
+    """Quality with 5 % of the strands of ``out`` deleted at random, averaged over
+    ``LOSS_SEEDS`` draws (one draw moves PSNR by a few tenths of a dB) -> (quality, note)."""
+    lossy = str(tmp / "lossy.dnapkt")
+    qs, dropped, concealed = [], 0, 0
+    for seed in LOSS_SEEDS:
+        dropped += drop_strands(out, lossy, 0.05, seed)
+        media = decode_media(lossy)
+        qs.append(quality(ref, media.frames))
+        concealed += len(media.result.concealed_frames)
+    n = len(LOSS_SEEDS)
+    note = f"{dropped / n:.0f} strands deleted, {concealed / n:.1f} frames concealed ({n} draws)"
+    return tuple(np.mean(qs, axis=0)), note
+
+
+def encode_decode(
+    ref_path: Path, out: str, quality: int, stream_redundancy=None, **options
+) -> tuple:
     """Encode the reference with helix at ``quality``, decode it -> (encode result, frames)."""
     r = encode_video(
-        str(ref_path), out, codec="helix", quality=quality, audio=False, codec_options=options
+        str(ref_path),
+        out,
+        codec="helix",
+        quality=quality,
+        audio=False,
+        stream_redundancy=stream_redundancy,
+        codec_options=options,
     )
     return r, decode_media(out).frames
 
 
 def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[dict], list]:
     """One clip: per quality level (rung) of helix, the rung at its default mask, at mask 0,
-    with 5 % of strands lost and from the base layer's strands alone; then x265's curve."""
+    with 5 % of strands lost (with the base layer's outer code and without any) and from the
+    base layer's strands alone; then x265's curve."""
     ref_path = tmp / "ref.mkv"
     ref = reference_clip(path, ref_path, frames, max_width)
     n = len(ref)
@@ -108,17 +135,11 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
         r, decoded = encode_decode(ref_path, out, q)
         layers = {k: v["strands"] for k, v in r.metadata["streams"].items()}
         rows.append(row(f"helix q{q}", r, n, quality(ref, decoded), layer_note(layers)))
-        lossy = str(tmp / "lossy.dnapkt")
-        dropped = drop_strands(out, lossy, 0.05, seed=1)
-        media = decode_media(lossy)
+        rows.append(row(f"helix q{q}, 5 % strands lost", r, n, *lost_quality(out, tmp, ref)))
+        r, decoded = encode_decode(ref_path, out, q, stream_redundancy={"video": 0.0})
+        rows.append(row(f"helix q{q}, no outer code", r, n, quality(ref, decoded)))
         rows.append(
-            row(
-                f"helix q{q}, 5 % strands lost",
-                r,
-                n,
-                quality(ref, media.frames),
-                f"{dropped} strands deleted, {len(media.result.concealed_frames)} frames concealed",
-            )
+            row(f"helix q{q}, no outer code, 5 % strands lost", r, n, *lost_quality(out, tmp, ref))
         )
         if q > 1:
             media = decode_media(out, layers=1)
@@ -211,12 +232,15 @@ def plot(curves: dict[str, tuple[list[dict], list[dict], list[dict]]], path: Pat
 
 def ladder_effects(rows: list[dict]) -> list[tuple]:
     """Per rung: (rung, strands, PSNR, strands change of default masks vs 0, its PSNR change, PSNR
-    change with 5 % of strands lost, PSNR from the base layer alone)."""
+    change with 5 % of strands lost, strands change without any outer code, PSNR change with 5 %
+    of those strands lost, PSNR from the base layer alone)."""
     by = {r["setting"]: r for r in rows}
     out = []
     for q in range(1, rungs() + 1):
         m, m0 = by[f"helix q{q}"], by[f"helix q{q}, mask 0"]
         lost = by[f"helix q{q}, 5 % strands lost"]
+        bare = by[f"helix q{q}, no outer code"]
+        bare_lost = by[f"helix q{q}, no outer code, 5 % strands lost"]
         base = by.get(f"helix q{q}, base layer only")
         out.append(
             (
@@ -226,6 +250,8 @@ def ladder_effects(rows: list[dict]) -> list[tuple]:
                 m["strands"] / m0["strands"] - 1,
                 m["psnr"] - m0["psnr"],
                 lost["psnr"] - m["psnr"],
+                bare["strands"] / m["strands"] - 1,
+                bare_lost["psnr"] - bare["psnr"],
                 base["psnr"] if base else m["psnr"],
             )
         )
@@ -280,16 +306,17 @@ def main(argv: list[str] | None = None) -> int:
                 )
         print(
             "\n| clip | quality | strands | PSNR dB | x265 at equal strands | default masks vs 0: "
-            "strands, PSNR | 5 % strands lost | base layer alone |"
+            "strands, PSNR | 5 % strands lost | no outer code: strands, 5 % lost "
+            "| base layer alone |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         for name, (rows, x265) in curves.items():
-            for q, strands, db, dstrands, ddb, dlost, base in ladder_effects(rows):
+            for q, strands, db, dstrands, ddb, dlost, bstrands, blost, base in ladder_effects(rows):
                 x = x265_at(x265, strands)
                 print(
                     f"| {name} | {q} | {strands} | {db:.2f} | "
                     f"{'—' if x is None else f'{x:.2f}'} | {dstrands:+.1%}, {ddb:+.2f} dB | "
-                    f"{dlost:+.2f} dB | {base:.2f} |"
+                    f"{dlost:+.2f} dB | {bstrands:+.1%}, {blost:+.2f} dB | {base:.2f} |"
                 )
         print(
             "\n| clip | helix quality 1 → top, PSNR dB | BD-rate in strands, helix vs x265 "

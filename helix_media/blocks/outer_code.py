@@ -9,6 +9,10 @@ work is done by ``galois`` (vectorized, JIT-compiled lookup tables).
 
 Only erasures are used: the inner code (per-strand RS) and consensus say which strands are
 missing or unreadable, so every parity strand fills one hole.
+
+Protection can be unequal: ``ranges`` gives ranges of data strands (streams: a layered codec's
+base layer, audio) their own redundancy, so the strands everything else depends on get more
+parity than refinements whose loss costs only detail.
 """
 
 from __future__ import annotations
@@ -44,18 +48,46 @@ class Segment:
     parity_count: int
 
 
+Range = tuple[int, int, float]  # first data strand, count, redundancy
+
+
 @dataclass(frozen=True)
 class OuterCode:
-    redundancy: float
+    redundancy: float  # of every data strand, unless ``ranges`` is given (then 0)
     block_bits: int  # payload bits of every strand (data and parity)
     data_strands: int
     symbol_bits: int
+    ranges: tuple[Range, ...] = ()  # disjoint, ascending; strands outside them get no parity
 
     @classmethod
-    def create(cls, redundancy: float, block_bits: int, data_strands: int) -> OuterCode:
+    def create(
+        cls, redundancy: float, block_bits: int, data_strands: int, ranges: tuple[Range, ...] = ()
+    ) -> OuterCode:
+        if ranges:
+            _check_ranges(ranges, data_strands)
+            return cls(0.0, block_bits, data_strands, choose_symbol_bits(block_bits), ranges)
         if not 0 < redundancy <= 4:
             raise ValueError(f"redundancy must be in (0, 4], got {redundancy}")
         return cls(redundancy, block_bits, data_strands, choose_symbol_bits(block_bits))
+
+    @classmethod
+    def for_streams(
+        cls,
+        redundancy: float,
+        by_stream: dict[str, float],
+        streams: dict[str, tuple[int, int]],
+        block_bits: int,
+    ) -> OuterCode | None:
+        """The code that gives each stream (name -> first data strand, count) the redundancy
+        ``by_stream`` names, the others ``redundancy``: the plain code where all are equal
+        (the same strands as :meth:`create`), else ranges; None where all are 0."""
+        n = sum(count for _, count in streams.values())
+        rates = {name: by_stream.get(name, redundancy) for name in streams}
+        if len(set(rates.values())) <= 1:
+            r = next(iter(rates.values()), 0.0)
+            return cls.create(r, block_bits, n) if n and r else None
+        ranges = sorted((*streams[k], r) for k, r in rates.items() if r and streams[k][1])
+        return cls.create(0.0, block_bits, n, tuple(ranges)) if ranges else None
 
     @property
     def symbols(self) -> int:
@@ -68,17 +100,18 @@ class OuterCode:
         return self.symbols * self.symbol_bits
 
     def segments(self) -> list[Segment]:
-        """Balanced segments of at most 2**m strands (data + parity) each."""
-        n = self.data_strands
-        k_max = int((2**self.symbol_bits) // (1 + self.redundancy))
-        count = max(1, ceil(n / k_max))
-        sizes = [n // count + (i < n % count) for i in range(count)]
-        out, start, parity_start = [], 0, n
-        for k in sizes:
-            m = ceil(self.redundancy * k) if k else 0
-            out.append(Segment(start, k, parity_start, m))
-            start += k
-            parity_start += m
+        """Balanced segments of at most 2**m strands (data + parity) each, per range; parity
+        strands follow all data strands, in the same order."""
+        out, parity_start = [], self.data_strands
+        for first, n, redundancy in self.ranges or ((0, self.data_strands, self.redundancy),):
+            k_max = int((2**self.symbol_bits) // (1 + redundancy))
+            count = max(1, ceil(n / k_max))
+            start = first
+            for k in (n // count + (i < n % count) for i in range(count)):
+                m = ceil(redundancy * k) if k else 0
+                out.append(Segment(start, k, parity_start, m))
+                start += k
+                parity_start += m
         return out
 
     @property
@@ -86,26 +119,43 @@ class OuterCode:
         return sum(s.parity_count for s in self.segments())
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "scheme": "rs-cauchy",
-            "redundancy": self.redundancy,
+        # ranges get their own scheme name: a reader that knows only "rs-cauchy" refuses them
+        # instead of solving for the wrong segments
+        common = {
             "block_bits": self.block_bits,
             "data_strands": self.data_strands,
             "symbol_bits": self.symbol_bits,
         }
+        if self.ranges:
+            return {"scheme": "rs-cauchy-ranges", **common, "ranges": [*map(list, self.ranges)]}
+        return {"scheme": "rs-cauchy", "redundancy": self.redundancy, **common}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> OuterCode:
-        if d.get("scheme") != "rs-cauchy":
-            raise ValueError(f"unknown outer code {d.get('scheme')!r}")
-        r, bits, n, m = (d.get(k) for k in ("redundancy", "block_bits", "data_strands",
-                                           "symbol_bits"))  # fmt: skip
-        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (bits, n, m))
-        if not (ints and isinstance(r, (int, float)) and not isinstance(r, bool)):
+        scheme = d.get("scheme")
+        if scheme not in ("rs-cauchy", "rs-cauchy-ranges"):
+            raise ValueError(f"unknown outer code {scheme!r}")
+        bits, n, m = (d.get(k) for k in ("block_bits", "data_strands", "symbol_bits"))
+        if not all(_is_int(v) for v in (bits, n, m)):
             raise ValueError("outer code fields must be numbers")
-        if not (0 < r <= 4 and 1 <= m <= 16 and m <= bits <= 1 << 16 and 0 <= n < 1 << 30):
+        if not (1 <= m <= 16 and m <= bits <= 1 << 16 and 0 <= n < 1 << 30):
             raise ValueError("outer code fields out of range")
-        return cls(r, bits, n, m)
+        if scheme == "rs-cauchy":
+            r = d.get("redundancy")
+            if not (isinstance(r, (int, float)) and not isinstance(r, bool)):
+                raise ValueError("outer code fields must be numbers")
+            if not 0 < r <= 4:
+                raise ValueError("outer code fields out of range")
+            return cls(r, bits, n, m)
+        ranges = d.get("ranges")
+        if not (isinstance(ranges, list) and ranges and all(
+            isinstance(x, list) and len(x) == 3 and _is_int(x[0]) and _is_int(x[1])
+            and isinstance(x[2], (int, float)) and not isinstance(x[2], bool) for x in ranges
+        )):  # fmt: skip
+            raise ValueError("outer code ranges must be [first, count, redundancy] lists")
+        ranges = tuple((int(a), int(b), float(r)) for a, b, r in ranges)
+        _check_ranges(ranges, n)
+        return cls(0.0, bits, n, m, ranges)
 
     # -- bits <-> symbols ---------------------------------------------------------------------
     def _to_symbols(self, blocks: np.ndarray):
@@ -141,7 +191,7 @@ class OuterCode:
 
     def recover(self, blocks: dict[int, np.ndarray]) -> tuple[int, int]:
         """Fill missing data strands of ``blocks`` (strand index -> bits) in place.
-        Returns (strands recovered, data strands still missing)."""
+        Returns (strands recovered, data strands still missing, in or outside the ranges)."""
         recovered = missing = 0
         for seg in self.segments():
             data_idx = range(seg.data_start, seg.data_start + seg.data_count)
@@ -165,4 +215,22 @@ class OuterCode:
             for i, block in zip(lost, self._to_blocks(solved), strict=True):
                 blocks[i] = block
             recovered += len(lost)
+        covered = sum(s.data_count for s in self.segments())
+        if covered < self.data_strands:  # strands outside the ranges have no parity
+            inside = {i for first, n, _ in self.ranges for i in range(first, first + n)}
+            missing += sum(i not in blocks and i not in inside for i in range(self.data_strands))
         return recovered, missing
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_ranges(ranges: tuple[Range, ...], data_strands: int) -> None:
+    end = 0
+    for first, count, redundancy in ranges:
+        if not (first >= end and count > 0 and first + count <= data_strands):
+            raise ValueError("outer code ranges must be disjoint, ascending data strands")
+        if not 0 < redundancy <= 4:
+            raise ValueError(f"redundancy must be in (0, 4], got {redundancy}")
+        end = first + count

@@ -64,6 +64,16 @@ def transcode_parser() -> argparse.ArgumentParser:
         help="outer erasure code: parity strands per data strand (e.g. 0.1 = 10%% more strands, "
         "up to 10%% lost strands decode bit-exactly); default 0",
     )
+    p.add_argument(
+        "--stream-redundancy",
+        metavar="STREAM=R",
+        action="append",
+        type=stream_rate,
+        default=[],
+        help="an outer code of its own for one stream (repeatable; streams as helix probe "
+        "lists them): e.g. video=0.1 protects a layered codec's base layer, whose loss costs "
+        "every layer above it",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
     add_cluster_options(p)
     from helix_media.plugins import add_codec_options
@@ -71,6 +81,17 @@ def transcode_parser() -> argparse.ArgumentParser:
     group = p.add_argument_group("codec options (added by the codec plugins)")
     p.set_defaults(codec_option_roles=add_codec_options(group))
     return p
+
+
+def stream_rate(text: str) -> tuple[str, float]:
+    """``STREAM=R`` -> (stream, R)."""
+    name, sep, value = text.partition("=")
+    try:
+        if sep and name:
+            return name, float(value)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: expected STREAM=R, e.g. video=0.1")
 
 
 def codec_options(args: argparse.Namespace, side: str) -> dict[str, object]:
@@ -109,11 +130,14 @@ def _transcode(args: argparse.Namespace) -> int:
     from helix_media.archive.strands import check_layout_options
 
     options = codec_options(args, "encode")
-    check_layout_options(args.redundancy, args.metadata_copies)
+    by_stream = dict(args.stream_redundancy)
+    check_layout_options(args.redundancy, args.metadata_copies, by_stream)
     # the options both encoders take, passed on as given
     names = ("codec", "coder", "framer", "quality", "seed", "metadata_copies", "redundancy")
     shared = {k: getattr(args, k) for k in names}
     if is_file_codec(args.codec) or (args.codec is None and not is_video_path(args.input)):
+        if by_stream:
+            raise HelixError("--stream-redundancy is for video archives; a file is one stream")
         r = encode_file(args.input, args.output, **shared)
         f = r.metadata["file"]
         what = f"{f['name']} ({f['size']} bytes, {r.metadata['codec']} codec)"
@@ -123,6 +147,7 @@ def _transcode(args: argparse.Namespace) -> int:
             args.output,
             **shared,
             audio=not args.no_audio,
+            stream_redundancy=by_stream,
             codec_options=options,
             progress=not args.quiet,
         )

@@ -151,6 +151,12 @@ class Codec(ABC):
     def encoder(self, info: VideoInfo, quality: int | None = None, **options: Any) -> VideoEncoder:
         """An encoder for a video described by ``info``; ``quality`` is codec-specific."""
 
+    def stream_redundancy(self, quality: int | None = None, **options: Any) -> dict[str, float]:
+        """The outer code this codec asks for per stream at ``quality`` with encoder
+        ``options`` (e.g. a layered codec's base layer, which every layer above needs); users
+        override it per stream."""
+        return {}
+
     @abstractmethod
     def decoder(self, info: VideoInfo, params: dict[str, Any]) -> VideoDecoder:
         """A decoder for packets made by an encoder whose ``params`` were ``params``; codecs

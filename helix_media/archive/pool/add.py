@@ -87,7 +87,7 @@ def _add_items(
         (path, pair, codec, quality, coder, redundancy, progress and not on_cluster)
         for path, pair in zip(paths, primers, strict=True)
     ]
-    for (path, pair, *_), (video, packets, fields, stream_params) in zip(
+    for (path, pair, *_), (video, packets, fields, stream_params, by_stream) in zip(
         jobs, distributed.map_jobs(_item_packets, jobs, "items"), strict=True
     ):
         name = Path(path).name
@@ -101,6 +101,7 @@ def _add_items(
             seed=seed,
             metadata_copies=metadata_copies,
             redundancy=redundancy,
+            stream_redundancy=by_stream,
             stream_params=stream_params,
             address_offset=data0,
             metadata_chunk_offset=chunk0,
@@ -144,8 +145,9 @@ def _item_packets(
     coder: str | None,
     redundancy: float,
     progress: bool,
-) -> tuple[bool, list, dict[str, Any], dict[str, Any] | None]:
-    """One item's codec job: (is a video, packets, fields, stream parameters)."""
+) -> tuple[bool, list, dict[str, Any], dict[str, Any] | None, dict[str, float] | None]:
+    """One item's codec job: (is a video, packets, fields, stream parameters, the outer code
+    per stream its codec asks for)."""
     from helix_media.archive.sources import (
         file_packets,
         is_file_codec,
@@ -155,8 +157,8 @@ def _item_packets(
 
     if is_file_codec(codec) or not is_video_path(path):
         packets, fields = file_packets(path, codec if is_file_codec(codec) else "raw", quality)
-        return False, packets, fields, None
-    packets, fields, stream_params = video_packets(
+        return False, packets, fields, None, None
+    packets, fields, stream_params, by_stream = video_packets(
         path,
         codec=codec,
         quality=quality,
@@ -165,7 +167,7 @@ def _item_packets(
         redundancy=redundancy,
         progress=progress,
     )
-    return True, packets, fields, stream_params
+    return True, packets, fields, stream_params, by_stream
 
 
 def add_items(pool: str, paths: list[str], **options: Any) -> tuple[Catalogue, list[Item], int]:

@@ -5,8 +5,9 @@ python -m helix_media_builtins.helix.train prepare --data data           # fetch
 python -m helix_media_builtins.helix.train fit --data data --out runs/r1 --minutes 45
 python -m helix_media_builtins.helix.train eval --checkpoint runs/r1/helix.pt  # held-out check
 python -m helix_media_builtins.helix.train export --checkpoint runs/r1/helix.pt  # onnx_models/<id>/
-# the enhancement layers (quality 2..5) over the base of the default set:
+# the enhancement layers (quality 2 and up) over the base of the default set:
 python -m helix_media_builtins.helix.train fit-layers --data data --out runs/l1 --minutes 45
+# (or fine-tune a layers checkpoint: fit-layers --init runs/l0/layers.pt --lr 7e-4 ...)
 python -m helix_media_builtins.helix.train export-layers --checkpoint runs/l1/layers.pt
 """
 

