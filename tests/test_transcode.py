@@ -146,6 +146,13 @@ def test_stream_redundancy_protects_one_stream(tmp_path, capsys):
     assert main(["probe", str(dna), "--json"]) == 0
     p = json.loads(capsys.readouterr().out)
     assert p["redundancy"] == {"video": 0.2, "audio": 0.0}
+    assert main(["verify", str(dna), "--json"]) == 0
+    v = json.loads(capsys.readouterr().out)
+    audio_strands = p["streams"]["audio"]["strands"]
+    assert v["margin"] == 0  # the audio strands have no parity: any loss there is data
+    assert {"data": audio_strands, "parity": 0, "present": audio_strands, "margin": 0} in v[
+        "segments"
+    ]
     video, audio = (p["streams"][k]["strands"] for k in ("video", "audio"))
     assert p["parity_strands"] == -(-video // 5) and p["data_strands"] == video + audio + \
         p["parity_strands"]  # fmt: skip

@@ -73,14 +73,23 @@ def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -
 
 def _margins(meta: dict[str, Any], blocks: dict[int, Any]) -> list[dict[str, int]]:
     """Per outer-code segment: strands present and how many more it could lose (negative: data
-    already lost). Without an outer code, one segment of margin 0 at best: any loss is data."""
+    already lost). Without an outer code, one segment of margin 0 at best: any loss is data;
+    so are the strands an outer code of ranges leaves out (one segment of their own)."""
     offset = int(meta.get("address_offset", 0))
     if "outer_code" not in meta:
         n = expected_data_strands(meta)
         present = sum(offset <= a < offset + n for a in blocks)
         return [{"data": n, "parity": 0, "present": present, "margin": present - n}]
     out = []
-    for seg in OuterCode.from_json(meta["outer_code"]).segments():
+    outer = OuterCode.from_json(meta["outer_code"])
+    if outer.ranges:  # strands outside the ranges: no parity, any loss is data
+        inside = {i for first, n, _ in outer.ranges for i in range(first, first + n)}
+        bare = [i for i in range(outer.data_strands) if i not in inside]
+        present = sum(offset + i in blocks for i in bare)
+        out.append(
+            {"data": len(bare), "parity": 0, "present": present, "margin": present - len(bare)}
+        )
+    for seg in outer.segments():
         rows = [*range(seg.data_start, seg.data_start + seg.data_count)]
         rows += range(seg.parity_start, seg.parity_start + seg.parity_count)
         present = sum(offset + r in blocks for r in rows)
