@@ -82,9 +82,7 @@ def _margins(meta: dict[str, Any], blocks: dict[int, Any]) -> list[dict[str, int
         return [{"data": n, "parity": 0, "present": present, "margin": present - n}]
     out = []
     outer = OuterCode.from_json(meta["outer_code"])
-    if outer.ranges:  # strands outside the ranges: no parity, any loss is data
-        inside = {i for first, n, _ in outer.ranges for i in range(first, first + n)}
-        bare = [i for i in range(outer.data_strands) if i not in inside]
+    if bare := outer.unprotected():
         present = sum(offset + i in blocks for i in bare)
         out.append(
             {"data": len(bare), "parity": 0, "present": present, "margin": present - len(bare)}

@@ -215,11 +215,15 @@ class OuterCode:
             for i, block in zip(lost, self._to_blocks(solved), strict=True):
                 blocks[i] = block
             recovered += len(lost)
-        covered = sum(s.data_count for s in self.segments())
-        if covered < self.data_strands:  # strands outside the ranges have no parity
-            inside = {i for first, n, _ in self.ranges for i in range(first, first + n)}
-            missing += sum(i not in blocks and i not in inside for i in range(self.data_strands))
+        missing += sum(i not in blocks for i in self.unprotected())
         return recovered, missing
+
+    def unprotected(self) -> list[int]:
+        """Data strands outside the ranges (no parity: any loss there is data lost)."""
+        if not self.ranges:
+            return []
+        inside = {i for first, n, _ in self.ranges for i in range(first, first + n)}
+        return [i for i in range(self.data_strands) if i not in inside]
 
 
 def _is_int(v: Any) -> bool:

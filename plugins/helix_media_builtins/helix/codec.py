@@ -43,7 +43,13 @@ from helix_media.media.codec import (
 )
 from helix_media_builtins.helix import layer_strands, token_strands
 from helix_media_builtins.helix.masking import checkerboard_mask
-from helix_media_builtins.helix.models import FILES, LayerTables, load_models, set_with_file_ids
+from helix_media_builtins.helix.models import (
+    FILES,
+    HelixModels,
+    LayerTables,
+    load_models,
+    set_with_file_ids,
+)
 from helix_media_builtins.helix.tiling import tiles
 from helix_media_builtins.helix.token_context import CONT_LEVELS, TOKEN_LEVELS, coding_order
 
@@ -101,10 +107,7 @@ class HelixEncoder(VideoEncoder):
                 raise HelixError(f"--{name} must be in [0, 1), got {value}")
         self.info, self.slice_bytes = info, int(slice_bytes)
         self.models = load_models(device)
-        rungs = self.models.rungs
-        quality = min(DEFAULT_QUALITY, rungs) if quality is None else quality
-        if not 1 <= quality <= rungs:
-            raise HelixError(f"helix --quality must be 1 to {rungs}, got {quality}")
+        quality = quality_level(self.models, quality)
         #: enhancement layers coded over the base; the shares of tokens and of layer
         #: positions masked (given, or the quality level's defaults)
         self.layers, rung_mask, rung_layer_mask = self.models.rung_settings[quality - 1]
@@ -456,6 +459,15 @@ def nearest_fill(tok: np.ndarray, known: np.ndarray) -> np.ndarray:
     return tok
 
 
+def quality_level(models: HelixModels, quality: int | None) -> int:
+    """``--quality`` checked against the model set's levels (None: the default level)."""
+    if quality is None:
+        return min(DEFAULT_QUALITY, models.rungs)
+    if not 1 <= quality <= models.rungs:
+        raise HelixError(f"helix --quality must be 1 to {models.rungs}, got {quality}")
+    return quality
+
+
 class HelixCodec(Codec):
     name = "helix"
     slice_aligned = True
@@ -473,8 +485,7 @@ class HelixCodec(Codec):
         -0.6 to -1.4 dB without, -0.12 to -0.33 dB with it, for 0.3 to 2.3 % more strands;
         helix bench helix)."""
         models = load_models(device)
-        quality = min(DEFAULT_QUALITY, models.rungs) if quality is None else quality
-        layers = models.rung_settings[quality - 1][0] if 1 <= quality <= models.rungs else 0
+        layers = models.rung_settings[quality_level(models, quality) - 1][0]
         return {"video": BASE_REDUNDANCY} if layers else {}
 
     def encoder(
