@@ -2,16 +2,20 @@
 (8 frames, 64 x 64, cropped from the sample, at the set's top quality level with its layers
 masked, so every layer network and the interleave are exercised) and the frames it decodes
 to, which tests/test_model_sets.py checks forever after. Run once when a model set is added:
-python scripts/make_golden.py"""
+python scripts/make_golden.py. With --x265: tests/golden/helix-x265.dnapkt instead, the same
+clip at the top level of the x265 enhancement (params version 7), for
+tests/test_helix_x265_enhancement.py."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+from helix_media_builtins.helix.codec import HelixCodec
 from helix_media_builtins.helix.models import load_models
 
 from helix_media.archive.decode import decode_media
@@ -21,7 +25,7 @@ from helix_media.media.video_io import open_video
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden"
 
 
-def main() -> None:
+def main(x265: bool) -> None:
     models = load_models()
     frames = [
         f.to_ndarray(format="rgb24")[80:144, 120:184]
@@ -35,16 +39,22 @@ def main() -> None:
             for a in frames:
                 c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
             c.mux(s.encode(None))
-        out = GOLDEN / f"helix-{models.id}.dnapkt"
-        options = {"layer_mask": 0.6} if models.layers and models.layers.masked else {}
+        if x265:
+            out, options = GOLDEN / "helix-x265.dnapkt", {"enhancement": "x265"}
+        else:
+            out = GOLDEN / f"helix-{models.id}.dnapkt"
+            options = {"enhancement": "learned"}
+            if models.layers and models.layers.masked:
+                options["layer_mask"] = 0.6
+        quality = HelixCodec().rungs(enhancement=options["enhancement"])
         encode_video(
-            str(clip), str(out), codec="helix", quality=models.rungs, audio=False,
+            str(clip), str(out), codec="helix", quality=quality, audio=False,
             codec_options=options,
         )  # fmt: skip
     decoded = np.stack([f.to_ndarray(format="rgb24") for f in decode_media(str(out)).frames])
     np.savez_compressed(out.with_suffix(".frames.npz"), frames=decoded)
-    print(f"{out}: quality {models.rungs}, {len(decoded)} frames")
+    print(f"{out}: quality {quality}, {len(decoded)} frames")
 
 
 if __name__ == "__main__":
-    main()
+    main("--x265" in sys.argv[1:])

@@ -1,10 +1,36 @@
 """Fixtures shared by the test modules."""
 
+from fractions import Fraction
+
+import av
+import numpy as np
 import pytest
 from clips import write_clip
+
+from helix_media.media.video_io import open_video
 
 
 @pytest.fixture(scope="session")
 def gradient_clip(tmp_path_factory):
     """12 frames of a moving gradient, 96x64 at 12 fps (H.264), written once per run."""
     return write_clip(tmp_path_factory.mktemp("clips") / "gradient.mp4")
+
+
+@pytest.fixture(scope="session")
+def sample_crop(tmp_path_factory):
+    """16 frames of the sample cropped to 96 x 128 (two HELIX GOPs), written losslessly:
+    (path, frames)."""
+    frames = np.stack(
+        [
+            f.to_ndarray(format="rgb24")[60:156, 80:208]
+            for f in open_video("examples/sample.mp4").frames()
+        ][:16]
+    )
+    path = tmp_path_factory.mktemp("layers") / "in.mkv"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("ffv1", rate=Fraction(24))
+        s.width, s.height, s.pix_fmt = 128, 96, "bgr0"
+        for a in frames:
+            c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
+        c.mux(s.encode(None))
+    return path, frames

@@ -1,13 +1,14 @@
-"""HELIX quality levels: layered strands, --layers, loss of enhancement strands, determinism."""
+"""HELIX's learned enhancement layers (``--enhancement learned``): layered strands, --layers,
+loss of enhancement strands, determinism. The x265 enhancement: test_helix_x265_enhancement."""
 
 from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
 
-import av
 import numpy as np
 import pytest
+from archive_edits import without_streams
 from helix_media_builtins.helix import layer_strands
 from helix_media_builtins.helix.codec import HelixEncoder, layer_positions, layer_symbols
 from helix_media_builtins.helix.models import HelixModels, load_models
@@ -18,35 +19,25 @@ from helix_media.cli import transcode_main
 from helix_media.errors import HelixError
 from helix_media.media.codec import VideoInfo
 from helix_media.media.metrics import psnr
-from helix_media.media.video_io import open_video
 from helix_media.strandio.strand_files import read_strands, write_strands
 
+LEARNED = ("--enhancement", "learned")
 RUNGS = load_models().rungs
 TOP_LAYERS = load_models().rung_settings[-1][0]  # enhancement layers of the top quality
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    """16 frames of the sample, 96 x 128: two GOPs."""
-    frames = np.stack(
-        [
-            f.to_ndarray(format="rgb24")[60:156, 80:208]
-            for f in open_video("examples/sample.mp4").frames()
-        ][:16]
-    )
-    path = tmp_path_factory.mktemp("layers") / "in.mkv"
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("ffv1", rate=Fraction(24))
-        s.width, s.height, s.pix_fmt = 128, 96, "bgr0"
-        for a in frames:
-            c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
-        c.mux(s.encode(None))
-    return path, frames
-
-
-def _encode(clip, out, quality):
+def _encode(sample_crop, out, quality):
     code = transcode_main(
-        [str(clip[0]), str(out), "--codec", "helix", "--quality", str(quality), "-q"]
+        [
+            str(sample_crop[0]),
+            str(out),
+            "--codec",
+            "helix",
+            "--quality",
+            str(quality),
+            *LEARNED,
+            "-q",
+        ]
     )
     assert code == 0
 
@@ -89,9 +80,9 @@ def test_layer_slices_round_trip_and_a_lost_slice_loses_only_its_run():
     assert len(missing) and missing.max() - missing.min() + 1 == len(missing)  # one run
 
 
-def test_each_layer_has_its_own_strands_and_any_prefix_decodes(clip, tmp_path):
+def test_each_layer_has_its_own_strands_and_any_prefix_decodes(sample_crop, tmp_path):
     out = tmp_path / "x.dnapkt"
-    _encode(clip, out, RUNGS)
+    _encode(sample_crop, out, RUNGS)
     media = decode_media(str(out))
     streams = media.result.metadata["streams"]
     names = [f"video.{k}" if k else "video" for k in range(TOP_LAYERS + 1)]
@@ -105,39 +96,18 @@ def test_each_layer_has_its_own_strands_and_any_prefix_decodes(clip, tmp_path):
     for k in range(1, TOP_LAYERS + 2):
         part = decode_media(str(out), layers=k)
         assert part.result.complete and len(part.frames) == 16 and not part.result.concealed_frames
-        quality.append(_psnr(clip[1], part))
+        quality.append(_psnr(sample_crop[1], part))
     assert quality[-1] > quality[0] + 3  # the layers add detail
-    assert quality[-1] == pytest.approx(_psnr(clip[1], media), abs=1e-6)
+    assert quality[-1] == pytest.approx(_psnr(sample_crop[1], media), abs=1e-6)
 
 
-def _without_streams(out, dst, names, count: int | None = None) -> None:
-    """A copy of archive ``out`` without the data strands of streams ``names`` (or only the
-    first ``count`` of them)."""
-    header, seqs = read_strands(str(out))
-    meta = decode_media(str(out)).result.metadata
-    streams = meta["streams"]
-    gone = {
-        i
-        for name in names
-        for i in range(
-            streams[name]["first_strand"], streams[name]["first_strand"] + streams[name]["strands"]
-        )
-    }
-    # a .dnapkt holds the metadata strands, then data strand 0, 1, ... (outer parity last)
-    n_meta = len(seqs) - expected_data_strands(meta)
-    gone = set(sorted(gone)[:count])
-    kept = [s for i, s in enumerate(seqs) if i < n_meta or i - n_meta not in gone]
-    assert len(kept) == len(seqs) - len(gone) and gone
-    write_strands(str(dst), np.stack(kept), header)
-
-
-def test_only_the_base_layers_strands_decode_every_frame(clip, tmp_path, capsys):
+def test_only_the_base_layers_strands_decode_every_frame(sample_crop, tmp_path, capsys):
     """Sequencing the base layer alone (a cheap preview): --layers 1 is complete; asking for
     every layer reports the enhancement strands lost, and still gives every frame."""
     out = tmp_path / "x.dnapkt"
-    _encode(clip, out, RUNGS)
+    _encode(sample_crop, out, RUNGS)
     layers = [f"video.{k}" for k in range(1, TOP_LAYERS + 1)]
-    _without_streams(out, tmp_path / "base.dnapkt", layers)
+    without_streams(out, tmp_path / "base.dnapkt", layers)
     assert (
         transcode_main(
             [str(tmp_path / "base.dnapkt"), str(tmp_path / "b.mkv"), "--layers", "1", "-q"]
@@ -150,18 +120,18 @@ def test_only_the_base_layers_strands_decode_every_frame(clip, tmp_path, capsys)
     assert len(full.frames) == 16 and not full.result.concealed_frames
     base_only = decode_media(str(out), layers=1)
     # the second layer refines the first: without layer 1's strands it cannot be used
-    _without_streams(out, tmp_path / "no1.dnapkt", ["video.1"])
+    without_streams(out, tmp_path / "no1.dnapkt", ["video.1"])
     no_first = decode_media(str(tmp_path / "no1.dnapkt"))
     assert len(no_first.frames) == 16
     for a, b in zip(base_only.frames, no_first.frames, strict=True):
         assert (a.to_ndarray(format="rgb24") == b.to_ndarray(format="rgb24")).all()
 
 
-def test_the_base_layer_has_an_outer_code_of_its_own(clip, tmp_path):
+def test_the_base_layer_has_an_outer_code_of_its_own(sample_crop, tmp_path):
     """Levels with layers protect the base layer's strands (which every layer needs): as
     many lost base strands as it has parity cost nothing; the layers get no parity."""
     out = tmp_path / "x.dnapkt"
-    _encode(clip, out, 2)
+    _encode(sample_crop, out, 2)
     clean = decode_media(str(out))
     meta = clean.result.metadata
     base = meta["streams"]["video"]
@@ -169,24 +139,24 @@ def test_the_base_layer_has_an_outer_code_of_its_own(clip, tmp_path):
     assert meta["outer_code"]["ranges"] == [[base["first_strand"], base["strands"], 0.1]]
     parity = expected_data_strands(meta) - sum(s["strands"] for s in meta["streams"].values())
     assert parity == -(-base["strands"] // 10)
-    _without_streams(out, tmp_path / "hurt.dnapkt", ["video"], parity)
+    without_streams(out, tmp_path / "hurt.dnapkt", ["video"], parity)
     hurt = decode_media(str(tmp_path / "hurt.dnapkt"))
     assert hurt.result.complete and hurt.result.stats["strands_recovered"] == parity
     for a, b in zip(clean.frames, hurt.frames, strict=True):
         assert (a.to_ndarray(format="rgb24") == b.to_ndarray(format="rgb24")).all()
     bare = tmp_path / "bare.dnapkt"
-    args = ["--codec", "helix", "--quality", "2", "--stream-redundancy", "video=0", "-q"]
-    assert transcode_main([str(clip[0]), str(bare), *args]) == 0
+    args = ["--codec", "helix", "--quality", "2", *LEARNED, "--stream-redundancy", "video=0"]
+    assert transcode_main([str(sample_crop[0]), str(bare), *args, "-q"]) == 0
     assert "outer_code" not in decode_media(str(bare)).result.metadata
-    _encode(clip, bare, 1)  # the base alone: no outer code unless asked for
+    _encode(sample_crop, bare, 1)  # the base alone: no outer code unless asked for
     assert "outer_code" not in decode_media(str(bare)).result.metadata
 
 
-def test_a_lost_enhancement_strand_costs_little(clip, tmp_path):
+def test_a_lost_enhancement_strand_costs_little(sample_crop, tmp_path):
     out = tmp_path / "x.dnapkt"
-    _encode(clip, out, RUNGS)
+    _encode(sample_crop, out, RUNGS)
     header, seqs = read_strands(str(out))
-    clean = _psnr(clip[1], decode_media(str(out)))
+    clean = _psnr(sample_crop[1], decode_media(str(out)))
     rng = np.random.default_rng(3)
     keep = rng.random(len(seqs)) >= 0.05
     write_strands(
@@ -196,18 +166,18 @@ def test_a_lost_enhancement_strand_costs_little(clip, tmp_path):
     )
     lossy = decode_media(str(tmp_path / "lossy.dnapkt"))
     assert len(lossy.frames) == 16
-    assert _psnr(clip[1], lossy) > clean - 3
+    assert _psnr(sample_crop[1], lossy) > clean - 3
 
 
 @pytest.mark.parametrize("quality", range(2, RUNGS + 1))
-def test_layer_symbols_are_identical_across_threads_and_optimization_levels(clip, quality):
+def test_layer_symbols_are_identical_across_threads_and_optimization_levels(sample_crop, quality):
     info = VideoInfo(128, 96, Fraction(24))
     results = []
     for threads, level in ((1, "none"), (2, "all"), (2, "basic")):
         models = HelixModels(threads=threads, optimization=level)
-        enc = HelixEncoder(info, 0.6, 37, "cpu", quality)
+        enc = HelixEncoder(info, 0.6, 37, "cpu", quality, enhancement="learned")
         enc.models = enc.base.models = models
-        gop = clip[1][:8]
+        gop = sample_crop[1][:8]
         tok, cont = enc.tokens(gop)
         results.append((tok, enc.code_layers(gop, tok, cont)))
     for tok, layers in results[1:]:
@@ -215,26 +185,30 @@ def test_layer_symbols_are_identical_across_threads_and_optimization_levels(clip
         assert layers == results[0][1]
 
 
-def test_quality_and_layers_are_checked(clip, tmp_path, capsys):
+def test_quality_and_layers_are_checked(sample_crop, tmp_path, capsys):
     assert (
         transcode_main(
             [
-                str(clip[0]),
+                str(sample_crop[0]),
                 str(tmp_path / "x.dnapkt"),
                 "--codec",
                 "helix",
                 "--quality",
                 str(RUNGS + 1),
+                *LEARNED,
                 "-q",
             ]
         )
         == 1
     )
     assert f"--quality must be 1 to {RUNGS}" in capsys.readouterr().err
-    assert transcode_main([str(clip[0]), str(tmp_path / "x.dnapkt"), "--layers", "1", "-q"]) == 1
+    assert (
+        transcode_main([str(sample_crop[0]), str(tmp_path / "x.dnapkt"), "--layers", "1", "-q"])
+        == 1
+    )
     assert "--layers selects layers when decoding" in capsys.readouterr().err
     assert not (tmp_path / "x.dnapkt").exists()
-    _encode(clip, tmp_path / "y.dnapkt", 2)
+    _encode(sample_crop, tmp_path / "y.dnapkt", 2)
     with pytest.raises(HelixError, match="--layers must be 1 or more"):
         decode_media(str(tmp_path / "y.dnapkt"), layers=0)
 
@@ -250,11 +224,13 @@ def test_refinement_symbols_reconstruct_the_latent_to_the_last_step():
         assert np.abs(q - flat)[inside].max() <= lt.steps[k] / 2 + 1e-6
 
 
-def test_pool_range_of_a_layered_item_reads_only_its_gops_in_the_layers_asked(clip, tmp_path):
+def test_pool_range_of_a_layered_item_reads_only_its_gops_in_the_layers_asked(
+    sample_crop, tmp_path
+):
     from helix_media.archive import pool
 
     p = str(tmp_path / "pool.dnapkt")
-    pool.add_items(p, [str(clip[0])], codec="helix", quality=3)
+    pool.add_items(p, [str(sample_crop[0])], codec="helix", quality=3)  # the x265 enhancement
     whole = pool.decode_item(p, "in.mkv")
     assert len(whole.frames) == 16
     first = pool.decode_item(p, "in.mkv", start=0.0, duration=0.2)  # frames 0..4: GOP 0
@@ -288,29 +264,33 @@ def test_masked_layers_store_the_unmasked_positions_interleaved():
 
 
 @pytest.mark.skipif(not load_models().layers.masked, reason="the default set's layers are unmasked")
-def test_the_layer_mask_drops_enhancement_strands(clip, tmp_path, capsys):
+def test_the_layer_mask_drops_enhancement_strands(sample_crop, tmp_path, capsys):
     strands = {}
     for layer_mask in ("0", "0.6"):
         out = tmp_path / f"m{layer_mask}.dnapkt"
-        args = ["--codec", "helix", "--quality", "2", "--layer-mask", layer_mask, "-q"]
-        assert transcode_main([str(clip[0]), str(out), *args]) == 0
+        args = ["--codec", "helix", "--quality", "2", *LEARNED, "--layer-mask", layer_mask, "-q"]
+        assert transcode_main([str(sample_crop[0]), str(out), *args]) == 0
         media = decode_media(str(out))
         assert media.result.complete and len(media.frames) == 16
         strands[layer_mask] = media.result.metadata["streams"]["video.1"]["strands"]
     assert strands["0.6"] < 0.6 * strands["0"]
-    args = ["--codec", "helix", "--quality", "2", "--layer-mask", "1", "-q"]
-    assert transcode_main([str(clip[0]), str(tmp_path / "x.dnapkt"), *args]) == 1
+    args = ["--codec", "helix", "--quality", "2", *LEARNED, "--layer-mask", "1", "-q"]
+    assert transcode_main([str(sample_crop[0]), str(tmp_path / "x.dnapkt"), *args]) == 1
     assert "--layer-mask must be in [0, 1)" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not load_models().layers.masked, reason="the default set's layers are unmasked")
 def test_each_quality_level_has_its_own_default_masks():
     info = VideoInfo(64, 64, Fraction(24))
-    levels = [HelixEncoder(info, None, 37, "cpu", q) for q in range(1, RUNGS + 1)]
+    levels = [
+        HelixEncoder(info, None, 37, "cpu", q, enhancement="learned") for q in range(1, RUNGS + 1)
+    ]
     got = [(e.layers, e.mask_ratio, e.layer_mask) for e in levels]
     assert got[:2] == [(0, 0.6, 0.6), (1, 0.6, 0.6)]  # the base alone, then layer 1 masked
     assert got[2:] == [(k, 0.0, 0.0) for k in range(1, TOP_LAYERS + 1)]  # then all whole
-    given = HelixEncoder(info, 0.3, 37, "cpu", 3, layer_mask=0.5)
+    given = HelixEncoder(info, 0.3, 37, "cpu", 3, layer_mask=0.5, enhancement="learned")
     assert (given.mask_ratio, given.layer_mask) == (0.3, 0.5)
-    assert HelixEncoder(info, 0.3, 37, "cpu", 2).layer_mask == 0.3  # layers follow the base
+    assert (
+        HelixEncoder(info, 0.3, 37, "cpu", 2, enhancement="learned").layer_mask == 0.3
+    )  # layers follow the base
     assert given.params["layer_mask"] == 0.5 and given.params["mask"] == 0.3

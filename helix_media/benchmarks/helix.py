@@ -1,10 +1,11 @@
 """``helix bench helix``: the HELIX quality ladder per clip, against the ``bitstream`` codec.
 
 For each clip (first ``--frames`` frames, scaled to at most ``--max-width``) and each helix
-quality level (rung): strands (per layer), nucleotides and dollars per frame, RGB PSNR and
-MS-SSIM at the rung's default masks, at mask 0 (base and layers), with 5 % of all strands
-deleted at random (mean of three draws; with the outer code helix puts on the base layer's
-strands at levels with layers, and without any, ``--stream-redundancy video=0``) and decoded
+quality level (rung) of its enhancement (``--enhancement``: x265, the default, or learned):
+strands (per layer), nucleotides and dollars per frame, RGB PSNR and MS-SSIM at the rung's
+default masks, at mask 0 (base and layers), with 5 % of all strands deleted at random (mean of
+three draws; with the outer code helix puts on its layers' strands at levels with
+enhancements, and without any, ``--stream-redundancy video=0``) and decoded
 from the base layer's strands alone (``--layers 1``); x265's curve over CRFs 21-51, x265's
 PSNR at each rung's strand count, and the BD-rate in strands (``--plot FILE.png`` draws the
 curves); then encode and decode speed per rung at 256x256. Clips: ``examples/sample.mp4``
@@ -122,7 +123,9 @@ def encode_decode(
     return r, decode_media(out).frames
 
 
-def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[dict], list]:
+def bench_clip(
+    path: str, tmp: Path, frames: int, max_width: int, enhancement: str
+) -> tuple[list[dict], list]:
     """One clip: per quality level (rung) of helix, the rung at its default mask, at mask 0,
     with 5 % of strands lost (with the base layer's outer code and without any) and from the
     base layer's strands alone; then x265's curve."""
@@ -131,12 +134,16 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
     n = len(ref)
     out = str(tmp / "x.dnapkt")
     rows = []
-    for q in range(1, rungs() + 1):
-        r, decoded = encode_decode(ref_path, out, q)
+    helix = plugins.get_codec("helix")
+    for q in range(1, rungs(enhancement) + 1):
+        r, decoded = encode_decode(ref_path, out, q, enhancement=enhancement)
         layers = {k: v["strands"] for k, v in r.metadata["streams"].items()}
         rows.append(row(f"helix q{q}", r, n, quality(ref, decoded), layer_note(layers)))
         rows.append(row(f"helix q{q}, 5 % strands lost", r, n, *lost_quality(out, tmp, ref)))
-        r, decoded = encode_decode(ref_path, out, q, stream_redundancy={"video": 0.0})
+        bare = {k: 0.0 for k in helix.stream_redundancy(q, enhancement=enhancement)}
+        r, decoded = encode_decode(
+            ref_path, out, q, stream_redundancy=bare, enhancement=enhancement
+        )
         rows.append(row(f"helix q{q}, no outer code", r, n, quality(ref, decoded)))
         rows.append(
             row(f"helix q{q}, no outer code, 5 % strands lost", r, n, *lost_quality(out, tmp, ref))
@@ -153,7 +160,9 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
                     f"{len(media.result.concealed_frames)} concealed",
                 )
             )
-        r, decoded = encode_decode(ref_path, out, q, mask=0.0, layer_mask=0.0)
+        r, decoded = encode_decode(
+            ref_path, out, q, mask=0.0, layer_mask=0.0, enhancement=enhancement
+        )
         rows.append(row(f"helix q{q}, mask 0", r, n, quality(ref, decoded)))
     x265 = []
     for crf in BITSTREAM_CRFS:
@@ -162,9 +171,9 @@ def bench_clip(path: str, tmp: Path, frames: int, max_width: int) -> tuple[list[
     return rows, x265
 
 
-def rungs() -> int:
-    """helix's quality levels with the installed models."""
-    return plugins.get_codec("helix").rungs()
+def rungs(enhancement: str) -> int:
+    """helix's quality levels with the installed models and this enhancement."""
+    return plugins.get_codec("helix").rungs(enhancement=enhancement)
 
 
 def layer_note(strands: dict[str, int]) -> str:
@@ -231,13 +240,13 @@ def plot(curves: dict[str, tuple[list[dict], list[dict], list[dict]]], path: Pat
     fig.savefig(path)
 
 
-def ladder_effects(rows: list[dict]) -> list[tuple]:
+def ladder_effects(rows: list[dict], enhancement: str) -> list[tuple]:
     """Per rung: (rung, strands, PSNR, strands change of default masks vs 0, its PSNR change, PSNR
     change with 5 % of strands lost, strands change without any outer code, PSNR change with 5 %
     of those strands lost, PSNR from the base layer alone)."""
     by = {r["setting"]: r for r in rows}
     out = []
-    for q in range(1, rungs() + 1):
+    for q in range(1, rungs(enhancement) + 1):
         m, m0 = by[f"helix q{q}"], by[f"helix q{q}, mask 0"]
         lost = by[f"helix q{q}, 5 % strands lost"]
         bare = by[f"helix q{q}, no outer code"]
@@ -259,16 +268,23 @@ def ladder_effects(rows: list[dict]) -> list[tuple]:
     return out
 
 
-def speed(path: str, tmp: Path, frames: int) -> list[tuple[int, float, float]]:
+def speed(path: str, tmp: Path, frames: int, enhancement: str) -> list[tuple[int, float, float]]:
     """Per rung: (rung, encode fps, decode fps) of helix on a 256 x 256 crop."""
     ref_path = tmp / "speed.mkv"
     n = len(reference_clip(path, ref_path, frames, 0, size=256))
     out = str(tmp / "speed.dnapkt")
     encode_video(str(ref_path), out, codec="helix", audio=False)  # warm-up: load models
     result = []
-    for q in range(1, rungs() + 1):
+    for q in range(1, rungs(enhancement) + 1):
         t = time.perf_counter()
-        encode_video(str(ref_path), out, codec="helix", quality=q, audio=False)
+        encode_video(
+            str(ref_path),
+            out,
+            codec="helix",
+            quality=q,
+            audio=False,
+            codec_options={"enhancement": enhancement},
+        )
         enc = time.perf_counter() - t
         t = time.perf_counter()
         decode_media(out)
@@ -282,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=48)
     p.add_argument("--max-width", type=int, default=320)
     p.add_argument("--plot", type=Path, help="write the RD plot (PNG; needs matplotlib)")
+    p.add_argument("--enhancement", choices=("x265", "learned"), default="x265")
     a = p.parse_args(argv)
     root = Path(__file__).resolve().parents[2]
     clips = a.clips or [
@@ -296,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     curves = {}
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
-            rows, x265 = bench_clip(clip, Path(tmp), a.frames, a.max_width)
+            rows, x265 = bench_clip(clip, Path(tmp), a.frames, a.max_width, a.enhancement)
             curves[Path(clip).name] = (rows, x265)
             for r in rows + x265:
                 print(
@@ -312,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("|---|---|---|---|---|---|---|---|---|")
         for name, (rows, x265) in curves.items():
-            for q, strands, db, dstrands, ddb, dlost, bstrands, blost, base in ladder_effects(rows):
+            for q, strands, db, dstrands, ddb, dlost, bstrands, blost, base in ladder_effects(
+                rows, a.enhancement
+            ):
                 x = x265_at(x265, strands)
                 print(
                     f"| {name} | {q} | {strands} | {db:.2f} | "
@@ -344,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nRD plot: {a.plot}")
         print(f"\n| quality | encode fps | decode fps |  (256 x 256, CPU, {Path(clips[0]).name})")
         print("|---|---|---|")
-        for q, enc, dec in speed(clips[0], Path(tmp), a.frames):
+        for q, enc, dec in speed(clips[0], Path(tmp), a.frames, a.enhancement):
             print(f"| {q} | {enc:.1f} | {dec:.1f} |")
     return 0
 

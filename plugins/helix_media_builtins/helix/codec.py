@@ -8,25 +8,29 @@ continuous vectors are arithmetic-coded with integer context tables into strand-
 (:mod:`token_strands`). Decoding: the transformer predicts every token not received (masked
 or lost with its strand), the decoder network rebuilds the frames.
 
-Quality levels (``quality`` 1..R): level 1 is that base layer alone; each level above adds one
-enhancement layer (:mod:`layer_strands`): the layer networks code what the decoded base lacks
-as one latent, each layer refining it at half the previous step, in strands of its own
-(stream ``video.k``), so a decoder can stop at any layer and a lost enhancement strand costs
-detail in its patch only. In model sets whose layers are ``masked``, the mask ratio drops
-latent positions as it drops tokens (the layer encoder knows which, and packs what matters
-into the rest), and each strand holds positions scattered over the GOP (a golden-ratio
-interleave), which the layer decoder fills from their neighbours when a strand is lost.
+Quality levels (``quality`` 1..R): level 1 is that base layer alone. Above it, the
+``enhancement`` codes what the decoded base lacks, in strands of its own (stream ``video.1``,
+...), so a decoder can stop at the base (``--layers 1``):
+
+* ``x265`` (default): the residual, coded by libx265 at a CRF per level (:mod:`residual`).
+* ``learned``: the model set's enhancement layers (:mod:`layer_strands`): the layer networks
+  code the residual as one latent, each level adding a layer that refines it at half the
+  previous step. In model sets whose layers are ``masked``, the mask ratio drops latent
+  positions as it drops tokens (the layer encoder knows which, and packs what matters into
+  the rest), and each strand holds positions scattered over the GOP (a golden-ratio
+  interleave), which the layer decoder fills from their neighbours when a strand is lost.
 
 Frames of any size are padded to multiples of 32 by repeating edge pixels and cropped back;
 tokens that cover only padding are not stored (the transformer fills them like masked ones). A
-partial last GOP is padded by repeating its last frame. Options: ``mask``, ``device``
-(cpu/cuda); decoders also take ``fill`` ("transformer" or "naive": nearest received token).
+partial last GOP is padded by repeating its last frame. Options: ``mask``, ``layer_mask``,
+``enhancement``, ``device`` (cpu/cuda); decoders also take ``fill`` ("transformer" or "naive":
+nearest received token).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import av
 import numpy as np
@@ -41,7 +45,7 @@ from helix_media.media.codec import (
     VideoInfo,
     layer_stream,
 )
-from helix_media_builtins.helix import layer_strands, token_strands
+from helix_media_builtins.helix import layer_strands, residual, token_strands
 from helix_media_builtins.helix.masking import checkerboard_mask
 from helix_media_builtins.helix.models import (
     FILES,
@@ -56,13 +60,19 @@ from helix_media_builtins.helix.token_context import CONT_LEVELS, TOKEN_LEVELS, 
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
-DEFAULT_QUALITY = 1  # level 2 costs 5-7x level 1's strands (see the README)
+DEFAULT_QUALITY = 1  # level 2 costs 2-3x level 1's strands (see the README)
+#: enhancements over the base layer: x265 codes its residual (:mod:`residual`, the default:
+#: a third of the strands for the same PSNR), or the model set's learned layers
+ENHANCEMENTS = ("x265", "learned")
+DEFAULT_ENHANCEMENT = "x265"
 BASE_REDUNDANCY = 0.1  # outer code on the base layer's strands at levels with layers
-PARAMS_VERSION = 6
-# 6: "layer_mask", the share of latent positions masked in the layers of masked sets; 5:
-# "layers" enhancement layers, in streams video.1, video.2, ...; 4: tokens that cover only
-# padding are not stored; 3: slices hold both kinds of items (token_strands layout 3); 2: one
-# kind per slice, "models" is the model set's one id; 1: as 2, with a dict of per-file ids
+RESIDUAL_REDUNDANCY = 0.1  # and on the x265 enhancement's (a lost strand ends its GOP's)
+PARAMS_VERSION = 7
+# 7: "residual", the x265 enhancement's decoder parameters (stream video.1); 6: "layer_mask",
+# the share of latent positions masked in the layers of masked sets; 5: "layers" enhancement
+# layers, in streams video.1, video.2, ...; 4: tokens that cover only padding are not stored;
+# 3: slices hold both kinds of items (token_strands layout 3); 2: one kind per slice, "models"
+# is the model set's one id; 1: as 2, with a dict of per-file ids
 
 
 def padded_size(width: int, height: int) -> tuple[int, int]:
@@ -92,6 +102,36 @@ def grid_sizes(
     return m, {"token": int((~m).sum()), "continuous": cont}
 
 
+class Rung(NamedTuple):
+    """One quality level: what it stores over the base layer, and its default masks."""
+
+    layers: int  # learned enhancement layers
+    mask: float | None  # the base's default mask (None: DEFAULT_MASK)
+    layer_mask: float | None  # the learned layers' default mask (None: the base's)
+    crf: int | None = None  # the x265 enhancement's CRF (None: no x265 enhancement)
+
+
+def ladder(models: HelixModels, enhancement: str | None) -> list[Rung]:
+    """The quality levels, lowest first: level 1 is the base layer alone; above it, x265
+    enhancements at falling CRF, or the model set's learned layers."""
+    enhancement = enhancement or DEFAULT_ENHANCEMENT
+    if enhancement == "learned":
+        return [Rung(*s) for s in models.rung_settings]
+    if enhancement == "x265":
+        return [Rung(0, None, None), *(Rung(0, None, None, crf) for crf in residual.CRFS)]
+    raise HelixError(f"helix --enhancement must be one of {', '.join(ENHANCEMENTS)}")
+
+
+def rung(models: HelixModels, quality: int | None, enhancement: str | None = None) -> Rung:
+    """``--quality`` checked against the ladder (None: the default level)."""
+    steps = ladder(models, enhancement)
+    if quality is None:
+        return steps[DEFAULT_QUALITY - 1]
+    if not 1 <= quality <= len(steps):
+        raise HelixError(f"helix --quality must be 1 to {len(steps)}, got {quality}")
+    return steps[quality - 1]
+
+
 class HelixEncoder(VideoEncoder):
     def __init__(
         self,
@@ -101,16 +141,19 @@ class HelixEncoder(VideoEncoder):
         device: str,
         quality: int | None,
         layer_mask: float | None = None,
+        enhancement: str | None = None,
     ):
         for name, value in (("mask", mask), ("layer-mask", layer_mask)):
             if value is not None and not 0 <= value < 1:
                 raise HelixError(f"--{name} must be in [0, 1), got {value}")
         self.info, self.slice_bytes = info, int(slice_bytes)
         self.models = load_models(device)
-        quality = quality_level(self.models, quality)
-        #: enhancement layers coded over the base; the shares of tokens and of layer
-        #: positions masked (given, or the quality level's defaults)
-        self.layers, rung_mask, rung_layer_mask = self.models.rung_settings[quality - 1]
+        #: learned enhancement layers coded over the base; the shares of tokens and of layer
+        #: positions masked (given, or the quality level's defaults); the x265 enhancement
+        self.layers, rung_mask, rung_layer_mask, crf = rung(self.models, quality, enhancement)
+        self.residual = (
+            None if crf is None else residual.ResidualEncoder(info, crf, GOP, self.slice_bytes)
+        )
         self.mask_ratio = float(next(m for m in (mask, rung_mask, DEFAULT_MASK) if m is not None))
         self.layer_mask = float(
             next(m for m in (layer_mask, rung_layer_mask, self.mask_ratio) if m is not None)
@@ -137,7 +180,7 @@ class HelixEncoder(VideoEncoder):
             "models": self.models.id,
             "layers": self.layers,
             "layer_mask": self.layer_mask,
-        }
+        } | ({"residual": self.residual.params} if self.residual else {})
 
     def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
         if frame is not None:
@@ -152,6 +195,9 @@ class HelixEncoder(VideoEncoder):
         data = [self.code_base(tok, cont)]
         if self.layers:
             data += self.code_layers(gop, tok, cont)
+        if self.residual:
+            base = self.base_frames(tok, cont)[:n, : self.info.height, : self.info.width]
+            data.append(self.residual.encode_gop(gop, base))
         packets = [
             Packet(
                 d, layer_stream(k), self.gop_index, self.next_pts, n, slice_bytes=self.slice_bytes
@@ -187,9 +233,13 @@ class HelixEncoder(VideoEncoder):
         )
         return b"".join(np.packbits(s).tobytes() for s in slices)
 
+    def base_frames(self, tok: np.ndarray, cont: np.ndarray) -> np.ndarray:
+        """The base layer as the decoder will see it (8, H', W', 3), for the enhancements."""
+        return self.base.padded_frames(tok, ~self.mask, continuous_values(cont))
+
     def code_layers(self, frames: np.ndarray, tok: np.ndarray, cont: np.ndarray) -> list[bytes]:
-        """The enhancement layers of a GOP, over the base as the decoder will see it."""
-        base = self.base.padded_frames(tok, ~self.mask, continuous_values(cont))
+        """The learned enhancement layers of a GOP, over the base."""
+        base = self.base_frames(tok, cont)
         x = network_input(padded_gop(frames))
         lt = self.models.layers
         inputs = {"frames": x, "base": network_input(base)}
@@ -275,7 +325,7 @@ class HelixDecoder(VideoDecoder):
     def __init__(
         self, info: VideoInfo, params: dict[str, Any], device: str, fill: str, models=None
     ):
-        if params.get("version") not in (1, 2, 3, 4, 5, PARAMS_VERSION):
+        if params.get("version") not in range(1, PARAMS_VERSION + 1):
             raise HelixError(f"helix codec parameters version {params.get('version')} unknown")
         if fill not in ("transformer", "naive"):
             raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
@@ -305,6 +355,9 @@ class HelixDecoder(VideoDecoder):
         if self.layers:
             layer_mask = float(params.get("layer_mask", params["mask"]))
             self.keep, self.order = layer_positions(self.models.layers, info, layer_mask)
+        self.residual = (
+            residual.ResidualDecoder(info, params["residual"]) if params.get("residual") else None
+        )
         #: tokens received / tokens needed, per decoded GOP (for reports)
         self.received: list[float] = []
 
@@ -352,9 +405,11 @@ class HelixDecoder(VideoDecoder):
         self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray, layers=()
     ) -> np.ndarray:
         frames = self.padded_frames(tok, known, cont)
-        if self.layers and layers and layers[0] is not None:  # refinements need layer 1
+        enhanced = layers and layers[0] is not None  # refinements need layer 1
+        if self.layers and enhanced:
             frames = self.enhance(frames, layers[: self.layers])
-        return np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
+        frames = np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
+        return self.residual.apply(frames, layers[0]) if self.residual and enhanced else frames
 
     def padded_frames(self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray) -> np.ndarray:
         """The base layer: (8, H', W', 3) uint8 frames at the padded size."""
@@ -459,34 +514,32 @@ def nearest_fill(tok: np.ndarray, known: np.ndarray) -> np.ndarray:
     return tok
 
 
-def quality_level(models: HelixModels, quality: int | None) -> int:
-    """``--quality`` checked against the model set's levels (None: the default level)."""
-    if quality is None:
-        return min(DEFAULT_QUALITY, models.rungs)
-    if not 1 <= quality <= models.rungs:
-        raise HelixError(f"helix --quality must be 1 to {models.rungs}, got {quality}")
-    return quality
-
-
 class HelixCodec(Codec):
     name = "helix"
     slice_aligned = True
 
-    def rungs(self, device: str = "cpu") -> int:
-        """Quality levels of the default model set: the base layer, then one per
-        enhancement layer."""
-        return load_models(device).rungs
+    def rungs(self, device: str = "cpu", enhancement: str | None = None) -> int:
+        """Quality levels with the default model set: the base layer, then one per x265
+        CRF or learned enhancement layer."""
+        return len(ladder(load_models(device), enhancement))
 
     def stream_redundancy(
-        self, quality: int | None = None, *, device: str = "cpu", **options: Any
+        self,
+        quality: int | None = None,
+        *,
+        device: str = "cpu",
+        enhancement: str | None = None,
+        **options: Any,
     ) -> dict[str, float]:
-        """Levels with enhancement layers protect the base layer's strands with an outer code
-        of their own: a lost base strand costs every layer above it (5 % of the strands lost:
-        -0.6 to -1.4 dB without, -0.12 to -0.33 dB with it, for 0.3 to 2.3 % more strands;
-        helix bench helix)."""
-        models = load_models(device)
-        layers = models.rung_settings[quality_level(models, quality) - 1][0]
-        return {"video": BASE_REDUNDANCY} if layers else {}
+        """Levels with enhancements protect the base layer's strands with an outer code of
+        their own: a lost base strand costs every layer above it (learned layers, 5 % of the
+        strands lost: -0.6 to -1.4 dB without, -0.12 to -0.33 dB with it, for 0.3 to 2.3 %
+        more strands; helix bench helix). The x265 enhancement is protected too: a lost
+        strand ends its GOP's enhancement."""
+        r = rung(load_models(device), quality, enhancement)
+        if r.crf is not None:
+            return {"video": BASE_REDUNDANCY, layer_stream(1): RESIDUAL_REDUNDANCY}
+        return {"video": BASE_REDUNDANCY} if r.layers else {}
 
     def encoder(
         self,
@@ -495,12 +548,13 @@ class HelixCodec(Codec):
         *,
         mask: float | None = None,
         layer_mask: float | None = None,
+        enhancement: str | None = None,
         slice_bytes: int = 37,
         device: str = "cpu",
         **options: Any,
     ) -> VideoEncoder:
         _no_unknown(options)
-        return HelixEncoder(info, mask, slice_bytes, device, quality, layer_mask)
+        return HelixEncoder(info, mask, slice_bytes, device, quality, layer_mask, enhancement)
 
     def decoder(
         self,
@@ -540,10 +594,22 @@ def add_codec_options(group):
         help="helix: share of enhancement-layer positions left out and filled on decoding "
         "(default: the quality level's own, see helix-codec docs)",
     )
+    group.add_argument(
+        "--enhancement",
+        choices=ENHANCEMENTS,
+        help="helix: what quality levels above 1 store over the base layer: x265 (default), "
+        "its residual coded by libx265, or learned, the model set's enhancement layers",
+    )
     group.add_argument("--device", help="helix: where the networks run, cpu (default) or cuda")
     group.add_argument(
         "--fill",
         choices=("transformer", "naive"),
         help="helix decoding: how tokens not received are filled (default transformer)",
     )
-    return {"mask": "encode", "layer_mask": "encode", "device": "both", "fill": "decode"}
+    return {
+        "mask": "encode",
+        "layer_mask": "encode",
+        "enhancement": "encode",
+        "device": "both",
+        "fill": "decode",
+    }

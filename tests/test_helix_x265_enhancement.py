@@ -1,0 +1,131 @@
+"""HELIX's x265 enhancement (the default ladder): levels, strands of its own, --layers,
+lost enhancement strands, determinism, and a golden archive of params version 7."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from archive_edits import without_streams
+from helix_media_builtins.helix import residual
+from helix_media_builtins.helix.codec import HelixEncoder
+
+from helix_media.archive.decode import decode_media
+from helix_media.cli import transcode_main
+from helix_media.media.codec import VideoInfo
+from helix_media.media.metrics import psnr
+from helix_media.strandio.strand_files import read_strands
+
+GOLDEN = Path(__file__).parent / "golden" / "helix-x265.dnapkt"
+
+
+def _encode(sample_crop, out, quality: int, *extra: str) -> None:
+    args = [str(sample_crop[0]), str(out), "--codec", "helix", "--quality", str(quality)]
+    assert transcode_main([*args, *extra, "-q"]) == 0
+
+
+def _frames(media) -> np.ndarray:
+    return np.stack([f.to_ndarray(format="rgb24") for f in media.frames])
+
+
+def _psnr(reference, frames) -> float:
+    return float(np.mean([psnr(a, b) for a, b in zip(reference, frames, strict=True)]))
+
+
+def test_levels_above_the_base_add_an_x265_enhancement_at_falling_crf():
+    info = VideoInfo(64, 64, Fraction(24))
+    levels = [HelixEncoder(info, None, 37, "cpu", q) for q in range(1, len(residual.CRFS) + 2)]
+    assert levels[0].residual is None and "residual" not in levels[0].params
+    assert [e.params["residual"]["crf"] for e in levels[1:]] == list(residual.CRFS)
+    assert all(e.layers == 0 and e.mask_ratio == 0.6 for e in levels)
+    assert sorted(residual.CRFS, reverse=True) == list(residual.CRFS)
+
+
+def test_the_enhancement_has_strands_of_its_own_and_quality_rises(sample_crop, tmp_path):
+    """Each level stores more strands and decodes closer to the source; the base layer is
+    the same at every level, so --layers 1 gives level 1's frames exactly."""
+    strands, quality = [], []
+    for q in (1, 2, 5, 7):
+        out = tmp_path / f"q{q}.dnapkt"
+        _encode(sample_crop, out, q)
+        media = decode_media(str(out))
+        assert media.result.complete and len(media.frames) == 16
+        streams = media.result.metadata["streams"]
+        assert [n for n in streams if n.startswith("video")] == (
+            ["video"] if q == 1 else ["video", "video.1"]
+        )
+        strands.append(sum(s["strands"] for s in streams.values()))
+        quality.append(_psnr(sample_crop[1], _frames(media)))
+        if q == 1:
+            base = _frames(media)
+        else:
+            assert np.array_equal(_frames(decode_media(str(out), layers=1)), base)
+    assert strands == sorted(strands) and quality == sorted(quality)
+    assert quality[-1] > quality[0] + 8
+
+
+def test_both_layers_get_an_outer_code_that_repairs_lost_strands(sample_crop, tmp_path):
+    out = tmp_path / "x.dnapkt"
+    _encode(sample_crop, out, 3)
+    clean = decode_media(str(out))
+    meta = clean.result.metadata
+    assert meta["outer_code"]["redundancy"] == 0.1  # both layers alike: one plain code
+    hurt = tmp_path / "hurt.dnapkt"
+    without_streams(out, hurt, ["video.1"], count=2, skip=3)
+    repaired = decode_media(str(hurt))
+    assert repaired.result.complete and repaired.result.stats["strands_recovered"] == 2
+    assert np.array_equal(_frames(repaired), _frames(clean))
+
+
+def test_a_lost_enhancement_strand_costs_only_the_rest_of_its_gop(sample_crop, tmp_path):
+    """Without an outer code, a lost strand ends its GOP's enhancement there: the frames
+    decoded before it keep theirs, the rest of the GOP shows the base, other GOPs are intact."""
+    out = tmp_path / "x.dnapkt"
+    _encode(sample_crop, out, 4, "--stream-redundancy", "video.1=0")
+    clean = _frames(decode_media(str(out)))
+    base = _frames(decode_media(str(out), layers=1))
+    units = decode_media(str(out)).result.metadata["streams"]["video.1"]
+    first_gop_strands = units["strands"] // 2  # two GOPs of about the same size
+    hurt = tmp_path / "hurt.dnapkt"
+    without_streams(out, hurt, ["video.1"], count=1, skip=first_gop_strands + 3)
+    media = decode_media(str(hurt))
+    got = _frames(media)
+    assert len(got) == 16
+    assert np.array_equal(got[:8], clean[:8])
+    changed = [k for k in range(8, 16) if not np.array_equal(got[k], clean[k])]
+    assert changed and all(np.array_equal(got[k], base[k]) for k in changed)
+    assert _psnr(sample_crop[1], got) > _psnr(sample_crop[1], base)
+
+
+def test_the_same_input_gives_the_same_strands_and_frames(sample_crop, tmp_path):
+    for name in ("a", "b"):
+        _encode(sample_crop, tmp_path / f"{name}.dnapkt", 3)
+    a, b = (read_strands(str(tmp_path / f"{n}.dnapkt"))[1] for n in ("a", "b"))
+    assert np.array_equal(a, b)
+    one, two = (_frames(decode_media(str(tmp_path / "a.dnapkt"))) for _ in range(2))
+    assert np.array_equal(one, two)
+
+
+def test_an_unknown_enhancement_is_a_one_line_error(sample_crop, tmp_path, capsys):
+    out = tmp_path / "x.dnapkt"
+    args = [str(sample_crop[0]), str(out), "--codec", "helix", "--enhancement", "dct", "-q"]
+    with pytest.raises(SystemExit):
+        transcode_main(args)
+    assert "invalid choice: 'dct'" in capsys.readouterr().err
+    assert not out.exists()
+    assert transcode_main([*args[:4], "--quality", str(len(residual.CRFS) + 2), "-q"]) == 1
+    assert f"--quality must be 1 to {len(residual.CRFS) + 1}" in capsys.readouterr().err
+
+
+def test_the_golden_x265_archive_decodes():
+    """An archive of params version 7 (x265 enhancement) decodes to the frames it gave when
+    written (scripts/make_golden.py --x265): the base within float noise, x265 exactly."""
+    media = decode_media(str(GOLDEN))
+    params = media.result.metadata["codec_params"]
+    assert params["version"] == 7 and params["residual"]["crf"] == residual.CRFS[-1]
+    with np.load(GOLDEN.with_suffix(".frames.npz")) as z:
+        expected = z["frames"].astype(int)
+    got = _frames(media).astype(int)
+    assert got.shape == expected.shape and np.abs(got - expected).max() <= 2
