@@ -51,3 +51,14 @@ def frames_of(path) -> list[np.ndarray]:
     """Every frame of a video file, as RGB arrays."""
     with av.open(str(path)) as c:
         return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def write_lossless(path, frames: np.ndarray, fps: int = 24) -> Path:
+    """(n, H, W, 3) uint8 RGB frames written losslessly (FFV1), to compare decodings with."""
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("ffv1", rate=Fraction(fps))
+        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
+        for a in frames:
+            c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
+        c.mux(s.encode(None))
+    return Path(path)

@@ -1,11 +1,8 @@
 """Fixtures shared by the test modules."""
 
-from fractions import Fraction
-
-import av
 import numpy as np
 import pytest
-from clips import write_clip
+from clips import write_clip, write_lossless
 
 from helix_media.media.video_io import open_video
 
@@ -27,10 +24,5 @@ def sample_crop(tmp_path_factory):
         ][:16]
     )
     path = tmp_path_factory.mktemp("layers") / "in.mkv"
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("ffv1", rate=Fraction(24))
-        s.width, s.height, s.pix_fmt = 128, 96, "bgr0"
-        for a in frames:
-            c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
-        c.mux(s.encode(None))
+    write_lossless(path, frames)
     return path, frames

@@ -1,5 +1,6 @@
-"""HELIX's x265 enhancement (the default ladder): levels, strands of its own, --layers,
-lost enhancement strands, determinism, and a golden archive of params version 7."""
+"""HELIX's x265 enhancement (the default ladder): levels, strands of its own that decode to
+the yardstick's frames, --layers, lost enhancement strands, determinism, and a golden archive
+of params version 7."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from archive_edits import without_streams
-from helix_media_builtins.helix import residual
-from helix_media_builtins.helix.codec import HelixEncoder
+from clips import write_lossless
+from helix_media_builtins.helix.codec import X265_BASE_MASK, HelixEncoder
+from helix_media_builtins.helix.x265_layer import CRFS
 
 from helix_media.archive.decode import decode_media
 from helix_media.cli import transcode_main
@@ -36,17 +38,19 @@ def _psnr(reference, frames) -> float:
 
 def test_levels_above_the_base_add_an_x265_enhancement_at_falling_crf():
     info = VideoInfo(64, 64, Fraction(24))
-    levels = [HelixEncoder(info, None, 37, "cpu", q) for q in range(1, len(residual.CRFS) + 2)]
-    assert levels[0].residual is None and "residual" not in levels[0].params
-    assert [e.params["residual"]["crf"] for e in levels[1:]] == list(residual.CRFS)
-    assert all(e.layers == 0 and e.mask_ratio == 0.6 for e in levels)
-    assert sorted(residual.CRFS, reverse=True) == list(residual.CRFS)
+    levels = [HelixEncoder(info, None, 37, "cpu", q) for q in range(1, len(CRFS) + 2)]
+    assert levels[0].x265 is None and "x265" not in levels[0].params
+    assert [e.params["x265"]["crf"] for e in levels[1:]] == list(CRFS)
+    assert [e.params["x265"]["gop"] for e in levels[1:]] == [16] * len(CRFS)
+    assert all(e.layers == 0 for e in levels) and levels[0].mask_ratio == 0.6
+    assert all(e.mask_ratio == X265_BASE_MASK for e in levels[1:])
+    assert sorted(CRFS, reverse=True) == list(CRFS)
 
 
 def test_the_enhancement_has_strands_of_its_own_and_quality_rises(sample_crop, tmp_path):
     """Each level stores more strands and decodes closer to the source; the base layer is
-    the same at every level, so --layers 1 gives level 1's frames exactly."""
-    strands, quality = [], []
+    the same at every level above 1, and --layers 1 gives all its frames."""
+    strands, quality, bases = [], [], []
     for q in (1, 2, 5, 7):
         out = tmp_path / f"q{q}.dnapkt"
         _encode(sample_crop, out, q)
@@ -58,12 +62,24 @@ def test_the_enhancement_has_strands_of_its_own_and_quality_rises(sample_crop, t
         )
         strands.append(sum(s["strands"] for s in streams.values()))
         quality.append(_psnr(sample_crop[1], _frames(media)))
-        if q == 1:
-            base = _frames(media)
-        else:
-            assert np.array_equal(_frames(decode_media(str(out), layers=1)), base)
+        if q > 1:
+            bases.append(_frames(decode_media(str(out), layers=1)))
+            assert len(bases[-1]) == 16 and _psnr(sample_crop[1], bases[-1]) < quality[-1]
+    assert all(np.array_equal(b, bases[0]) for b in bases)
     assert strands == sorted(strands) and quality == sorted(quality)
     assert quality[-1] > quality[0] + 8
+
+
+@pytest.mark.parametrize("quality", [2, 7])
+def test_the_enhancement_decodes_to_the_yardsticks_frames(sample_crop, tmp_path, quality):
+    """Simulcast: the enhancement is the bitstream codec's libx265 at the level's CRF, so the
+    frames are exactly those x265 in DNA gives at that CRF."""
+    helix, x265 = tmp_path / "helix.dnapkt", tmp_path / "x265.dnapkt"
+    _encode(sample_crop, helix, quality)
+    crf = str(CRFS[quality - 2])
+    args = [str(sample_crop[0]), str(x265), "--codec", "bitstream", "--quality", crf, "-q"]
+    assert transcode_main(args) == 0
+    assert np.array_equal(_frames(decode_media(str(helix))), _frames(decode_media(str(x265))))
 
 
 def test_both_layers_get_an_outer_code_that_repairs_lost_strands(sample_crop, tmp_path):
@@ -82,21 +98,21 @@ def test_both_layers_get_an_outer_code_that_repairs_lost_strands(sample_crop, tm
 def test_a_lost_enhancement_strand_costs_only_the_rest_of_its_gop(sample_crop, tmp_path):
     """Without an outer code, a lost strand ends its GOP's enhancement there: the frames
     decoded before it keep theirs, the rest of the GOP shows the base, other GOPs are intact."""
+    clip = tmp_path / "in.mkv"  # 32 frames: two enhancement GOPs
+    frames = np.concatenate([sample_crop[1], sample_crop[1][::-1]])
+    write_lossless(clip, frames)
     out = tmp_path / "x.dnapkt"
-    _encode(sample_crop, out, 4, "--stream-redundancy", "video.1=0")
+    _encode((clip, frames), out, 4, "--stream-redundancy", "video.1=0")
     clean = _frames(decode_media(str(out)))
     base = _frames(decode_media(str(out), layers=1))
-    units = decode_media(str(out)).result.metadata["streams"]["video.1"]
-    first_gop_strands = units["strands"] // 2  # two GOPs of about the same size
     hurt = tmp_path / "hurt.dnapkt"
-    without_streams(out, hurt, ["video.1"], count=1, skip=first_gop_strands + 3)
-    media = decode_media(str(hurt))
-    got = _frames(media)
-    assert len(got) == 16
-    assert np.array_equal(got[:8], clean[:8])
-    changed = [k for k in range(8, 16) if not np.array_equal(got[k], clean[k])]
+    without_streams(out, hurt, ["video.1"], count=1, skip=3)  # in the first GOP
+    got = _frames(decode_media(str(hurt)))
+    assert len(got) == 32
+    assert np.array_equal(got[16:], clean[16:])
+    changed = [k for k in range(16) if not np.array_equal(got[k], clean[k])]
     assert changed and all(np.array_equal(got[k], base[k]) for k in changed)
-    assert _psnr(sample_crop[1], got) > _psnr(sample_crop[1], base)
+    assert _psnr(frames, got) > _psnr(frames, base)
 
 
 def test_the_same_input_gives_the_same_strands_and_frames(sample_crop, tmp_path):
@@ -115,8 +131,8 @@ def test_an_unknown_enhancement_is_a_one_line_error(sample_crop, tmp_path, capsy
         transcode_main(args)
     assert "invalid choice: 'dct'" in capsys.readouterr().err
     assert not out.exists()
-    assert transcode_main([*args[:4], "--quality", str(len(residual.CRFS) + 2), "-q"]) == 1
-    assert f"--quality must be 1 to {len(residual.CRFS) + 1}" in capsys.readouterr().err
+    assert transcode_main([*args[:4], "--quality", str(len(CRFS) + 2), "-q"]) == 1
+    assert f"--quality must be 1 to {len(CRFS) + 1}" in capsys.readouterr().err
 
 
 def test_the_golden_x265_archive_decodes():
@@ -124,7 +140,7 @@ def test_the_golden_x265_archive_decodes():
     written (scripts/make_golden.py --x265): the base within float noise, x265 exactly."""
     media = decode_media(str(GOLDEN))
     params = media.result.metadata["codec_params"]
-    assert params["version"] == 7 and params["residual"]["crf"] == residual.CRFS[-1]
+    assert params["version"] == 7 and params["x265"]["crf"] == CRFS[-1]
     with np.load(GOLDEN.with_suffix(".frames.npz")) as z:
         expected = z["frames"].astype(int)
     got = _frames(media).astype(int)

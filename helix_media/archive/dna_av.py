@@ -16,6 +16,7 @@ GOP), lost GOPs concealed; ``container.report`` says what was lost.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -285,6 +286,12 @@ class InputAudioStream:
     type: str = "audio"
 
 
+def covering(units: list[Packet], pts: int) -> Packet | None:
+    """The unit (of units in pts order) whose frames include frame ``pts``, or None."""
+    i = bisect.bisect_right(units, pts, key=lambda u: u.pts) - 1
+    return units[i] if i >= 0 and pts < units[i].pts + units[i].duration else None
+
+
 class InputContainer:
     """Strands or reads of one archive, decoded GOP by GOP."""
 
@@ -378,13 +385,13 @@ class InputContainer:
         return packets
 
     def _layered_packets(self) -> list[Packet]:
-        """The base layer's packets, each with the enhancement layers read for its unit."""
+        """The base layer's packets, each with the enhancement layers' packets read that
+        cover its first frame (one per layer, or None; a layer's units may span several of
+        the base's)."""
         base = self._packets("video")
-        enhancement = [
-            {p.index: p for p in self._packets(layer_stream(k))} for k in range(1, self.layers)
-        ]
+        layers = [self._packets(layer_stream(k)) for k in range(1, self.layers)]  # in pts order
         for p in base:
-            p.layers = [units.get(p.index) for units in enhancement]
+            p.layers = [covering(units, p.pts) for units in layers]
         return base
 
     def demux(self, *streams) -> Iterator[Packet]:

@@ -12,7 +12,9 @@ Quality levels (``quality`` 1..R): level 1 is that base layer alone. Above it, t
 ``enhancement`` codes what the decoded base lacks, in strands of its own (stream ``video.1``,
 ...), so a decoder can stop at the base (``--layers 1``):
 
-* ``x265`` (default): the residual, coded by libx265 at a CRF per level (:mod:`residual`).
+* ``x265`` (default): the video coded again by the yardstick's libx265 at a CRF per level
+  (:mod:`x265_layer`, which says why not a residual over the base), over a base at mask
+  ``X265_BASE_MASK``.
 * ``learned``: the model set's enhancement layers (:mod:`layer_strands`): the layer networks
   code the residual as one latent, each level adding a layer that refines it at half the
   previous step. In model sets whose layers are ``masked``, the mask ratio drops latent
@@ -45,7 +47,7 @@ from helix_media.media.codec import (
     VideoInfo,
     layer_stream,
 )
-from helix_media_builtins.helix import layer_strands, residual, token_strands
+from helix_media_builtins.helix import layer_strands, token_strands, x265_layer
 from helix_media_builtins.helix.masking import checkerboard_mask
 from helix_media_builtins.helix.models import (
     FILES,
@@ -60,15 +62,17 @@ from helix_media_builtins.helix.token_context import CONT_LEVELS, TOKEN_LEVELS, 
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
+X265_BASE_MASK = 0.8  # the base's mask under the x265 enhancement (a preview, a fallback)
 DEFAULT_QUALITY = 1  # level 2 costs 2-3x level 1's strands (see the README)
-#: enhancements over the base layer: x265 codes its residual (:mod:`residual`, the default:
-#: a third of the strands for the same PSNR), or the model set's learned layers
+#: enhancements over the base layer: x265 codes the video (:mod:`x265_layer`, the default:
+#: a fifth of the learned layers' strands or less for the same PSNR), or the model set's
+#: learned layers
 ENHANCEMENTS = ("x265", "learned")
 DEFAULT_ENHANCEMENT = "x265"
 BASE_REDUNDANCY = 0.1  # outer code on the base layer's strands at levels with layers
-RESIDUAL_REDUNDANCY = 0.1  # and on the x265 enhancement's (a lost strand ends its GOP's)
+X265_REDUNDANCY = 0.1  # and on the x265 enhancement's (a lost strand ends its GOP's)
 PARAMS_VERSION = 7
-# 7: "residual", the x265 enhancement's decoder parameters (stream video.1); 6: "layer_mask",
+# 7: "x265", the x265 enhancement's decoder parameters (stream video.1); 6: "layer_mask",
 # the share of latent positions masked in the layers of masked sets; 5: "layers" enhancement
 # layers, in streams video.1, video.2, ...; 4: tokens that cover only padding are not stored;
 # 3: slices hold both kinds of items (token_strands layout 3); 2: one kind per slice, "models"
@@ -118,7 +122,7 @@ def ladder(models: HelixModels, enhancement: str | None) -> list[Rung]:
     if enhancement == "learned":
         return [Rung(*s) for s in models.rung_settings]
     if enhancement == "x265":
-        return [Rung(0, None, None), *(Rung(0, None, None, crf) for crf in residual.CRFS)]
+        return [Rung(0, None, None), *(Rung(0, X265_BASE_MASK, None, c) for c in x265_layer.CRFS)]
     raise HelixError(f"helix --enhancement must be one of {', '.join(ENHANCEMENTS)}")
 
 
@@ -151,9 +155,7 @@ class HelixEncoder(VideoEncoder):
         #: learned enhancement layers coded over the base; the shares of tokens and of layer
         #: positions masked (given, or the quality level's defaults); the x265 enhancement
         self.layers, rung_mask, rung_layer_mask, crf = rung(self.models, quality, enhancement)
-        self.residual = (
-            None if crf is None else residual.ResidualEncoder(info, crf, GOP, self.slice_bytes)
-        )
+        self.x265 = None if crf is None else x265_layer.X265LayerEncoder(info, crf, slice_bytes)
         self.mask_ratio = float(next(m for m in (mask, rung_mask, DEFAULT_MASK) if m is not None))
         self.layer_mask = float(
             next(m for m in (layer_mask, rung_layer_mask, self.mask_ratio) if m is not None)
@@ -180,25 +182,23 @@ class HelixEncoder(VideoEncoder):
             "models": self.models.id,
             "layers": self.layers,
             "layer_mask": self.layer_mask,
-        } | ({"residual": self.residual.params} if self.residual else {})
+        } | ({"x265": self.x265.params} if self.x265 else {})
 
     def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
+        packets = self.x265.encode(frame) if self.x265 else []
         if frame is not None:
             self.frames.append(frame.to_ndarray(format="rgb24"))
             if len(self.frames) < GOP:
-                return []
+                return packets
         if not self.frames:
-            return []
+            return packets
         n = len(self.frames)
         gop = np.stack(self.frames)
         tok, cont = self.tokens(gop)
         data = [self.code_base(tok, cont)]
         if self.layers:
             data += self.code_layers(gop, tok, cont)
-        if self.residual:
-            base = self.base_frames(tok, cont)[:n, : self.info.height, : self.info.width]
-            data.append(self.residual.encode_gop(gop, base))
-        packets = [
+        packets += [
             Packet(
                 d, layer_stream(k), self.gop_index, self.next_pts, n, slice_bytes=self.slice_bytes
             )
@@ -233,13 +233,9 @@ class HelixEncoder(VideoEncoder):
         )
         return b"".join(np.packbits(s).tobytes() for s in slices)
 
-    def base_frames(self, tok: np.ndarray, cont: np.ndarray) -> np.ndarray:
-        """The base layer as the decoder will see it (8, H', W', 3), for the enhancements."""
-        return self.base.padded_frames(tok, ~self.mask, continuous_values(cont))
-
     def code_layers(self, frames: np.ndarray, tok: np.ndarray, cont: np.ndarray) -> list[bytes]:
-        """The learned enhancement layers of a GOP, over the base."""
-        base = self.base_frames(tok, cont)
+        """The learned enhancement layers of a GOP, over the base as the decoder will see it."""
+        base = self.base.padded_frames(tok, ~self.mask, continuous_values(cont))
         x = network_input(padded_gop(frames))
         lt = self.models.layers
         inputs = {"frames": x, "base": network_input(base)}
@@ -355,11 +351,7 @@ class HelixDecoder(VideoDecoder):
         if self.layers:
             layer_mask = float(params.get("layer_mask", params["mask"]))
             self.keep, self.order = layer_positions(self.models.layers, info, layer_mask)
-        self.residual = (
-            residual.ResidualDecoder(info, params["residual"]) if params.get("residual") else None
-        )
-        #: tokens received / tokens needed, per decoded GOP (for reports)
-        self.received: list[float] = []
+        self.x265 = x265_layer.X265LayerDecoder(info, params["x265"]) if "x265" in params else None
 
     def slices(self, packet: Packet) -> list[np.ndarray | None]:
         """A packet's slices as bits, None where lost."""
@@ -374,11 +366,19 @@ class HelixDecoder(VideoDecoder):
     def decode(self, packet: Packet | None) -> list[av.VideoFrame]:
         if packet is None:
             return []
-        frames = self.decode_slices(self.slices(packet), packet.layers)
+        span = range(packet.pts, packet.pts + packet.duration)
+        x265 = {}
+        if self.x265 and packet.layers and packet.layers[0] is not None:
+            x265 = self.x265.frames(packet.layers[0])
+        if all(t in x265 for t in span):  # the enhancement has them all: no networks to run
+            frames = [x265[t] for t in span]
+        else:
+            base = self.decode_slices(self.slices(packet), packet.layers)
+            frames = [x265.get(t, base[t - packet.pts]) for t in span]
         out = []
-        for i in range(packet.duration):
-            f = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
-            f.pts = packet.pts + i
+        for t, a in zip(span, frames, strict=True):
+            f = av.VideoFrame.from_ndarray(a, format="rgb24")
+            f.pts = t
             out.append(f)
         return out
 
@@ -395,7 +395,6 @@ class HelixDecoder(VideoDecoder):
         items, received = got["token"]
         tok[:, vt, vy, vx] = items.T
         known[vt[received], vy[received], vx[received]] = True
-        self.received.append(float(known.mean()))
         ch, cw = h * TOKEN_STRIDE // CONT_STRIDE, w * TOKEN_STRIDE // CONT_STRIDE
         cvals, crec = (token_strands.continuous_from_items(a, ch, cw) for a in got["continuous"])
         cont = np.where(crec, cvals / (CONT_LEVELS - 1) * 2 - 1, 0.0)[None].astype(np.float32)
@@ -405,11 +404,9 @@ class HelixDecoder(VideoDecoder):
         self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray, layers=()
     ) -> np.ndarray:
         frames = self.padded_frames(tok, known, cont)
-        enhanced = layers and layers[0] is not None  # refinements need layer 1
-        if self.layers and enhanced:
+        if self.layers and layers and layers[0] is not None:  # refinements need layer 1
             frames = self.enhance(frames, layers[: self.layers])
-        frames = np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
-        return self.residual.apply(frames, layers[0]) if self.residual and enhanced else frames
+        return np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
 
     def padded_frames(self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray) -> np.ndarray:
         """The base layer: (8, H', W', 3) uint8 frames at the padded size."""
@@ -538,7 +535,7 @@ class HelixCodec(Codec):
         strand ends its GOP's enhancement."""
         r = rung(load_models(device), quality, enhancement)
         if r.crf is not None:
-            return {"video": BASE_REDUNDANCY, layer_stream(1): RESIDUAL_REDUNDANCY}
+            return {"video": BASE_REDUNDANCY, layer_stream(1): X265_REDUNDANCY}
         return {"video": BASE_REDUNDANCY} if r.layers else {}
 
     def encoder(
@@ -598,7 +595,7 @@ def add_codec_options(group):
         "--enhancement",
         choices=ENHANCEMENTS,
         help="helix: what quality levels above 1 store over the base layer: x265 (default), "
-        "its residual coded by libx265, or learned, the model set's enhancement layers",
+        "the video coded by libx265, or learned, the model set's enhancement layers",
     )
     group.add_argument("--device", help="helix: where the networks run, cpu (default) or cuda")
     group.add_argument(
