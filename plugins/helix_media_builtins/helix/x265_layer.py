@@ -1,6 +1,6 @@
 """HELIX's x265 enhancement layer: the frames themselves, coded by the yardstick's libx265.
 
-HELIX's learned base layer is a cheap preview (about 0.03 bits per pixel, 16-22 dB): what an
+HELIX's learned base layer is a cheap preview (about 0.03 bits per pixel, 18-22 dB): what an
 archivist sequences first to see what a pool holds, and what every frame falls back to when
 enhancement strands are lost. Above it, quality levels 2.. store the video again in strands of
 their own (stream ``video.1``), coded by :mod:`helix_media_builtins.bitstream` with its own
