@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from fractions import Fraction
 
-import av
 import numpy as np
 import pytest
+from clips import write_lossless
 from helix_media_builtins.helix import codec as helix_codec
 from helix_media_builtins.helix import token_strands
 from helix_media_builtins.helix.arith import ArithmeticDecoder, ArithmeticEncoder
@@ -177,15 +177,6 @@ def test_nearest_fill_copies_only_from_known_tokens():
     assert (filled == np.array([3, 1, 2, 4]).reshape(4, 1, 1, 1)).all()
 
 
-def _write_clip(path, frames: np.ndarray, fps: int = 24) -> None:
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("ffv1", rate=Fraction(fps))
-        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
-        for a in frames:
-            c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
-        c.mux(s.encode(None))
-
-
 @pytest.fixture(scope="module")
 def natural_frames():
     from helix_media.media.video_io import open_video
@@ -197,7 +188,7 @@ def natural_frames():
 
 def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames):
     clip = natural_frames[:11, 40:117, 60:205]  # 77 x 145, 11 frames: one GOP and a partial one
-    _write_clip(tmp_path / "in.mkv", clip)
+    write_lossless(tmp_path / "in.mkv", clip)
     out = tmp_path / "x.dnapkt"
     r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
     assert r.metadata["codec"] == "helix" and r.metadata["codec_params"]["mask"] == 0.6
@@ -209,7 +200,7 @@ def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames):
 
 
 def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_frames):
-    _write_clip(tmp_path / "in.mkv", natural_frames[:16, :128, :128])
+    write_lossless(tmp_path / "in.mkv", natural_frames[:16, :128, :128])
     full, masked = tmp_path / "m0.dnapkt", tmp_path / "m6.dnapkt"
     r0 = encode_video(
         str(tmp_path / "in.mkv"), str(full), codec="helix", audio=False, codec_options={"mask": 0.0}
@@ -238,7 +229,7 @@ def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_fram
 
 
 def test_decoding_is_identical_across_threads_and_optimization_levels(tmp_path, natural_frames):
-    _write_clip(tmp_path / "in.mkv", natural_frames[:8, :96, :128])
+    write_lossless(tmp_path / "in.mkv", natural_frames[:8, :96, :128])
     out = tmp_path / "x.dnapkt"
     r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
     packets = []
@@ -288,7 +279,7 @@ def test_tampered_model_and_foreign_archive_are_refused(tmp_path):
 
 
 def test_cli_helix_round_trip_is_deterministic(tmp_path, natural_frames, capsys):
-    _write_clip(tmp_path / "in.mkv", natural_frames[:8, :64, :96])
+    write_lossless(tmp_path / "in.mkv", natural_frames[:8, :64, :96])
     a, b = tmp_path / "a.dnapkt", tmp_path / "b.dnapkt"
     for out in (a, b):
         assert (
@@ -332,7 +323,7 @@ def test_version_3_archives_without_padding_rule_still_decode(
     tmp_path, natural_frames, monkeypatch
 ):
     clip = natural_frames[:8, :77, :145]
-    _write_clip(tmp_path / "in.mkv", clip)
+    write_lossless(tmp_path / "in.mkv", clip)
     strands = {}
     for version in (3, 4):
         monkeypatch.setattr(helix_codec, "PARAMS_VERSION", version)

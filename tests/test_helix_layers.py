@@ -27,19 +27,8 @@ TOP_LAYERS = load_models().rung_settings[-1][0]  # enhancement layers of the top
 
 
 def _encode(sample_crop, out, quality):
-    code = transcode_main(
-        [
-            str(sample_crop[0]),
-            str(out),
-            "--codec",
-            "helix",
-            "--quality",
-            str(quality),
-            *LEARNED,
-            "-q",
-        ]
-    )
-    assert code == 0
+    args = [str(sample_crop[0]), str(out), "--codec", "helix", "--quality", str(quality)]
+    assert transcode_main([*args, *LEARNED, "-q"]) == 0
 
 
 def _psnr(frames, media) -> float:

@@ -4,8 +4,8 @@ For each clip (first ``--frames`` frames, scaled to at most ``--max-width``) and
 quality level (rung) of its enhancement (``--enhancement``: x265, the default, or learned):
 strands (per layer), nucleotides and dollars per frame, RGB PSNR and MS-SSIM at the rung's
 default masks, at mask 0 (base and layers), with 5 % of all strands deleted at random (mean of
-three draws; with the outer code helix puts on its layers' strands at levels with
-enhancements, and without any, ``--stream-redundancy video=0``) and decoded
+three draws; with the outer codes helix puts on its streams at levels with enhancements,
+and with every stream's outer code off) and decoded
 from the base layer's strands alone (``--layers 1``); x265's curve over CRFs 21-51, x265's
 PSNR at each rung's strand count, and the BD-rate in strands (``--plot FILE.png`` draws the
 curves); then encode and decode speed per rung at 256x256. Clips: ``examples/sample.mp4``
@@ -127,7 +127,7 @@ def bench_clip(
     path: str, tmp: Path, frames: int, max_width: int, enhancement: str
 ) -> tuple[list[dict], list]:
     """One clip: per quality level (rung) of helix, the rung at its default mask, at mask 0,
-    with 5 % of strands lost (with the base layer's outer code and without any) and from the
+    with 5 % of strands lost (with helix's outer codes and without any) and from the
     base layer's strands alone; then x265's curve."""
     ref_path = tmp / "ref.mkv"
     ref = reference_clip(path, ref_path, frames, max_width)

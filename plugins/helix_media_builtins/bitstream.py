@@ -56,18 +56,22 @@ class _Backend:
 
 BACKENDS: dict[str, _Backend] = {
     # scenecut / open-gop off: keyframes exactly every gop frames, and no frame of a GOP
-    # refers to another GOP. info=0: no ~2.3 kB x265 settings SEI in the stream.
+    # refers to another GOP. info=0: no ~2.3 kB x265 settings SEI in the stream. The thread
+    # settings that change the bytes are pinned, so every machine writes the same strands:
+    # x265's frame threads (auto: by core count; rows within a frame still run in parallel),
+    # x264's threads (its output is deterministic for a given count). SVT-AV1's is already.
     "libx265": _Backend(
         ("hevc",),
         "x265-params",
-        "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:info=0:log-level=error",
+        "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:info=0:log-level=error"
+        ":frame-threads=1",
         default_crf=26,
         max_crf=51,
     ),
     "libx264": _Backend(
         ("h264",),
         "x264-params",
-        "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0",
+        "keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:threads=4",
         default_crf=25,
         max_crf=51,
     ),

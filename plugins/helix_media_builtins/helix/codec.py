@@ -9,8 +9,9 @@ continuous vectors are arithmetic-coded with integer context tables into strand-
 or lost with its strand), the decoder network rebuilds the frames.
 
 Quality levels (``quality`` 1..R): level 1 is that base layer alone. Above it, the
-``enhancement`` codes what the decoded base lacks, in strands of its own (stream ``video.1``,
-...), so a decoder can stop at the base (``--layers 1``):
+``enhancement`` adds strands of its own (stream ``video.1``, ...), so a decoder can stop at
+the base (``--layers 1``, a preview; also what frames fall back to where enhancement strands
+are lost):
 
 * ``x265`` (default): the video coded again by the yardstick's libx265 at a CRF per level
   (:mod:`x265_layer`, which says why not a residual over the base), over a base at mask
