@@ -4,11 +4,12 @@ For each clip (first ``--frames`` frames, scaled to at most ``--max-width``) and
 quality level (rung) of its enhancement (``--enhancement``: x265, the default, or learned):
 strands (per layer), nucleotides and dollars per frame, RGB PSNR and MS-SSIM at the rung's
 default masks, at mask 0 (base and layers), with 5 % of all strands deleted at random (mean of
-three draws; with the outer codes helix puts on its streams at levels with enhancements,
-and with every stream's outer code off) and decoded
-from the base layer's strands alone (``--layers 1``); x265's curve over CRFs 21-51, x265's
-PSNR at each rung's strand count, and the BD-rate in strands (``--plot FILE.png`` draws the
-curves); then encode and decode speed per rung at 256x256. Clips: ``examples/sample.mp4``
+three draws; with the outer codes helix puts on its streams at levels with enhancements, and
+with every stream's outer code off) and decoded from the base layer's strands alone
+(``--layers 1``); x265's curve over CRFs 21-51 (and at three CRFs with 5 % of strands lost: it
+has no outer code either), x265's PSNR at each rung's strand count, and the BD-rate in strands
+(``--plot FILE.png`` draws the curves); then encode and decode speed per rung at 256x256.
+Clips: ``examples/sample.mp4``
 and every ``data/eval/*.mp4`` (made by ``python -m helix_media_builtins.helix.train
 prepare``), or ``--clips``.
 """
@@ -35,6 +36,7 @@ from helix_media.strandio.strand_files import read_strands, write_strands
 
 BITSTREAM_CRFS = (21, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51)
 LOSS_SEEDS = (1, 2, 3)
+X265_LOSS_CRFS = (45, 36, 24)  # x265 with 5 % of strands lost: low, middle, top
 
 
 def reference_clip(src: str, out: Path, frames: int, max_width: int, size=None) -> list[np.ndarray]:
@@ -168,6 +170,9 @@ def bench_clip(
     for crf in BITSTREAM_CRFS:
         r = encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
         x265.append(row(f"bitstream x265 CRF {crf}", r, n, quality(ref, decode_media(out).frames)))
+        if crf in X265_LOSS_CRFS:  # the yardstick's own loss, for the rows above
+            name = f"bitstream x265 CRF {crf}, 5 % strands lost"
+            rows.append(row(name, r, n, *lost_quality(out, tmp, ref)))
     return rows, x265
 
 
