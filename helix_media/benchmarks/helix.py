@@ -9,9 +9,8 @@ with every stream's outer code off) and decoded from the base layer's strands al
 (``--layers 1``); x265's curve over CRFs 21-51 (and at three CRFs with 5 % of strands lost: it
 has no outer code either), x265's PSNR at each rung's strand count, and the BD-rate in strands
 (``--plot FILE.png`` draws the curves); then encode and decode speed per rung at 256x256.
-Clips: ``examples/sample.mp4``
-and every ``data/eval/*.mp4`` (made by ``python -m helix_media_builtins.helix.train
-prepare``), or ``--clips``.
+Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by ``python -m
+helix_media_builtins.helix.train prepare``), or ``--clips``.
 """
 
 from __future__ import annotations
