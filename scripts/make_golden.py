@@ -2,9 +2,10 @@
 (8 frames, 64 x 64, cropped from the sample, at the set's top quality level with its layers
 masked, so every layer network and the interleave are exercised) and the frames it decodes
 to, which tests/test_model_sets.py checks forever after. Run once when a model set is added:
-python scripts/make_golden.py. With --x265: tests/golden/helix-x265.dnapkt instead, the same
-clip at the top level of the x265 enhancement (params version 7), for
-tests/test_helix_x265_enhancement.py."""
+python scripts/make_golden.py. With --x265: tests/golden/helix-x265-v<params version>.dnapkt
+instead, the same clip at the top level of the x265 enhancement, with the frames of its base
+layer alone too (--layers 1), for tests/test_helix_x265_enhancement.py: run it when the
+params version changes, and keep the older ones."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-from helix_media_builtins.helix.codec import HelixCodec
+from helix_media_builtins.helix.codec import PARAMS_VERSION, HelixCodec
 from helix_media_builtins.helix.models import load_models
 
 from helix_media.archive.decode import decode_media
@@ -40,7 +41,8 @@ def main(x265: bool) -> None:
                 c.mux(s.encode(av.VideoFrame.from_ndarray(a, format="rgb24")))
             c.mux(s.encode(None))
         if x265:
-            out, options = GOLDEN / "helix-x265.dnapkt", {"enhancement": "x265"}
+            out = GOLDEN / f"helix-x265-v{PARAMS_VERSION}.dnapkt"
+            options = {"enhancement": "x265"}
         else:
             out = GOLDEN / f"helix-{models.id}.dnapkt"
             options = {"enhancement": "learned"}
@@ -51,9 +53,15 @@ def main(x265: bool) -> None:
             str(clip), str(out), codec="helix", quality=quality, audio=False,
             codec_options=options,
         )  # fmt: skip
-    decoded = np.stack([f.to_ndarray(format="rgb24") for f in decode_media(str(out)).frames])
-    np.savez_compressed(out.with_suffix(".frames.npz"), frames=decoded)
-    print(f"{out}: quality {quality}, {len(decoded)} frames")
+    decoded = {"frames": _frames(out)} | ({"base": _frames(out, layers=1)} if x265 else {})
+    np.savez_compressed(out.with_suffix(".frames.npz"), **decoded)
+    print(f"{out}: quality {quality}, {len(decoded['frames'])} frames")
+
+
+def _frames(path: Path, layers: int | None = None) -> np.ndarray:
+    return np.stack(
+        [f.to_ndarray(format="rgb24") for f in decode_media(str(path), layers=layers).frames]
+    )
 
 
 if __name__ == "__main__":

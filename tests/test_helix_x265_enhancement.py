@@ -1,6 +1,6 @@
 """HELIX's x265 enhancement (the default ladder): levels, strands of its own that decode to
-the yardstick's frames, --layers, lost enhancement strands, determinism, and a golden archive
-of params version 7."""
+the yardstick's frames, --layers, lost enhancement strands, determinism, and golden archives
+of params versions 7 and 8."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from archive_edits import without_streams
 from clips import write_lossless
-from helix_media_builtins.helix.codec import X265_BASE_MASK, HelixEncoder
+from helix_media_builtins.helix.codec import X265_BASE_MASK, X265_BASE_SCALE, HelixEncoder
 from helix_media_builtins.helix.x265_layer import CRFS
 
 from helix_media.archive.decode import decode_media
@@ -20,7 +20,7 @@ from helix_media.media.codec import VideoInfo
 from helix_media.media.metrics import psnr
 from helix_media.strandio.strand_files import read_strands
 
-GOLDEN = Path(__file__).parent / "golden" / "helix-x265.dnapkt"
+GOLDEN = Path(__file__).parent / "golden"
 
 
 def _encode(sample_crop, out, quality: int, *extra: str) -> None:
@@ -44,6 +44,8 @@ def test_levels_above_the_base_add_an_x265_enhancement_at_falling_crf():
     assert [e.params["x265"]["gop"] for e in levels[1:]] == [16] * len(CRFS)
     assert all(e.layers == 0 for e in levels) and levels[0].mask_ratio == 0.6
     assert all(e.mask_ratio == X265_BASE_MASK for e in levels[1:])
+    assert levels[0].base_scale == 1 and X265_BASE_SCALE == 2
+    assert all(e.params["base_scale"] == X265_BASE_SCALE for e in levels[1:])
     assert sorted(CRFS, reverse=True) == list(CRFS)
 
 
@@ -64,7 +66,8 @@ def test_the_enhancement_has_strands_of_its_own_and_quality_rises(sample_crop, t
         quality.append(_psnr(sample_crop[1], _frames(media)))
         if q > 1:
             bases.append(_frames(decode_media(str(out), layers=1)))
-            assert len(bases[-1]) == 16 and _psnr(sample_crop[1], bases[-1]) < quality[-1]
+            assert bases[-1].shape == sample_crop[1].shape
+            assert _psnr(sample_crop[1], bases[-1]) < quality[-1]
     assert all(np.array_equal(b, bases[0]) for b in bases)
     assert strands == sorted(strands) and quality == sorted(quality)
     assert quality[-1] > quality[0] + 8
@@ -135,13 +138,20 @@ def test_an_unknown_enhancement_is_a_one_line_error(sample_crop, tmp_path, capsy
     assert f"--quality must be 1 to {len(CRFS) + 1}" in capsys.readouterr().err
 
 
-def test_the_golden_x265_archive_decodes():
-    """An archive of params version 7 (x265 enhancement) decodes to the frames it gave when
-    written (scripts/make_golden.py --x265): the base within float noise, x265 exactly."""
-    media = decode_media(str(GOLDEN))
+@pytest.mark.parametrize("version", [7, 8])
+def test_the_golden_x265_archives_decode(version):
+    """Archives of params version 7 (base at full size) and 8 (base at half size) decode to
+    the frames they gave when written (scripts/make_golden.py --x265): x265 exactly, the base
+    layer alone (version 8) within float noise."""
+    path = GOLDEN / f"helix-x265-v{version}.dnapkt"
+    media = decode_media(str(path))
     params = media.result.metadata["codec_params"]
-    assert params["version"] == 7 and params["x265"]["crf"] == CRFS[-1]
-    with np.load(GOLDEN.with_suffix(".frames.npz")) as z:
-        expected = z["frames"].astype(int)
-    got = _frames(media).astype(int)
-    assert got.shape == expected.shape and np.abs(got - expected).max() <= 2
+    assert params["version"] == version and params["x265"]["crf"] == CRFS[-1]
+    with np.load(path.with_suffix(".frames.npz")) as z:
+        expected = dict(z)
+    assert np.array_equal(_frames(media), expected["frames"])
+    if version >= 8:
+        assert params["base_scale"] == 2
+        base = _frames(decode_media(str(path), layers=1)).astype(int)
+        assert base.shape == expected["base"].shape == expected["frames"].shape
+        assert np.abs(base - expected["base"]).max() <= 2

@@ -14,8 +14,9 @@ the base (``--layers 1``, a preview; also what frames fall back to where enhance
 are lost):
 
 * ``x265`` (default): the video coded again by the yardstick's libx265 at a CRF per level
-  (:mod:`x265_layer`, which says why not a residual over the base), over a base at mask
-  ``X265_BASE_MASK``.
+  (:mod:`x265_layer`, which says why not a residual over the base), over a base coded at
+  half resolution (:mod:`scaling`) and mask ``X265_BASE_MASK``: a preview and a fallback
+  needs fewer strands at half size than masked harder at full size.
 * ``learned``: the model set's enhancement layers (:mod:`layer_strands`): the layer networks
   code the residual as one latent, each level adding a layer that refines it at half the
   previous step. In model sets whose layers are ``masked``, the mask ratio drops latent
@@ -57,13 +58,18 @@ from helix_media_builtins.helix.models import (
     load_models,
     set_with_file_ids,
 )
+from helix_media_builtins.helix.scaling import downscale2, half_size, upscale2
 from helix_media_builtins.helix.tiling import tiles
 from helix_media_builtins.helix.token_context import CONT_LEVELS, TOKEN_LEVELS, coding_order
 
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
-X265_BASE_MASK = 0.8  # the base's mask under the x265 enhancement (a preview, a fallback)
+#: the base under the x265 enhancement (a preview, a fallback): half resolution, mask 0.4.
+#: Against full size at mask 0.8: 75 / 54 / 24 strands for 18.0 / 20.0 / 18.7 dB on
+#: sample / bigbuckbunny / carphone, not 149 / 96 / 48 for 18.1 / 20.7 / 19.5 (README)
+X265_BASE_MASK = 0.4
+X265_BASE_SCALE = 2
 DEFAULT_QUALITY = 1  # the neural base alone; level 2 costs 1.6-1.9x its strands (README)
 #: enhancements over the base layer: x265 codes the video (:mod:`x265_layer`, the default:
 #: a fifth of the learned layers' strands or less for the same PSNR), or the model set's
@@ -72,11 +78,12 @@ ENHANCEMENTS = ("x265", "learned")
 DEFAULT_ENHANCEMENT = "x265"
 BASE_REDUNDANCY = 0.1  # outer code on the base layer's strands at levels with layers
 X265_REDUNDANCY = 0.1  # and on the x265 enhancement's (a lost strand ends its GOP's)
-PARAMS_VERSION = 7
-# 7: "x265", the x265 enhancement's decoder parameters (stream video.1); 6: "layer_mask",
-# the share of latent positions masked in the layers of masked sets; 5: "layers" enhancement
-# layers, in streams video.1, video.2, ...; 4: tokens that cover only padding are not stored;
-# 3: slices hold both kinds of items (token_strands layout 3); 2: one kind per slice, "models"
+PARAMS_VERSION = 8
+# 8: "base_scale", 2 where the base layer is coded at half resolution; 7: "x265", the x265
+# enhancement's decoder parameters (stream video.1); 6: "layer_mask", the share of latent
+# positions masked in the layers of masked sets; 5: "layers" enhancement layers, in streams
+# video.1, video.2, ...; 4: tokens that cover only padding are not stored; 3: slices hold both
+# kinds of items (token_strands layout 3); 2: one kind per slice, "models"
 # is the model set's one id; 1: as 2, with a dict of per-file ids
 
 
@@ -114,6 +121,7 @@ class Rung(NamedTuple):
     mask: float | None  # the base's default mask (None: DEFAULT_MASK)
     layer_mask: float | None  # the learned layers' default mask (None: the base's)
     crf: int | None = None  # the x265 enhancement's CRF (None: no x265 enhancement)
+    base_scale: int = 1  # the base layer is coded at 1 / base_scale of the video's size
 
 
 def ladder(models: HelixModels, enhancement: str | None) -> list[Rung]:
@@ -123,7 +131,8 @@ def ladder(models: HelixModels, enhancement: str | None) -> list[Rung]:
     if enhancement == "learned":
         return [Rung(*s) for s in models.rung_settings]
     if enhancement == "x265":
-        return [Rung(0, None, None), *(Rung(0, X265_BASE_MASK, None, c) for c in x265_layer.CRFS)]
+        over = [Rung(0, X265_BASE_MASK, None, c, X265_BASE_SCALE) for c in x265_layer.CRFS]
+        return [Rung(0, None, None), *over]
     raise HelixError(f"helix --enhancement must be one of {', '.join(ENHANCEMENTS)}")
 
 
@@ -155,13 +164,17 @@ class HelixEncoder(VideoEncoder):
         self.models = load_models(device)
         #: learned enhancement layers coded over the base; the shares of tokens and of layer
         #: positions masked (given, or the quality level's defaults); the x265 enhancement
-        self.layers, rung_mask, rung_layer_mask, crf = rung(self.models, quality, enhancement)
+        self.layers, rung_mask, rung_layer_mask, crf, self.base_scale = rung(
+            self.models, quality, enhancement
+        )
         self.x265 = None if crf is None else x265_layer.X265LayerEncoder(info, crf, slice_bytes)
         self.mask_ratio = float(next(m for m in (mask, rung_mask, DEFAULT_MASK) if m is not None))
         self.layer_mask = float(
             next(m for m in (layer_mask, rung_layer_mask, self.mask_ratio) if m is not None)
         )
-        self.mask, _ = grid_sizes(info.width, info.height, self.mask_ratio, PARAMS_VERSION)
+        self.mask, _ = grid_sizes(
+            *base_size(info, self.base_scale), self.mask_ratio, PARAMS_VERSION
+        )
         self.tables = self.models.coding_tables(self.mask_ratio)
         if self.layers:
             self.keep, self.order = layer_positions(self.models.layers, info, self.layer_mask)
@@ -183,6 +196,7 @@ class HelixEncoder(VideoEncoder):
             "models": self.models.id,
             "layers": self.layers,
             "layer_mask": self.layer_mask,
+            "base_scale": self.base_scale,
         } | ({"x265": self.x265.params} if self.x265 else {})
 
     def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
@@ -211,7 +225,10 @@ class HelixEncoder(VideoEncoder):
         return packets
 
     def tokens(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(n <= 8, H, W, 3) uint8 -> token indices (4, 2, h, w), continuous (16, h', w')."""
+        """(n <= 8, H, W, 3) uint8 -> token indices (4, 2, h, w), continuous (16, h', w'), of
+        the base layer's size."""
+        if self.base_scale == 2:
+            frames = downscale2(frames)
         tok, cont = self.models.run("encoder", frames=network_input(padded_gop(frames)))
         return tok[0], cont[0]
 
@@ -254,6 +271,11 @@ class HelixEncoder(VideoEncoder):
             )
             out.append(np.packbits(slices, axis=-1).tobytes())
         return out
+
+
+def base_size(info: VideoInfo, scale: int) -> tuple[int, int]:
+    """(width, height) the base layer is coded at."""
+    return (info.width, info.height) if scale == 1 else half_size(info.width, info.height)
 
 
 def padded_gop(frames: np.ndarray) -> np.ndarray:
@@ -345,7 +367,13 @@ class HelixDecoder(VideoDecoder):
                 f"({params['models']}) than the installed ones ({installed})"
             )
         self.slice_bytes = int(params["slice_bytes"])
-        self.mask, self.sizes = grid_sizes(info.width, info.height, float(params["mask"]), version)
+        self.base_scale = int(params.get("base_scale", 1))
+        if self.base_scale not in (1, 2):
+            raise HelixError(f"helix base layer scale 1/{self.base_scale} unknown")
+        self.base_width, self.base_height = base_size(info, self.base_scale)
+        self.mask, self.sizes = grid_sizes(
+            self.base_width, self.base_height, float(params["mask"]), version
+        )
         self.tables = self.models.coding_tables(float(params["mask"]))
         self.layout = 3 if version >= 3 else 2
         self.layers = int(params.get("layers", 0))
@@ -407,6 +435,9 @@ class HelixDecoder(VideoDecoder):
         frames = self.padded_frames(tok, known, cont)
         if self.layers and layers and layers[0] is not None:  # refinements need layer 1
             frames = self.enhance(frames, layers[: self.layers])
+        if self.base_scale == 2:
+            small = frames[:, : self.base_height, : self.base_width]
+            return upscale2(small, self.info.height, self.info.width)
         return np.ascontiguousarray(frames[:, : self.info.height, : self.info.width])
 
     def padded_frames(self, tok: np.ndarray, known: np.ndarray, cont: np.ndarray) -> np.ndarray:
@@ -585,7 +616,8 @@ def add_codec_options(group):
         "--mask",
         type=float,
         help="helix: share of discrete tokens left out and predicted on decoding (default: "
-        "the quality level's own: 0.6 at level 1, 0.8 under the x265 enhancement)",
+        "the quality level's own: 0.6 at level 1, 0.4 under the x265 enhancement, whose base "
+        "is coded at half size)",
     )
     group.add_argument(
         "--layer-mask",
