@@ -79,7 +79,7 @@ DEFAULT_ENHANCEMENT = "x265"
 BASE_REDUNDANCY = 0.1  # outer code on the base layer's strands at levels with layers
 X265_REDUNDANCY = 0.1  # and on the x265 enhancement's (a lost strand ends its GOP's)
 PARAMS_VERSION = 8
-# 8: "base_scale", 2 where the base layer is coded at half resolution; 7: "x265", the x265
+# 8: "base_scale", 2 where the base layer is coded at half size (absent: 1); 7: "x265", the x265
 # enhancement's decoder parameters (stream video.1); 6: "layer_mask", the share of latent
 # positions masked in the layers of masked sets; 5: "layers" enhancement layers, in streams
 # video.1, video.2, ...; 4: tokens that cover only padding are not stored; 3: slices hold both
@@ -188,16 +188,24 @@ class HelixEncoder(VideoEncoder):
 
     @property
     def params(self) -> dict[str, Any]:
-        return {
-            "version": PARAMS_VERSION,
-            "gop": GOP,
-            "mask": self.mask_ratio,
-            "slice_bytes": self.slice_bytes,
-            "models": self.models.id,
-            "layers": self.layers,
-            "layer_mask": self.layer_mask,
-            "base_scale": self.base_scale,
-        } | ({"x265": self.x265.params} if self.x265 else {})
+        return (
+            {
+                "version": PARAMS_VERSION,
+                "gop": GOP,
+                "mask": self.mask_ratio,
+                "slice_bytes": self.slice_bytes,
+                "models": self.models.id,
+                "layers": self.layers,
+                "layer_mask": self.layer_mask,
+            }
+            | ({"x265": self.x265.params} if self.x265 else {})
+            | self.scale_params
+        )
+
+    @property
+    def scale_params(self) -> dict[str, int]:
+        """Stored only where the base is scaled: level 1's metadata stays a strand shorter."""
+        return {"base_scale": self.base_scale} if self.base_scale != 1 else {}
 
     def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
         packets = self.x265.encode(frame) if self.x265 else []
