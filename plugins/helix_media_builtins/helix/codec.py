@@ -65,12 +65,12 @@ from helix_media_builtins.helix.token_context import CONT_LEVELS, TOKEN_LEVELS, 
 GOP = 8
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 DEFAULT_MASK = 0.6
-#: the base under the x265 enhancement (a preview, a fallback): half resolution, mask 0.4.
-#: Against full size at mask 0.8: 75 / 54 / 24 strands for 18.0 / 20.0 / 18.7 dB on
-#: sample / bigbuckbunny / carphone, not 149 / 96 / 48 for 18.1 / 20.7 / 19.5 (README)
+#: the base under the x265 enhancement (a preview, a fallback): half size, mask 0.4. Against
+#: full size at mask 0.8: 75 / 54 / 24 data strands for 18.0 / 20.0 / 18.7 dB on sample /
+#: bigbuckbunny / carphone, not 149 / 96 / 48 for 18.1 / 20.7 / 19.5 (docs/helix-codec.md)
 X265_BASE_MASK = 0.4
 X265_BASE_SCALE = 2
-DEFAULT_QUALITY = 1  # the neural base alone; level 2 costs 1.6-1.9x its strands (README)
+DEFAULT_QUALITY = 1  # the neural base alone; level 2 costs 1.3-1.7x its strands (README)
 #: enhancements over the base layer: x265 codes the video (:mod:`x265_layer`, the default:
 #: a fifth of the learned layers' strands or less for the same PSNR), or the model set's
 #: learned layers
