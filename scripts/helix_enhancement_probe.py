@@ -163,7 +163,7 @@ def base_layer(frames: list[np.ndarray], info) -> tuple[np.ndarray, int]:
     """HELIX base layer at mask 0.6: (decoded frames, bytes stored)."""
     from helix_media_builtins.helix import codec as hc
 
-    enc = hc.HelixEncoder(info, 0.6, 37, "cpu", None)
+    enc = hc.HelixEncoder(info, 0.6, 37, "cpu", 1)
     dec = hc.HelixDecoder(info, enc.params, "cpu", "transformer", models=enc.models)
     out, nbytes = [], 0
     for g in range(0, len(frames), 8):

@@ -34,7 +34,7 @@ def latent_symbols(clip: str, frames: int, mask: float):
     positions (T, h, w); the pixels coded."""
     imgs = [f.to_ndarray(format="rgb24") for f in open_video(clip).frames()][:frames]
     h, w = imgs[0].shape[:2]
-    enc = HelixEncoder(VideoInfo(w, h, Fraction(25)), mask, 37, "cpu", None)
+    enc = HelixEncoder(VideoInfo(w, h, Fraction(25)), mask, 37, "cpu", 1)
     lt = enc.models.layers
     enc.layers = lt.count
     keep, order = layer_positions(lt, enc.info, mask)

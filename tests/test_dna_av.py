@@ -115,7 +115,12 @@ def test_strands_written_on_cpu_decode_on_cuda(tmp_path):
 
     clip = write_clip(tmp_path / "g.mp4", frames=8, size=(64, 64))
     dna = tmp_path / "g.dnapkt"
-    assert helix_media.cli.transcode_main([str(clip), str(dna), "--codec", "helix", "-q"]) == 0
+    assert (
+        helix_media.cli.transcode_main(
+            [str(clip), str(dna), "--codec", "helix", "--quality", "1", "-q"]
+        )
+        == 0
+    )
     with av.open(str(clip)) as c:
         source = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     scores = {}

@@ -190,7 +190,7 @@ def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames):
     clip = natural_frames[:11, 40:117, 60:205]  # 77 x 145, 11 frames: one GOP and a partial one
     write_lossless(tmp_path / "in.mkv", clip)
     out = tmp_path / "x.dnapkt"
-    r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+    r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", quality=1, audio=False)
     assert r.metadata["codec"] == "helix" and r.metadata["codec_params"]["mask"] == 0.6
     media = decode_media(str(out))
     assert len(media.frames) == 11 and not media.result.concealed_frames
@@ -203,12 +203,18 @@ def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_fram
     write_lossless(tmp_path / "in.mkv", natural_frames[:16, :128, :128])
     full, masked = tmp_path / "m0.dnapkt", tmp_path / "m6.dnapkt"
     r0 = encode_video(
-        str(tmp_path / "in.mkv"), str(full), codec="helix", audio=False, codec_options={"mask": 0.0}
+        str(tmp_path / "in.mkv"),
+        str(full),
+        codec="helix",
+        quality=1,
+        audio=False,
+        codec_options={"mask": 0.0},
     )
     r6 = encode_video(
         str(tmp_path / "in.mkv"),
         str(masked),
         codec="helix",
+        quality=1,
         audio=False,
         codec_options={"mask": 0.6},
     )
@@ -231,7 +237,7 @@ def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_fram
 def test_decoding_is_identical_across_threads_and_optimization_levels(tmp_path, natural_frames):
     write_lossless(tmp_path / "in.mkv", natural_frames[:8, :96, :128])
     out = tmp_path / "x.dnapkt"
-    r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+    r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", quality=1, audio=False)
     packets = []
 
     class Recorder(HelixDecoder):
@@ -284,7 +290,17 @@ def test_cli_helix_round_trip_is_deterministic(tmp_path, natural_frames, capsys)
     for out in (a, b):
         assert (
             transcode_main(
-                [str(tmp_path / "in.mkv"), str(out), "--codec", "helix", "--mask", "0.5", "-q"]
+                [
+                    str(tmp_path / "in.mkv"),
+                    str(out),
+                    "--codec",
+                    "helix",
+                    "--quality",
+                    "1",
+                    "--mask",
+                    "0.5",
+                    "-q",
+                ]
             )
             == 0
         )
@@ -328,7 +344,7 @@ def test_version_3_archives_without_padding_rule_still_decode(
     for version in (3, 4):
         monkeypatch.setattr(helix_codec, "PARAMS_VERSION", version)
         out = tmp_path / f"v{version}.dnapkt"
-        r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", audio=False)
+        r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", quality=1, audio=False)
         assert r.metadata["codec_params"]["version"] == version
         strands[version] = r.data_strands
         monkeypatch.undo()

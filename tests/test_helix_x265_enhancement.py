@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 from archive_edits import without_streams
 from clips import write_lossless
-from helix_media_builtins.helix.codec import X265_BASE_MASK, X265_BASE_SCALE, HelixEncoder
+from helix_media_builtins.helix.codec import (
+    DEFAULT_QUALITY,
+    X265_BASE_MASK,
+    X265_BASE_SCALE,
+    HelixEncoder,
+)
 from helix_media_builtins.helix.x265_layer import CRFS
 
 from helix_media.archive.decode import decode_media
@@ -48,6 +53,17 @@ def test_levels_above_the_base_add_an_x265_enhancement_at_falling_crf():
     assert X265_BASE_SCALE == 2
     assert all(e.params["base_scale"] == X265_BASE_SCALE for e in levels[1:])
     assert sorted(CRFS, reverse=True) == list(CRFS)
+
+
+def test_the_default_level_is_x265_at_its_own_default_crf():
+    """No --quality: level 6, libx265's default CRF 28; the learned ladder's default stays
+    its base alone."""
+    info = VideoInfo(64, 64, Fraction(24))
+    default = HelixEncoder(info, None, 37, "cpu", None)
+    assert default.params["x265"]["crf"] == 28 == CRFS[DEFAULT_QUALITY["x265"] - 2]
+    assert default.params == HelixEncoder(info, None, 37, "cpu", 6).params
+    learned = HelixEncoder(info, None, 37, "cpu", None, enhancement="learned")
+    assert learned.x265 is None and learned.layers == 0 and learned.mask_ratio == 0.6
 
 
 def test_the_enhancement_has_strands_of_its_own_and_quality_rises(sample_crop, tmp_path):

@@ -277,7 +277,7 @@ def speed(path: str, tmp: Path, frames: int, enhancement: str) -> list[tuple[int
     ref_path = tmp / "speed.mkv"
     n = len(reference_clip(path, ref_path, frames, 0, size=256))
     out = str(tmp / "speed.dnapkt")
-    encode_video(str(ref_path), out, codec="helix", audio=False)  # warm-up: load models
+    encode_video(str(ref_path), out, codec="helix", quality=1, audio=False)  # warm-up: models
     result = []
     for q in range(1, rungs(enhancement) + 1):
         t = time.perf_counter()
