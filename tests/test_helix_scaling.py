@@ -20,8 +20,9 @@ def test_sizes_round_up_and_flat_frames_stay_flat(size):
 def test_downscale_is_the_rounded_mean_of_each_block():
     x = np.array([[0, 1], [1, 1]], np.uint8).reshape(1, 2, 2, 1).repeat(3, -1)
     assert downscale2(x).ravel().tolist() == [1, 1, 1]  # 3 / 4 rounds to 1
-    x = np.arange(6, dtype=np.uint8).reshape(1, 1, 3, 2)  # odd: the last column repeated
-    assert downscale2(x.transpose(0, 2, 1, 3).copy()).shape == (1, 2, 1, 2)
+    odd = np.array([[0, 4, 8], [4, 8, 12], [8, 12, 16]], np.uint8).reshape(1, 3, 3, 1)
+    # the last row and column repeated: the right blocks are (8 + 8 + 12 + 12) / 4, 16
+    assert downscale2(odd)[0, :, :, 0].tolist() == [[4, 10], [10, 16]]
 
 
 def test_a_smooth_picture_survives_down_and_up_and_the_extremes_stay_in_range():

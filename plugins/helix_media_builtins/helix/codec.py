@@ -203,13 +203,9 @@ class HelixEncoder(VideoEncoder):
                 "layer_mask": self.layer_mask,
             }
             | ({"x265": self.x265.params} if self.x265 else {})
-            | self.scale_params
+            # only where scaled: level 1's metadata stays a strand shorter
+            | ({"base_scale": self.base_scale} if self.base_scale != 1 else {})
         )
-
-    @property
-    def scale_params(self) -> dict[str, int]:
-        """Stored only where the base is scaled: level 1's metadata stays a strand shorter."""
-        return {"base_scale": self.base_scale} if self.base_scale != 1 else {}
 
     def encode(self, frame: av.VideoFrame | None) -> list[Packet]:
         packets = self.x265.encode(frame) if self.x265 else []

@@ -1,9 +1,9 @@
 """Exact 2x down- and upscaling of frames, for a base layer coded at half resolution.
 
 Under the x265 enhancement the base layer is a preview and a fallback, and at half size it
-costs far fewer strands for its PSNR (README). Both directions are plain NumPy arithmetic in
-a fixed order, not a library resampler whose SIMD paths may differ between machines: decoded
-frames must be byte-identical everywhere.
+costs far fewer strands for its PSNR (docs/helix-codec.md). Both directions are plain NumPy
+arithmetic in a fixed order, not a library resampler whose SIMD paths may differ between
+machines: decoded frames must be byte-identical everywhere.
 """
 
 from __future__ import annotations
