@@ -186,17 +186,24 @@ def natural_frames():
     )
 
 
-def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames):
+@pytest.mark.parametrize("quality", [1, 2])
+def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames, quality):
+    """Level 1 codes the base at full size, level 2 at half size (73 x 39 here) under x265;
+    --layers 1 gives the base alone, scaled back to 77 x 145."""
     clip = natural_frames[:11, 40:117, 60:205]  # 77 x 145, 11 frames: one GOP and a partial one
     write_lossless(tmp_path / "in.mkv", clip)
     out = tmp_path / "x.dnapkt"
-    r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", quality=1, audio=False)
-    assert r.metadata["codec"] == "helix" and r.metadata["codec_params"]["mask"] == 0.6
-    media = decode_media(str(out))
-    assert len(media.frames) == 11 and not media.result.concealed_frames
-    got = np.stack([f.to_ndarray(format="rgb24") for f in media.frames])
-    assert got.shape == clip.shape
-    assert np.mean([psnr(a, b) for a, b in zip(clip, got, strict=True)]) > 18
+    r = encode_video(
+        str(tmp_path / "in.mkv"), str(out), codec="helix", quality=quality, audio=False
+    )
+    assert r.metadata["codec"] == "helix"
+    assert r.metadata["codec_params"]["mask"] == (0.6 if quality == 1 else 0.4)
+    for layers in (None, 1):
+        media = decode_media(str(out), layers=layers)
+        assert len(media.frames) == 11 and not media.result.concealed_frames
+        got = np.stack([f.to_ndarray(format="rgb24") for f in media.frames])
+        assert got.shape == clip.shape
+        assert np.mean([psnr(a, b) for a, b in zip(clip, got, strict=True)]) > 17
 
 
 def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_frames):
