@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from archive_edits import without_streams
-from clips import write_lossless
+from clips import write_clip, write_lossless
 from helix_media_builtins.helix.codec import (
     DEFAULT_QUALITY,
     X265_BASE_MASK,
@@ -172,3 +172,26 @@ def test_the_golden_x265_archives_decode(version):
         base = _frames(decode_media(str(path), layers=1)).astype(int)
         assert base.shape == expected["base"].shape == expected["frames"].shape
         assert np.abs(base - expected["base"]).max() <= 2
+
+
+def test_audio_is_protected_like_the_video_unless_told_otherwise(tmp_path):
+    """Where the codec gives its streams an outer code, the audio gets the same (a lost audio
+    strand costs about a second of sound); --stream-redundancy audio=0 turns it off, and a
+    codec that asks for none leaves the audio as the user set it."""
+    clip = write_clip(tmp_path / "a.mp4", frames=16, size=(64, 48), audio=True)
+
+    def ranges(out, *extra) -> dict[str, float]:
+        assert transcode_main([str(clip), str(out), *extra, "-q"]) == 0
+        meta = decode_media(str(out)).result.metadata
+        if "outer_code" not in meta:
+            return {}
+        if meta["outer_code"]["scheme"] == "rs-cauchy":  # one plain code over every stream
+            return {n: meta["outer_code"]["redundancy"] for n in meta["streams"]}
+        first = {s["first_strand"]: n for n, s in meta["streams"].items()}
+        return {first[f]: r for f, _, r in meta["outer_code"]["ranges"]}
+
+    helix = ["--codec", "helix", "--quality", "2"]
+    assert ranges(tmp_path / "h.dnapkt", *helix) == {"video": 0.1, "video.1": 0.1, "audio": 0.1}
+    off = ranges(tmp_path / "off.dnapkt", *helix, "--stream-redundancy", "audio=0")
+    assert off == {"video": 0.1, "video.1": 0.1}
+    assert ranges(tmp_path / "b.dnapkt", "--codec", "bitstream") == {}

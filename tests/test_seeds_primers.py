@@ -197,3 +197,17 @@ def test_cli(tmp_path, capsys):
         primers.run(parser.parse_args(["--tm-min", "70", "--tm-max", "60"]))
     with pytest.raises(HelixError, match="no primer pair"):
         primers.run(parser.parse_args(["--tm-min", "90", "--tm-max", "95", "--pool", "200"]))
+
+
+def test_a_search_of_fixed_moves_gives_the_same_pairs_however_slow_the_machine(monkeypatch):
+    """Pools design their primers this way: a time-bounded search would pick other primers
+    (so other strands) on a slower or busier machine."""
+    from helix_media.design import codeset_search
+
+    def forward(pairs):
+        return [(p.forward.seq, p.reverse.seq) for p in pairs]
+
+    here = forward(primers.propose_pairs(pairs=3, seed=4, moves=200)[0])
+    clock = iter(range(0, 10**9, 1000))  # every look at the clock: 1000 s later
+    monkeypatch.setattr(codeset_search.time, "monotonic", lambda: next(clock))
+    assert forward(primers.propose_pairs(pairs=3, seed=4, moves=200)[0]) == here

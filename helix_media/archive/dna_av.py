@@ -155,6 +155,9 @@ class OutputContainer:
         self.seed, self.metadata_copies = seed, metadata_copies
         self.streams = Streams()
         self.packets: list[Packet] = []
+        #: the outer code the video codec asked for on its best-protected stream: the audio
+        #: stream gets it too unless the user set audio's own
+        self.audio_redundancy = 0.0
         self.closed = False
         self.result = None  # the EncodeResult, after close()
 
@@ -192,6 +195,7 @@ class OutputContainer:
         # user's own per stream
         asked = codec.stream_redundancy(quality, **codec_options)
         asked = {k: max(r, o["redundancy"]) for k, r in asked.items()}
+        self.audio_redundancy = max(asked.values(), default=0.0)
         o["stream_redundancy"] = {**asked, **(o["stream_redundancy"] or {})}
         redundancy = any_redundancy(o["redundancy"], o["stream_redundancy"])
         options = slice_options(
@@ -239,6 +243,9 @@ class OutputContainer:
         stream_params = (
             {"audio": self.streams.audio[0].encoder.params} if self.streams.audio else {}
         )
+        if self.streams.audio and self.audio_redundancy:
+            # a lost audio strand costs about a second of sound: protect it like the video
+            self.options["stream_redundancy"].setdefault("audio", self.audio_redundancy)
         return self.packets, fields, stream_params
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from typing import TYPE_CHECKING
@@ -83,13 +84,23 @@ class IndependentSetSearch:
                 touched = nb[(self.tight[nb] == 1) & ~self.member[nb]]
                 queue.update(self.g.owners(touched, self.member).tolist())
 
-    def run(self, seconds: float, target: int | None = None) -> np.ndarray:
-        """Search for ``seconds`` (or until ``target`` words); returns the best set found."""
-        end = time.monotonic() + seconds
+    def run(
+        self, seconds: float | None, target: int | None = None, moves: int | None = None
+    ) -> np.ndarray:
+        """Search for ``seconds`` (or until ``target`` words), or for exactly ``moves``
+        perturbations: then the set depends on the rng's seed alone, not on how fast the
+        machine is, so the same input gives the same set everywhere. Returns the best set."""
+        if (seconds is None) == (moves is None):
+            raise ValueError("give the search either seconds or moves")
+        end = math.inf if seconds is None else time.monotonic() + seconds
         self.fill()
         self._improve(set(np.flatnonzero(self.member).tolist()), end)
         best, best_size = self.member.copy(), self.size
+        done = 0
         while time.monotonic() < end and (target is None or best_size < target):
+            if moves is not None and done == moves:
+                break
+            done += 1
             # perturb: force in a random non-member (k = 1, sometimes 2), drop the members too
             # close to it, refill around them and look for (1,2)-swaps where it opened some
             outside = np.flatnonzero(~self.member)

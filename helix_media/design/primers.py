@@ -278,10 +278,13 @@ def propose_pairs(
     seconds: float = 2.0,
     seed: int = 0,
     avoid: tuple[str, ...] = (),
+    moves: int | None = None,
 ) -> tuple[list[PrimerPair], int]:
     """Up to ``pairs`` primer pairs; every primer is >= ``distance`` from every other primer
     of the set and from their reverse complements, and ends (as ordered) by the 3'-end rule of
-    ``limits``. Returns (pairs, size of the code set)."""
+    ``limits``. The code-set search runs for ``seconds``, or for ``moves`` steps where given
+    (the same pairs on every machine, as archives need). Returns (pairs, size of the code
+    set)."""
     if not 12 <= length <= 32:
         raise HelixError(f"primer length must be 12..32, got {length}")
     if not 1 <= distance <= length:
@@ -296,7 +299,8 @@ def propose_pairs(
         return [], len(keep)
     kept = words[keep]
     graph = ConflictGraph(pack(kept), distance, length, mirror=pack(reverse_complement(kept)))
-    chosen = [keep[j] for j in IndependentSetSearch(graph, rng).run(seconds).tolist()]
+    search = IndependentSetSearch(graph, rng)
+    chosen = [keep[j] for j in search.run(seconds if moves is None else None, moves=moves)]
     # pair primers of alike Tm, those nearest the middle of the window first; skip partners
     # that suit neither order (a forward, b reverse or b, a) or whose oligos would dimerize
     tm = {i: checks.tm(i) for i in chosen}

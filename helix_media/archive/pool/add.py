@@ -194,6 +194,11 @@ def _next_chunk(item: Item) -> int:
     return item.metadata[0] + item.metadata[1]
 
 
+#: the primer code-set search's steps (about 0.2 s here): a step count, not a time budget,
+#: so the same items give the same primers, hence the same strands, on any machine or load
+PRIMER_SEARCH_MOVES = 1000
+
+
 def _primer_pairs(n: int, cat: Catalogue) -> list[tuple[str, str]]:
     """``n`` new primer pairs, far from the pool's and every item's primers (EORS code set,
     checked with primer3) that the framer accepts (addresses exist after them)."""
@@ -205,7 +210,9 @@ def _primer_pairs(n: int, cat: Catalogue) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     seed = len(taken)
     while len(out) < n and seed < len(taken) + 20:
-        pairs, _ = propose_pairs(pairs=n - len(out) + 2, seed=seed, avoid=tuple(taken))
+        pairs, _ = propose_pairs(
+            pairs=n - len(out) + 2, seed=seed, avoid=tuple(taken), moves=PRIMER_SEARCH_MOVES
+        )
         seed += 1
         for pair in pairs:
             a, b = pair.forward.seq, pair.reverse.seq
