@@ -20,7 +20,7 @@ from helix_media_builtins.helix.codec import (
 from helix_media_builtins.helix.x265_layer import CRFS
 
 from helix_media.archive.decode import decode_media
-from helix_media.cli import transcode_main
+from helix_media.cli import main, transcode_main
 from helix_media.media.codec import VideoInfo
 from helix_media.media.metrics import psnr
 from helix_media.strandio.strand_files import read_strands
@@ -142,6 +142,16 @@ def test_the_same_input_gives_the_same_strands_and_frames(sample_crop, tmp_path)
     assert np.array_equal(a, b)
     one, two = (_frames(decode_media(str(tmp_path / "a.dnapkt"))) for _ in range(2))
     assert np.array_equal(one, two)
+
+
+def test_probe_says_the_level_and_what_it_stores(sample_crop, tmp_path, capsys):
+    for quality, says in (
+        (1, "codec: level 1: the learned base (mask 0.6, model set "),
+        (4, "codec: level 4: x265 at CRF 36 over the learned base (half size, mask 0.4, "),
+    ):
+        _encode(sample_crop, tmp_path / f"q{quality}.dnapkt", quality)
+        assert main(["probe", str(tmp_path / f"q{quality}.dnapkt")]) == 0
+        assert says in capsys.readouterr().out
 
 
 def test_an_unknown_enhancement_is_a_one_line_error(sample_crop, tmp_path, capsys):

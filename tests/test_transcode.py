@@ -69,6 +69,7 @@ def test_probe_json_has_the_contract_keys(sample_roundtrip, capsys):
     assert p["strand_length"] == 240 and p["max_homopolymer"] <= 3 and p["motif_hits"] == 0
     assert 0.45 <= p["gc_min"] <= p["gc_max"] <= 0.55
     assert p["cost_usd"] == pytest.approx(0.014 * p["strands"])
+    assert p["codec_settings"] == "libx265 CRF 26, closed GOPs of 16 frames"
 
 
 @pytest.mark.parametrize("kind,audio", [("black", False), ("noise", False), ("gradient", True)])

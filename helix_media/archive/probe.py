@@ -123,6 +123,7 @@ def _content(meta: dict[str, Any]) -> dict[str, Any]:
         step = video["timing"]["deltas"][-1][0] if video["timing"]["deltas"] else 0
         duration = float((pts[-1] - pts[0] + step) * tb)
     return {
+        "codec_settings": _codec_settings(meta),
         "width": video["width"],
         "height": video["height"],
         "frames": video["frames"],
@@ -130,6 +131,18 @@ def _content(meta: dict[str, Any]) -> dict[str, Any]:
         "duration_s": duration,
         "variable_frame_rate": bool(stamps),
     }
+
+
+def _codec_settings(meta: dict[str, Any]) -> str | None:
+    """The video codec's own line on its settings (None where it has none or is not
+    installed: the rest of the summary needs no codec)."""
+    from helix_media import plugins
+    from helix_media.errors import HelixError
+
+    try:
+        return plugins.get_codec(meta["codec"]).describe(meta["codec_params"])
+    except (HelixError, KeyError, TypeError, ValueError):
+        return None
 
 
 def format_probe(p: dict[str, Any]) -> str:
@@ -149,6 +162,8 @@ def format_probe(p: dict[str, Any]) -> str:
             f"  video: {p['width']}x{p['height']}, {p['frames']} frames at {p['fps']:.3f} fps"
             f" ({p['duration_s']:.2f} s)"
         )
+        if p["codec_settings"]:
+            content = f"  codec: {p['codec_settings']}\n{content}"
     lines = [
         f"{p['file']}: {p['strands']} strands x {p['strand_length']} nt "
         f"({p['framer']} framer, {p['coder']} coder, {p['codec']} codec)",

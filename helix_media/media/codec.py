@@ -157,6 +157,11 @@ class Codec(ABC):
         override it per stream."""
         return {}
 
+    def describe(self, params: dict[str, Any]) -> str | None:
+        """One line on the settings an archive's ``params`` record (``helix probe`` prints
+        it); None: nothing to say beyond the codec's name."""
+        return None
+
     @abstractmethod
     def decoder(self, info: VideoInfo, params: dict[str, Any]) -> VideoDecoder:
         """A decoder for packets made by an encoder whose ``params`` were ``params``; codecs

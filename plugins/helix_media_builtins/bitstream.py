@@ -315,6 +315,9 @@ class BitstreamCodec(Codec):
 
     name = "bitstream"
 
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"{params['video_codec']} CRF {params['crf']}, closed GOPs of {params['gop']} frames"
+
     def encoder(
         self,
         info: VideoInfo,

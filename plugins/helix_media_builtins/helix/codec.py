@@ -560,6 +560,21 @@ class HelixCodec(Codec):
         CRF or learned enhancement layer."""
         return len(ladder(load_models(device), enhancement))
 
+    def describe(self, params: dict[str, Any]) -> str:
+        """The level and what it stores, e.g. "level 6: x265 at CRF 28 over the learned base
+        (half size, mask 0.4, model set ...)"."""
+        models = params["models"] if isinstance(params["models"], str) else "of version 1"
+        scale = "half size, " if params.get("base_scale", 1) == 2 else ""
+        base = f"the learned base ({scale}mask {params['mask']:g}, model set {models})"
+        if "x265" in params:
+            crf = params["x265"]["crf"]
+            level = f"level {x265_layer.CRFS.index(crf) + 2}: " if crf in x265_layer.CRFS else ""
+            return f"{level}x265 at CRF {crf} over {base}"
+        if params.get("layers"):
+            layers, mask = params["layers"], params.get("layer_mask", params["mask"])
+            return f"{layers} learned enhancement layer(s) (mask {mask:g}) over {base}"
+        return f"level 1: {base} alone"
+
     def stream_redundancy(
         self,
         quality: int | None = None,
