@@ -208,22 +208,17 @@ def test_round_trip_odd_size_and_partial_gop(tmp_path, natural_frames, quality):
 
 def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_frames):
     write_lossless(tmp_path / "in.mkv", natural_frames[:16, :128, :128])
-    full, masked = tmp_path / "m0.dnapkt", tmp_path / "m6.dnapkt"
-    r0 = encode_video(
-        str(tmp_path / "in.mkv"),
-        str(full),
-        codec="helix",
-        quality=1,
-        audio=False,
-        codec_options={"mask": 0.0},
-    )
-    r6 = encode_video(
-        str(tmp_path / "in.mkv"),
-        str(masked),
-        codec="helix",
-        quality=1,
-        audio=False,
-        codec_options={"mask": 0.6},
+    masked = tmp_path / "m6.dnapkt"
+    r0, r6 = (
+        encode_video(
+            str(tmp_path / "in.mkv"),
+            str(tmp_path / f"m{mask * 10:.0f}.dnapkt"),
+            codec="helix",
+            quality=1,
+            audio=False,
+            codec_options={"mask": mask},
+        )
+        for mask in (0.0, 0.6)
     )
     assert r6.data_strands <= 0.75 * r0.data_strands
     clean = np.stack([f.to_ndarray(format="rgb24") for f in decode_media(str(masked)).frames])
