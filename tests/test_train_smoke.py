@@ -114,3 +114,39 @@ def test_deepening_the_predictor_starts_as_the_same_function(tmp_path):
         assert torch.allclose(small.predictor(idx, cont), deep.predictor(idx, cont), atol=1e-6)
     torch.save(deep.state_dict(), tmp_path / "deep.pt")  # the depth is read back from a checkpoint
     assert len(load_checkpoint(tmp_path / "deep.pt").predictor.blocks) == 6
+
+
+def test_a_committed_set_rebuilds_into_a_checkpoint_that_fine_tunes(tmp_path):
+    """Training runs are not committed: fine-tuning starts from a set's ONNX files, and the
+    rebuilt networks must compute what those files compute."""
+    from helix_media_builtins.helix.train.from_model_set import write_checkpoint
+    from helix_media_builtins.helix.train.model import load_checkpoint
+
+    diffs = write_checkpoint("7744739713a04d54", tmp_path / "base" / "helix.pt")
+    assert set(diffs) == {"encoder", "decoder", "predictor"} and max(diffs.values()) < 1e-4
+    recipe = json.loads((tmp_path / "base" / "recipe.json").read_text())
+    assert recipe["model_set"] == "7744739713a04d54" and recipe["minutes"] == 50.0
+    model = load_checkpoint(tmp_path / "base" / "helix.pt")
+    assert model.predictor.blocks[0].qkv.weight.abs().sum() > 0  # the anonymous MatMuls too
+    with pytest.raises(SystemExit, match="no model set 'nope'"):
+        write_checkpoint("nope", tmp_path / "x.pt")
+
+
+def test_carrying_layers_onto_their_own_base_gives_the_same_set(tmp_path, monkeypatch):
+    """``export-layers --layers-of``: a set's base + another set's layer files, unchanged.
+    Carrying 8be084a1ccd4a30d's layers onto its own base (7744739713a04d54) must rebuild
+    exactly that set, id and all."""
+    import shutil
+
+    from helix_media_builtins.helix.models import models_root
+    from helix_media_builtins.helix.train import export_layers
+
+    root = tmp_path / "onnx_models"
+    for name in ("7744739713a04d54", "8be084a1ccd4a30d"):
+        shutil.copytree(models_root() / name, root / name)
+    monkeypatch.setattr(export_layers, "models_root", lambda: root)
+    (root / "8be084a1ccd4a30d").rename(root / "layers")
+    out = export_layers.carry_layers(root / "layers", root / "7744739713a04d54")
+    assert out == root / "8be084a1ccd4a30d"
+    names = lambda d: sorted(p.name for p in d.iterdir())  # noqa: E731
+    assert names(out) == names(root / "layers")

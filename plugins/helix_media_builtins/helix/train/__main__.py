@@ -1,14 +1,18 @@
 """The HELIX training recipe (extra [train]):
-``python -m helix_media_builtins.helix.train {prepare,fit,eval,export,fit-layers,export-layers}``.
+``python -m helix_media_builtins.helix.train {prepare,fit,eval,export,fit-layers,export-layers,
+checkpoint}``.
 
 python -m helix_media_builtins.helix.train prepare --data data           # fetch and decode footage
 python -m helix_media_builtins.helix.train fit --data data --out runs/r1 --minutes 45
+# (or fine-tune a committed set: checkpoint --model-set <id> --out runs/b/helix.pt; fit --init ...)
 python -m helix_media_builtins.helix.train eval --checkpoint runs/r1/helix.pt  # held-out check
 python -m helix_media_builtins.helix.train export --checkpoint runs/r1/helix.pt  # onnx_models/<id>/
 # the enhancement layers (quality 2 and up) over the base of the default set:
 python -m helix_media_builtins.helix.train fit-layers --data data --out runs/l1 --minutes 45
 # (or fine-tune a layers checkpoint: fit-layers --init runs/l0/layers.pt --lr 7e-4 ...)
 python -m helix_media_builtins.helix.train export-layers --checkpoint runs/l1/layers.pt
+# after retraining the base: its new set + an earlier set's layers, unchanged
+python -m helix_media_builtins.helix.train export-layers --layers-of <set id>
 """
 
 from __future__ import annotations
@@ -63,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         help="loader processes sampling batches (0: in this process, reproducible; with "
         "--device cuda use several, e.g. 12, so the GPU is not left waiting)",
     )
+    pc = sub.add_parser(
+        "checkpoint", help="a committed model set's base networks as a checkpoint to fine-tune"
+    )
+    pc.add_argument("--model-set", required=True, help="a folder name under onnx_models/")
+    pc.add_argument("--out", type=Path, required=True, help="the .pt to write")
     pv = sub.add_parser("eval", help="PSNR at mask 0 and 0.6 on held-out clips, in PyTorch")
     pv.add_argument("--checkpoint", type=Path, required=True)
     pv.add_argument("clips", nargs="*", type=Path, help="default: the sample and data/eval")
@@ -91,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     px = sub.add_parser(
         "export-layers", help="a new model set: the default set's base + these layers"
     )
-    px.add_argument("--checkpoint", type=Path, required=True)
+    source = px.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path, help="a fit-layers checkpoint")
+    source.add_argument(
+        "--layers-of",
+        metavar="SET",
+        help="an installed set whose layer files to carry over unchanged (after a base retrain)",
+    )
     px.add_argument("--data", type=Path, default=Path("data"))
     px.add_argument("--gops", type=int, default=300, help="training GOPs to count tables on")
     a = p.parse_args(argv)
@@ -131,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
                 workers=a.workers,
             )
         )
+    elif a.cmd == "checkpoint":
+        from helix_media_builtins.helix.train.from_model_set import write_checkpoint
+
+        diffs = write_checkpoint(a.model_set, a.out)
+        print(" ".join(f"{k} max |diff| {v:.1e}" for k, v in diffs.items()), a.out)
     elif a.cmd == "eval":
         from helix_media_builtins.helix.train.evaluate import evaluate_checkpoint
 
@@ -148,9 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
     elif a.cmd == "export-layers":
         from helix_media_builtins.helix.models import model_dir
-        from helix_media_builtins.helix.train.export_layers import export_set as export_layers
+        from helix_media_builtins.helix.train.export_layers import carry_layers, export_set
 
-        out = export_layers(a.checkpoint, model_dir(), a.data, a.gops)
+        if a.layers_of:
+            out = carry_layers(model_dir(a.layers_of), model_dir())
+        else:
+            out = export_set(a.checkpoint, model_dir(), a.data, a.gops)
         print(f"model set {out.name}: {out}")
     else:
         from helix_media_builtins.helix.train.export import export_set

@@ -77,16 +77,47 @@ def count_tables(encoder_path: Path, data: Path, gops: int, mask: float) -> np.n
     return scaled.astype(np.int64)
 
 
-def export_set(checkpoint: Path, base_set: Path, data: Path, gops: int = 300) -> Path:
-    """``base_set``'s files + the layers of ``checkpoint`` -> ``onnx_models/<new id>/``."""
-    root = models_root()
-    tmp = root / ".export"
+def _copy_files(names, source: Path, dest: Path) -> None:
+    """Files and their model cards, unchanged."""
+    for name in names:
+        for suffix in (".json", Path(name).suffix):
+            src = source / Path(name).with_suffix(suffix).name
+            shutil.copy2(src, dest / src.name)
+
+
+def _new_set(tmp: Path) -> Path:
+    """The finished folder ``tmp`` -> ``onnx_models/<its id>/`` (kept as is if it exists)."""
+    final = models_root() / HelixModels(tmp).id
+    if final.exists():
+        shutil.rmtree(tmp)
+    else:
+        tmp.rename(final)
+    return final
+
+
+def _staging() -> Path:
+    tmp = models_root() / ".export"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    for name in FILES.values():
-        for suffix in (".json", Path(name).suffix):
-            src = base_set / Path(name).with_suffix(suffix).name
-            shutil.copy2(src, tmp / src.name)
+    return tmp
+
+
+def carry_layers(layers_set: Path, base_set: Path) -> Path:
+    """``base_set``'s files + ``layers_set``'s layer networks and tables, unchanged ->
+    ``onnx_models/<new id>/``: a retrained base keeps the learned enhancement. The layers
+    refine whatever base frames they are given (encoder and decoder see the same ones), so
+    they stay lossless-consistent; their cards still name the base they were trained over,
+    and how well they fit the new one is for the bench to say."""
+    tmp = _staging()
+    _copy_files(FILES.values(), base_set, tmp)
+    _copy_files(LAYER_FILES.values(), layers_set, tmp)
+    return _new_set(tmp)
+
+
+def export_set(checkpoint: Path, base_set: Path, data: Path, gops: int = 300) -> Path:
+    """``base_set``'s files + the layers of ``checkpoint`` -> ``onnx_models/<new id>/``."""
+    tmp = _staging()
+    _copy_files(FILES.values(), base_set, tmp)
     saved = torch.load(checkpoint, map_location="cpu")
     model = Layers()
     model.load_state_dict(saved["state"])
@@ -104,9 +135,4 @@ def export_set(checkpoint: Path, base_set: Path, data: Path, gops: int = 300) ->
     for kind, path in files.items():
         metrics = saved["report"] if kind != "layer_tables" else {"gops": gops}
         write_model_card(path, kind, recipe, metrics)
-    final = root / HelixModels(tmp).id
-    if final.exists():
-        shutil.rmtree(tmp)
-    else:
-        tmp.rename(final)
-    return final
+    return _new_set(tmp)
