@@ -150,3 +150,15 @@ def test_carrying_layers_onto_their_own_base_gives_the_same_set(tmp_path, monkey
     assert out == root / "8be084a1ccd4a30d"
     names = lambda d: sorted(p.name for p in d.iterdir())  # noqa: E731
     assert names(out) == names(root / "layers")
+
+
+def test_bf16_only_where_the_cpu_computes_in_it(monkeypatch, capsys):
+    """Emulated bf16 made CPU steps 25x slower: a CPU without bf16 arithmetic trains in fp32."""
+    from helix_media_builtins.helix.train import hardware
+
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "fma"})
+    assert hardware.use_bf16(True, "cpu") is False
+    assert "training in fp32" in capsys.readouterr().err
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    assert hardware.use_bf16(True, "cpu") is True
+    assert hardware.use_bf16(False, "cpu") is False

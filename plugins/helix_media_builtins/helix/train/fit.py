@@ -21,8 +21,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from tqdm import tqdm
 
 from helix_media_builtins.helix.masking import checkerboard_mask
 from helix_media_builtins.helix.train.data import GopSampler
+from helix_media_builtins.helix.train.hardware import describe, use_bf16
 from helix_media_builtins.helix.train.model import (
     LEVELS,
     TOKEN_T,
@@ -137,6 +136,7 @@ def fit(
 ) -> dict:
     """Train until ``steps`` or ``minutes`` run out; write ``helix.pt`` and ``train_log.csv``."""
     torch.manual_seed(seed)
+    bf16 = use_bf16(bf16, device)
     rng = np.random.default_rng(seed)
     gops = gop_batches(data_dir, crop, seed, batch, workers, pin=device == "cuda")
     if init is None:
@@ -242,9 +242,7 @@ def fit(
         "workers": workers,
         "mask": {"mean": mask_mean, "sd": mask_sd, "checkerboard_share": checker_share},
         "threads": torch.get_num_threads(),
-        "hardware": f"{platform.machine()} CPU, {os.cpu_count()} cores"
-        if device == "cpu"
-        else torch.cuda.get_device_name(0),
+        "hardware": describe(device),
         "data": json.loads((data_dir / "sources.json").read_text()),
     }
     if init_recipe is not None:

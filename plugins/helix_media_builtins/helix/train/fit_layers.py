@@ -15,8 +15,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import platform
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +26,7 @@ from tqdm import tqdm
 
 from helix_media_builtins.helix.masking import checkerboard_mask
 from helix_media_builtins.helix.train.data import GopSampler
+from helix_media_builtins.helix.train.hardware import describe, use_bf16
 from helix_media_builtins.helix.train.layers import LAMBDAS, LAYER_T, MAX_LAYERS, Layers, psnr
 
 CACHE_SIZE = 128  # cached GOPs are 8 x 128 x 128; training crops are taken from them
@@ -93,6 +92,7 @@ def fit(
     init: Path | None = None,
 ) -> dict:
     torch.manual_seed(seed)
+    bf16 = use_bf16(bf16, device)
     rng = np.random.default_rng(seed)
     recipe = {
         "minutes": minutes,
@@ -107,11 +107,7 @@ def fit(
         "device": device,
         "init": str(init) if init else None,
         "masked": True,
-        "hardware": (
-            torch.cuda.get_device_name()
-            if device == "cuda"
-            else f"{platform.machine()} CPU, {os.cpu_count()} cores"
-        ),
+        "hardware": describe(device),
         "threads": torch.get_num_threads(),
         "data": {k: sorted(p.name for p in (data / k).glob("*.npy")) for k in ("videos", "photos")},
     }
