@@ -30,7 +30,8 @@ from helix_media_builtins.helix.models import installed_sets, models_root
 from helix_media_builtins.helix.train.export import DecoderGraph, EncoderGraph
 from helix_media_builtins.helix.train.model import CONT_DIM, LEVELS, TOKEN_T, Helix
 
-FILES = {"encoder": "", "decoder": "", "predictor": "predictor."}
+#: each ONNX file's weight names -> the Helix state's (the predictor was exported on its own)
+PREFIXES = {"encoder": "", "decoder": "", "predictor": "predictor."}
 
 
 def linear_call_order(predictor: torch.nn.Module, idx, cont) -> list[str]:
@@ -53,12 +54,9 @@ def rebuild(set_dir: Path) -> Helix:
     at its initial value)."""
     model = Helix()
     state = model.state_dict()
-    idx = torch.stack(
-        [torch.randint(0, n + 1, (1, TOKEN_T, 4, 5)) for n in LEVELS], 1
-    )  # (1, 4, T, 4, 5), some masked
-    cont = torch.rand(1, CONT_DIM, 1, 2) * 2 - 1
-    calls = linear_call_order(model.predictor, idx, cont)
-    for name, prefix in FILES.items():
+    idx = torch.zeros((1, len(LEVELS), TOKEN_T, 4, 4), dtype=torch.long)
+    calls = linear_call_order(model.predictor, idx, torch.zeros(1, CONT_DIM, 1, 1))
+    for name, prefix in PREFIXES.items():
         graph = onnx.load(str(set_dir / f"helix_{name}.onnx")).graph
         inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
         anonymous = []
