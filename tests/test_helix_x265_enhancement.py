@@ -147,7 +147,7 @@ def test_the_same_input_gives_the_same_strands_and_frames(sample_crop, tmp_path)
 def test_probe_says_the_level_and_what_it_stores(sample_crop, tmp_path, capsys):
     for quality, says in (
         (1, "codec: level 1: the learned base (mask 0.6, model set "),
-        (4, "codec: level 4: x265 at CRF 36 over the learned base (half size, mask 0.4, "),
+        (4, "codec: level 4: x265 at CRF 36, GOPs of 16, over the learned base (half size, "),
     ):
         _encode(sample_crop, tmp_path / f"q{quality}.dnapkt", quality)
         assert main(["probe", str(tmp_path / f"q{quality}.dnapkt")]) == 0
@@ -205,3 +205,28 @@ def test_audio_is_protected_like_the_video_unless_told_otherwise(tmp_path):
     off = ranges(tmp_path / "off.dnapkt", *helix, "--stream-redundancy", "audio=0")
     assert off == {"video": 0.1, "video.1": 0.1}
     assert ranges(tmp_path / "b.dnapkt", "--codec", "bitstream") == {}
+
+
+def test_gop_sets_the_enhancement_gop_in_multiples_of_the_helix_gop(sample_crop, tmp_path, capsys):
+    """--gop 32: one enhancement packet covers four HELIX GOPs and decodes to bitstream's
+    frames at the same GOP; a lost strand costs the rest of that 32-frame GOP only."""
+    clip = tmp_path / "in.mkv"
+    frames = np.concatenate([sample_crop[1], sample_crop[1][::-1]])  # 32 frames
+    write_lossless(clip, frames)
+    out = tmp_path / "g.dnapkt"
+    _encode((clip, frames), out, 3, "--gop", "32")
+    media = decode_media(str(out))
+    assert media.result.metadata["codec_params"]["x265"]["gop"] == 32
+    ref = tmp_path / "ref.dnapkt"
+    args = [str(clip), str(ref), "--codec", "bitstream", "--quality", str(CRFS[1]), "--gop", "32"]
+    assert transcode_main([*args, "-q"]) == 0
+    assert np.array_equal(_frames(media), _frames(decode_media(str(ref))))
+    assert len(_frames(decode_media(str(out), layers=1))) == 32
+    for bad, says in (("12", "must be a multiple of the HELIX GOP (8 frames)"), ("0", "not 0")):
+        assert transcode_main([str(clip), str(tmp_path / "b.dnapkt"), "--codec", "helix",
+                               "--quality", "3", "--gop", bad, "-q"]) == 1  # fmt: skip
+        assert says in capsys.readouterr().err
+    assert transcode_main([str(clip), str(tmp_path / "b.dnapkt"), "--codec", "helix",
+                           "--quality", "1", "--gop", "16", "-q"]) == 1  # fmt: skip
+    assert "--gop is the x265 enhancement's" in capsys.readouterr().err
+    assert not (tmp_path / "b.dnapkt").exists()

@@ -94,8 +94,9 @@ def test_third_party_package_is_discovered(tmp_path):
 
 
 def test_codec_plugins_add_their_own_transcode_options(tmp_path, capsys):
-    """--mask/--device/--fill come from the helix plugin, --gop/--video-codec from bitstream;
-    each reaches only its codec (others refuse it with a one-line error)."""
+    """--mask/--device/--fill come from the helix plugin, --gop/--video-codec from bitstream
+    (helix reads --gop too); each reaches only its codec (others refuse it with a one-line
+    error)."""
     from helix_media.cli import transcode_main
     from helix_media.cli.transcode import transcode_parser
 
@@ -107,8 +108,9 @@ def test_codec_plugins_add_their_own_transcode_options(tmp_path, capsys):
 
     clip = write_clip(tmp_path / "c.mp4", frames=6, size=(64, 48))
     dna = tmp_path / "c.dnapkt"
-    assert transcode_main([str(clip), str(dna), "--codec", "helix", "--gop", "8", "-q"]) == 1
-    assert "helix codec: unknown option(s) gop" in capsys.readouterr().err
+    args = [str(clip), str(dna), "--codec", "helix", "--video-codec", "libx264", "-q"]
+    assert transcode_main(args) == 1
+    assert "helix codec: unknown option(s) video_codec" in capsys.readouterr().err
     assert transcode_main([str(clip), str(dna), "--codec", "helix", "--mask", "0.4", "-q"]) == 0
     out = tmp_path / "c.mkv"
     assert transcode_main([str(dna), str(out), "--fill", "naive", "-q"]) == 0

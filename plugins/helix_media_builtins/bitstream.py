@@ -357,7 +357,12 @@ class BitstreamCodec(Codec):
 
 @hookimpl
 def add_codec_options(group):
-    group.add_argument("--gop", type=int, help="bitstream: frames per GOP (each decodes alone)")
+    group.add_argument(
+        "--gop",
+        type=int,
+        help="bitstream, and helix's x265 enhancement (a multiple of 8): frames per GOP, each "
+        "decoding alone (default 16)",
+    )
     group.add_argument(
         "--video-codec", help="bitstream: encoder library, libx265 (default), libx264, libsvtav1"
     )

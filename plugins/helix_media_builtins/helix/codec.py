@@ -160,6 +160,7 @@ class HelixEncoder(VideoEncoder):
         quality: int | None,
         layer_mask: float | None = None,
         enhancement: str | None = None,
+        gop: int | None = None,
     ):
         for name, value in (("mask", mask), ("layer-mask", layer_mask)):
             if value is not None and not 0 <= value < 1:
@@ -171,7 +172,17 @@ class HelixEncoder(VideoEncoder):
         self.layers, rung_mask, rung_layer_mask, crf, self.base_scale = rung(
             self.models, quality, enhancement
         )
-        self.x265 = None if crf is None else x265_layer.X265LayerEncoder(info, crf, slice_bytes)
+        if gop is not None:
+            if crf is None:
+                raise HelixError("helix codec: --gop is the x265 enhancement's (levels 2 and up)")
+            if not isinstance(gop, int) or not GOP <= gop <= 1000 or gop % GOP:
+                raise HelixError(
+                    f"helix codec: --gop must be a multiple of the HELIX GOP ({GOP} frames) "
+                    f"up to 1000, not {gop!r}"
+                )
+        self.x265 = None
+        if crf is not None:
+            self.x265 = x265_layer.X265LayerEncoder(info, crf, slice_bytes, gop or x265_layer.GOP)
         self.mask_ratio = float(next(m for m in (mask, rung_mask, DEFAULT_MASK) if m is not None))
         self.layer_mask = float(
             next(m for m in (layer_mask, rung_layer_mask, self.mask_ratio) if m is not None)
@@ -567,9 +578,9 @@ class HelixCodec(Codec):
         scale = "half size, " if params.get("base_scale", 1) == 2 else ""
         base = f"the learned base ({scale}mask {params['mask']:g}, model set {models})"
         if "x265" in params:
-            crf = params["x265"]["crf"]
+            crf, gop = params["x265"]["crf"], params["x265"]["gop"]
             level = f"level {x265_layer.CRFS.index(crf) + 2}: " if crf in x265_layer.CRFS else ""
-            return f"{level}x265 at CRF {crf} over {base}"
+            return f"{level}x265 at CRF {crf}, GOPs of {gop}, over {base}"
         if params.get("layers"):
             layers, mask = params["layers"], params.get("layer_mask", params["mask"])
             return f"{layers} learned enhancement layer(s) (mask {mask:g}) over {base}"
@@ -602,12 +613,13 @@ class HelixCodec(Codec):
         mask: float | None = None,
         layer_mask: float | None = None,
         enhancement: str | None = None,
+        gop: int | None = None,
         slice_bytes: int = 37,
         device: str = "cpu",
         **options: Any,
     ) -> VideoEncoder:
         _no_unknown(options)
-        return HelixEncoder(info, mask, slice_bytes, device, quality, layer_mask, enhancement)
+        return HelixEncoder(info, mask, slice_bytes, device, quality, layer_mask, enhancement, gop)
 
     def decoder(
         self,
