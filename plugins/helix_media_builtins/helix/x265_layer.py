@@ -31,7 +31,7 @@ import numpy as np
 from helix_media.blocks.varint import get_varint, put_varint
 from helix_media.errors import HelixError
 from helix_media.media.codec import Packet, VideoInfo, layer_stream
-from helix_media_builtins.bitstream import BitstreamCodec, BitstreamDecoder
+from helix_media_builtins.bitstream import DEFAULT_GOP, BitstreamCodec, BitstreamDecoder
 
 #: libx265 CRF of quality levels 2, 3, ... (level 1 is the base layer alone): about 2 dB and
 #: 1.4x the strands per level on the bench clips
@@ -41,7 +41,7 @@ VIDEO_CODEC = "libx265"
 #: ``--gop`` takes any multiple of the HELIX GOP: 32 stores 7-17 % fewer strands for about the
 #: same PSNR (scripts/helix_gop_probe.py), and a GOP the outer code cannot repair costs 32
 #: frames of enhancement
-GOP = 16
+GOP = DEFAULT_GOP
 
 
 class X265LayerEncoder:

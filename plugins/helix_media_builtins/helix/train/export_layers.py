@@ -105,9 +105,9 @@ def _staging() -> Path:
 def carry_layers(layers_set: Path, base_set: Path) -> Path:
     """``base_set``'s files + ``layers_set``'s layer networks and tables, unchanged ->
     ``onnx_models/<new id>/``: a retrained base keeps the learned enhancement. The layers
-    refine whatever base frames they are given (encoder and decoder see the same ones), so
-    they stay lossless-consistent; their cards still name the base they were trained over,
-    and how well they fit the new one is for the bench to say."""
+    refine whatever base frames they are given, and encoder and decoder give them the same
+    ones, so archives stay decodable; the layers' cards still name the base they were
+    trained over, and how well they fit the new one is for the bench to say."""
     tmp = _staging()
     _copy_files(FILES.values(), base_set, tmp)
     _copy_files(LAYER_FILES.values(), layers_set, tmp)
