@@ -209,7 +209,7 @@ def test_audio_is_protected_like_the_video_unless_told_otherwise(tmp_path):
 
 def test_gop_sets_the_enhancement_gop_in_multiples_of_the_helix_gop(sample_crop, tmp_path, capsys):
     """--gop 32: one enhancement packet covers four HELIX GOPs and decodes to bitstream's
-    frames at the same GOP; a lost strand costs the rest of that 32-frame GOP only."""
+    frames at the same GOP; other values and level 1 are one-line errors."""
     clip = tmp_path / "in.mkv"
     frames = np.concatenate([sample_crop[1], sample_crop[1][::-1]])  # 32 frames
     write_lossless(clip, frames)

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 #: /proc/cpuinfo flags of CPUs that compute in bf16
-BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
 def describe(device: str) -> str:
@@ -44,7 +44,7 @@ def use_bf16(wanted: bool, device: str) -> bool:
     if device == "cuda":
         fast = torch.cuda.is_bf16_supported()
     else:
-        fast = bool(cpu_flags() & set(BF16_CPU_FLAGS))
+        fast = bool(cpu_flags() & BF16_CPU_FLAGS)
     if not fast:
         print(f"note: no bf16 arithmetic on this {device}: training in fp32", file=sys.stderr)
     return fast
