@@ -17,8 +17,9 @@ import av
 from helix_media.media.codec import Packet, VideoInfo
 from helix_media.media.metrics import psnr
 from helix_media.plugins import get_codec
+from helix_media.resources import sample_clip
 
-SAMPLE = Path(__file__).resolve().parent / "sample.mp4"
+SAMPLE = sample_clip()  # the clip bundled with helix-media
 
 
 def round_trip(

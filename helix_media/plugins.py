@@ -1,13 +1,16 @@
 """The plugin manager: loads entry points of group ``helix_media`` and keeps one registry per kind.
 
 The core never imports the built-ins: they arrive through their entry points like any
-third-party package. Set ``HELIX_MEDIA_PLUGINS`` to a comma-separated list of distribution
-names to load only those (an empty value loads none), e.g. to debug a misbehaving plugin.
+third-party package (they are the entry points of this package's own distribution,
+``helix-media``). Set ``HELIX_MEDIA_PLUGINS`` to a comma-separated list of distribution names
+to load only those third-party plugins (an empty value: none), e.g. to debug a misbehaving
+plugin; the built-ins always load.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -39,12 +42,22 @@ _pm: pluggy.PluginManager | None = None
 _registry: dict[str, dict[str, Registration]] | None = None
 
 
+#: the distribution whose entry points are the built-ins (this package's own)
+CORE_DISTRIBUTION = "helix-media"
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as packaging compares them (PEP 503): ``Helix_Plugin.x`` is
+    ``helix-plugin-x``."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     allowed = os.environ.get("HELIX_MEDIA_PLUGINS")
-    allow = None if allowed is None else {n.strip() for n in allowed.split(",") if n.strip()}
+    allow = None if allowed is None else {_normalized(n) for n in allowed.split(",") if n.strip()}
     for ep in metadata.entry_points(group="helix_media"):
-        dist = ep.dist.name if ep.dist else ep.name
-        if allow is not None and dist not in allow:
+        dist = _normalized(ep.dist.name if ep.dist else ep.name)
+        if allow is not None and dist != CORE_DISTRIBUTION and dist not in allow:
             continue
         if pm.get_plugin(ep.name) is not None:
             continue

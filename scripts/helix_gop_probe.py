@@ -3,7 +3,7 @@ strands and PSNR as ``helix bench helix`` measures them (first 48 frames, at mos
 audio, the default outer codes), and the BD-rate in strands against x265 alone at gop 16 and 32
 (CRFs 21-51, no outer code, as in the bench).
 
-    python scripts/helix_gop_probe.py examples/sample.mp4 data/eval/bigbuckbunny.mp4 \
+    python scripts/helix_gop_probe.py helix_media/data/sample.mp4 data/eval/bigbuckbunny.mp4 \
         data/eval/carphone.mp4
 """
 

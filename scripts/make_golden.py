@@ -22,6 +22,7 @@ from helix_media_builtins.helix.models import load_models
 from helix_media.archive.decode import decode_media
 from helix_media.archive.encode import encode_video
 from helix_media.media.video_io import open_video
+from helix_media.resources import sample_clip
 
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden"
 
@@ -30,7 +31,7 @@ def main(x265: bool) -> None:
     models = load_models()
     frames = [
         f.to_ndarray(format="rgb24")[80:144, 120:184]
-        for f in open_video("examples/sample.mp4").frames()
+        for f in open_video(str(sample_clip())).frames()
     ][:8]
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "clip.mkv"

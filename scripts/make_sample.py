@@ -1,10 +1,10 @@
-"""Make the bundled sample clip ``examples/sample.mp4`` reproducibly.
+"""Make the bundled sample clip ``helix_media/data/sample.mp4`` reproducibly.
 
 A slow camera pan with a slight zoom over scikit-image's ``astronaut`` photo (Eileen Collins,
 NASA; "No known copyright restrictions, released into the public domain", NASA Great Images
 database via scikit-image), 320x240, 24 fps, 48 frames, H.264 (libx264 CRF 18, yuv420p), with
 a soft synthesized two-tone chord (A3 + E4, 48 kHz stereo, AAC) so the sample also exercises
-the audio path. The clip is public domain too; see ``examples/SAMPLE_LICENSE.md``.
+the audio path. The clip is public domain too; see ``helix_media/data/SAMPLE_LICENSE.md``.
 
 Needs the optional extra ``sample`` (scikit-image). Usage:
 ``python scripts/make_sample.py [OUT.mp4]``.
@@ -19,9 +19,11 @@ from pathlib import Path
 import av
 import numpy as np
 
+from helix_media.resources import sample_clip
+
 WIDTH, HEIGHT, FPS, FRAMES = 320, 240, 24, 48
 SAMPLE_RATE = 48_000
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
+DEFAULT_OUT = sample_clip()  # the package data file: helix_media/data/ in a checkout
 
 
 def _ease(t: np.ndarray | float) -> np.ndarray | float:

@@ -5,6 +5,7 @@ import pytest
 from clips import write_clip, write_lossless
 
 from helix_media.media.video_io import open_video
+from helix_media.resources import sample_clip
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +21,7 @@ def sample_crop(tmp_path_factory):
     frames = np.stack(
         [
             f.to_ndarray(format="rgb24")[60:156, 80:208]
-            for f in open_video("examples/sample.mp4").frames()
+            for f in open_video(str(sample_clip())).frames()
         ][:16]
     )
     path = tmp_path_factory.mktemp("layers") / "in.mkv"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import numpy as np
@@ -15,8 +14,9 @@ from helix_media import plugins
 from helix_media.errors import HelixError
 from helix_media.media.codec import Packet, VideoInfo
 from helix_media.media.metrics import psnr
+from helix_media.resources import sample_clip
 
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
+SAMPLE = sample_clip()
 
 
 def _rgb(frame: av.VideoFrame) -> np.ndarray:

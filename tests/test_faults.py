@@ -11,9 +11,10 @@ from pathlib import Path
 from clips import write_clip
 
 from helix_media.cli import main
+from helix_media.resources import sample_clip
 
 BIN = Path(sys.executable).parent
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample.mp4"
+SAMPLE = sample_clip()
 
 
 def _kill_while_writing(cmd: list[str], folder: Path) -> None:

@@ -38,6 +38,7 @@ from helix_media.cli import transcode_main
 from helix_media.errors import HelixError
 from helix_media.media.codec import VideoInfo
 from helix_media.media.metrics import psnr
+from helix_media.resources import sample_clip
 from helix_media.strandio.strand_files import read_strands, write_strands
 
 
@@ -181,9 +182,7 @@ def test_nearest_fill_copies_only_from_known_tokens():
 def natural_frames():
     from helix_media.media.video_io import open_video
 
-    return np.stack(
-        [f.to_ndarray(format="rgb24") for f in open_video("examples/sample.mp4").frames()]
-    )
+    return np.stack([f.to_ndarray(format="rgb24") for f in open_video(str(sample_clip())).frames()])
 
 
 @pytest.mark.parametrize("quality", [1, 2])

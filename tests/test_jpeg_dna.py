@@ -14,9 +14,10 @@ from helix_media.cli import main, transcode_main
 from helix_media.dna.constraints import longest_runs
 from helix_media.media.codec import VideoInfo
 from helix_media.media.metrics import psnr
+from helix_media.resources import sample_clip
 from helix_media.strandio.strand_files import read_strands
 
-SAMPLE = "examples/sample.mp4"
+SAMPLE = str(sample_clip())
 W, H = 64, 48
 
 

@@ -79,6 +79,17 @@ def test_third_party_package_is_discovered(tmp_path):
         env=env,
     ).stdout
     assert "twobit-example" in out and "enumerative" in out
+    # HELIX_MEDIA_PLUGINS picks third-party distributions; the built-ins always load
+    for allowed, listed in (("helix-plugin-example", True), ("", False)):
+        out = subprocess.run(
+            [sys.executable, "-m", "helix_media.cli", "plugins"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=dict(env, HELIX_MEDIA_PLUGINS=allowed),
+        ).stdout
+        assert ("twobit-example" in out) == listed, (allowed, out)
+        assert all(name in out for name in ("enumerative", "helix-framer", "bitstream", "helix"))
     # and it works as a coder in the framer
     code = (
         "import numpy as np; from helix_media import plugins;"

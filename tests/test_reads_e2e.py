@@ -2,14 +2,14 @@
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from helix_media.archive.decode import decode_media
 from helix_media.cli import main, transcode_main
+from helix_media.resources import sample_clip
 
-SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample.mp4"
+SAMPLE = sample_clip()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pytest
 
+from helix_media.resources import sample_clip
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
@@ -23,7 +25,7 @@ def test_fit_and_export_a_few_steps(tmp_path):
     (data / "videos").mkdir(parents=True)
     (data / "photos").mkdir()
     frames = np.stack(
-        [f.to_ndarray(format="rgb24") for f in open_video("examples/sample.mp4").frames()]
+        [f.to_ndarray(format="rgb24") for f in open_video(str(sample_clip())).frames()]
     )
     np.save(data / "videos" / "sample.npy", frames[:16])
     np.save(data / "photos" / "still.npy", frames[0])
@@ -78,7 +80,7 @@ def test_evaluate_reports_quality_and_rate():
     from helix_media_builtins.helix.train.model import Helix
 
     torch.manual_seed(0)
-    row = evaluate(Helix(), load_clip("examples/sample.mp4", frames=8, max_width=64))
+    row = evaluate(Helix(), load_clip(str(sample_clip()), frames=8, max_width=64))
     assert set(row) == {"cont_kbit", "psnr@0.0", "kbit@0.0", "psnr@0.6", "kbit@0.6", "acc@0.6"}
     assert np.isfinite(list(row.values())).all()
     tokens = np.random.default_rng(0).integers(0, 5, size=(3, 4, 2, 8, 8))

@@ -13,9 +13,10 @@ from helix_media.archive.decode import decode_media
 from helix_media.channel.damage import damage
 from helix_media.cli import main, transcode_main
 from helix_media.media.metrics import video_psnr
+from helix_media.resources import sample_clip
 from helix_media.strandio.strand_files import read_strands, write_strands
 
-SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample.mp4"
+SAMPLE = sample_clip()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ import argparse
 import random
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
@@ -31,9 +30,10 @@ from helix_media import plugins
 from helix_media.blocks import layout
 from helix_media.dna.constraints import check
 from helix_media.dna.nucleotides import GC_BASE
+from helix_media.resources import sample_clip
 
 LENGTH = 152
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.mp4"
+SAMPLE = sample_clip()
 
 
 # -- data ------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ with every stream's outer code off) and decoded from the base layer's strands al
 (``--layers 1``); x265's curve over CRFs 21-51 (and at three CRFs with 5 % of strands lost: it
 has no outer code either), x265's PSNR at each rung's strand count, and the BD-rate in strands
 (``--plot FILE.png`` draws the curves); then encode and decode speed per rung at 256x256.
-Clips: ``examples/sample.mp4`` and every ``data/eval/*.mp4`` (made by ``python -m
-helix_media_builtins.helix.train prepare``), or ``--clips``.
+Clips: the bundled sample (``helix_media/data/sample.mp4``) and every ``data/eval/*.mp4`` of
+the current directory (made there by ``python -m helix_media_builtins.helix.train prepare``),
+or ``--clips``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from helix_media.archive.encode import encode_video
 from helix_media.archive.probe import DEFAULT_PRICE_PER_STRAND
 from helix_media.media.metrics import ms_ssim, psnr
 from helix_media.media.video_io import open_video
+from helix_media.resources import sample_clip
 from helix_media.strandio.strand_files import read_strands, write_strands
 
 BITSTREAM_CRFS = (21, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51)
@@ -304,11 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plot", type=Path, help="write the RD plot (PNG; needs matplotlib)")
     p.add_argument("--enhancement", choices=("x265", "learned"), default="x265")
     a = p.parse_args(argv)
-    root = Path(__file__).resolve().parents[2]
-    clips = a.clips or [
-        str(root / "examples/sample.mp4"),
-        *map(str, sorted((root / "data/eval").glob("*.mp4"))),
-    ]
+    clips = a.clips or [str(sample_clip()), *map(str, sorted(Path("data/eval").glob("*.mp4")))]
     print(
         "| clip | setting | strands | data strands | nt/frame | $/frame | PSNR dB | MS-SSIM "
         "| note |"

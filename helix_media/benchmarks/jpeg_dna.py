@@ -40,9 +40,10 @@ from helix_media.blocks import layout
 from helix_media.blocks.whitening import whiten
 from helix_media.media.codec import Packet
 from helix_media.media.metrics import psnr
+from helix_media.resources import sample_clip
 from helix_media.strandio.strand_files import read_strands
 
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.mp4"
+SAMPLE = sample_clip()
 #: (codec, qualities for the curve, quality for the deletion experiment, codec options)
 RUNS: tuple[tuple[str, tuple[int | None, ...], int | None, dict[str, Any]], ...] = (
     ("jpeg-dna", (25, 50, 75, 90), 75, {}),

@@ -6,11 +6,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from helix_media.errors import HelixError
+from helix_media.resources import sample_clip
 
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.mp4"
+SAMPLE = sample_clip()
 
 
 #: Exit statuses, the same for every command: 0 complete, 1 error (nothing written), 2 usage

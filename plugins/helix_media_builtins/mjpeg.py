@@ -4,7 +4,7 @@ Every frame is an ordinary baseline JPEG (FFmpeg's ``mjpeg`` encoder through PyA
 no restart markers), one packet per frame; the bytes then go through a constraint coder like
 any codec's (the default ``enumerative``, 1.974 bits/nt, where the paper used a fixed-length
 quaternary code per byte). ``quality`` is FFmpeg's ``-q:v`` for JPEG, 2 (best) to 31; the
-default 4 gives about 36 dB RGB PSNR on ``examples/sample.mp4``.
+default 4 gives about 36 dB RGB PSNR on ``helix_media/data/sample.mp4``.
 """
 
 from __future__ import annotations

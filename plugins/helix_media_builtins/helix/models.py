@@ -1,12 +1,12 @@
 """The HELIX codec's trained files: ONNX networks and the context model's frequency tables.
 
-Every model set the package ever wrote archives with stays in ``onnx_models/<set id>/``, so
-every archive stays decodable; ``onnx_models/DEFAULT`` names the set new archives use. Each
-file in a set has a model card (``<name>.json``) with its sha256; files are
-verified before use, and the codec records one model id in the archive's metadata (16 hex
-digits of a hash over all four files' hashes), so an archive is never decoded with networks
-or tables other than the ones that made it. Runs on onnxruntime's CPU provider, or CUDA when
-asked and available.
+Every model set the package ever wrote archives with stays in ``onnx_models/<set id>/``
+(package data beside this module), so every archive stays decodable; ``onnx_models/DEFAULT``
+names the set new archives use. Each file in a set has a model card (``<name>.json``) with its
+sha256; files are verified before use, and the codec records one model id in the archive's
+metadata (16 hex digits of a hash over all four files' hashes), so an archive is never decoded
+with networks or tables other than the ones that made it. Runs on onnxruntime's CPU provider,
+or CUDA when asked and available.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from helix_media.errors import HelixError
+from helix_media.resources import package_path
 from helix_media_builtins.helix.token_context import check_tables, coding_tables
 
 FILES = {
@@ -39,9 +40,11 @@ LAYER_FILES = {
 
 
 def models_root() -> Path:
-    """The repository's ``onnx_models/``: one folder per model set, named by its id, and
-    ``DEFAULT`` naming the set new archives are written with."""
-    return Path(__file__).resolve().parents[3] / "onnx_models"
+    """The package's ``onnx_models/`` (package data of this plugin, installed with it): one
+    folder per model set, named by its id, and ``DEFAULT`` naming the set new archives are
+    written with. Training writes new sets here too: in a checkout (editable install) it is
+    the repository's ``plugins/helix_media_builtins/helix/onnx_models/``."""
+    return package_path("helix_media_builtins.helix", "onnx_models")
 
 
 def model_dir(model_set: str | None = None) -> Path:

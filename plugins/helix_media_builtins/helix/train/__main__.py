@@ -80,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     pe.add_argument(
         "--out",
         type=Path,
-        help="folder for the set (default: onnx_models/<set id>/, beside every earlier set; "
-        "write the id into onnx_models/DEFAULT to encode with it)",
+        help="folder for the set (default: the package's onnx_models/<set id>/, beside every "
+        "earlier set: plugins/helix_media_builtins/helix/onnx_models/ in a checkout; write the "
+        "id into onnx_models/DEFAULT to encode with it)",
     )
     pe.add_argument("--data", type=Path, default=Path("data"))
     pe.add_argument("--gops", type=int, default=400, help="training GOPs to count tables on")
@@ -152,9 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         diffs = write_checkpoint(a.model_set, a.out)
         print(" ".join(f"{k} max |diff| {v:.1e}" for k, v in diffs.items()), a.out)
     elif a.cmd == "eval":
+        from helix_media.resources import sample_clip
         from helix_media_builtins.helix.train.evaluate import evaluate_checkpoint
 
-        clips = a.clips or [Path("examples/sample.mp4"), *sorted(Path("data/eval").glob("*.mp4"))]
+        clips = a.clips or [sample_clip(), *sorted(Path("data/eval").glob("*.mp4"))]
         for row in evaluate_checkpoint(a.checkpoint, clips):
             print("  ".join(f"{k} {v:.3f}" if k != "clip" else v for k, v in row.items()))
     elif a.cmd == "fit-layers":
