@@ -49,12 +49,17 @@ def decode_video(
     layers: int | None = None,
 ) -> DecodeResult:
     """Decode strands into a video file (container and codecs from ``output_path``'s suffix),
-    GOP by GOP: memory holds one GOP's frames, not the video's."""
+    GOP by GOP: memory holds one GOP's frames, not the video's. A FIFO or a device as
+    ``output_path`` is streamed to, never replaced (see :func:`staged_output`)."""
     from helix_media.archive.dna_av import InputContainer
     from helix_media.media.video_io import VideoSink
+    from helix_media.strandio.atomic import staged_output
 
     dna = InputContainer(input_path, parsed=parsed, decoder_options=decoder_options, layers=layers)
-    with VideoSink(output_path, dna.info, audio_params=dna.audio_params) as sink:
+    with (
+        staged_output(output_path) as path,
+        VideoSink(path, dna.info, audio_params=dna.audio_params) as sink,
+    ):
         for frame in _progress(dna.decode(video=0), dna.info, progress):
             sink.write(frame)
         for af in dna.decode(audio=0):

@@ -9,13 +9,17 @@ by side.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from helix_media import plugins
 from helix_media.archive.decode import decode_video
 from helix_media.archive.encode import encode_video
 from helix_media.archive.probe import probe
+from helix_media.strandio.atomic import check_not_input, check_target
 from helix_media.strandio.strand_files import write_strands
 
 #: Codecs the demo runs side by side: the default one (x265 in DNA) and the neural one.
@@ -38,8 +42,13 @@ def run_demo(
     from helix_media.media.metrics import video_psnr
 
     out = Path(out_dir)
+    main_codec = plugins.get_codec(codec).name
+    outputs = output_files(out, main_codec)
+    check_outputs(video, outputs)
     out.mkdir(parents=True, exist_ok=True)
-    pkt, fasta, csv = out / "sample.dnapkt", out / "sample.fasta", out / "order.csv"
+    for path in outputs.values():
+        check_target(path)  # a directory in an output's place fails now, not after encoding
+    pkt, fasta, csv = outputs["dnapkt"], outputs["fasta"], outputs["csv"]
     t0 = time.perf_counter()
     enc = encode_video(
         video,
@@ -55,9 +64,9 @@ def run_demo(
     write_strands(csv, enc.strands, {})
     channel = Channel(coverage=coverage, dropout=dropout, seed=seed)
     reads = simulate(enc.strands, channel)
-    damaged = out / "reads.fastq.gz"
+    damaged = outputs["reads"]
     write_reads(str(damaged), reads)
-    clean_mp4, damaged_mp4 = out / "decoded.mp4", out / "decoded_from_reads.mp4"
+    clean_mp4, damaged_mp4 = outputs["decoded"], outputs["decoded_from_reads"]
     t2 = time.perf_counter()
     clean = decode_video(str(pkt), str(clean_mp4))
     t3 = time.perf_counter()
@@ -65,8 +74,8 @@ def run_demo(
     t4 = time.perf_counter()
     info = probe(str(pkt))
     compare = [{"codec": info["codec"], "strands": info["strands"], "psnr_db": None}]
-    for other in (c for c in COMPARED if c != info["codec"]):
-        other_pkt, other_mp4 = out / f"sample.{other}.dnapkt", out / f"decoded.{other}.mp4"
+    for other in (c for c in COMPARED if c != main_codec):
+        other_pkt, other_mp4 = outputs[f"{other}.dnapkt"], outputs[f"{other}.decoded"]
         other_enc = encode_video(video, str(other_pkt), codec=other, coder=coder, seed=seed,
                                  redundancy=redundancy)  # fmt: skip
         decode_video(str(other_pkt), str(other_mp4))
@@ -113,6 +122,35 @@ def run_demo(
     }
     result["compare"][0]["psnr_db"] = result["psnr_db"]
     return result
+
+
+def output_files(out: Path, codec: str) -> dict[str, Path]:
+    """Every file the demo writes in ``out`` (with ``codec`` as its main codec), by role."""
+    files = {
+        "dnapkt": out / "sample.dnapkt",
+        "fasta": out / "sample.fasta",
+        "csv": out / "order.csv",
+        "reads": out / "reads.fastq.gz",
+        "decoded": out / "decoded.mp4",
+        "decoded_from_reads": out / "decoded_from_reads.mp4",
+    }
+    for other in (c for c in COMPARED if c != codec):
+        files[f"{other}.dnapkt"] = out / f"sample.{other}.dnapkt"
+        files[f"{other}.decoded"] = out / f"decoded.{other}.mp4"
+    return files
+
+
+def check_outputs(video: str, outputs: dict[str, Path]) -> None:
+    """Before any work: refuse an output that is the input video (the demo would replace
+    it, then compare its output with itself), and say which existing files it replaces."""
+    for path in outputs.values():
+        check_not_input(path, video)
+    replaced = [str(p) for p in outputs.values() if os.path.lexists(p)]
+    if replaced:
+        print(
+            f"note: replacing {len(replaced)} existing files: {', '.join(replaced)}",
+            file=sys.stderr,
+        )
 
 
 def format_demo(r: dict[str, Any]) -> str:

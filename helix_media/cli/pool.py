@@ -56,6 +56,9 @@ def run_pool(args: argparse.Namespace) -> int:
     if args.pool_command in ("list", "get"):
         check_reads2(args.pool, args.reads2, "POOL")
     if args.pool_command == "add":
+        from helix_media.archive.pool.lock import other_links
+
+        links = other_links(args.pool)
         cat, items, added = pool.add_items(
             args.pool,
             args.items,
@@ -73,6 +76,12 @@ def run_pool(args: argparse.Namespace) -> int:
             print(
                 f"{args.pool}: added {names}; {added} strands added (catalogue generation "
                 f"{cat.generation}), {len(cat.items)} items"
+            )
+        if links:
+            print(
+                f"note: {args.pool} had {links} other hard link(s); the pool was replaced, so "
+                "they still name it as it was before this add",
+                file=sys.stderr,
             )
     elif args.pool_command == "list":
         cat = pool.read_catalogue(pool.PoolSource(args.pool, args.reads2))
@@ -102,7 +111,7 @@ def run_pool(args: argparse.Namespace) -> int:
             else f"{len(r.frames)} frames from {r.first_frame}"
         )
         print(f"{args.output}: {what}; strands decoded: {touched}")
-        if r.concealed:
-            print(f"warning: data lost: concealed {len(r.concealed)} frames", file=sys.stderr)
+        if not r.report.complete:  # every stream's loss, as helix-transcode reports it
+            print(f"warning: {r.report.loss_report()}", file=sys.stderr)
             return EXIT_DATA_LOST
     return 0

@@ -74,6 +74,12 @@ def transcode_parser() -> argparse.ArgumentParser:
         "lists them): e.g. video=0.1 protects a layered codec's base layer, whose loss costs "
         "every layer above it",
     )
+    p.add_argument(
+        "--overwrite-pool",
+        action="store_true",
+        help="OUT may be an existing pool, replaced whole by this archive (under the pool's "
+        "lock); without it, a pool as OUT is refused (add to a pool with helix pool add)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
     add_cluster_options(p)
     from helix_media.plugins import add_codec_options
@@ -110,12 +116,26 @@ def transcode_main(argv: list[str] | None = None) -> int:
 
 
 def _transcode(args: argparse.Namespace) -> int:
+    from helix_media.archive.pool.lock import is_pool, pool_lock
     from helix_media.strandio.atomic import check_not_input, check_target
-    from helix_media.strandio.strand_files import is_strand_file
 
     check_target(args.output)  # fail before the work, not after it
     check_not_input(args.output, args.input, args.reads2)
     check_reads2(args.input, args.reads2, "IN")
+    if not is_pool(args.output):
+        return _transcode_to(args)
+    if not args.overwrite_pool:
+        raise HelixError(
+            f"{args.output}: is a pool; writing it would replace all its items (to add to "
+            "it: helix pool add; to replace it: --overwrite-pool)"
+        )
+    with pool_lock(args.output):  # no pool add may be half-way through it
+        return _transcode_to(args)
+
+
+def _transcode_to(args: argparse.Namespace) -> int:
+    from helix_media.strandio.strand_files import is_strand_file
+
     if is_strand_file(args.input):
         return _decode(args)
     if args.layers is not None:

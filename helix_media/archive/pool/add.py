@@ -17,6 +17,7 @@ from helix_media.archive.pool.catalogue import (
     Catalogue,
     Item,
 )
+from helix_media.archive.pool.lock import pool_lock
 from helix_media.archive.pool.source import PoolSource, pool_framer, primer_params, read_catalogue
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
@@ -171,23 +172,12 @@ def _item_packets(
 
 
 def add_items(pool: str, paths: list[str], **options: Any) -> tuple[Catalogue, list[Item], int]:
-    """:func:`_add_items` under an exclusive lock on the pool: two adds at once never lose an
-    item; the second fails at once with "pool is in use" instead."""
-    import fcntl
-
-    from helix_media.strandio.atomic import check_target
-
-    check_target(pool)
-    lock_path = os.path.join(os.path.dirname(os.path.abspath(pool)), f".{Path(pool).name}.lock")
-    with open(lock_path, "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            raise HelixError(f"{pool}: pool is in use (another helix pool add); try again") from exc
-        try:
-            return _add_items(pool, paths, **options)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    """:func:`_add_items` under the pool's exclusive lock (:func:`pool_lock`, the same under
+    every name of the pool): two adds at once never lose an item; the second fails at once
+    with "pool is in use" instead. Through a symlink, the link's target is the pool added to
+    (and replaced); the link stays a link."""
+    with pool_lock(pool) as target:
+        return _add_items(target, paths, **options)
 
 
 def _next_chunk(item: Item) -> int:

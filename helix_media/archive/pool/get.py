@@ -16,6 +16,7 @@ from helix_media.archive.pool.source import (
     read_item_blocks,
     read_item_metadata,
 )
+from helix_media.archive.results import DecodeResult
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
 from helix_media.media.codec import layer_of
@@ -78,6 +79,9 @@ class ItemResult:
     audio_params: dict[str, Any] | None = None
     touched: dict[str, int] = field(default_factory=dict)  # strands decoded, by purpose
     stats: dict[str, Any] = field(default_factory=dict)
+    #: what was lost, every stream counted, as a lone archive's decode reports it
+    #: (``report.complete``, ``report.loss_report()``)
+    report: DecodeResult | None = None
 
 
 def decode_item(
@@ -104,8 +108,14 @@ def decode_item(
         blocks, stats = read_item_blocks(source, fr, meta, item, np.arange(item.data[1]))
         if item.kind == "file":
             recover_lost(meta, blocks, stats)
-            data = file_bytes(meta, blocks, f"{source.path}:{name}")
-            return ItemResult(item, meta, data=data, touched=dict(source.touched), stats=stats)
+            data = file_bytes(meta, blocks, f"{source.path}:{name}")  # whole, or raises
+            report = DecodeResult(
+                meta, 0, stats["strands_read"], stats["strands_ok"], stats["symbols_corrected"],
+                stats=stats,
+            )  # fmt: skip
+            return ItemResult(
+                item, meta, data=data, touched=dict(source.touched), stats=stats, report=report
+            )
         media = decode_media(source.path, parsed=(fr, meta, blocks, stats), layers=layers)
         return ItemResult(
             item,
@@ -116,6 +126,7 @@ def decode_item(
             audio_params=media.audio_params,
             touched=dict(source.touched),
             stats=media.result.stats,
+            report=media.result,
         )
     f0, f1 = frame_range(meta["video"], start or 0.0, duration or math.inf)
     units, indices = range_units(meta, f0, f1, layers)
@@ -129,6 +140,7 @@ def decode_item(
     dna = InputContainer(
         source.path, parsed=(fr, meta, blocks, stats), frames=(f0, f1), layers=layers
     )
+    _count_range(stats, blocks, indices)
     frames = list(dna.decode(video=0))
     concealed = dna.report.concealed_frames
     if len(concealed) == len(frames):
@@ -136,8 +148,17 @@ def decode_item(
     stats["units"] = [u[0] for u in units]
     return ItemResult(
         item, meta, frames=frames, first_frame=f0, concealed=concealed,
-        touched=dict(source.touched), stats=stats,
+        touched=dict(source.touched), stats=stats, report=dna.report,
     )  # fmt: skip
+
+
+def _count_range(stats: dict[str, Any], blocks: dict[int, Any], indices: np.ndarray) -> None:
+    """Count a time range's data strands as the ones its loss report is about: all that
+    its frames need (the container counted whole layers; the outer code may have run on
+    the whole item, whose other strands it only needed as helpers)."""
+    stats["data_strands"] = len(indices)
+    stats["data_strands_found"] = sum(int(i) in blocks for i in indices)
+    stats.pop("strands_unrecoverable", None)
 
 
 def get_item(
@@ -150,8 +171,9 @@ def get_item(
     layers: int | None = None,
 ) -> ItemResult:
     """Write one item (a file's bytes, whatever OUT's suffix; a video or a range of it).
-    ``reads2``: see :class:`PoolSource` (stats: "pairs")."""
-    from helix_media.strandio.atomic import atomic_output, check_target
+    ``reads2``: see :class:`PoolSource` (stats: "pairs"). What was lost is in
+    ``report`` (exit 3 in the CLI), exactly as for a lone archive's decode."""
+    from helix_media.strandio.atomic import atomic_output, check_target, staged_output
 
     check_target(output)
     source = PoolSource(pool, reads2)
@@ -167,7 +189,7 @@ def get_item(
 
     v = VideoInfo.from_json(r.meta["video"])
     info = VideoInfo(v.width, v.height, v.fps, len(r.frames))
-    with VideoSink(output, info, audio_params=r.audio_params) as sink:
+    with staged_output(output) as path, VideoSink(path, info, audio_params=r.audio_params) as sink:
         for frame in r.frames:
             sink.write(frame)
         for af in r.audio_frames:

@@ -159,7 +159,14 @@ def read_item_blocks(
     from helix_media.blocks.whitening import whiten
 
     strands, erasures = source.pick(fr, item.data_addresses(indices), "data")
-    stats: dict[str, Any] = {"strands_read": len(strands), "strands_ok": 0, "symbols_corrected": 0}
+    stats: dict[str, Any] = {
+        "strands_read": len(strands),
+        "strands_ok": 0,
+        "symbols_corrected": 0,
+        # what a lone archive's decode counts, so that loss is reported the same way
+        "data_strands": len(indices),
+        "data_strands_found": 0,
+    }
     if not len(strands):
         stats["strands_failed"] = 0
         return {}, stats
@@ -174,5 +181,6 @@ def read_item_blocks(
         strands_ok=int(parsed.ok.sum()),
         symbols_corrected=int(parsed.corrected[parsed.ok].sum()),
         strands_failed=int((~parsed.ok).sum()),
+        data_strands_found=len(out),
     )
     return out, stats
