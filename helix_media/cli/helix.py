@@ -45,6 +45,10 @@ def helix_parser() -> argparse.ArgumentParser:
     ex.add_argument("file")
     ex.add_argument("output", help="OUT.fasta, OUT.fa or OUT.csv")
     sub.add_parser("plugins", help="list registered plugins")
+    gp = sub.add_parser("gst-path", help="the folder to put on GST_PLUGIN_PATH (docs/gstreamer.md)")
+    gp.add_argument(
+        "--env", action="store_true", help="export lines to eval: GST_PLUGIN_PATH, HELIX_MEDIA_SITE"
+    )
     si = sub.add_parser("simulate", help="synthesis + sequencing simulator: strands -> FASTQ reads")
     si.add_argument("input", metavar="IN", help="strands: .dnapkt or FASTA")
     si.add_argument("output", metavar="OUT", help="reads: .fastq/.fq (or .fasta), optionally .gz")
@@ -164,6 +168,10 @@ def _helix(args: argparse.Namespace) -> int:
                 f"unknown benchmark {args.name!r}; choose from: {', '.join(benchmarks.available())}"
             )
         return benchmarks.run(args.name, args.options)
+    elif args.command == "gst-path":
+        from helix_media.gst import gst_path
+
+        print(gst_path(env=args.env))
     elif args.command == "plugins":
         from helix_media.plugins import KINDS, registrations
 
