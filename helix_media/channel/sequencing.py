@@ -10,6 +10,10 @@ Illumina-like profile (Q37 falling to Q30 along the read) with low scores at err
 chimeras of two strands, and strands of another archive (other primers). Paired-end runs
 (:func:`simulate_pairs`) read each molecule from both ends instead, as Illumina's 2x150 does.
 
+A channel with a ``shape`` (:mod:`helix_media.channel.profiles`, ``--profile``) varies its
+error rates along the read and with homopolymers, inserts 1-4 nt at a time, cuts a share of
+reads short and writes nanopore-like qualities; without one (the default) reads are as above.
+
 Everything is vectorized over reads and deterministic in ``seed``.
 """
 
@@ -17,11 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from helix_media.dna.nucleotides import reverse_complement
 from helix_media.errors import HelixError
+
+if TYPE_CHECKING:
+    from helix_media.channel.profiles import ErrorShape
 
 BATCH = 50_000  # reads per vectorized batch (bounds memory: ~3 bytes per base per read)
 
@@ -37,6 +45,7 @@ class Channel:
     skew: float = 8.0  # negative-binomial dispersion: coverage CV ~ sqrt(1/coverage + 1/skew)
     contaminants: float = 0.0  # extra reads, as a share of all reads
     seed: int = 0
+    shape: ErrorShape | None = None  # a profile's error shape; None: uniform errors as above
 
     def rates(self) -> tuple[float, float, float]:
         """Per-base substitution, insertion, deletion probabilities of a read."""
@@ -105,7 +114,8 @@ def _contaminants(
     out[dimer, 20:40] = strands[0, length - 20 :]
     lengths[dimer] = 40
     chimera = np.flatnonzero(kind == 2)  # front of one strand, back of another
-    cut = rng.integers(60, length - 60, len(chimera))
+    margin = 60 if length > 120 else max(1, length // 4)  # short strands: a shorter margin
+    cut = rng.integers(margin, length - margin, len(chimera))
     a, b = rng.integers(0, n, len(chimera)), rng.integers(0, n, len(chimera))
     take_a = np.arange(length)[None, :] < cut[:, None]
     out[chimera] = np.where(take_a, strands[a], strands[b])
@@ -117,11 +127,15 @@ def _contaminants(
 
 
 def _draw(
-    strands: np.ndarray, channel: Channel, rng: np.random.Generator
+    strands: np.ndarray,
+    channel: Channel,
+    rng: np.random.Generator,
+    counts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Which molecules get read, in read order: strand index (-1: contaminant), orientation,
-    and the contaminants (padded rows, true lengths)."""
-    counts = read_counts(len(strands), channel, rng)
+    and the contaminants (padded rows, true lengths). ``counts``: reads per strand, given."""
+    if counts is None:
+        counts = read_counts(len(strands), channel, rng)
     source = np.repeat(np.arange(len(strands)), counts)
     n_junk = int(round(channel.contaminants * len(source) / max(1e-9, 1 - channel.contaminants)))
     source = np.concatenate([source, np.full(n_junk, -1)])
@@ -183,16 +197,24 @@ def _reads(
     return Reads(flat, offsets, quals, source, reverse)
 
 
-def simulate(strands: np.ndarray, channel: Channel) -> Reads:
-    """(n, L) strands -> reads in random order (a sequencer's output is unordered)."""
+def simulate(strands: np.ndarray, channel: Channel, counts: np.ndarray | None = None) -> Reads:
+    """(n, L) strands -> reads in random order (a sequencer's output is unordered).
+    ``counts``: exactly this many reads of each strand (no dropout, no coverage draw)."""
     strands = np.asarray(strands, dtype=np.uint8)
     rng = np.random.default_rng(channel.seed)
-    source, reverse, junk, junk_len = _draw(strands, channel, rng)
+    source, reverse, junk, junk_len = _draw(strands, channel, rng, counts)
     parts = []
+    done, shape = 0, channel.shape
     for molecules, mol_len in _molecules(strands, source, reverse, junk, junk_len):
-        flat, lens, q = _mutate(molecules, channel.rates(), rng)
+        if shape is None:
+            flat, lens, q = _mutate(molecules, channel.rates(), rng)
+        else:
+            rev = reverse[done : done + len(mol_len)]
+            flat, lens, q = shape.mutate(molecules, rev, channel.rates(), rng)
+        done += len(mol_len)
         full = mol_len == strands.shape[1]  # only short molecules lose their padding
-        parts.append(_truncate(flat, lens, q, np.where(full, lens, mol_len)))
+        part = _truncate(flat, lens, q, np.where(full, lens, mol_len))
+        parts.append(part if shape is None else shape.cut(*part, rng))
     return _reads(parts, source, reverse)
 
 
@@ -204,6 +226,8 @@ def simulate_pairs(strands: np.ndarray, channel: Channel, read_length: int) -> t
     when shorter). Synthesis errors are in the molecule, so both mates carry them; sequencing
     errors and the quality profile are each read's own, as on a real instrument.
     """
+    if channel.shape is not None:
+        raise HelixError("paired-end reads are Illumina's: use no profile, or --profile illumina")
     strands = np.asarray(strands, dtype=np.uint8)
     rng = np.random.default_rng(channel.seed)
     source, reverse, junk, junk_len = _draw(strands, channel, rng)

@@ -52,14 +52,20 @@ def helix_parser() -> argparse.ArgumentParser:
     si = sub.add_parser("simulate", help="synthesis + sequencing simulator: strands -> FASTQ reads")
     si.add_argument("input", metavar="IN", help="strands: .dnapkt or FASTA")
     si.add_argument("output", metavar="OUT", help="reads: .fastq/.fq (or .fasta), optionally .gz")
-    si.add_argument("--coverage", type=float, default=30.0, help="mean reads per strand (30)")
-    si.add_argument("--dropout", type=float, default=0.0, help="share of strands lost (0)")
-    si.add_argument("--synthesis-error", type=float, default=1 / 7500, help="per base (1/7500)")
-    si.add_argument("--sub", type=float, default=0.00109, help="sequencing substitutions/base")
-    si.add_argument("--ins", type=float, default=0.0, help="sequencing insertions per base")
-    si.add_argument("--del", dest="dele", type=float, default=0.0, help="deletions per base")
-    si.add_argument("--skew", type=float, default=8.0, help="coverage dispersion (NB size)")
-    si.add_argument("--contaminants", type=float, default=0.0, help="share of junk reads")
+    si.add_argument(
+        "--profile",
+        choices=("illumina", "nanopore-r9", "nanopore-r10"),
+        help="a sequencer's errors (docs/reading-dna.md); options given below override the "
+        "profile's values; default and illumina: the values in brackets below",
+    )
+    si.add_argument("--coverage", type=float, help="mean reads per strand (30)")
+    si.add_argument("--dropout", type=float, help="share of strands lost (0)")
+    si.add_argument("--synthesis-error", type=float, help="per base (1/7500)")
+    si.add_argument("--sub", type=float, help="sequencing substitutions/base (0.00109)")
+    si.add_argument("--ins", type=float, help="sequencing insertions per base (0)")
+    si.add_argument("--del", dest="dele", type=float, help="deletions per base (0)")
+    si.add_argument("--skew", type=float, help="coverage dispersion (NB size, 8)")
+    si.add_argument("--contaminants", type=float, help="share of junk reads (0)")
     si.add_argument(
         "--paired-end",
         type=int,
@@ -201,26 +207,31 @@ def _promise(kind: str, name: str) -> str:
 
 
 def _simulate(args: argparse.Namespace) -> None:
+    import math
+
     import numpy as np
 
-    from helix_media.channel.sequencing import (
-        Channel,
-        mate_paths,
-        simulate,
-        simulate_pairs,
-        write_reads,
-    )
+    from helix_media.channel.profiles import profile_channel
+    from helix_media.channel.sequencing import mate_paths, simulate, simulate_pairs, write_reads
     from helix_media.strandio.atomic import check_not_input, check_target
     from helix_media.strandio.strand_files import read_strands
 
-    rates = {k: getattr(args, k) for k in ("dropout", "synthesis_error", "sub", "ins", "dele")}
-    for name, value in rates.items():
-        if not 0 <= value <= 0.5:
-            raise HelixError(f"--{name.replace('_', '-').replace('dele', 'del')} must be 0..0.5")
-    if args.coverage <= 0 or args.skew <= 0 or not 0 <= args.contaminants < 1:
-        raise HelixError("--coverage and --skew must be > 0, --contaminants in [0, 1)")
+    rates = ("dropout", "synthesis_error", "sub", "ins", "dele")
+    names = (*rates, "coverage", "skew", "contaminants")  # given ones override the profile's
+    given = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+    for name, value in given.items():
+        flag = "--" + name.replace("_", "-").replace("dele", "del")
+        if name in rates and not 0 <= value <= 0.5:
+            raise HelixError(f"{flag} must be 0..0.5")
+        if name in ("coverage", "skew") and not (value > 0 and math.isfinite(value)):
+            raise HelixError(f"{flag} must be a finite number > 0")
+        if name == "contaminants" and not 0 <= value < 1:
+            raise HelixError("--contaminants must be in [0, 1)")
     if args.paired_end is not None and args.paired_end < 1:
         raise HelixError("--paired-end must be a read length of at least 1 nt")
+    channel = profile_channel(args.profile, seed=args.seed, **given)
+    if args.paired_end is not None and channel.shape is not None:
+        raise HelixError(f"--paired-end is an Illumina run; --profile {args.profile} is not")
     outputs = [args.output] if args.paired_end is None else mate_paths(args.output)
     for output in outputs:
         check_target(output)
@@ -228,13 +239,6 @@ def _simulate(args: argparse.Namespace) -> None:
     _, seqs = read_strands(args.input)
     if not seqs or len({len(s) for s in seqs}) != 1:
         raise HelixError(f"{args.input}: simulate needs clean strands of one length")
-    channel = Channel(
-        coverage=args.coverage,
-        skew=args.skew,
-        contaminants=args.contaminants,
-        seed=args.seed,
-        **rates,
-    )
     if args.paired_end is None:
         reads = simulate(np.stack(seqs), channel)
         write_reads(args.output, reads)
