@@ -53,7 +53,7 @@ def test_write_then_read_gop_by_gop(tmp_path):
 
 def test_reads_with_a_lost_gop_are_concealed_and_reported(tmp_path):
     path = tmp_path / "y.fasta"
-    with helix_media.open(path, "w") as dna:  # no outer code
+    with helix_media.open(path, "w", redundancy=0) as dna:  # no outer code (the default: auto)
         stream = dna.add_stream("bitstream", rate=24, width=64, height=48, quality=20)
         for frame in _frames(32):
             dna.mux(stream.encode(frame))

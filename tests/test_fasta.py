@@ -112,8 +112,8 @@ def test_csv_order_sheet(tmp_path: Path) -> None:
     write_csv(tmp_path / "order.csv", strands)
     with open(tmp_path / "order.csv", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["Name", "Sequence"]
-    assert rows[1:] == [[f"helix_{i:06d}", s] for i, s in enumerate(to_strings(strands))]
+    assert rows[0] == ["Name", "Sequence", "Length"]  # vendors price and make by length
+    assert rows[1:] == [[f"helix_{i:06d}", s, "20"] for i, s in enumerate(to_strings(strands))]
     write_csv(tmp_path / "named.csv", strands[:1], names=["pool 1, oligo 1"])
     assert (tmp_path / "named.csv").read_text().splitlines()[1].startswith('"pool 1, oligo 1",')
 

@@ -216,6 +216,7 @@ def test_masking_saves_strands_and_losses_degrade_locally(tmp_path, natural_fram
             quality=1,
             audio=False,
             codec_options={"mask": mask},
+            redundancy=0,  # strands of the codec alone, and losses the outer code won't mend
         )
         for mask in (0.0, 0.6)
     )

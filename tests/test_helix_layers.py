@@ -14,7 +14,7 @@ from helix_media_builtins.helix.codec import HelixEncoder, layer_positions, laye
 from helix_media_builtins.helix.models import HelixModels, load_models
 
 from helix_media.archive.decode import decode_media
-from helix_media.archive.parse import expected_data_strands
+from helix_media.blocks.outer_code import auto_redundancy
 from helix_media.cli import transcode_main
 from helix_media.errors import HelixError
 from helix_media.media.codec import VideoInfo
@@ -117,28 +117,36 @@ def test_only_the_base_layers_strands_decode_every_frame(sample_crop, tmp_path, 
 
 
 def test_the_base_layer_has_an_outer_code_of_its_own(sample_crop, tmp_path):
-    """Levels with layers protect the base layer's strands (which every layer needs): as
-    many lost base strands as it has parity cost nothing; the layers get no parity."""
+    """Levels with layers protect the base layer's strands (which every layer needs) with 0.1
+    of their own: as many lost base strands as it has parity cost nothing. The layers get the
+    default outer code (auto, sized for 2 % dropout), or none with --redundancy 0."""
     out = tmp_path / "x.dnapkt"
     _encode(sample_crop, out, 2)
     clean = decode_media(str(out))
     meta = clean.result.metadata
     base = meta["streams"]["video"]
+    bits = meta["outer_code"]["block_bits"]
     assert meta["outer_code"]["scheme"] == "rs-cauchy-ranges"
-    assert meta["outer_code"]["ranges"] == [[base["first_strand"], base["strands"], 0.1]]
-    parity = expected_data_strands(meta) - sum(s["strands"] for s in meta["streams"].values())
-    assert parity == -(-base["strands"] // 10)
+    base_range = [base["first_strand"], base["strands"], 0.1]
+    layers = [s for k, s in meta["streams"].items() if k != "video"]
+    assert meta["outer_code"]["ranges"] == [base_range] + [
+        [s["first_strand"], s["strands"], auto_redundancy(s["strands"], bits)] for s in layers
+    ]
+    parity = -(-base["strands"] // 10)
     without_streams(out, tmp_path / "hurt.dnapkt", ["video"], parity)
     hurt = decode_media(str(tmp_path / "hurt.dnapkt"))
     assert hurt.result.complete and hurt.result.stats["strands_recovered"] == parity
     for a, b in zip(clean.frames, hurt.frames, strict=True):
         assert (a.to_ndarray(format="rgb24") == b.to_ndarray(format="rgb24")).all()
     bare = tmp_path / "bare.dnapkt"
-    args = ["--codec", "helix", "--quality", "2", *LEARNED, "--stream-redundancy", "video=0"]
-    assert transcode_main([str(sample_crop[0]), str(bare), *args, "-q"]) == 0
+    args = ["--codec", "helix", "--quality", "2", *LEARNED, "--redundancy", "0", "-q"]
+    assert transcode_main([str(sample_crop[0]), str(bare), *args]) == 0
+    assert decode_media(str(bare)).result.metadata["outer_code"]["ranges"] == [base_range]
+    assert transcode_main([str(sample_crop[0]), str(bare), *args, "--stream-redundancy",
+                           "video=0"]) == 0  # fmt: skip
     assert "outer_code" not in decode_media(str(bare)).result.metadata
-    _encode(sample_crop, bare, 1)  # the base alone: no outer code unless asked for
-    assert "outer_code" not in decode_media(str(bare)).result.metadata
+    _encode(sample_crop, bare, 1)  # the base alone: the default outer code
+    assert decode_media(str(bare)).result.metadata["outer_code"]["scheme"] == "rs-cauchy"
 
 
 def test_a_lost_enhancement_strand_costs_little(sample_crop, tmp_path):

@@ -203,14 +203,20 @@ def test_fasta_of_any_framer_decodes_without_naming_it(tmp_path, framer):
 def test_one_flipped_bit_in_a_dnapkt_costs_one_strand(two_archives, tmp_path, capsys):
     _, a, _ = two_archives
     data = bytearray(a.read_bytes())
-    data[len(data) - 100] ^= 0x10  # inside the last packet: a data strand
+    data[len(data) - 100] ^= 0x10  # inside the last packet: an outer-code parity strand
     hurt = tmp_path / "hurt.dnapkt"
     hurt.write_bytes(bytes(data))
     out = tmp_path / "hurt.mkv"
-    assert transcode_main([str(hurt), str(out), "-q"]) == 3  # no outer code: a unit is lost
+    # the default outer code: the one strand the bad packet held costs nothing
+    assert transcode_main([str(hurt), str(out), "-q"]) == 0
     err = capsys.readouterr().err
-    assert "1 bad packets were left out" in err and "1 of " in err
+    assert "1 bad packets were left out" in err and "data lost" not in err
     assert len(frames_of(out)) == 12
+    assert main(["verify", str(hurt), "--json"]) == 0
+    import json
+
+    v = json.loads(capsys.readouterr().out)
+    assert v["damaged_packets"] == 1 and v["data_strands_found"] == v["data_strands"] - 1
     cut = tmp_path / "cut.dnapkt"
     cut.write_bytes(a.read_bytes()[:-1])  # the trailer's last byte gone: every strand intact
     assert transcode_main([str(cut), str(tmp_path / "cut.mkv"), "-q"]) == 0

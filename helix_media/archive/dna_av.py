@@ -30,6 +30,7 @@ from helix_media.archive.strands import (
     any_redundancy,
     check_layout_options,
     encode_packets,
+    framer_params_for,
     slice_options,
     write_result,
 )
@@ -41,7 +42,8 @@ from helix_media.media.conceal import conceal_gaps
 
 def open(path: str | Path, mode: str = "r", **options: Any):  # noqa: A001 - shaped like av.open
     """A DNA container at ``path``: mode ``"w"`` -> :class:`OutputContainer` (options: coder,
-    framer, redundancy, stream_redundancy, seed, metadata_copies); ``"r"`` ->
+    framer, strand_length, redundancy (default: auto), stream_redundancy, seed,
+    metadata_copies); ``"r"`` ->
     :class:`InputContainer` (options: reads2, framer, device)."""
     if mode == "w":
         return OutputContainer(path, **options)
@@ -131,7 +133,8 @@ class OutputContainer:
         coder: str | None = None,
         framer: str | None = None,
         framer_params: dict[str, Any] | None = None,
-        redundancy: float = 0.0,
+        strand_length: int | None = None,
+        redundancy: float | None = None,
         stream_redundancy: dict[str, float] | None = None,
         seed: int = 0,
         metadata_copies: int = 3,
@@ -145,6 +148,8 @@ class OutputContainer:
                 raise HelixError(f"{path}: DNA is written to .dnapkt, .fasta or .fa")
             check_target(self.path)
         check_layout_options(redundancy, metadata_copies, stream_redundancy)
+        if strand_length is not None:
+            framer_params = {**(framer_params or {}), **framer_params_for(framer, strand_length)}
         self.options = {
             "coder": coder,
             "framer": framer,
@@ -194,7 +199,7 @@ class OutputContainer:
         # the codec's protection per stream (never below the user's --redundancy), then the
         # user's own per stream
         asked = codec.stream_redundancy(quality, **codec_options)
-        asked = {k: max(r, o["redundancy"]) for k, r in asked.items()}
+        asked = {k: max(r, o["redundancy"] or 0.0) for k, r in asked.items()}
         self.audio_redundancy = max(asked.values(), default=0.0)
         o["stream_redundancy"] = {**asked, **(o["stream_redundancy"] or {})}
         redundancy = any_redundancy(o["redundancy"], o["stream_redundancy"])

@@ -7,7 +7,12 @@ from typing import Any
 from helix_media.archive.dna_av import OutputContainer
 from helix_media.archive.results import EncodeResult
 from helix_media.archive.sources import file_packets, mux_video
-from helix_media.archive.strands import encode_packets, write_result
+from helix_media.archive.strands import (
+    check_layout_options,
+    encode_packets,
+    framer_params_for,
+    write_result,
+)
 
 
 def encode_video(
@@ -21,22 +26,26 @@ def encode_video(
     seed: int = 0,
     audio: bool = True,
     metadata_copies: int = 3,
-    redundancy: float = 0.0,
+    redundancy: float | None = None,
     stream_redundancy: dict[str, float] | None = None,
     codec_options: dict[str, Any] | None = None,
     progress: bool = False,
+    strand_length: int | None = None,
 ) -> EncodeResult:
     """Encode a video file into strands, written to ``output_path`` if given: the PyAV loop
     of :func:`helix_media.open` (``add_stream``, ``encode``, ``mux``) over its frames.
 
     ``redundancy`` R > 0 adds ceil(R * k) parity strands per segment of k data strands (an
-    outer erasure code), so that share of lost strands costs nothing; ``stream_redundancy``
-    sets it per stream (``{"video": 0.1}``: the base layer alone).
+    outer erasure code), so that share of lost strands costs nothing; None (the default) is
+    auto, sized per segment for 2 % random strand loss (:func:`.outer_code.auto_redundancy`);
+    0 is none. ``stream_redundancy`` sets it per stream (``{"video": 0.1}``: the base layer
+    alone). ``strand_length``: the framer's strand length (helix: 200-300 nt, default 240).
     """
     dna = OutputContainer(
         output_path,
         coder=coder,
         framer=framer,
+        strand_length=strand_length,
         redundancy=redundancy,
         stream_redundancy=stream_redundancy,
         seed=seed,
@@ -66,16 +75,21 @@ def encode_file(
     quality: int | None = None,
     seed: int = 0,
     metadata_copies: int = 3,
-    redundancy: float = 0.0,
+    redundancy: float | None = None,
+    strand_length: int | None = None,
 ) -> EncodeResult:
     """Store any file losslessly (codec ``raw`` unless another file codec is named); its
-    name, size and SHA-256 go into the metadata and are checked on decoding."""
+    name, size and SHA-256 go into the metadata and are checked on decoding. ``redundancy``
+    and ``strand_length``: as :func:`encode_video`."""
+    check_layout_options(redundancy, metadata_copies)
+    framer_params = framer_params_for(framer, strand_length)
     packets, fields = file_packets(source_path, codec or "raw", quality)
     r = encode_packets(
         packets,
         fields,
         coder=coder,
         framer=framer,
+        framer_params=framer_params,
         seed=seed,
         metadata_copies=metadata_copies,
         redundancy=redundancy,

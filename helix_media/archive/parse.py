@@ -87,29 +87,58 @@ def parse_dna(
         raise HelixError(f"{path}: its strands were framed by {header.get('framer')}, not {framer}")
     if not header and not framer:
         return _detect_framer(seqs, path)
-    return _parse_with(plugins.get_framer(header.get("framer") or framer), header, seqs, path)
+    fr = plugins.get_framer(header.get("framer") or framer)
+    if header:  # a .dnapkt says its strands' length
+        return _parse_with(fr.at_length(header.get("strand_length")) or fr, header, seqs, path)
+    return _first_that_reads(_layouts(fr, _commonest_length(seqs)), seqs, path)
+
+
+def _commonest_length(seqs) -> int:
+    """The commonest sequence length among the strands or reads (of the first part of a
+    stream): the strand length, which the framer's layout follows from."""
+    sample = seqs.first if isinstance(seqs, ReadParts) else seqs
+    lengths = Counter(len(s) for s in sample)
+    return lengths.most_common(1)[0][0] if lengths else 0
+
+
+def _layouts(fr, length: int) -> list:
+    """``fr`` laid out for ``length`` where it can be, then as it is (reads whose commonest
+    length is not the strands' still decode at the framer's own length)."""
+    at = fr.at_length(length)
+    return [fr] if at is None or at is fr else [at, fr]
+
+
+def _first_that_reads(framers: list, seqs, path: str):
+    """:func:`_parse_with` each framer in turn; the first that reads the metadata is the one
+    (the first one's error where none does)."""
+    first_error = None
+    for fr in framers:
+        try:
+            return _parse_with(fr, {}, seqs, path)
+        except HelixError as exc:
+            first_error = first_error or exc
+    raise first_error
 
 
 def _detect_framer(
     seqs: list[np.ndarray], path: str
 ) -> tuple[Any, dict[str, Any], dict[int, np.ndarray], dict[str, Any]]:
-    """FASTA/FASTQ name no framer: try each registered one, those whose strand length is the
-    commonest sequence length first (helix first among equals); each recognises only its own
-    metadata. The first that reads any is the one."""
-    sample = seqs.first if isinstance(seqs, ReadParts) else seqs
-    lengths = Counter(len(s) for s in sample)
-    common = lengths.most_common(1)[0][0] if lengths else 0
-    names = sorted(
-        plugins.registrations("framers"),
-        key=lambda n: (plugins.get_framer(n).strand_length != common, n != "helix", n),
-    )
-    first_error = None
-    for name in names:
-        try:
-            return _parse_with(plugins.get_framer(name), {}, seqs, path)
-        except HelixError as exc:
-            first_error = first_error or exc
-    raise HelixError(f"{first_error} (tried the framers {', '.join(names)})")
+    """FASTA/FASTQ name no framer: try each registered one, laid out for the commonest
+    sequence length where it can be (:meth:`.Framer.at_length`), those whose strand length is
+    that length first (helix first among equals); each recognises only its own metadata.
+    The first that reads any is the one."""
+    common = _commonest_length(seqs)
+    layouts = [
+        (name, fr)
+        for name in plugins.registrations("framers")
+        for fr in _layouts(plugins.get_framer(name), common)
+    ]
+    layouts.sort(key=lambda x: (x[1].strand_length != common, x[0] != "helix", x[0]))
+    try:
+        return _first_that_reads([fr for _, fr in layouts], seqs, path)
+    except HelixError as exc:
+        names = ", ".join(dict.fromkeys(name for name, _ in layouts))
+        raise HelixError(f"{exc} (tried the framers {names})") from None
 
 
 def _parse_with(
@@ -156,6 +185,11 @@ def _parse_with(
     metas = [m for m in metas if m.get("format") != POOL_FORMAT and m["framer"]["name"] == fr.name]
     if not metas:
         raise HelixError(f"{path}: its metadata names another framer than {fr.name}")
+    # the layout came from the strands' length; the metadata records it (absent: the
+    # framer's default length, as every archive made before lengths could be chosen)
+    metas = [m for m in metas if _recorded_length(m, fr) == fr.strand_length]
+    if not metas:
+        raise HelixError(f"{path}: its metadata names another strand length")
     # Several archives' strands (reads of pools that share primers): decode the one with the
     # most data strands; the others' strands are counted as foreign, never decoded.
     best = None
@@ -187,6 +221,15 @@ def _parse_with(
     offset = int(meta.get("address_offset", 0))
     stats["data_strands_found"] = sum(offset <= a < offset + n for a in blocks)
     return fr, meta, blocks, stats
+
+
+def _recorded_length(meta: dict[str, Any], fr) -> int:
+    """The strand length an archive's metadata records for its framer (its framer's default
+    length where it records none)."""
+    length = meta["framer"].get("strand_length")
+    if length is None:
+        return plugins.get_framer(fr.name).strand_length
+    return length
 
 
 def estimate_strands(fr, seqs, path: str, select: np.ndarray | None = None):

@@ -18,6 +18,7 @@ def probe(
     """Summary of a strand file. ``reads2``: the R2 FASTQ of paired-end reads whose R1 FASTQ is
     ``path``; mates are merged first, as :func:`.pipeline.read_dna` does ("pairs": how many)."""
     from helix_media.archive.parse import parse_dna
+    from helix_media.archive.verify import loss_tolerance
 
     pairs = None
     if reads2 is None:
@@ -50,6 +51,8 @@ def probe(
     n = len(seqs)
     n_meta = stats["strands_ok"] - stats["data_strands_found"]  # metadata strands read
     nt_written = (stats["data_strands"] + n_meta) * fr.strand_length
+    net = 8 * payload_bytes / max(1, int(lengths.sum()), nt_written)
+    primers = len(fr.primer5) + len(fr.primer3)
     return {
         "file": str(path),
         "strands": n,
@@ -59,7 +62,9 @@ def probe(
         "framer": meta["framer"]["name"],
         "payload_bits_per_nt": meta["payload_bits"] / payload_nt,
         # over the strands the archive was written with, not the ones that happen to be here
-        "net_bits_per_nt": 8 * payload_bytes / max(1, int(lengths.sum()), nt_written),
+        "net_bits_per_nt": net,
+        # the same without the primers (what synthesis reads as the strand's own bases)
+        "net_bits_per_nt_without_primers": net * fr.strand_length / (fr.strand_length - primers),
         "gc_min": float(report.gc.min()),
         "gc_max": float(report.gc.max()),
         "max_homopolymer": int(report.max_homopolymer.max()),
@@ -78,6 +83,7 @@ def probe(
             for k, v in meta["streams"].items()
         },
         **_outer_code(meta),
+        "loss_tolerance": loss_tolerance(meta),
         "data_strands": stats["data_strands"],
         "data_strands_found": stats["data_strands_found"],
         "foreign_strands": stats.get("foreign_strands", 0),
@@ -146,6 +152,8 @@ def _codec_settings(meta: dict[str, Any]) -> str | None:
 
 
 def format_probe(p: dict[str, Any]) -> str:
+    from helix_media.archive.verify import tolerance_text
+
     if p.get("pool"):
         return (
             f"{p['file']}: a pool of {len(p['items'])} items in {p['strands']} strands x "
@@ -182,8 +190,10 @@ def format_probe(p: dict[str, Any]) -> str:
             if "parity_strands" in p
             else []
         ),
+        f"  {tolerance_text(p['loss_tolerance'])}",
         f"  density: {p['payload_bits_per_nt']:.3f} bits/nt of payload, "
-        f"{p['net_bits_per_nt']:.3f} bits/nt net (whole strands, metadata and padding)",
+        f"{p['net_bits_per_nt']:.3f} bits/nt net (whole strands, metadata, outer code and "
+        f"padding; {p['net_bits_per_nt_without_primers']:.3f} without primers)",
         f"  constraints: GC {100 * p['gc_min']:.1f}-{100 * p['gc_max']:.1f} %, "
         f"max homopolymer {p['max_homopolymer']}, motif hits {p['motif_hits']}, "
         f"{p['constraint_violations']} strands violate",

@@ -21,26 +21,64 @@ from helix_media.strandio.strand_files import write_strands
 
 
 def check_layout_options(
-    redundancy: float, metadata_copies: int, stream_redundancy: dict[str, float] | None = None
+    redundancy: float | None,
+    metadata_copies: int,
+    stream_redundancy: dict[str, float] | None = None,
 ) -> None:
-    """The outer code and metadata copies users may ask for (checked before any work)."""
+    """The outer code and metadata copies users may ask for (checked before any work);
+    ``redundancy`` None is the default, auto (:func:`.outer_code.auto_redundancy`)."""
     if not 1 <= metadata_copies <= 1 << layout.COPY_BITS:
         raise HelixError("--metadata-copies must be 1..32")
-    if not 0 <= redundancy <= 4:
+    if redundancy is not None and not 0 <= redundancy <= 4:
         raise HelixError("--redundancy must be between 0 and 4")
     for name, r in (stream_redundancy or {}).items():
         if not 0 <= r <= 4:
             raise HelixError(f"--stream-redundancy {name}: must be between 0 and 4")
 
 
-def data_bits_per_strand(block_bits: int, redundancy: float) -> int:
-    """Bits of codec data per strand: the outer code (any ``redundancy`` > 0, of any stream)
-    may use slightly fewer than the coder carries."""
-    return OuterCode.create(redundancy, block_bits, 1).data_bits if redundancy else block_bits
+def framer_params_for(framer: str | None, strand_length: int | None) -> dict[str, Any]:
+    """``framer_params`` for strands of ``strand_length`` nt (None: the framer's own), checked
+    now: HelixError where the framer has no layout of that length."""
+    if strand_length is None:
+        return {}
+    fr = plugins.get_framer(framer)
+    if fr.at_length(strand_length) is None:
+        raise HelixError(
+            f"--strand-length {strand_length}: the {fr.name} framer makes "
+            + ("strands of 200-300 nt" if fr.name == "helix" else f"{fr.strand_length}-nt strands")
+        )
+    return {"strand_length": strand_length} if strand_length != fr.strand_length else {}
 
 
-def any_redundancy(redundancy: float, stream_redundancy: dict[str, float] | None) -> float:
-    """The largest redundancy asked for: > 0 where any stream gets an outer code."""
+def make_framer(framer: str | None, framer_params: dict[str, Any] | None):
+    """The framer ``framer`` with ``framer_params``; a ``strand_length`` among them lays it out
+    for that length (:meth:`.Framer.at_length`), the others go to its constructor."""
+    params = dict(framer_params or {})
+    length = params.pop("strand_length", None)
+    fr = plugins.get_framer(framer, **params)
+    if length is None:
+        return fr
+    out = fr.at_length(length)
+    if out is None:
+        raise HelixError(f"the {fr.name} framer has no {length}-nt layout")
+    return out
+
+
+def data_bits_per_strand(block_bits: int, redundancy: float | None) -> int:
+    """Bits of codec data per strand: the outer code (any ``redundancy`` > 0 or auto (None),
+    of any stream) may use slightly fewer than the coder carries."""
+    if redundancy is None or redundancy:
+        return OuterCode.create(1.0, block_bits, 1).data_bits
+    return block_bits
+
+
+def any_redundancy(
+    redundancy: float | None, stream_redundancy: dict[str, float] | None
+) -> float | None:
+    """The largest redundancy asked for: > 0 where any stream gets an outer code; None (auto,
+    the default, which every stream without a rate of its own gets) counts as > 0."""
+    if redundancy is None:
+        return None
     return max([redundancy, *(stream_redundancy or {}).values()])
 
 
@@ -50,14 +88,14 @@ def slice_options(
     framer: str | None,
     framer_params: dict[str, Any] | None,
     coder: str | None,
-    redundancy: float,
+    redundancy: float | None,
 ) -> dict[str, Any]:
     """``options`` for ``codec``'s encoder, plus ``slice_bytes`` (the bytes one strand
     carries with this framer, coder and outer code) for a codec whose packets are cut to
     whole strands."""
     options = dict(options or {})
     if codec.slice_aligned:
-        fr = plugins.get_framer(framer, **(framer_params or {}))
+        fr = make_framer(framer, framer_params)
         cd = plugins.get_coder(coder, constraints=fr.constraints)
         options["slice_bytes"] = data_bits_per_strand(fr.payload_bits(cd), redundancy) // 8
     return options
@@ -72,7 +110,7 @@ def encode_packets(
     framer_params: dict[str, Any] | None = None,
     seed: int = 0,
     metadata_copies: int = 3,
-    redundancy: float = 0.0,
+    redundancy: float | None = None,
     stream_redundancy: dict[str, float] | None = None,
     stream_params: dict[str, dict[str, Any]] | None = None,
     address_offset: int = 0,
@@ -81,6 +119,9 @@ def encode_packets(
     """Packets of any codec -> framed strands (data, outer parity, metadata copies).
 
     ``fields`` (codec, codec_params, kind, video or file...) go into the metadata as they are.
+    ``redundancy`` None (the default) is auto: each outer-code segment sized for 2 % random
+    strand loss (:func:`.outer_code.auto_redundancy`); 0 is no outer code.
+    ``framer_params`` may hold ``strand_length`` (:func:`make_framer`).
     ``stream_redundancy`` gives streams (``video``, ``video.1``, ``audio``) an outer code of
     their own redundancy instead of ``redundancy`` (unequal protection: e.g. a layered codec's
     base layer more than its refinements).
@@ -88,7 +129,7 @@ def encode_packets(
     ``metadata_chunk_offset`` the metadata chunks up by that many, so several archives share
     one pool's address space (strand indices inside the metadata stay 0-based).
     """
-    fr = plugins.get_framer(framer, **(framer_params or {}))
+    fr = make_framer(framer, framer_params)
     cd = plugins.get_coder(coder, constraints=fr.constraints)
     block_bits = fr.payload_bits(cd)
     data_bits = data_bits_per_strand(block_bits, any_redundancy(redundancy, stream_redundancy))

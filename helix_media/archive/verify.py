@@ -1,8 +1,9 @@
 """``helix verify``: the health of an archive, decoded down to its packets, nothing written.
 
 What a curator needs before trusting (or re-sequencing) an archive: how many strands were read
-and corrected, how many the outer code rebuilt, which units are lost, and the *margin*: how
-many more strands each outer-code segment could lose before data is lost.
+and corrected, how many the outer code rebuilt, which units are lost, the *loss tolerance*
+(the most strands each outer-code segment may lose and still be repaired: its parity strands)
+and the *margin*: how many more strands each segment could lose before data is lost.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -
         "damaged_units": damaged_units,
         "segments": segments,
         "margin": min((s["margin"] for s in segments), default=0),
+        "loss_tolerance": loss_tolerance(meta),
     }
     if file_ok is not None:
         report["file_sha256_ok"] = file_ok
@@ -115,6 +117,7 @@ def format_verify(r: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v}" for k, v in r["lost_units"].items())
         + "; damaged: "
         + ", ".join(f"{k} {v}" for k, v in r["damaged_units"].items()),
+        f"  {tolerance_text(r['loss_tolerance'])}",
         f"  margin: {_margin_text(r['margin'])} in the weakest of "
         f"{len(r['segments'])} outer-code segment(s)",
     ]
@@ -127,3 +130,82 @@ def _margin_text(margin: int) -> str:
     if margin >= 0:
         return f"{margin} more strands could be lost"
     return f"{-margin} strands short of what decoding needs"
+
+
+# -- how much loss an archive can take -----------------------------------------------------------
+def loss_tolerance(meta: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per stream: its outer-code segments and the fewest parity strands among them, i.e. the
+    most strands (data or parity) any of its segments may lose and still be repaired; 0 for a
+    stream without an outer code (any lost strand loses data)."""
+    outer = OuterCode.from_json(meta["outer_code"]) if "outer_code" in meta else None
+    segments = outer.segments() if outer is not None else []
+    out = {}
+    for name, st in meta["streams"].items():
+        first, count = int(st["first_strand"]), int(st["strands"])
+        mine = [
+            seg
+            for seg in segments
+            if seg.data_start < first + count and first < seg.data_start + seg.data_count
+        ]
+        covered = sum(
+            min(first + count, g.data_start + g.data_count) - max(first, g.data_start) for g in mine
+        )
+        protected = bool(mine) and covered == count and all(g.parity_count for g in mine)
+        out[name] = {
+            "segments": len(mine) if protected else 0,
+            "parity_per_segment": min(g.parity_count for g in mine) if protected else 0,
+            "data_strands": count,
+        }
+    return out
+
+
+def tolerance_text(tolerance: dict[str, dict[str, int]]) -> str:
+    """One line: how many lost strands each stream's outer-code segments repair."""
+    items = [(k, v) for k, v in tolerance.items() if v["data_strands"]]
+    values = {(v["segments"], v["parity_per_segment"]) for _, v in items}
+    if len(values) == 1 and items:  # every stream alike (the plain code, or none at all)
+        segments, parity = next(iter(values))
+        if not parity:
+            return "loss tolerance: none (no outer code): any lost data strand loses data"
+        return (
+            f"loss tolerance: up to {parity} lost strands per outer-code segment are rebuilt "
+            f"({segments} segment{'s' if segments != 1 else ''})"
+        )
+    parts = [
+        f"{k} {v['parity_per_segment']} per segment ({v['segments']})"
+        if v["parity_per_segment"]
+        else f"{k} none (no outer code)"
+        for k, v in items
+    ]
+    return "loss tolerance (lost strands rebuilt per outer-code segment): " + ", ".join(parts)
+
+
+def unprotected_warning(meta: dict[str, Any]) -> str | None:
+    """A one-line warning for an archive with streams outside any outer code, saying what
+    one lost strand costs there; None when every stream is protected."""
+    bare = [k for k, v in loss_tolerance(meta).items() if v["data_strands"] and not v["segments"]]
+    if not bare:
+        return None
+    costs = [_strand_cost(meta, k) for k in bare]
+    if len(bare) == sum(1 for v in meta["streams"].values() if v["strands"]):
+        return "no outer code (--redundancy 0): one lost strand loses " + "; ".join(costs)
+    return f"no outer code for {', '.join(bare)}: one lost strand there loses " + "; ".join(costs)
+
+
+def _strand_cost(meta: dict[str, Any], name: str) -> str:
+    """What one lost strand of stream ``name`` costs, in its own terms."""
+    st = meta["streams"][name]
+    units = layout.expand_units(st["units"], st.get("slice_bytes", 0))
+    biggest = max((u[4] for u in units), default=0)
+    longest = max((u[2] for u in units), default=0)
+    if meta.get("kind") == "file":
+        size = meta["file"]["size"]
+        return f"the whole file ({size} bytes: a file comes back whole or not at all)"
+    if name == "audio":
+        rate = int((st.get("params") or {}).get("sample_rate", 48_000))
+        return f"audio: up to {longest / rate:.1f} s of sound ({biggest} bytes)"
+    if st.get("slice_bytes"):
+        return f"{name}: one slice of a GOP's frames (concealed)"
+    fps = meta.get("video", {}).get("fps", [0, 1])
+    seconds = f", {longest * fps[1] / fps[0]:.2f} s" if fps[0] else ""
+    return f"{name}: its whole GOP (up to {longest} frames{seconds}, {biggest} bytes)"

@@ -113,13 +113,15 @@ def lost_quality(out: str, tmp: Path, ref: list[np.ndarray]) -> tuple[tuple, str
 def encode_decode(
     ref_path: Path, out: str, quality: int, stream_redundancy=None, **options
 ) -> tuple:
-    """Encode the reference with helix at ``quality``, decode it -> (encode result, frames)."""
+    """Encode the reference with helix at ``quality``, decode it -> (encode result, frames);
+    the outer codes are helix's own (redundancy 0: none of the default's on other streams)."""
     r = encode_video(
         str(ref_path),
         out,
         codec="helix",
         quality=quality,
         audio=False,
+        redundancy=0,
         stream_redundancy=stream_redundancy,
         codec_options=options,
     )
@@ -169,7 +171,15 @@ def bench_clip(
         rows.append(row(f"helix q{q}, mask 0", r, n, quality(ref, decoded)))
     x265 = []
     for crf in BITSTREAM_CRFS:
-        r = encode_video(str(ref_path), out, codec="bitstream", quality=crf, audio=False)
+        r = encode_video(  # the yardstick (x265, not bitstream's default) without an outer
+            str(ref_path),  # code, as the helix rows without one
+            out,
+            codec="bitstream",
+            quality=crf,
+            audio=False,
+            redundancy=0,
+            codec_options={"video_codec": "libx265"},
+        )
         x265.append(row(f"bitstream x265 CRF {crf}", r, n, quality(ref, decode_media(out).frames)))
         if crf in X265_LOSS_CRFS:  # the yardstick's own loss, for the rows above
             name = f"bitstream x265 CRF {crf}, 5 % strands lost"

@@ -87,7 +87,9 @@ def _lost_share(a: np.ndarray, b: np.ndarray) -> float:
 
 def _encode(clip: str, out: str, codec: str, quality: int | None, options: dict) -> dict:
     t0 = time.perf_counter()
-    enc = encode_video(clip, out, codec=codec, quality=quality, audio=False, codec_options=options)
+    enc = encode_video(  # the codecs' strands alone: no outer code
+        clip, out, codec=codec, quality=quality, audio=False, codec_options=options, redundancy=0
+    )
     t1 = time.perf_counter()
     media = decode_media(out)
     t2 = time.perf_counter()

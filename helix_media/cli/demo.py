@@ -32,7 +32,7 @@ def run_demo(
     *,
     dropout: float = 0.01,
     coverage: float = 30.0,
-    redundancy: float = 0.1,
+    redundancy: float | None = None,
     seed: int = 0,
     codec: str | None = None,
     coder: str | None = None,
@@ -95,7 +95,8 @@ def run_demo(
         "damaged": {
             "dropout": dropout,
             "coverage": coverage,
-            "redundancy": redundancy,
+            # what the archive got (the default, None, is auto: sized for 2 % dropout)
+            "redundancy": max(info.get("redundancy", {}).values(), default=0.0),
             "reads": len(reads),
             "strands_unread": int(len(enc.strands) - len(set(reads.source[reads.source >= 0]))),
             "decode_s": t4 - t3,

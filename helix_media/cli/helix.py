@@ -90,7 +90,9 @@ def helix_parser() -> argparse.ArgumentParser:
     de.add_argument("--out", default="out", help="output folder (default: ./out)")
     de.add_argument("--dropout", type=float, default=0.01, help="share of strands lost (0.01)")
     de.add_argument("--coverage", type=float, default=30.0, help="reads per strand (30)")
-    de.add_argument("--redundancy", type=float, default=0.1, help="outer code (0.1)")
+    de.add_argument(
+        "--redundancy", type=float, default=None, help="outer code (default: auto, as encoding)"
+    )
     de.add_argument("--seed", type=int, default=0)
     de.add_argument("--codec")
     de.add_argument("--coder")
@@ -142,7 +144,7 @@ def _helix(args: argparse.Namespace) -> int:
         if len({len(s) for s in seqs}) != 1:
             raise HelixError(f"{args.file}: strands differ in length; export takes clean strands")
         write_strands(args.output, np.stack(seqs), header)
-        print(f"{args.output}: {len(seqs)} strands")
+        print(f"{args.output}: {len(seqs)} strands of {len(seqs[0])} nt")
     elif args.command == "demo":
         from helix_media.cli.demo import format_demo, run_demo
 

@@ -36,6 +36,13 @@ def transcode_parser() -> argparse.ArgumentParser:
         "metadata, so give it only to override",
     )
     p.add_argument(
+        "--strand-length",
+        type=int,
+        metavar="N",
+        help="encoding: strands of N nt, primers included (helix: 200-300, default 240; longer "
+        "strands carry more bits per nt); recorded in the DNA, so decoding needs no hint",
+    )
+    p.add_argument(
         "--quality",
         type=int,
         help="bitstream: CRF, lower is better; helix: level 1-5, higher is better (1); raw: "
@@ -59,10 +66,13 @@ def transcode_parser() -> argparse.ArgumentParser:
     p.add_argument("--metadata-copies", type=int, default=3, help="copies of metadata strands")
     p.add_argument(
         "--redundancy",
-        type=float,
-        default=0.0,
+        type=redundancy_value,
+        default=None,
+        metavar="R|auto",
         help="outer erasure code: parity strands per data strand (e.g. 0.1 = 10%% more strands, "
-        "up to 10%% lost strands decode bit-exactly); default 0",
+        "up to 10%% lost strands decode bit-exactly); default auto: each segment sized for 2%% "
+        "random strand loss (about 3-5%% more strands, more for small archives); 0: none (a "
+        "lost strand then loses data: a warning says how much)",
     )
     p.add_argument(
         "--stream-redundancy",
@@ -87,6 +97,16 @@ def transcode_parser() -> argparse.ArgumentParser:
     group = p.add_argument_group("codec options (added by the codec plugins)")
     p.set_defaults(codec_option_roles=add_codec_options(group))
     return p
+
+
+def redundancy_value(text: str) -> float | None:
+    """``--redundancy``: a number, or ``auto`` (None: the default)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number or auto") from None
 
 
 def stream_rate(text: str) -> tuple[str, float]:
@@ -155,6 +175,7 @@ def _transcode_to(args: argparse.Namespace) -> int:
     # the options both encoders take, passed on as given
     names = ("codec", "coder", "framer", "quality", "seed", "metadata_copies", "redundancy")
     shared = {k: getattr(args, k) for k in names}
+    shared["strand_length"] = args.strand_length
     if is_file_codec(args.codec) or (args.codec is None and not is_video_path(args.input)):
         if by_stream:
             raise HelixError("--stream-redundancy is for video archives; a file is one stream")
@@ -181,6 +202,10 @@ def _transcode_to(args: argparse.Namespace) -> int:
             f"{r.metadata_strands} metadata) for {what}"
         )
     warn_violations(r)
+    from helix_media.archive.verify import unprotected_warning
+
+    if unprotected := unprotected_warning(r.metadata):
+        print(f"warning: {unprotected}", file=sys.stderr)
     for what in r.not_kept:
         print(f"warning: {args.input}: {what}", file=sys.stderr)
     return 0

@@ -49,6 +49,14 @@ class Framer(ABC):
         decoder needs to rebuild it."""
         return {"name": self.name}
 
+    def at_length(self, length: int) -> Framer | None:
+        """This framer laid out for ``length``-nt strands (the same primers and parameters),
+        or None where it has no layout of that length. A framer whose layout follows from
+        the length alone lets a decoder read strands of any length it supports with no hint:
+        the length comes from the strands (a ``.dnapkt`` header, the commonest read length)
+        and the metadata strands, laid out for it, record it again (``describe``)."""
+        return self if length == self.strand_length else None
+
     def check(self, strands: np.ndarray) -> StrandReport:
         """Constraint figures of whole strands (framers may discount their own primers)."""
         return check(strands, self.constraints)

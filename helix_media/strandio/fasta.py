@@ -106,12 +106,13 @@ def write_reads(
 def write_csv(
     path: str | os.PathLike[str], strands: np.ndarray, names: Sequence[str] | None = None
 ) -> None:
-    """An oligo-pool order sheet: header ``Name,Sequence``, one row per oligo (RFC 4180)."""
+    """An oligo-pool order sheet: header ``Name,Sequence,Length``, one row per oligo (RFC
+    4180); Length (nt, primers included) is what a vendor prices and synthesizes by."""
     names, seqs = _records(strands, names)
     with atomic_output(path, "w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["Name", "Sequence"])
-        writer.writerows(zip(names, seqs, strict=True))
+        writer.writerow(["Name", "Sequence", "Length"])
+        writer.writerows((n, s, len(s)) for n, s in zip(names, seqs, strict=True))
 
 
 def _open_check(path: str) -> None:

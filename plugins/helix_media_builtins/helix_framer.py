@@ -1,28 +1,40 @@
-"""``helix`` framer: 240-nt strands, every one of them valid as a whole.
+"""``helix`` framer: 200- to 300-nt strands (240 by default), every one of them valid as a whole.
 
-    primer5 (20) | address (16) | payload (152) | f | 6 parity words (30) | f | primer3 (20)
+    primer5 (20) | address (16) | payload (P) | f | W parity words (5 W) | f | primer3 (20)
+
+At 240 nt (the default, and every archive written before other lengths existed) P = 152 and
+W = 6; at any other length L, W = 4 and P = L - 78 (``layout``: the inner parity was sized by
+measurement against read channels, where consensus and the outer code already do much of
+its job; docs/strands.md). The layout is a function of the length alone, so a decoder that
+knows the length (a ``.dnapkt`` header, or the commonest read length) can read the metadata
+strands, which record it again (``describe``: ``strand_length``, absent for 240).
 
 * The address is a 25-bit integer (top bit: metadata), written as a word of a distance-3
   quaternary code inside the constraints (``address_code``), so a read with one damaged
   address base still finds its cluster.
 * The payload (whitened upstream) is coded by the chosen constraint coder with primer +
   address as context.
-* Reed-Solomon RS(48, 42) runs over the *nucleotides* of address + payload, 4 nt per GF(256)
-  symbol: one substitution costs one symbol, whatever the coder does with it. The 6 parity
-  bytes are written as 5-nt words without repeated neighbours (no run > 2 across words, no
-  restriction site across a junction); an unknown word is an erasure.
-* ``key`` (an archive's identity, see :meth:`Framer.frame`) is added to the 6 parity symbols
-  of data strands: another archive's strand differs from ours in ~6 of 48 symbols, beyond
-  what RS corrects, so it fails to parse instead of decoding into our video. Key 0 adds
-  nothing (archives written before keys existed).
+* Reed-Solomon over GF(256) (RS(48, 42) at 240 nt) runs over the *nucleotides* of address +
+  payload, 4 nt per symbol (the last symbol padded with zero bases where 16 + P is not a
+  multiple of 4): one substitution costs one symbol, whatever the coder does with it. The W
+  parity bytes are written as 5-nt words without repeated neighbours (no run > 2 across
+  words, no restriction site across a junction); an unknown word is an erasure.
+* ``key`` (an archive's identity, see :meth:`Framer.frame`) is added to the W parity symbols
+  of data strands: another archive's strand differs from ours in ~W symbols, beyond what RS
+  corrects, so it fails to parse instead of decoding into our video. Key 0 adds nothing
+  (archives written before keys existed).
 * The two filler bases are chosen so no run or motif forms at a junction and GC is steered
-  towards 50 %. Worst cases add up to GC 108-132 of 240 = 45-55 % without them.
+  towards 50 % (the closest valid pair, so inside 45-55 % whenever any valid pair is). Worst
+  cases add up to GC 108-132 of 240 = 45-55 % without them; every length in range keeps its
+  worst case inside the window, with the fillers' help at most (checked when the framer is
+  built).
 """
 
 from __future__ import annotations
 
 import itertools
 from functools import cached_property
+from math import ceil, floor
 
 import numpy as np
 
@@ -38,8 +50,19 @@ from helix_media_builtins.enumerative import EnumerativeCoder
 
 PRIMER_5 = "TAAGCCACGCTTGTGATGAC"
 PRIMER_3 = "GTCGTTAGCATACCAGGAAC"
-ADDRESS_NT, PAYLOAD_NT, WORD_NT, N_PARITY = 16, 152, 5, 6
+PRIMER_NT, ADDRESS_NT, WORD_NT, FILLERS = 20, 16, 5, 2
 ADDRESS_BITS = 25  # 2**24 data strands (~600 MB of payload) and 2**24 metadata addresses
+DEFAULT_LENGTH = 240
+MIN_LENGTH, MAX_LENGTH = 200, 300  # what synthesis vendors sell as pools, and what is tested
+
+
+def layout(length: int) -> tuple[int, int]:
+    """Strand length -> (payload nt, parity words). Part of the format: a decoder rebuilds
+    the layout from the length alone, so these values never change for a length once
+    archives exist at it. 240 keeps its original 6 words; other lengths use 4 (at 300 nt,
+    measured through 30x/1 % and 10x/2 % read channels: docs/strands.md)."""
+    words = 6 if length == DEFAULT_LENGTH else 4
+    return length - 2 * PRIMER_NT - ADDRESS_NT - FILLERS - WORD_NT * words, words
 
 
 def parity_words() -> np.ndarray:
@@ -53,13 +76,13 @@ def parity_words() -> np.ndarray:
     return np.array(words, dtype=np.uint8)
 
 
-def parity_mask(key: int) -> np.ndarray:
-    """Key -> the 6 bytes added to a data strand's RS parity (zeros for key 0)."""
+def parity_mask(key: int, words: int = 6) -> np.ndarray:
+    """Key -> the ``words`` bytes added to a data strand's RS parity (zeros for key 0)."""
     if not key:
-        return np.zeros(N_PARITY, dtype=np.uint8)
+        return np.zeros(words, dtype=np.uint8)
     return (
-        keystream(np.array([key], dtype=np.uint64), 8 * N_PARITY, seed=0x48584B)[0]
-        .reshape(N_PARITY, 8)
+        keystream(np.array([key], dtype=np.uint64), 8 * words, seed=0x48584B)[0]
+        .reshape(words, 8)
         .dot(1 << np.arange(7, -1, -1))
         .astype(np.uint8)
     )
@@ -67,7 +90,7 @@ def parity_mask(key: int) -> np.ndarray:
 
 class HelixFramer(Framer):
     name = "helix"
-    strand_length = 240
+    strand_length = DEFAULT_LENGTH
     keyed = True
 
     def __init__(
@@ -75,10 +98,16 @@ class HelixFramer(Framer):
         primer5: str = PRIMER_5,
         primer3: str = PRIMER_3,
         constraints: Constraints | None = None,
+        strand_length: int = DEFAULT_LENGTH,
     ) -> None:
         self.primer5, self.primer3 = from_string(primer5), from_string(primer3)
-        if len(self.primer5) != 20 or len(self.primer3) != 20:
+        if len(self.primer5) != PRIMER_NT or len(self.primer3) != PRIMER_NT:
             raise ValueError("primers must be 20 nt")
+        if not isinstance(strand_length, int) or not MIN_LENGTH <= strand_length <= MAX_LENGTH:
+            raise ValueError(
+                f"the helix framer makes strands of {MIN_LENGTH}-{MAX_LENGTH} nt, "
+                f"not {strand_length!r}"
+            )
         self.constraints = (constraints or Constraints()).with_primers(primer5, primer3)
         c = self.constraints
         self.address_code = AddressCode(c, self.primer5)
@@ -88,24 +117,57 @@ class HelixFramer(Framer):
         self.word_index = np.full(4**WORD_NT, -1, dtype=np.int64)
         self.word_index[codes] = np.arange(256)
         # offsets of the regions inside a strand
-        self.o_addr = 20
-        self.payload_nt = PAYLOAD_NT
+        self.strand_length = strand_length
+        self.payload_nt, self.n_parity = layout(strand_length)
+        self.o_addr = PRIMER_NT
         self.o_payload = self.o_addr + ADDRESS_NT
-        self.o_fill1 = self.o_payload + PAYLOAD_NT
+        self.o_fill1 = self.o_payload + self.payload_nt
         self.o_words = self.o_fill1 + 1
-        self.o_fill2 = self.o_words + N_PARITY * WORD_NT
+        self.o_fill2 = self.o_words + self.n_parity * WORD_NT
         self.o_primer3 = self.o_fill2 + 1
-        assert self.o_primer3 + 20 == self.strand_length
+        assert self.o_primer3 + PRIMER_NT == self.strand_length
+        # RS message: address + payload bases, 4 per symbol, the last padded with zero bases
+        self.n_message = -(-(self.o_fill1 - self.o_addr) // 4)
+        self._pad = 4 * self.n_message - (self.o_fill1 - self.o_addr)
+        self._check_gc_window()
+
+    def _check_gc_window(self) -> None:
+        """Every strand's GC must be able to land inside the window: the worst payload (at
+        the coder's GC bound), address (7-9 G/C of 16) and parity words (2-3 of 5 each),
+        with the two fillers' help at most."""
+        c, n = self.constraints, self.strand_length
+        primers = int(GC_BASE[self.primer5].sum() + GC_BASE[self.primer3].sum())
+        lo = primers + 7 + ceil(c.gc_min * self.payload_nt - 1e-9) + 2 * self.n_parity
+        hi = primers + 9 + floor(c.gc_max * self.payload_nt + 1e-9) + 3 * self.n_parity
+        if lo + FILLERS < c.gc_min * n - 1e-9 or hi > c.gc_max * n + 1e-9:
+            raise ValueError(f"{n}-nt strands: GC {c.gc_min}-{c.gc_max} cannot be guaranteed")
+
+    def at_length(self, length: int) -> HelixFramer | None:
+        if length == self.strand_length:
+            return self
+        if not isinstance(length, int) or not MIN_LENGTH <= length <= MAX_LENGTH:
+            return None
+        return HelixFramer(
+            "".join("ACGT"[b] for b in self.primer5),
+            "".join("ACGT"[b] for b in self.primer3),
+            self.constraints,  # primer motifs already in: with_primers adds nothing twice
+            strand_length=length,
+        )
 
     def payload_bits(self, coder: ConstraintCoder) -> int:
-        return coder.capacity(PAYLOAD_NT)
+        return coder.capacity(self.payload_nt)
 
     def describe(self) -> dict:
-        return {
+        """Name, primers, and the strand length where it is not 240 (archives written before
+        lengths existed say nothing, and mean 240)."""
+        out = {
             "name": self.name,
             "primer5": "".join("ACGT"[b] for b in self.primer5),
             "primer3": "".join("ACGT"[b] for b in self.primer3),
         }
+        if self.strand_length != DEFAULT_LENGTH:
+            out["strand_length"] = self.strand_length
+        return out
 
     # -- encoding ---------------------------------------------------------------------------
     def frame(
@@ -116,15 +178,15 @@ class HelixFramer(Framer):
         if addresses.min(initial=0) < 0 or addresses.max(initial=0) >= 1 << self.address_bits:
             raise ValueError(f"addresses must fit in {self.address_bits} bits")
         strands = np.zeros((n, self.strand_length), dtype=np.uint8)
-        strands[:, :20] = self.primer5
+        strands[:, : self.o_addr] = self.primer5
         strands[:, self.o_primer3 :] = self.primer3
         strands[:, self.o_addr : self.o_payload] = self.address_code.encode(
             addresses & self._index_mask, self.is_metadata(addresses)
         )
         strands[:, self.o_payload : self.o_fill1] = coder.encode(
-            np.asarray(payload, dtype=np.uint8), PAYLOAD_NT, strands[:, : self.o_payload]
+            np.asarray(payload, dtype=np.uint8), self.payload_nt, strands[:, : self.o_payload]
         )
-        par = rs.parity(self._symbols(strands), N_PARITY) ^ self._masks(addresses, key)
+        par = rs.parity(self._symbols(strands), self.n_parity) ^ self._masks(addresses, key)
         strands[:, self.o_words : self.o_fill2] = self.words[par].reshape(n, -1)
         self._choose_fillers(strands)
         return strands
@@ -133,15 +195,20 @@ class HelixFramer(Framer):
         """Per-strand parity masks: the key's on data strands, none on metadata strands (which
         must be readable before the key is known)."""
         data = ~self.is_metadata(addresses)
-        return np.where(data[:, None], parity_mask(key)[None, :], 0).astype(np.uint8)
+        mask = parity_mask(key, self.n_parity)
+        return np.where(data[:, None], mask[None, :], 0).astype(np.uint8)
 
     @property
     def _index_mask(self) -> int:
         return (1 << (self.address_bits - 1)) - 1
 
     def _symbols(self, strands: np.ndarray) -> np.ndarray:
-        """Address + payload nucleotides as GF(256) symbols, 4 nt each."""
-        nt = strands[:, self.o_addr : self.o_fill1].reshape(len(strands), -1, 4).astype(np.uint8)
+        """Address + payload nucleotides as GF(256) symbols, 4 nt each (zero bases pad the
+        last one where the lengths do not divide)."""
+        nt = strands[:, self.o_addr : self.o_fill1].astype(np.uint8)
+        if self._pad:
+            nt = np.pad(nt, ((0, 0), (0, self._pad)))
+        nt = nt.reshape(len(strands), -1, 4)
         return (nt[:, :, 0] << 6) | (nt[:, :, 1] << 4) | (nt[:, :, 2] << 2) | nt[:, :, 3]
 
     def _choose_fillers(self, strands: np.ndarray) -> None:
@@ -194,17 +261,19 @@ class HelixFramer(Framer):
         n = len(strands)
         if n == 0:
             empty = np.zeros(0, dtype=np.int64)
-            bits = np.zeros((0, coder.capacity(PAYLOAD_NT)), dtype=np.uint8)
+            bits = np.zeros((0, coder.capacity(self.payload_nt)), dtype=np.uint8)
             return ParsedStrands(empty, bits, np.zeros(0, dtype=bool), empty)
-        words = strands[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, WORD_NT)
+        words = strands[:, self.o_words : self.o_fill2].reshape(n, self.n_parity, WORD_NT)
         codes = (words.astype(np.int64) << (2 * np.arange(WORD_NT)[::-1])).sum(axis=2)
         par = self.word_index[codes]
-        n_msg = (self.o_fill1 - self.o_addr) // 4
+        n_msg = self.n_message
         erased = np.concatenate([np.zeros((n, n_msg), dtype=bool), par < 0], axis=1)
         if erasures is not None:  # unsure bases -> erased RS symbols (4 nt each, words 5 nt)
-            e = np.asarray(erasures, dtype=bool)
-            erased[:, :n_msg] |= e[:, self.o_addr : self.o_fill1].reshape(n, n_msg, 4).any(axis=2)
-            erased[:, n_msg:] |= e[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, -1).any(2)
+            e = np.pad(np.asarray(erasures, dtype=bool)[:, self.o_addr : self.o_fill1],
+                       ((0, 0), (0, self._pad)))  # fmt: skip
+            erased[:, :n_msg] |= e.reshape(n, n_msg, 4).any(axis=2)
+            w = np.asarray(erasures, dtype=bool)[:, self.o_words : self.o_fill2]
+            erased[:, n_msg:] |= w.reshape(n, self.n_parity, -1).any(axis=2)
         # the parity mask follows what the address says: metadata strands carry none
         masked = ~self.metadata_candidates(strands)
         symbols, rs_ok, corrected = self._rs_decode(strands, par, erased, erasures, masked, key)
@@ -218,8 +287,9 @@ class HelixFramer(Framer):
                 )  # fmt: skip
                 symbols[retry], rs_ok[retry], corrected[retry] = sub
         nt = np.stack([(symbols >> s) & 3 for s in (6, 4, 2, 0)], axis=2).reshape(n, -1)
+        nt = nt[:, : self.o_fill1 - self.o_addr]  # without the padding
         # the primer is known: context comes from it, not from the (possibly damaged) read
-        fixed = np.concatenate([np.broadcast_to(self.primer5, (n, 20)), nt], axis=1)
+        fixed = np.concatenate([np.broadcast_to(self.primer5, (n, self.o_addr)), nt], axis=1)
         # only strands that passed RS: garbage must not grow the address tables
         index = np.full(n, -1, dtype=np.int64)
         is_meta = np.zeros(n, dtype=bool)
@@ -230,11 +300,10 @@ class HelixFramer(Framer):
         if key:  # a strand must parse under the mask its own address calls for
             addr_ok &= masked != is_meta
         addresses = np.where(is_meta, (1 << (self.address_bits - 1)) | index, index)
-        if metadata_coder is None or metadata_coder.capacity(PAYLOAD_NT) != coder.capacity(
-            PAYLOAD_NT
-        ):
+        cap = coder.capacity(self.payload_nt)
+        if metadata_coder is None or metadata_coder.capacity(self.payload_nt) != cap:
             is_meta[:] = False
-        payload = np.zeros((n, coder.capacity(PAYLOAD_NT)), dtype=np.uint8)
+        payload = np.zeros((n, cap), dtype=np.uint8)
         pay_ok = np.zeros(n, dtype=bool)
         for which, c in ((~is_meta, coder), (is_meta, metadata_coder)):
             if which.any():
@@ -245,8 +314,9 @@ class HelixFramer(Framer):
         return ParsedStrands(np.where(ok, addresses, -1), payload, ok, corrected)
 
     def _rs_decode(self, strands, par, erased, erasures, masked, key):
-        mask = np.where(masked[:, None], parity_mask(key)[None, :], 0).astype(np.uint8)
-        return rs.decode(
+        key_mask = parity_mask(key, self.n_parity)
+        mask = np.where(masked[:, None], key_mask[None, :], 0).astype(np.uint8)
+        symbols, ok, corrected = rs.decode(
             self._symbols(strands),
             np.maximum(par, 0).astype(np.uint8) ^ mask,
             erased,
@@ -254,6 +324,11 @@ class HelixFramer(Framer):
             # the likeliest to be miscorrected: keep one parity symbol for detection there.
             margin=0 if erasures is None else 1,
         )
+        if self._pad:  # a correction that sets the padding bases is a miscorrection
+            bad = ok & ((symbols[:, self.n_message - 1] & ((1 << 2 * self._pad) - 1)) != 0)
+            ok &= ~bad
+            corrected = np.where(bad, -1, corrected)
+        return symbols, ok, corrected
 
     def metadata_candidates(self, strands: np.ndarray) -> np.ndarray:
         """Strands whose address bases (one substitution corrected) name a metadata address,
@@ -266,7 +341,7 @@ class HelixFramer(Framer):
         """Constraint figures of whole strands; the primers in their own places don't count."""
         report = check(strands, self.constraints)
         s = np.asarray(strands)
-        in_place = (s[:, :20] == self.primer5).all(axis=1).astype(np.int64)
+        in_place = (s[:, : self.o_addr] == self.primer5).all(axis=1).astype(np.int64)
         if s.shape[1] == self.strand_length:
             in_place += (s[:, self.o_primer3 :] == self.primer3).all(axis=1)
         report.motif_hits = report.motif_hits - in_place
