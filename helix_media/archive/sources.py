@@ -4,7 +4,7 @@ with the metadata fields that describe them."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -12,6 +12,9 @@ from helix_media import plugins
 from helix_media.archive.dna_av import OutputContainer
 from helix_media.errors import HelixError
 from helix_media.media.codec import FileCodec, Packet
+
+if TYPE_CHECKING:
+    from helix_media.media.video_io import VideoSource
 
 #: Suffixes of video containers: without ``--codec``, anything else is stored by ``raw``.
 VIDEO_SUFFIXES = (
@@ -21,9 +24,10 @@ VIDEO_SUFFIXES = (
 
 
 def is_video_path(path: str) -> bool:
-    """True when ``path``'s suffix names a video container (the file need not be readable)."""
+    """True when ``path``'s suffix names a video container (the file need not be readable),
+    or ``path`` is ``-``: standard input is a media stream (helix_media.media.pipes)."""
 
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+    return path == "-" or Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
 def is_file_codec(name: str | None) -> bool:
@@ -64,7 +68,7 @@ def file_packets(
 
 def mux_video(
     dna: OutputContainer,
-    source_path: str,
+    source_path: str | VideoSource,
     *,
     codec: str | None = None,
     quality: int | None = None,
@@ -73,10 +77,12 @@ def mux_video(
     progress: bool = False,
 ) -> list[str]:
     """Encode a video file's frames (and its first audio stream) into ``dna``, as a PyAV loop
-    would; returns what the archive does not keep (extra streams, bit depth...)."""
-    from helix_media.media.video_io import open_video
+    would; returns what the archive does not keep (extra streams, bit depth...).
+    ``source_path``: a video file, or a source already open (a stream on standard input,
+    :func:`helix_media.media.pipes.stdin_video`)."""
+    from helix_media.media.video_io import VideoSource, open_video
 
-    source = open_video(source_path)
+    source = source_path if isinstance(source_path, VideoSource) else open_video(source_path)
     info = source.info
     video = dna.add_stream(
         codec or plugins.DEFAULTS["codecs"],
@@ -92,7 +98,7 @@ def mux_video(
             bar.update()
     dna.mux(video.encode(None))
     if video.frames == 0:
-        raise HelixError(f"{source_path}: the video has no frames")
+        raise HelixError(f"{source.path}: the video has no frames")
     if audio and source.has_audio:
         sound = dna.add_stream("opus", source.audio_sample_rate, layout=source.audio_layout)
         for frame in source.audio_frames():

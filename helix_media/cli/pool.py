@@ -48,6 +48,9 @@ def add_pool_parser(sub) -> None:
         "--layers", type=int, metavar="K", help="a layered codec's first K layers only"
     )
     add_cluster_options(get)
+    from helix_media.media.pipes import add_pipe_options
+
+    add_pipe_options(get, reading=False)  # OUT "-": standard output, --format
 
 
 def run_pool(args: argparse.Namespace) -> int:
@@ -96,21 +99,23 @@ def run_pool(args: argparse.Namespace) -> int:
             )
             return EXIT_DATA_LOST
     elif args.pool_command == "get":
+        from helix_media.media.pipes import pool_get
         from helix_media.strandio.atomic import check_not_input
 
         check_not_input(args.output, args.pool, args.reads2)
-        r = pool.get_item(
+        get, out = pool_get(args)  # OUT "-": standard output, and the summary to stderr
+        r = get(
             args.pool, args.item, args.output, args.start, args.duration, args.reads2, args.layers
         )
         if r.stats.get("pairs"):
-            print(pairs_line(r.stats["pairs"]))
+            print(pairs_line(r.stats["pairs"]), file=out)
         touched = ", ".join(f"{v} {k}" for k, v in r.touched.items())
         what = (
             f"{len(r.data)} bytes (SHA-256 ok)"
             if r.data is not None
             else f"{len(r.frames)} frames from {r.first_frame}"
         )
-        print(f"{args.output}: {what}; strands decoded: {touched}")
+        print(f"{args.output}: {what}; strands decoded: {touched}", file=out)
         if not r.report.complete:  # every stream's loss, as helix-transcode reports it
             print(f"warning: {r.report.loss_report()}", file=sys.stderr)
             return EXIT_DATA_LOST

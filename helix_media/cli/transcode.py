@@ -92,6 +92,9 @@ def transcode_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
     add_cluster_options(p)
+    from helix_media.media.pipes import add_pipe_options
+
+    add_pipe_options(p)  # IN or OUT "-": standard input and output
     from helix_media.plugins import add_codec_options
 
     group = p.add_argument_group("codec options (added by the codec plugins)")
@@ -131,8 +134,10 @@ def codec_options(args: argparse.Namespace, side: str) -> dict[str, object]:
 
 
 def transcode_main(argv: list[str] | None = None) -> int:
+    from helix_media.media.pipes import with_stdio
+
     args = transcode_parser().parse_args(argv)
-    return run_guarded(lambda: on_cluster(args, _transcode))
+    return run_guarded(lambda: with_stdio(args, lambda: on_cluster(args, _transcode)))
 
 
 def _transcode(args: argparse.Namespace) -> int:
@@ -183,8 +188,10 @@ def _transcode_to(args: argparse.Namespace) -> int:
         f = r.metadata["file"]
         what = f"{f['name']} ({f['size']} bytes, {r.metadata['codec']} codec)"
     else:
+        from helix_media.media.pipes import STDIO, stdin_video
+
         r = encode_video(
-            args.input,
+            stdin_video(args) if args.input == STDIO else args.input,
             args.output,
             **shared,
             audio=not args.no_audio,
@@ -224,16 +231,22 @@ def warn_violations(r) -> None:
 
 def _decode(args: argparse.Namespace) -> int:
     from helix_media.archive.decode import decode_any
+    from helix_media.archive.parse import chosen_archive
+    from helix_media.media.pipes import STDIO, stdout_decoder
 
-    r = decode_any(
-        args.input,
-        args.output,
-        progress=not args.quiet,
-        framer=args.framer,
-        reads2=args.reads2,
-        decoder_options=codec_options(args, "decode"),
-        layers=args.layers,
-    )
+    if args.strand_length is not None:
+        raise HelixError("--strand-length is for encoding; decoding reads it from the strands")
+
+    with chosen_archive(args.archive):
+        r = (stdout_decoder(args) if args.output == STDIO else decode_any)(
+            args.input,
+            args.output,
+            progress=not args.quiet,
+            framer=args.framer,
+            reads2=args.reads2,
+            decoder_options=codec_options(args, "decode"),
+            layers=args.layers,
+        )
     if not args.quiet:
         if r.stats.get("pairs"):
             print(pairs_line(r.stats["pairs"]))

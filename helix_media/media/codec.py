@@ -101,6 +101,12 @@ def frame_timing(
         return None  # not increasing: the source's timestamps cannot be trusted
     if all(abs(s * time_base * fps - 1) < Fraction(1, 100) for s in steps):
         return None
+    # A constant rate in a coarse time base (Matroska's milliseconds: 41 and 42 ms steps at
+    # 24 fps): every pts within one tick of the regular clock is constant, as an MP4 of the
+    # same frames says.
+    ticks = 1 / (time_base * fps)  # per frame
+    if ticks > 2 and all(abs(p - pts[0] - i * ticks) <= 1 for i, p in enumerate(pts)):
+        return None
     return {
         "time_base": [time_base.numerator, time_base.denominator],
         "start": int(pts[0]),

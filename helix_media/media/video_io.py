@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -73,14 +73,65 @@ class VideoSource:
                 raise HelixError(f"{self.path}: video decoding failed ({_why(exc)})") from exc
 
     def audio_frames(self) -> Iterator[av.AudioFrame]:
-        """Decoded frames of the first audio stream (nothing if there is none)."""
+        """Decoded frames of the first audio stream (nothing if there is none), from the
+        first video frame's time on (:func:`from_video_start`)."""
         if not self.has_audio:
             return
         with _open_input(self.path) as container:
+            start = _video_start(container)
+        with _open_input(self.path) as container:
             try:
-                yield from container.decode(container.streams.audio[0])
+                yield from from_video_start(container.decode(container.streams.audio[0]), start)
             except av.FFmpegError as exc:
                 raise HelixError(f"{self.path}: audio decoding failed ({_why(exc)})") from exc
+
+
+def _video_start(container: av.container.InputContainer) -> tuple[Fraction, Fraction] | None:
+    """(time of the first video frame in display order, its stream's time base), or None."""
+    try:
+        for frame in container.decode(container.streams.video[0]):
+            if frame.pts is None or frame.time_base is None:
+                return None
+            return frame.pts * frame.time_base, frame.time_base
+    except av.FFmpegError:
+        return None  # the video itself reports it
+    return None
+
+
+def from_video_start(
+    frames: Iterable[av.AudioFrame], start: tuple[Fraction, Fraction] | None
+) -> Iterator[av.AudioFrame]:
+    """Audio ``frames`` without what plays before the first picture (``start``: its time and
+    the video's time base, see :func:`_video_start`): the archive starts both at 0. A
+    container stores times to a tick (Matroska: 1 ms), so a frame that ends within a tick of
+    the picture is dropped whole: an AAC priming frame that an MP4 skips by its edit list and
+    ``ffmpeg -c copy -f matroska`` keeps (shifting the video by its 21 ms) is dropped, and the
+    Matroska copy gives the MP4's sound, sample for sample."""
+    frames = iter(frames)
+    for frame in frames:
+        if start is None or frame.pts is None or frame.time_base is None or not frame.sample_rate:
+            yield frame
+            break
+        begin, tick = frame.pts * frame.time_base, max(start[1], frame.time_base)
+        if begin + Fraction(frame.samples, frame.sample_rate) <= start[0] + tick:
+            continue  # all of it before the picture
+        cut = round((start[0] - begin) * frame.sample_rate)
+        yield _without_head(frame, cut) if start[0] - begin > tick and cut > 0 else frame
+        break
+    yield from frames
+
+
+def _without_head(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
+    """``frame`` less its first ``samples``."""
+    pcm = frame.to_ndarray()
+    channels = frame.layout.nb_channels
+    pcm = pcm[:, samples:] if frame.format.is_planar else pcm[:, samples * channels :]
+    out = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(pcm), format=frame.format.name, layout=frame.layout.name
+    )
+    out.sample_rate, out.time_base = frame.sample_rate, frame.time_base
+    out.pts = frame.pts + round(Fraction(samples, frame.sample_rate) / frame.time_base)
+    return out
 
 
 def _count_frames(container: av.container.InputContainer, stream: av.VideoStream) -> int:
@@ -219,7 +270,7 @@ class VideoSink:
 
     def __enter__(self) -> VideoSink:
         try:
-            open(self._tmp, "xb").close()  # fails early, with a clear reason, if unwritable
+            self._claim()
         except OSError as exc:
             raise HelixError(f"cannot write {self.path}: {_why(exc)}") from exc
         try:
@@ -243,14 +294,30 @@ class VideoSink:
                 raise HelixError(f"cannot write {self.path}: {_why(err)}") from err
             raise
 
-    def _open(self) -> None:
-        t, info = self.target, self.info
+    # where the bytes go: a temp file renamed over ``path`` (a subclass may stream them,
+    # helix_media.media.pipes.StdoutSink)
+    def _claim(self) -> None:
+        open(self._tmp, "xb").close()  # fails early, with a clear reason, if unwritable
+
+    def _destination(self) -> str:
+        return str(self._tmp)
+
+    def _muxer_options(self) -> dict[str, str]:
         # bitexact: no random segment UID (Matroska) or creation time, so the same frames give
         # the same file bytes every time
         options = {"fflags": "+bitexact"}
-        if t.format in ("mp4", "mov"):
+        if self.target.format in ("mp4", "mov"):
             options["movflags"] = "+faststart"
-        self._container = av.open(str(self._tmp), "w", format=t.format, options=options)
+        return options
+
+    def _commit(self) -> None:
+        os.replace(self._tmp, self.path)
+
+    def _open(self) -> None:
+        t, info = self.target, self.info
+        self._container = av.open(
+            self._destination(), "w", format=t.format, options=self._muxer_options()
+        )
         vs = self._container.add_stream(t.video, rate=Fraction(info.fps))
         vs.width, vs.height = info.width, info.height
         odd = info.width % 2 or info.height % 2
@@ -295,7 +362,7 @@ class VideoSink:
             self._container.mux(self._audio.encode(None))
         self._container.close()
         self._container = None
-        os.replace(self._tmp, self.path)
+        self._commit()
 
     def _abort(self) -> None:
         if self._container is not None:
