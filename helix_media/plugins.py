@@ -25,8 +25,9 @@ KINDS = ("coders", "framers", "codecs", "read_processors")
 
 #: The default codec is the one users should pick: of every codec and setting that reaches
 #: 35 dB on the bundled sample, the one with the fewest strands (``helix bench helix`` prints
-#: both). Today that is bitstream (x265) at its default CRF; helix takes over when one of its
-#: settings gets there with fewer strands.
+#: both; ``helix bench cost`` every bitstream setting). Today that is bitstream (SVT-AV1 at
+#: preset 1) at its default CRF; helix takes over when one of its settings gets there with
+#: fewer strands.
 DEFAULTS = {"coders": "enumerative", "framers": "helix", "codecs": "bitstream"}
 
 

@@ -30,7 +30,7 @@ def x265_curve(ref_path: Path, ref, tmp: Path, gop: int) -> list[tuple[int, floa
     for crf in BITSTREAM_CRFS:
         r = encode_video(
             str(ref_path), out, codec="bitstream", quality=crf, audio=False,
-            codec_options={"gop": gop},
+            codec_options={"gop": gop, "video_codec": "libx265"},
         )  # fmt: skip
         points.append((r.strands.shape[0], quality(ref, decode_media(out).frames)[0]))
     return points

@@ -27,6 +27,16 @@ def sample_roundtrip(tmp_path_factory):
     return d
 
 
+@pytest.fixture(scope="module")
+def unprotected(tmp_path_factory):
+    """The sample without an outer code (--redundancy 0): the tests of what lost strands
+    cost need one, since the default outer code rebuilds them."""
+    path = tmp_path_factory.mktemp("r0") / "r0.dnapkt"
+    argv = [str(SAMPLE), str(path), "--codec", "bitstream", "--redundancy", "0", "-q"]
+    assert transcode_main(argv) == 0
+    return path
+
+
 def test_sample_roundtrip_is_playable_and_faithful(sample_roundtrip):
     back = sample_roundtrip / "back.mp4"
     with av.open(str(SAMPLE)) as a, av.open(str(back)) as b:
@@ -70,7 +80,7 @@ def test_probe_json_has_the_contract_keys(sample_roundtrip, capsys):
     assert p["strand_length"] == 240 and p["max_homopolymer"] <= 3 and p["motif_hits"] == 0
     assert 0.45 <= p["gc_min"] <= p["gc_max"] <= 0.55
     assert p["cost_usd"] == pytest.approx(0.014 * p["strands"])
-    assert p["codec_settings"] == "libx265 CRF 26, closed GOPs of 16 frames"
+    assert p["codec_settings"] == "libsvtav1 preset 1, CRF 48, closed GOPs of 16 frames"
 
 
 @pytest.mark.parametrize("kind,audio", [("black", False), ("noise", False), ("gradient", True)])
@@ -107,8 +117,9 @@ def test_three_substitutions_per_strand_decode_identically(sample_roundtrip, tmp
     assert len(a) == len(b) and all((x == y).all() for x, y in zip(a, b, strict=True))
 
 
-def test_one_percent_deleted_completes_and_reports(sample_roundtrip, tmp_path, capsys):
-    _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
+def test_one_percent_deleted_completes_and_reports(sample_roundtrip, unprotected, tmp_path, capsys):
+    capsys.readouterr()  # the fixtures' --redundancy 0 warning
+    _, seqs = read_strands(unprotected)
     reads, lost = damage(np.stack(seqs), dropout=0.01, seed=3)
     assert len(lost) > 0
     write_strands(tmp_path / "lost.fasta.gz", reads, {})
@@ -119,6 +130,11 @@ def test_one_percent_deleted_completes_and_reports(sample_roundtrip, tmp_path, c
     assert f"data lost: {len(lost)} of " in err and "data strands missing" in err
     assert "video units lost" in err
     assert len(frames_of(out)) == len(frames_of(SAMPLE))
+    # the default archive (auto outer code) loses nothing to the same 1 %
+    _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
+    reads, lost = damage(np.stack(seqs), dropout=0.01, seed=3)
+    write_strands(tmp_path / "lost2.fasta.gz", reads, {})
+    assert transcode_main([str(tmp_path / "lost2.fasta.gz"), str(out), "-q"]) == 0
 
 
 def test_outer_code_makes_lost_strands_cost_nothing(sample_roundtrip, tmp_path):
@@ -143,8 +159,10 @@ def test_outer_code_makes_lost_strands_cost_nothing(sample_roundtrip, tmp_path):
 
 def test_stream_redundancy_protects_one_stream(tmp_path, capsys):
     dna = tmp_path / "p.dnapkt"
-    args = ["--codec", "bitstream", "--stream-redundancy", "video=0.2", "-q"]
+    # --redundancy 0: the other streams get none (by default they would get auto)
+    args = ["--codec", "bitstream", "--stream-redundancy", "video=0.2", "--redundancy", "0", "-q"]
     assert transcode_main([str(SAMPLE), str(dna), *args]) == 0
+    assert capsys.readouterr().err.startswith("warning: no outer code for audio")
     assert main(["probe", str(dna), "--json"]) == 0
     p = json.loads(capsys.readouterr().out)
     assert p["redundancy"] == {"video": 0.2, "audio": 0.0}
@@ -191,12 +209,12 @@ def test_stream_redundancy_names_a_stream_of_the_archive(tmp_path, capsys):
     assert not dna.exists()
 
 
-def test_strand_loss_in_one_gop_spares_the_others(sample_roundtrip, tmp_path):
-    _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
+def test_strand_loss_in_one_gop_spares_the_others(unprotected, tmp_path):
+    _, seqs = read_strands(unprotected)
     strands = np.stack(seqs)
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)
-    clean_media = decode_media(str(sample_roundtrip / "out.dnapkt"))
+    clean_media = decode_media(str(unprotected))
     key = clean_media.result.metadata["id"]
     addresses = fr.parse(strands, coder, key=key).addresses
     write_strands(tmp_path / "gop1.fasta", strands[addresses != 600], {})  # inside GOP 1

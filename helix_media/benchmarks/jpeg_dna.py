@@ -48,7 +48,7 @@ SAMPLE = sample_clip()
 RUNS: tuple[tuple[str, tuple[int | None, ...], int | None, dict[str, Any]], ...] = (
     ("jpeg-dna", (25, 50, 75, 90), 75, {}),
     ("mjpeg", (16, 8, 4, 2), 4, {}),
-    ("bitstream", (34, 28, 22), 28, {}),
+    ("bitstream", (34, 28, 22), 28, {"video_codec": "libx265"}),  # x265 CRFs, as documented
     ("helix", (1,), 1, {}),  # level 1: the learned base alone, no x265 in it
 )
 LOST_MAD = 10.0  # an 8x8 block whose mean |difference| exceeds this is counted as lost

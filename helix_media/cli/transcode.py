@@ -27,7 +27,7 @@ def transcode_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="IN")
     p.add_argument("output", metavar="OUT")
     p.add_argument(
-        "--codec", help="codec plugin (default: bitstream, x265, for videos; raw for other files)"
+        "--codec", help="codec plugin (default: bitstream, SVT-AV1, for videos; raw for files)"
     )
     p.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
     p.add_argument(
@@ -203,6 +203,11 @@ def _transcode_to(args: argparse.Namespace) -> int:
         what = (
             f"{v['frames']} frames {v['width']}x{v['height']}, {r.payload_bytes} bytes of packets"
         )
+        from helix_media import plugins
+
+        # the codec's settings, e.g. what a bitstream --target-psnr reached
+        settings = plugins.get_codec(r.metadata["codec"]).describe(r.metadata["codec_params"])
+        what += f" ({settings})" if settings else ""
     if not args.quiet:
         print(
             f"{args.output}: {len(r.strands)} strands ({r.data_strands} data + "
