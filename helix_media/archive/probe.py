@@ -13,11 +13,16 @@ DEFAULT_PRICE_PER_STRAND = 0.014  # USD per oligo of up to ~300 nt, as quoted by
 
 
 def probe(
-    path: str, price_per_strand: float = DEFAULT_PRICE_PER_STRAND, reads2: str | None = None
+    path: str,
+    price_per_strand: float = DEFAULT_PRICE_PER_STRAND,
+    reads2: str | None = None,
+    archive: int | None = None,
 ) -> dict[str, Any]:
     """Summary of a strand file. ``reads2``: the R2 FASTQ of paired-end reads whose R1 FASTQ is
-    ``path``; mates are merged first, as :func:`.pipeline.read_dna` does ("pairs": how many)."""
-    from helix_media.archive.parse import parse_dna
+    ``path``; mates are merged first, as :func:`.pipeline.read_dna` does ("pairs": how many).
+    ``archive``: the archive to summarize where the strands hold several (their identities
+    are listed under "archives"; "notes": what else the strands held, and damage)."""
+    from helix_media.archive.parse import archive_notes, parse_dna
     from helix_media.archive.verify import loss_tolerance
 
     pairs = None
@@ -28,7 +33,7 @@ def probe(
 
         seqs, report = merge_files(path, reads2)
         header, pairs = {}, report.to_json()
-    fr, meta, _, stats = parse_dna(header, seqs, path)
+    fr, meta, _, stats = parse_dna(header, seqs, path, None, archive)
     lengths = np.array([len(s) for s in seqs])
     full = np.stack([s for s in seqs if len(s) == fr.strand_length])
     report = fr.check(full)
@@ -87,6 +92,9 @@ def probe(
         "data_strands": stats["data_strands"],
         "data_strands_found": stats["data_strands_found"],
         "foreign_strands": stats.get("foreign_strands", 0),
+        "archive_id": meta.get("id"),
+        "archives": stats.get("archives", []),
+        "notes": [*archive_notes(stats, path)[0], *_damage(stats, path)],
         "strands_ok": stats["strands_ok"],
         "strands_failed": stats["strands_failed"],
         "symbols_corrected": stats["symbols_corrected"],
@@ -94,6 +102,23 @@ def probe(
         "cost_usd": round(n * price_per_strand, 4),
         **({"pairs": pairs} if pairs is not None else {}),
     }
+
+
+def _damage(stats: dict[str, Any], path: str) -> list[str]:
+    """Notes on a damaged file: bad packets left out, data strands not found."""
+    out = []
+    if stats.get("damaged_packets"):
+        out.append(
+            f"{path} is damaged: {stats['damaged_packets']} bad packets were left out (they "
+            "count as lost strands; helix verify says what is lost)"
+        )
+    missing = stats["data_strands"] - stats["data_strands_found"]
+    if missing > 0:
+        out.append(
+            f"{path}: {missing} of {stats['data_strands']} data strands not found (helix "
+            "verify says whether the outer code rebuilds them)"
+        )
+    return out
 
 
 def _outer_code(meta: dict[str, Any]) -> dict[str, Any]:
@@ -172,9 +197,13 @@ def format_probe(p: dict[str, Any]) -> str:
         )
         if p["codec_settings"]:
             content = f"  codec: {p['codec_settings']}\n{content}"
+    others = [str(a["archive_id"]) for a in p.get("archives", [])]
+    others = [a for a in others if a != str(p.get("archive_id"))]
+    ids = f"; also here: {', '.join(others)} (choose with --archive ID)" if others else ""
     lines = [
         f"{p['file']}: {p['strands']} strands x {p['strand_length']} nt "
         f"({p['framer']} framer, {p['coder']} coder, {p['codec']} codec)",
+        f"  archive: {p.get('archive_id')}{ids}",
         f"{content}, {p['payload_bytes']} bytes of packets",
         "  streams: "
         + ", ".join(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from helix_media.archive.decode import file_bytes
-from helix_media.archive.parse import expected_data_strands, read_dna, recover_lost
+from helix_media.archive.parse import archive_notes, expected_data_strands, read_dna, recover_lost
 from helix_media.archive.results import data_strands_missing
 from helix_media.blocks import layout
 from helix_media.blocks.metadata_schema import ARCHIVE_ID, POOL_FORMAT
@@ -19,10 +19,18 @@ from helix_media.blocks.outer_code import OuterCode
 from helix_media.errors import HelixError
 
 
-def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -> dict[str, Any]:
+def verify(
+    path: str,
+    *,
+    framer: str | None = None,
+    reads2: str | None = None,
+    archive: int | None = None,
+) -> dict[str, Any]:
     """Decode ``path`` (``.dnapkt``, FASTA, FASTQ reads) to packets and report; ``complete``
-    says whether everything stored came back."""
-    _, meta, blocks, stats = read_dna(path, framer, reads2)
+    says whether everything stored came back. ``archive``: see :func:`.parse.read_dna`; where
+    the strands hold several archives and none is named, ``complete`` is False while any of
+    them is incomplete (the one wanted may be that one)."""
+    _, meta, blocks, stats = read_dna(path, framer, reads2, archive)
     if meta.get("format") == POOL_FORMAT:
         raise HelixError(f"{path}: a pool; verify its items with helix pool get")
     segments = _margins(meta, blocks)
@@ -43,8 +51,13 @@ def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -
         except HelixError:
             file_ok = False
     missing = data_strands_missing(stats)
+    notes, other_lost = archive_notes(stats, path)
     complete = not (
-        missing or any(lost_units.values()) or any(damaged_units.values()) or file_ok is False
+        missing
+        or any(lost_units.values())
+        or any(damaged_units.values())
+        or file_ok is False
+        or other_lost
     )
     report = {
         "file": str(path),
@@ -63,7 +76,11 @@ def verify(path: str, *, framer: str | None = None, reads2: str | None = None) -
         "segments": segments,
         "margin": min((s["margin"] for s in segments), default=0),
         "loss_tolerance": loss_tolerance(meta),
+        "archives": stats.get("archives", []),
+        "notes": notes,
     }
+    if other_lost:
+        report["other_archive_lost"] = other_lost
     if file_ok is not None:
         report["file_sha256_ok"] = file_ok
     if "reads" in stats:
@@ -123,6 +140,9 @@ def format_verify(r: dict[str, Any]) -> str:
     ]
     if "file_sha256_ok" in r:
         lines.append(f"  file SHA-256: {'ok' if r['file_sha256_ok'] else 'MISMATCH'}")
+    lines += [f"  note: {n}" for n in r.get("notes", [])]
+    if r.get("other_archive_lost"):
+        lines.append(f"  data lost: {r['other_archive_lost']}")
     return "\n".join(lines)
 
 

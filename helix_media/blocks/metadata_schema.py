@@ -103,7 +103,57 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
             OuterCode.from_json(_dict(meta, "outer_code", source)).segments()
         except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
             raise _fail(source, f"bad outer code ({exc})") from None
+    check_claims(meta, source)
     return meta
+
+
+#: The largest picture a decoder is asked to make (both sides), and the most frames one video
+#: unit (GOP) may claim: every codec's GOPs are at most 1000 frames.
+MAX_SIDE = 16384
+MAX_UNIT_FRAMES = 1024
+
+
+def check_claims(meta: dict[str, Any], source: str) -> None:
+    """The metadata's claims checked against one another: each stream's strands against the
+    bytes its packet table holds, the streams' strand ranges against each other and the outer
+    code, the video's frame count against its packets' frames, a file's size against its
+    chunks. A crafted blob that passes these still cannot make a decoder do more work than its
+    packet table (its own size) allows."""
+    bits = meta["payload_bits"]
+    first = 0
+    for name, s in meta["streams"].items():
+        units, n, sb = s["units"], s["strands"], s.get("slice_bytes", 0)
+        if s["first_strand"] != first:
+            raise _fail(source, f"stream {name} starts at strand {s['first_strand']}, not {first}")
+        first += n
+        if sb and sb * 8 > bits:
+            raise _fail(source, f"stream {name}: slices of {sb} bytes do not fit a strand")
+        end = max((u[3] + u[4] for u in units), default=0)
+        if sb and any(u[3] % sb or u[4] % sb for u in units):
+            raise _fail(source, f"stream {name}: packets not aligned to its slices")
+        need = -(-end // sb) if sb else -(-end * 8 // bits)
+        if n != need:
+            raise _fail(source, f"stream {name} claims {n} strands, its packets fill {need}")
+        video = name == "video" or name.startswith("video.")
+        if video and any(u[2] > MAX_UNIT_FRAMES for u in units):
+            raise _fail(source, f"stream {name}: a unit of more than {MAX_UNIT_FRAMES} frames")
+    if "outer_code" in meta and meta["outer_code"].get("data_strands") != first:
+        raise _fail(source, f"outer code over {meta['outer_code'].get('data_strands')} strands, "
+                            f"the streams have {first}")  # fmt: skip
+    if meta.get("kind") == "file":
+        units = meta["streams"].get("file", {}).get("units", [])
+        size = max((u[1] + u[2] for u in units), default=0)
+        if meta["file"]["size"] != size:
+            raise _fail(source, f"claims {meta['file']['size']} bytes, its chunks hold {size}")
+        return
+    v = meta["video"]
+    if v["width"] > MAX_SIDE or v["height"] > MAX_SIDE:
+        raise _fail(source, f"{v['width']}x{v['height']} is larger than {MAX_SIDE}x{MAX_SIDE}")
+    video = meta["streams"].get("video")
+    if v.get("frames") is not None and video is not None:
+        frames = max((u[1] + u[2] for u in video["units"]), default=0)
+        if v["frames"] != frames:
+            raise _fail(source, f"claims {v['frames']} frames, its packets hold {frames}")
 
 
 def check_timing(t: Any, frames: Any, source: str) -> None:

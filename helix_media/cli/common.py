@@ -64,6 +64,41 @@ def pairs_line(pairs: dict[str, int]) -> str:
     )
 
 
+def archive_id(text: str) -> int:
+    """``--archive ID``: an archive identity as helix probe and helix verify print it."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value < 1 << 32:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: an archive ID is a number 1-{(1 << 32) - 1}, as helix probe prints it"
+        )
+    return value
+
+
+def add_archive_option(p: argparse.ArgumentParser, what: str = "archive") -> None:
+    """--archive ID: which archive to read where the strands hold several."""
+    p.add_argument(
+        "--archive",
+        type=archive_id,
+        metavar="ID",
+        help=f"where the strands or reads hold several {what}s (same primers): read {what} ID "
+        "(helix probe lists them; default: the one with the most data strands, with a note)",
+    )
+
+
+def print_archive_notes(stats: dict, path: str) -> str | None:
+    """The ``note:`` lines about other archives found (stderr); the data-lost reason, if any
+    (see :func:`.parse.archive_notes`)."""
+    from helix_media.archive.parse import archive_notes
+
+    notes, loss = archive_notes(stats, path)
+    for line in notes:
+        print(f"note: {line}", file=sys.stderr)
+    return loss
+
+
 def add_cluster_options(p: argparse.ArgumentParser) -> None:
     """--scheduler / --workers: run the job on Dask (see :mod:`.distributed`)."""
     g = p.add_argument_group("distributed (needs the [distributed] extra)")

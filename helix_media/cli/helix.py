@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from helix_media import benchmarks
 from helix_media.cli.common import (
     EXIT_DATA_LOST,
     READS2_HELP,
     SAMPLE,
+    add_archive_option,
     add_cluster_options,
     check_reads2,
     on_cluster,
@@ -31,6 +33,7 @@ def helix_parser() -> argparse.ArgumentParser:
     pr.add_argument("--item", help="a pool's item: strands (and $) to read it or a range of it")
     pr.add_argument("--start", type=float, help="seconds: the range's start (video items)")
     pr.add_argument("--duration", type=float, help="seconds: the range's length")
+    add_archive_option(pr)
     add_cluster_options(pr)
     add_pool_parser(sub)
     ve = sub.add_parser(
@@ -40,6 +43,7 @@ def helix_parser() -> argparse.ArgumentParser:
     ve.add_argument("--reads2", metavar="R2", help=READS2_HELP.format("FILE"))
     ve.add_argument("--framer", help="the framer of FASTA/FASTQ strands (default: detected)")
     ve.add_argument("--json", action="store_true", help="machine-readable output")
+    add_archive_option(ve)
     add_cluster_options(ve)
     ex = sub.add_parser("export", help="export strands as FASTA or a vendor CSV order sheet")
     ex.add_argument("file")
@@ -120,15 +124,17 @@ def _helix(args: argparse.Namespace) -> int:
             cost = range_cost(args.file, args.item, args.start, args.duration, price, args.reads2)
             print(json.dumps(cost, indent=2) if args.json else format_range_cost(cost))
             return 0
-        result = probe(args.file, price, args.reads2)
+        result = probe(args.file, price, args.reads2, args.archive)
         print(json.dumps(result, indent=2) if args.json else format_probe(result))
+        for note in result.get("notes", []):
+            print(f"note: {note}", file=sys.stderr)
     elif args.command == "pool":
         return run_pool(args)
     elif args.command == "verify":
         from helix_media.archive.verify import format_verify, verify
 
         check_reads2(args.file, args.reads2, "FILE")
-        r = verify(args.file, framer=args.framer, reads2=args.reads2)
+        r = verify(args.file, framer=args.framer, reads2=args.reads2, archive=args.archive)
         print(json.dumps(r, indent=2) if args.json else format_verify(r))
         return 0 if r["complete"] else EXIT_DATA_LOST
     elif args.command == "export":

@@ -9,6 +9,7 @@ import sys
 from helix_media.cli.common import (
     EXIT_DATA_LOST,
     READS2_HELP,
+    add_archive_option,
     add_cluster_options,
     check_reads2,
     pairs_line,
@@ -16,6 +17,8 @@ from helix_media.cli.common import (
 
 
 def add_pool_parser(sub) -> None:
+    from helix_media.cli.transcode import redundancy_value
+
     po = sub.add_parser("pool", help="many videos and files in one pool; get one item or range")
     pool_sub = po.add_subparsers(dest="pool_command", required=True)
     add = pool_sub.add_parser("add", help="add files and videos to POOL.dnapkt (created if new)")
@@ -26,7 +29,13 @@ def add_pool_parser(sub) -> None:
     add.add_argument("--coder", help="constraint coder plugin (default: enumerative)")
     add.add_argument("--seed", type=int, default=0)
     add.add_argument("--metadata-copies", type=int, default=3)
-    add.add_argument("--redundancy", type=float, default=0.0, help="outer code per item (0)")
+    add.add_argument(
+        "--redundancy",
+        type=redundancy_value,
+        metavar="R|auto",
+        help="outer code per item (default auto, as helix-transcode: each segment survives "
+        "2 %% random strand loss; 0: none)",
+    )
     add.add_argument(
         "--own-primers", action="store_true", help="a primer pair of its own per new item"
     )
@@ -36,6 +45,7 @@ def add_pool_parser(sub) -> None:
     ls.add_argument("pool", metavar="POOL", help=".dnapkt, or FASTA/FASTQ reads of the pool")
     ls.add_argument("--reads2", metavar="R2", help=READS2_HELP.format("POOL"))
     ls.add_argument("--json", action="store_true")
+    add_archive_option(ls, "pool")
     add_cluster_options(ls)
     get = pool_sub.add_parser("get", help="decode one item (or a time range of a video)")
     get.add_argument("pool", metavar="POOL", help=".dnapkt, or FASTA/FASTQ reads of the pool")
@@ -47,6 +57,7 @@ def add_pool_parser(sub) -> None:
     get.add_argument(
         "--layers", type=int, metavar="K", help="a layered codec's first K layers only"
     )
+    add_archive_option(get, "pool")
     add_cluster_options(get)
     from helix_media.media.pipes import add_pipe_options
 
@@ -54,6 +65,13 @@ def add_pool_parser(sub) -> None:
 
 
 def run_pool(args: argparse.Namespace) -> int:
+    from helix_media.archive.parse import chosen_archive
+
+    with chosen_archive(getattr(args, "archive", None)):
+        return _run_pool(args)
+
+
+def _run_pool(args: argparse.Namespace) -> int:
     from helix_media.archive import pool
 
     if args.pool_command in ("list", "get"):
@@ -88,7 +106,10 @@ def run_pool(args: argparse.Namespace) -> int:
             )
     elif args.pool_command == "list":
         cat = pool.read_catalogue(pool.PoolSource(args.pool, args.reads2))
-        listing = cat.to_json() | {"unreadable_newer_generations": cat.unreadable_newer}
+        listing = cat.to_json() | {
+            "pool_id": cat.pool_id,
+            "unreadable_newer_generations": cat.unreadable_newer,
+        }
         print(json.dumps(listing, indent=2) if args.json else pool.format_list(cat, args.pool))
         if cat.unreadable_newer:
             print(

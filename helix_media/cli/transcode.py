@@ -7,10 +7,12 @@ import sys
 
 from helix_media.cli.common import (
     EXIT_DATA_LOST,
+    add_archive_option,
     add_cluster_options,
     check_reads2,
     on_cluster,
     pairs_line,
+    print_archive_notes,
     run_guarded,
 )
 from helix_media.errors import HelixError
@@ -61,6 +63,7 @@ def transcode_parser() -> argparse.ArgumentParser:
         help="decode paired-end reads (e.g. Illumina 2x150): IN is the R1 FASTQ, R2 the file "
         "of their mates; overlapping mates are merged into whole strands first",
     )
+    add_archive_option(p)  # decoding: which archive, where the strands hold several
     p.add_argument("--seed", type=int, default=0, help="seed of the whitening keystream")
     p.add_argument("--no-audio", action="store_true", help="drop the audio track")
     p.add_argument("--metadata-copies", type=int, default=3, help="copies of metadata strands")
@@ -283,14 +286,9 @@ def _decode(args: argparse.Namespace) -> int:
             "left out and count as lost strands",
             file=sys.stderr,
         )
-    foreign = r.stats.get("foreign_strands", 0)
-    if foreign:
-        print(
-            f"note: {foreign} strands of {len(r.stats['archives']) - 1} other archive(s) "
-            "with the same primers were ignored",
-            file=sys.stderr,
-        )
+    other_lost = print_archive_notes(r.stats, args.input)
     if not r.complete:
         print(f"warning: {r.loss_report()}", file=sys.stderr)
-        return EXIT_DATA_LOST
-    return 0
+    if other_lost:
+        print(f"warning: data lost: {other_lost}", file=sys.stderr)
+    return EXIT_DATA_LOST if other_lost or not r.complete else 0

@@ -44,12 +44,13 @@ def _add_items(
     coder: str | None = None,
     seed: int = 0,
     metadata_copies: int = 3,
-    redundancy: float = 0.0,
+    redundancy: float | None = None,
     own_primers: bool = False,
     progress: bool = False,
 ) -> tuple[Catalogue, list[Item], int]:
     """Add files and videos to ``pool`` (created if missing); returns (catalogue, new items,
-    strands added). Only strands are added: old ones are kept as they are."""
+    strands added). Only strands are added: old ones are kept as they are. ``redundancy``:
+    each item's outer code, None (the default) auto, as for a lone archive."""
     from helix_media.archive.strands import check_layout_options, encode_packets
     from helix_media.strandio.strand_files import read_strands, write_strands
 
@@ -144,7 +145,7 @@ def _item_packets(
     codec: str | None,
     quality: int | None,
     coder: str | None,
-    redundancy: float,
+    redundancy: float | None,
     progress: bool,
 ) -> tuple[bool, list, dict[str, Any], dict[str, Any] | None, dict[str, float] | None]:
     """One item's codec job: (is a video, packets, fields, stream parameters, the outer code

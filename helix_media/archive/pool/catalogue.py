@@ -75,12 +75,15 @@ class Catalogue:
     #: newer generations whose strands are there but do not decode: this catalogue may lack
     #: the items they added
     unreadable_newer: list[int] = field(default_factory=list)
+    #: the pool's identity (see :func:`.source.pool_id`) and the other pools the strands held
+    pool_id: int = 0
+    other_pools: list[int] = field(default_factory=list)
 
     def find(self, name: str) -> Item:
         for it in self.items:
             if it.name == name:
                 return it
-        known = ", ".join(it.name for it in self.items) or "none"
+        known = ", ".join(printable(it.name) for it in self.items) or "none"
         newer = (
             f"; catalogue generation(s) {self.unreadable_newer} are unreadable, the item may "
             f"be listed there (this is generation {self.generation})"
@@ -103,6 +106,14 @@ class Catalogue:
             "generation": self.generation,
             "items": [asdict(it) for it in self.items],
         }
+
+
+def printable(name: str) -> str:
+    """An item name as it may go to a terminal: control characters (escape sequences that
+    would move the cursor or recolour the screen) written as Python escapes."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
 def catalogue_from_json(blob: dict[str, Any], source: str) -> Catalogue:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from helix_media.archive.pool.catalogue import Catalogue
+from helix_media.archive.pool.catalogue import Catalogue, printable
 from helix_media.archive.pool.get import frame_range, range_units
 from helix_media.archive.pool.source import PoolSource, read_catalogue, read_item_metadata
 from helix_media.errors import HelixError
@@ -65,14 +65,16 @@ def format_range_cost(c: dict[str, Any]) -> str:
 
 def format_list(cat: Catalogue, pool: str) -> str:
     lines = [
-        f"{pool}: catalogue generation {cat.generation}, {len(cat.items)} items",
+        f"{pool}: pool {cat.pool_id}, catalogue generation {cat.generation}, "
+        f"{len(cat.items)} items",
         f"  {'name':<24}{'kind':<7}{'codec':<11}{'bytes':>10}{'duration':>10}"
         f"{'strands':>9}  data addresses   primers",
     ]
     for it in cat.items:
         dur = f"{it.duration_s:.2f} s" if it.duration_s is not None else "-"
         lines.append(
-            f"  {it.name:<24}{it.kind:<7}{it.codec:<11}{it.size:>10}{dur:>10}{it.strands:>9}"
+            f"  {printable(it.name):<24}{printable(it.kind):<7}{printable(it.codec):<11}"
+            f"{it.size:>10}{dur:>10}{it.strands:>9}"
             f"  {it.data[0]}-{it.data[0] + it.data[1] - 1:<10} "
             f"{'own' if it.primers else 'pool'}"
         )

@@ -16,6 +16,7 @@ from helix_media.archive.pool.catalogue import (
     Catalogue,
     Item,
     catalogue_from_json,
+    printable,
 )
 from helix_media.blocks import layout
 from helix_media.blocks.metadata_schema import POOL_FORMAT, check_metadata
@@ -32,10 +33,13 @@ class PoolSource:
     addresses and counts what it touched. ``reads2``: the R2 FASTQ of paired-end reads whose
     R1 FASTQ is ``path``; mates are merged first (:attr:`pairs`: what merging did)."""
 
-    def __init__(self, path: str, reads2: str | None = None) -> None:
+    def __init__(self, path: str, reads2: str | None = None, archive: int | None = None) -> None:
+        from helix_media.archive.parse import current_archive
         from helix_media.strandio.strand_files import is_sequence_file, read_strands
 
         self.path = str(path)
+        #: the pool to read where the strands hold several (``--archive``; see read_catalogue)
+        self.archive = current_archive() if archive is None else archive
         self.pairs: dict[str, int] | None = None
         self.framer = pool_framer(None)
         n = self.framer.strand_length
@@ -97,10 +101,17 @@ def pool_framer(primers: list[str] | None):
 
 def _metadata_blob(fr, strands, erasures, first_chunk: int, chunks: int | None):
     """Metadata strands -> the blob stored from chunk ``first_chunk`` (or None)."""
+    found = _metadata_blobs(fr, strands, erasures, first_chunk, chunks)
+    return found[0] if found else None
+
+
+def _metadata_blobs(fr, strands, erasures, first_chunk: int, chunks: int | None) -> list:
+    """Metadata strands -> every blob stored from chunk ``first_chunk`` (several where pools
+    that share primers were mixed), most common first."""
     from helix_media.blocks.whitening import whiten
 
     if not len(strands):
-        return None
+        return []
     parsed = parse_strands(fr, strands, fr.metadata_coder, fr.metadata_coder, erasures)
     is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
     addresses = parsed.addresses[is_meta]
@@ -108,11 +119,51 @@ def _metadata_blob(fr, strands, erasures, first_chunk: int, chunks: int | None):
     keep = (chunk >= first_chunk) & ((chunk < first_chunk + chunks) if chunks else True)
     blocks = whiten(addresses[keep], parsed.payload[is_meta][keep], 0, fr)
     shifted = addresses[keep] - (first_chunk << layout.COPY_BITS)
-    return layout.recover_metadata(shifted, blocks, fr.address_bits)
+    return layout.recover_all_metadata(shifted, blocks, fr.address_bits)
+
+
+def pool_id(blob: dict[str, Any]) -> int:
+    """A pool's identity, the same in every catalogue generation: from its first item (name,
+    addresses and size never change once added); 0 for an empty catalogue."""
+    import json
+    import zlib
+
+    items = blob.get("items") or []
+    if not items:
+        return 0
+    first = {k: items[0].get(k) for k in ("name", "kind", "data", "metadata", "size")}
+    return zlib.crc32(json.dumps(first, sort_keys=True).encode()) or 1
+
+
+def _all_catalogues(fr, strands, erasures) -> list[tuple[int, dict[str, Any]]]:
+    """Every readable catalogue blob, as (generation, blob), newest generation first (several
+    pools' catalogues where reads of pools that share primers were mixed)."""
+    from helix_media.blocks.whitening import whiten
+
+    if not len(strands):
+        return []
+    parsed = parse_strands(fr, strands, fr.metadata_coder, fr.metadata_coder, erasures)
+    is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
+    addresses = parsed.addresses[is_meta]
+    blocks = whiten(addresses, parsed.payload[is_meta], 0, fr)
+    _, chunk = layout.split_metadata_address(fr.address_bits, addresses)
+    out = []
+    for g in range(GENERATIONS - 1, -1, -1):
+        keep = (chunk >= g * CATALOGUE_CHUNKS) & (chunk < (g + 1) * CATALOGUE_CHUNKS)
+        if not keep.any():
+            continue
+        shifted = addresses[keep] - ((g * CATALOGUE_CHUNKS) << layout.COPY_BITS)
+        for blob in layout.recover_all_metadata(shifted, blocks[keep], fr.address_bits):
+            if isinstance(blob, dict) and blob.get("format") == POOL_FORMAT:
+                out.append((g, blob))
+    return out
 
 
 def read_catalogue(source: PoolSource) -> Catalogue:
-    """The newest readable catalogue generation of the pool."""
+    """The newest readable catalogue generation of the pool. Where the strands hold several
+    pools' catalogues (reads of pools with the same primers), the pool named by
+    ``source.archive`` (its :func:`pool_id`); none named: an error listing them, never one
+    pool's catalogue over another's items."""
     fr = source.framer
     addrs = [
         layout.metadata_address(fr.address_bits, k, c)
@@ -121,13 +172,39 @@ def read_catalogue(source: PoolSource) -> Catalogue:
     ]
     strands, erasures = source.pick(fr, np.array(addrs, dtype=np.int64), "catalogue")
     present = _generations_present(fr, strands, erasures)
-    for g in range(GENERATIONS - 1, -1, -1):
-        blob = _metadata_blob(fr, strands, erasures, g * CATALOGUE_CHUNKS, CATALOGUE_CHUNKS)
-        if blob is not None and blob.get("format") == POOL_FORMAT:
-            cat = catalogue_from_json(blob, source.path)
-            cat.unreadable_newer = [p for p in present if p > g]
-            return cat
-    raise HelixError(f"{source.path}: no readable pool catalogue")
+    found = []
+    for g, blob in _all_catalogues(fr, strands, erasures):
+        try:
+            found.append((g, pool_id(catalogue_from_json(blob, source.path).to_json()), blob))
+        except HelixError:
+            continue
+    pools: dict[int, tuple[int, dict[str, Any]]] = {}
+    for g, pid, blob in found:
+        pools.setdefault(pid, (g, blob))  # newest generation first
+    if not pools:
+        raise HelixError(f"{source.path}: no readable pool catalogue")
+    if source.archive is not None and source.archive not in pools:
+        raise HelixError(
+            f"{source.path}: no pool {source.archive} here (pools found: "
+            f"{', '.join(map(str, pools))})"
+        )
+    if source.archive is None and len(pools) > 1:
+        listing = "; ".join(
+            f"{pid} ({', '.join(printable(it['name']) for it in blob['items'][:3])}"
+            f"{', ...' if len(blob['items']) > 3 else ''})"
+            for pid, (_, blob) in pools.items()
+        )
+        raise HelixError(
+            f"{source.path}: holds {len(pools)} pools with the same primers: {listing}; "
+            "choose one with --archive ID"
+        )
+    pid = source.archive if source.archive is not None else next(iter(pools))
+    g, blob = pools[pid]
+    cat = catalogue_from_json(blob, source.path)
+    cat.pool_id, cat.other_pools = pid, [p for p in pools if p != pid]
+    # newer generations that do not decode (another pool's readable ones are not this one's)
+    cat.unreadable_newer = [p for p in present if p > g and p not in {h for h, _, _ in found}]
+    return cat
 
 
 def _generations_present(fr, strands, erasures) -> list[int]:
@@ -144,10 +221,25 @@ def read_item_metadata(source: PoolSource, item: Item):
     """(item framer, item metadata) from the item's own metadata strands."""
     fr = pool_framer(item.primers)
     strands, erasures = source.pick(fr, item.metadata_addresses(fr.address_bits), "metadata")
-    meta = _metadata_blob(fr, strands, erasures, item.metadata[0], item.metadata[1])
-    if meta is None:
+    metas = _metadata_blobs(fr, strands, erasures, item.metadata[0], item.metadata[1])
+    if not metas:
         raise HelixError(f"{source.path}: the metadata of {item.name!r} is unreadable")
-    return fr, check_metadata(meta, f"{source.path}: {item.name}")
+    # another pool's item may share these metadata chunks: the one that is this item
+    mine = [m for m in metas if _is_item(m, item)]
+    return fr, check_metadata(mine[0] if mine else metas[0], f"{source.path}: {item.name}")
+
+
+def _is_item(meta: Any, item: Item) -> bool:
+    """Whether metadata ``meta`` is the catalogue's ``item`` (kind and size agree)."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("streams"), dict):
+        return False
+    if item.kind == "file":
+        return isinstance(meta.get("file"), dict) and meta["file"].get("size") == item.size
+    try:
+        size = sum(u[4] for s in meta["streams"].values() for u in s["units"])
+    except (KeyError, TypeError, IndexError):
+        return False
+    return meta.get("kind") != "file" and size == item.size
 
 
 def read_item_blocks(

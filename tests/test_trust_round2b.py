@@ -1,0 +1,283 @@
+"""Trust, round two, part b (issue 38): metadata claims are checked against the strands, the
+archive decoded is named and can be chosen, every framer drops foreign reads, and bad input
+gets a one-line error that says what to do."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+from clips import write_clip
+
+from helix_media.archive.parse import read_dna
+from helix_media.blocks import layout
+from helix_media.blocks.whitening import whiten
+from helix_media.cli import main, transcode_main
+from helix_media.strandio.strand_files import read_strands, write_strands
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _err_lines(capsys) -> list[str]:
+    return capsys.readouterr().err.splitlines()
+
+
+def with_metadata(src: Path, dst: Path, edit) -> None:
+    """A copy of archive ``src`` whose metadata strands say what ``edit(meta)`` makes of its
+    metadata (a crafted archive: valid CRC, same identity, so its data strands still decode)."""
+    header, seqs = read_strands(str(src))
+    fr, meta, _, _ = read_dna(str(src))
+    strands = np.stack(seqs)
+    parsed = fr.parse(strands, fr.metadata_coder, fr.metadata_coder)
+    is_meta = parsed.ok & fr.is_metadata(parsed.addresses)
+    new = copy.deepcopy(meta)
+    edit(new)
+    bits = fr.payload_bits(fr.metadata_coder)
+    addr, blocks = layout.metadata_blocks(new, bits, fr.address_bits, 3)
+    m = fr.frame(addr, whiten(addr, blocks, new["seed"], fr), fr.metadata_coder)
+    write_strands(str(dst), np.concatenate([m, strands[~is_meta]]), header)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    """A 24-frame clip with sound, bitstream codec, default outer code."""
+    d = tmp_path_factory.mktemp("archive")
+    clip = write_clip(d / "clip.mp4", frames=24, size=(64, 48), audio=True)
+    out = d / "clip.dnapkt"
+    assert transcode_main([str(clip), str(out), "--codec", "bitstream", "-q"]) == 0
+    return out
+
+
+# -- A. crafted metadata is checked against the strands (item 4) -------------------------------
+@pytest.mark.parametrize("frames", [0, 1, 10**9])
+def test_a_claimed_frame_count_the_packets_do_not_hold_is_refused(
+    archive, tmp_path, capsys, frames
+):
+    """Before: frames=0 wrote an empty video and frames=1 one frame, both exit 0; 10**9 ran
+    until killed, growing a hidden temporary file."""
+    crafted = tmp_path / "crafted.dnapkt"
+    with_metadata(archive, crafted, lambda m: m["video"].update(frames=frames))
+    capsys.readouterr()
+    assert transcode_main([str(crafted), str(tmp_path / "out.mp4"), "-q"]) == 1
+    err = _err_lines(capsys)
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert f"claims {frames} frames, its packets hold 24" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crafted.dnapkt"]  # nothing left
+
+
+def test_a_claimed_strands_far_beyond_those_read_are_not_allocated(archive, tmp_path, capsys):
+    """A packet table that claims 10^8 more bytes (and the strands and outer code to match):
+    before, the decoder built 2.8 million empty strands (1.8 GB) and wrote a video, exit 3."""
+
+    def edit(m):
+        a = m["streams"]["audio"]
+        a["units"][-1][4] += 10**8
+        a["strands"] = -(-(a["units"][-1][3] + a["units"][-1][4]) * 8 // m["payload_bits"])
+        m["outer_code"]["data_strands"] = a["first_strand"] + a["strands"]
+
+    crafted = tmp_path / "crafted.dnapkt"
+    with_metadata(archive, crafted, edit)
+    capsys.readouterr()
+    assert transcode_main([str(crafted), str(tmp_path / "out.mp4"), "-q"]) == 1
+    err = _err_lines(capsys)
+    assert len(err) == 1 and "claims 2817" in err[0] and "data strands but only" in err[0]
+    assert not (tmp_path / "out.mp4").exists()
+
+
+@pytest.mark.parametrize(
+    "what, edit",
+    [
+        ("claims 19 strands, its packets fill 18",
+         lambda m: m["streams"]["video"].update(strands=19)),
+        ("a unit of more than 1024 frames",
+         lambda m: m["streams"]["video"]["units"][-1].__setitem__(2, 5000)),
+        ("outer code over", lambda m: m["outer_code"].update(data_strands=10**6)),
+    ],
+    ids=["stream-strands", "gop-frames", "outer-code"],
+)  # fmt: skip
+def test_a_metadata_claims_that_disagree_with_each_other_are_refused(
+    archive, tmp_path, capsys, what, edit
+):
+    crafted = tmp_path / "crafted.dnapkt"
+    with_metadata(archive, crafted, edit)
+    capsys.readouterr()
+    assert main(["verify", str(crafted)]) == 1
+    err = _err_lines(capsys)
+    assert len(err) == 1 and what in err[0]
+
+
+# -- B. the archive decoded is named, and can be chosen (items 2 and 3) -------------------------
+def _archive_id(path: Path) -> int:
+    return read_dna(str(path))[1]["id"]
+
+
+@pytest.fixture(scope="module")
+def ours_theirs(tmp_path_factory):
+    """A small archive ("ours") and a bigger one ("theirs"), default primers: (dir, ours,
+    theirs) as .dnapkt."""
+    d = tmp_path_factory.mktemp("mix")
+    write_clip(d / "ours.mp4", frames=24, size=(64, 48))
+    write_clip(d / "theirs.mp4", kind="noise", frames=24, size=(96, 64))
+    for name in ("ours", "theirs"):
+        args = [str(d / f"{name}.mp4"), str(d / f"{name}.dnapkt"), "--codec", "bitstream", "-q"]
+        assert transcode_main(args) == 0
+    return d, d / "ours.dnapkt", d / "theirs.dnapkt"
+
+
+def _strands(path: Path) -> np.ndarray:
+    return np.stack(read_strands(str(path))[1])
+
+
+def test_b_two_concatenated_fasta_archives_decode_the_bigger_and_name_both(
+    ours_theirs, tmp_path, capsys
+):
+    """Before: "no readable metadata strands (is this a helix-media file?)", exit 1."""
+    d, ours, theirs = ours_theirs
+    cat = tmp_path / "cat.fasta"
+    write_strands(str(cat), np.concatenate([_strands(ours), _strands(theirs)]), {})
+    capsys.readouterr()
+    assert transcode_main([str(cat), str(tmp_path / "a.mp4"), "-q"]) == 0  # both complete
+    err = capsys.readouterr().err
+    mine, other = _archive_id(theirs), _archive_id(ours)
+    assert f"decoded archive {mine} (the most" in err and f"not {other} (" in err
+    assert "--archive ID" in err
+    # and the other one on request: the same video as the archive alone gives
+    assert transcode_main([str(cat), str(tmp_path / "b.mp4"), "-q", "--archive", str(other)]) == 0
+    assert transcode_main([str(ours), str(tmp_path / "c.mp4"), "-q"]) == 0
+    assert (tmp_path / "b.mp4").read_bytes() == (tmp_path / "c.mp4").read_bytes()
+
+
+def test_b_a_damaged_archive_beside_a_strangers_is_never_exit_0(ours_theirs, tmp_path, capsys):
+    """Ours (a third of its data strands) + theirs (complete): before, exit 1 for FASTA of
+    strands (and theirs decoded with exit 0 from reads); now theirs is decoded, named, and
+    the exit status says ours is incomplete; --archive gives ours, with its own loss."""
+    d, ours, theirs = ours_theirs
+    s = _strands(ours)
+    n_meta = len(s) - read_dna(str(ours))[3]["data_strands"]
+    hurt = np.concatenate([s[:n_meta], s[n_meta::3]])
+    mix = tmp_path / "mix.fasta"
+    write_strands(str(mix), np.concatenate([hurt, _strands(theirs)]), {})
+    capsys.readouterr()
+    assert transcode_main([str(mix), str(tmp_path / "a.mp4"), "-q"]) == 3
+    err = capsys.readouterr().err
+    mine = _archive_id(ours)
+    assert f"warning: data lost: archive {mine}, found beside archive" in err
+    assert f"--archive {mine}" in err
+    assert main(["verify", str(mix)]) == 3
+    assert "DATA LOST" in capsys.readouterr().out
+    assert transcode_main([str(mix), str(tmp_path / "b.mp4"), "-q", "--archive", str(mine)]) == 3
+    err = capsys.readouterr().err
+    assert f"decoded archive {mine} (named by --archive" in err and "data strands missing" in err
+
+
+def test_b_strands_of_an_archive_whose_metadata_is_lost_get_a_note(ours_theirs, tmp_path, capsys):
+    """Before: theirs decoded with exit 0 and not a word about our strands."""
+    d, ours, theirs = ours_theirs
+    s = _strands(ours)
+    n_meta = len(s) - read_dna(str(ours))[3]["data_strands"]
+    mix = tmp_path / "mix.dnapkt"
+    write_strands(str(mix), np.concatenate([_strands(theirs), s[n_meta:]]), read_strands(
+        str(theirs))[0])  # fmt: skip
+    capsys.readouterr()
+    transcode_main([str(mix), str(tmp_path / "a.mp4"), "-q"])
+    err = capsys.readouterr().err
+    assert f"{len(s) - n_meta} of " in err and "decode as no archive whose metadata" in err
+
+
+def test_b_probe_shows_archive_ids_and_archive_picks_one(ours_theirs, tmp_path, capsys):
+    d, ours, theirs = ours_theirs
+    cat = tmp_path / "cat.fasta"
+    write_strands(str(cat), np.concatenate([_strands(ours), _strands(theirs)]), {})
+    capsys.readouterr()
+    assert main(["probe", str(cat)]) == 0
+    out = capsys.readouterr().out
+    assert f"archive: {_archive_id(theirs)}; also here: {_archive_id(ours)}" in out
+    assert main(["probe", str(cat), "--archive", str(_archive_id(ours)), "--json"]) == 0
+    assert f'"archive_id": {_archive_id(ours)}' in capsys.readouterr().out
+    assert main(["verify", str(cat), "--archive", "12345"]) == 1
+    err = _err_lines(capsys)
+    assert len(err) == 1 and "no archive 12345 here (archives found: " in err[0]
+
+
+@pytest.fixture(scope="module")
+def two_pools(tmp_path_factory):
+    """Reads of two pools made with the default primers, and of each alone."""
+    from helix_media.archive import pool
+    from helix_media.channel.sequencing import Channel, simulate, write_reads
+
+    d = tmp_path_factory.mktemp("pools")
+    write_clip(d / "a.mp4", frames=12, size=(64, 48))
+    write_clip(d / "b.mp4", kind="noise", frames=12, size=(64, 48))
+    pool.add_items(str(d / "p1.dnapkt"), [str(d / "a.mp4")], codec="bitstream")
+    pool.add_items(str(d / "p2.dnapkt"), [str(d / "b.mp4")], codec="bitstream")
+    (d / "n\x1b[31mred.txt").write_text("hello")
+    pool.add_items(str(d / "p2.dnapkt"), [str(d / "n\x1b[31mred.txt")])
+    reads = b""
+    for k, name in enumerate(("p1", "p2")):
+        write_reads(
+            str(d / f"{name}.fastq"),
+            simulate(_strands(d / f"{name}.dnapkt"), Channel(coverage=15, seed=k)),
+        )
+        reads += (d / f"{name}.fastq").read_bytes()
+    (d / "mix.fastq").write_bytes(reads)
+    return d
+
+
+def _pool_id(capsys, path: Path) -> int:
+    import json
+
+    capsys.readouterr()
+    assert main(["pool", "list", str(path), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)["pool_id"]
+
+
+def test_b_reads_of_two_pools_are_never_a_chimera(two_pools, tmp_path, capsys):
+    """Before: pool list showed the second pool's catalogue and pool get a.mp4 returned the
+    first pool's video, both exit 0."""
+    d = two_pools
+    id1, id2 = _pool_id(capsys, d / "p1.dnapkt"), _pool_id(capsys, d / "p2.dnapkt")
+    assert id1 != id2
+    mix = str(d / "mix.fastq")
+    assert main(["pool", "list", mix]) == 1
+    err = _err_lines(capsys)
+    assert len(err) == 1 and "holds 2 pools with the same primers" in err[0]
+    assert str(id1) in err[0] and str(id2) in err[0] and "--archive ID" in err[0]
+    assert "\x1b" not in err[0]  # item names' control characters are escaped
+    assert main(["pool", "get", mix, "a.mp4", str(tmp_path / "x.mp4")]) == 1
+    assert main(["pool", "list", mix, "--archive", str(id1)]) == 0
+    out = capsys.readouterr().out
+    assert "a.mp4" in out and "b.mp4" not in out
+    for pid, name in ((id1, "a.mp4"), (id2, "b.mp4")):
+        assert main(["pool", "get", mix, name, str(tmp_path / name), "--archive", str(pid)]) == 0
+        alone = tmp_path / f"alone-{name}"
+        assert main(["pool", "get", str(d / f"p{1 if pid == id1 else 2}.dnapkt"), name,
+                     str(alone)]) == 0  # fmt: skip
+        assert (tmp_path / name).read_bytes() == alone.read_bytes()
+
+
+# -- D. unclear messages ------------------------------------------------------------------------
+def test_d_pool_list_escapes_control_characters_in_item_names(two_pools, capsys):
+    """Before: the name's ESC [31m went to the terminal as it was (red text from then on)."""
+    capsys.readouterr()
+    assert main(["pool", "list", str(two_pools / "p2.dnapkt")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "n\\x1b[31mred.txt" in out
+
+
+# -- E. pool add protects items as helix-transcode protects archives ----------------------------
+def test_e_pool_add_gives_each_item_the_default_outer_code(two_pools, tmp_path, capsys):
+    """Before: --redundancy defaulted to 0 for pool add (no outer code: one lost strand lost
+    data), auto for helix-transcode."""
+    from helix_media.archive import pool
+    from helix_media.archive.pool.source import read_item_metadata
+
+    p = tmp_path / "pool.dnapkt"
+    assert main(["pool", "add", str(p), str(two_pools / "a.mp4"), "--codec", "bitstream",
+                 "-q"]) == 0  # fmt: skip
+    source = pool.PoolSource(str(p))
+    _, meta = read_item_metadata(source, pool.read_catalogue(source).find("a.mp4"))
+    assert meta["outer_code"]["redundancy"] > 0  # none at all before
+    assert main(["pool", "add", str(p), str(two_pools / "b.mp4"), "--redundancy", "nan"]) == 1
+    assert "--redundancy must be between 0 and 4" in capsys.readouterr().err
