@@ -281,3 +281,140 @@ def test_e_pool_add_gives_each_item_the_default_outer_code(two_pools, tmp_path, 
     assert meta["outer_code"]["redundancy"] > 0  # none at all before
     assert main(["pool", "add", str(p), str(two_pools / "b.mp4"), "--redundancy", "nan"]) == 1
     assert "--redundancy must be between 0 and 4" in capsys.readouterr().err
+
+
+# -- F. unclear messages, round two: one `error:` line that says what to do, nothing written --
+def _one_error(capsys, *needles: str) -> str:
+    err = _err_lines(capsys)
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    for needle in needles:
+        assert needle in err[0], err[0]
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def small_strands(tmp_path_factory) -> Path:
+    """A 200-byte file as strands (.dnapkt): quick to make, read and simulate."""
+    d = tmp_path_factory.mktemp("small")
+    (d / "f.bin").write_bytes(bytes(range(200)))
+    assert transcode_main([str(d / "f.bin"), str(d / "f.dnapkt"), "-q"]) == 0
+    return d / "f.dnapkt"
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64])
+@pytest.mark.parametrize("command", ["transcode", "simulate", "demo"])
+def test_f_seed_out_of_range_is_refused_before_any_work(
+    small_strands, tmp_path, capsys, command, seed
+):
+    """Before: `internal error: OverflowError` (helix-transcode, --seed -1 or 2^64) and
+    `internal error: ValueError: expected non-negative integer` (helix simulate); the
+    whitening keystream takes a 64-bit unsigned seed."""
+    src = tmp_path / "in.bin"
+    src.write_bytes(b"hello")
+    capsys.readouterr()
+    if command == "transcode":
+        rc = transcode_main([str(src), str(tmp_path / "out.dnapkt"), "--seed", str(seed), "-q"])
+    elif command == "simulate":
+        rc = main(["simulate", str(small_strands), str(tmp_path / "r.fastq"), "--seed", str(seed)])
+    else:
+        clip = write_clip(tmp_path / "in.mp4", frames=2, size=(64, 48))
+        src.unlink()
+        rc = main(["demo", str(clip), "--out", str(tmp_path / "out"), "--seed", str(seed)])
+    assert rc == 1
+    _one_error(capsys, f"--seed must be a whole number 0..{2**64 - 1}")
+    assert {p.name for p in tmp_path.iterdir()} <= {"in.bin", "in.mp4"}  # nothing written
+
+
+def test_f_the_largest_seed_round_trips(tmp_path, capsys):
+    src = tmp_path / "in.bin"
+    src.write_bytes(b"hello, DNA")
+    pkt, back = tmp_path / "a.dnapkt", tmp_path / "back.bin"
+    assert transcode_main([str(src), str(pkt), "--seed", str(2**64 - 1), "-q"]) == 0
+    assert read_dna(str(pkt))[1]["seed"] == 2**64 - 1
+    assert transcode_main([str(pkt), str(back), "-q"]) == 0
+    assert back.read_bytes() == src.read_bytes()
+
+
+def _dnapkt_with_header(path: Path, text: bytes) -> None:
+    """A .dnapkt preamble and header block ``text`` with a valid CRC (and nothing after it)."""
+    import zlib
+
+    from helix_media.strandio.container import PREAMBLE, SIGNATURE, U32, VERSION
+
+    start = PREAMBLE.pack(SIGNATURE, *VERSION)
+    body = U32.pack(len(text)) + text
+    path.write_bytes(start + body + U32.pack(zlib.crc32(start[len(SIGNATURE) :] + body)))
+
+
+@pytest.mark.parametrize("nested", [b"[" * 100_000 + b"]" * 100_000,
+                                    b'{"strand_length":240,"x":' + b"[" * 100_000 + b"]" * 100_000
+                                    + b"}"], ids=["array", "in-object"])  # fmt: skip
+def test_f_a_deeply_nested_dnapkt_header_is_a_damaged_header(tmp_path, capsys, nested):
+    """Before: `internal error: RecursionError: maximum recursion depth exceeded ...`."""
+    bad = tmp_path / "bad.dnapkt"
+    _dnapkt_with_header(bad, nested)
+    capsys.readouterr()
+    assert main(["probe", str(bad)]) == 1
+    _one_error(capsys, f"{bad}: damaged header", "use another copy")
+    assert transcode_main([str(bad), str(tmp_path / "out.mp4"), "-q"]) == 1
+    _one_error(capsys, "damaged header")
+    assert main(["export", str(bad), str(tmp_path / "out.fasta")]) == 1
+    _one_error(capsys, "damaged header")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.dnapkt"]
+
+
+@pytest.mark.parametrize("out", ["y.dnapkt", "y.fastq", "y.txt", "y"])
+def test_f_export_names_its_formats_for_any_other_suffix(small_strands, tmp_path, capsys, out):
+    """Before: FASTA in, y.dnapkt out was `internal error: ValueError: a .dnapkt header needs
+    'strand_length'`; export writes FASTA or a CSV order sheet."""
+    fasta = tmp_path / "x.fasta"
+    assert main(["export", str(small_strands), str(fasta)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(fasta), str(tmp_path / out)]) == 1
+    _one_error(capsys, "export writes FASTA (OUT.fasta", "OUT.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.fasta"]
+    for ok in ("z.fa", "z.fasta.gz", "z.csv"):  # what it does write
+        assert main(["export", str(fasta), str(tmp_path / ok)]) == 0
+
+
+@pytest.mark.parametrize("out", ["o.dnapkt", "o.txt", "o.fastq.bz2", "o"])
+def test_f_simulate_writes_reads_only_under_a_reads_suffix(small_strands, tmp_path, capsys, out):
+    """Before: `helix simulate X o.dnapkt` wrote FASTA text under that name, exit 0."""
+    capsys.readouterr()
+    assert main(["simulate", str(small_strands), str(tmp_path / out)]) == 1
+    _one_error(capsys, "simulate writes reads: OUT must end in .fastq or .fq")
+    assert list(tmp_path.iterdir()) == []
+    assert main(["simulate", str(small_strands), str(tmp_path / "r.fq.gz"), "--coverage", "2"]) == 0
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--dropout", "2", "--dropout must be a share of strands lost"),
+        ("--dropout", "-0.1", "--dropout must be a share of strands lost"),
+        ("--dropout", "nan", "--dropout must be a share of strands lost"),
+        ("--coverage", "0", "--coverage must be a finite number > 0"),
+        ("--coverage", "inf", "--coverage must be a finite number > 0"),
+        ("--coverage", "nan", "--coverage must be a finite number > 0"),
+        ("--redundancy", "-1", "--redundancy must be between 0 and 4"),
+    ],
+)  # fmt: skip
+def test_f_demo_checks_its_numbers_before_any_work(tmp_path, capsys, option, value, message):
+    """Before: `helix demo --dropout 2` encoded the clip, then failed (or ran on) and left
+    its output folder and files behind."""
+    clip = write_clip(tmp_path / "in.mp4", frames=2, size=(64, 48))
+    capsys.readouterr()
+    assert main(["demo", str(clip), "--out", str(tmp_path / "out"), option, value]) == 1
+    _one_error(capsys, message)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+@pytest.mark.parametrize("option", ["--coverage", "--skew"])
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-1"])
+def test_f_simulate_refuses_coverage_and_skew_that_are_not_finite_and_positive(
+    small_strands, tmp_path, capsys, option, value
+):
+    capsys.readouterr()
+    assert main(["simulate", str(small_strands), str(tmp_path / "r.fastq"), option, value]) == 1
+    _one_error(capsys, f"{option} must be a finite number > 0")
+    assert list(tmp_path.iterdir()) == []

@@ -19,6 +19,7 @@ from helix_media import plugins
 from helix_media.archive.decode import decode_video
 from helix_media.archive.encode import encode_video
 from helix_media.archive.probe import probe
+from helix_media.errors import HelixError
 from helix_media.strandio.atomic import check_not_input, check_target
 from helix_media.strandio.strand_files import write_strands
 
@@ -41,6 +42,7 @@ def run_demo(
     from helix_media.channel.sequencing import Channel, simulate, write_reads
     from helix_media.media.metrics import video_psnr
 
+    check_demo_options(dropout, coverage, redundancy, seed)
     out = Path(out_dir)
     main_codec = plugins.get_codec(codec).name
     outputs = output_files(out, main_codec)
@@ -123,6 +125,23 @@ def run_demo(
     }
     result["compare"][0]["psnr_db"] = result["psnr_db"]
     return result
+
+
+def check_demo_options(
+    dropout: float, coverage: float, redundancy: float | None, seed: int
+) -> None:
+    """The demo's numbers, checked before any work (HelixError naming the allowed range)."""
+    import math
+
+    from helix_media.archive.strands import check_layout_options
+    from helix_media.cli.transcode import check_seed
+
+    if not 0 <= dropout < 1:
+        raise HelixError("--dropout must be a share of strands lost, at least 0 and below 1")
+    if not (coverage > 0 and math.isfinite(coverage)):
+        raise HelixError("--coverage must be a finite number > 0 (reads per strand)")
+    check_layout_options(redundancy, 3)  # 3: encode_video's metadata copies
+    check_seed(seed)
 
 
 def output_files(out: Path, codec: str) -> dict[str, Path]:

@@ -143,6 +143,13 @@ def _helix(args: argparse.Namespace) -> int:
         from helix_media.strandio.atomic import check_not_input
         from helix_media.strandio.strand_files import read_strands, write_strands
 
+        lower = args.output.lower()
+        fasta = lower.removesuffix(".gz").endswith((".fasta", ".fa", ".fna"))
+        if not (fasta or lower.endswith(".csv")):
+            raise HelixError(
+                f"{args.output}: export writes FASTA (OUT.fasta, .fa or .fna, optionally .gz) "
+                "or a vendor order sheet (OUT.csv); give OUT one of those suffixes"
+            )
         check_not_input(args.output, args.file)
         header, seqs = read_strands(args.file)
         if not seqs:
@@ -221,9 +228,17 @@ def _simulate(args: argparse.Namespace) -> None:
 
     from helix_media.channel.profiles import profile_channel
     from helix_media.channel.sequencing import mate_paths, simulate, simulate_pairs, write_reads
+    from helix_media.cli.transcode import check_seed
     from helix_media.strandio.atomic import check_not_input, check_target
     from helix_media.strandio.strand_files import read_strands
 
+    check_seed(args.seed)
+    reads_suffixes = (".fastq", ".fq", ".fasta", ".fa", ".fna")
+    if not args.output.lower().removesuffix(".gz").endswith(reads_suffixes):
+        raise HelixError(
+            f"{args.output}: simulate writes reads: OUT must end in .fastq or .fq (FASTQ), or "
+            ".fasta, .fa or .fna (FASTA), optionally .gz"
+        )
     rates = ("dropout", "synthesis_error", "sub", "ins", "dele")
     names = (*rates, "coverage", "skew", "contaminants")  # given ones override the profile's
     given = {k: getattr(args, k) for k in names if getattr(args, k) is not None}

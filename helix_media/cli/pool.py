@@ -78,7 +78,9 @@ def _run_pool(args: argparse.Namespace) -> int:
         check_reads2(args.pool, args.reads2, "POOL")
     if args.pool_command == "add":
         from helix_media.archive.pool.lock import other_links
+        from helix_media.cli.transcode import check_seed
 
+        check_seed(args.seed)
         links = other_links(args.pool)
         cat, items, added = pool.add_items(
             args.pool,

@@ -17,6 +17,15 @@ from helix_media.cli.common import (
 )
 from helix_media.errors import HelixError
 
+#: ``--seed``: the whitening keystream takes a 64-bit unsigned seed (:mod:`.blocks.whitening`)
+SEED_MAX = (1 << 64) - 1
+
+
+def check_seed(seed: int) -> None:
+    """``--seed`` of any command, checked before any work (HelixError: exit 1)."""
+    if not 0 <= seed <= SEED_MAX:
+        raise HelixError(f"--seed must be a whole number 0..{SEED_MAX} (default 0)")
+
 
 def transcode_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -147,6 +156,7 @@ def _transcode(args: argparse.Namespace) -> int:
     from helix_media.archive.pool.lock import is_pool, pool_lock
     from helix_media.strandio.atomic import check_not_input, check_target
 
+    check_seed(args.seed)
     check_target(args.output)  # fail before the work, not after it
     check_not_input(args.output, args.input, args.reads2)
     check_reads2(args.input, args.reads2, "IN")

@@ -124,6 +124,11 @@ class DnapktReader:
             header = json.loads(text.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise self._fail(f"header is not valid JSON ({err})") from err
+        except RecursionError as err:  # [[[[...]]]] thousands deep: crafted, never ours
+            raise self._fail(
+                "damaged header (its JSON is nested too deeply; helix-media never writes "
+                "that): not a readable .dnapkt, use another copy of the strands"
+            ) from err
         if not isinstance(header, dict):
             raise self._fail("header is not a JSON object")
         try:
