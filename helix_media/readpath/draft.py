@@ -1,0 +1,141 @@
+"""Compiled (numba) draft consensus: every read aligned to a seed, then a vote per position.
+
+The pair-HMM polisher (:mod:`.pair_hmm`) converges in one or two passes from a draft with a
+few errors, but needs many from a raw read (6 % errors). A star alignment makes that draft
+cheaply: each read is aligned to the seed by banded edit distance (unit costs, gaps placed
+consistently at the right end of a homopolymer so that the reads' votes line up), then each
+seed base is kept, replaced or dropped by majority, and a base is inserted in a gap where
+most reads insert one. Repeated with the draft as the seed, this removes most of the seed's
+own errors. Cost: O(reads x length x band) integer cells.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from helix_media.readpath.pair_hmm import bands
+
+_BIG = 1 << 20
+
+
+@numba.njit(cache=True)
+def _align_votes(seed, r, W, lo, D, votes, ins):
+    """Banded global edit alignment of read ``r`` to ``seed`` (``lo``: the bands, see
+    :func:`.pair_hmm.bands`); add its base (0-3), N (4) or deletion (5) at each seed position
+    to ``votes`` and one vote for the last base it inserts in each gap to ``ins`` (gap i:
+    before seed[i]). Returns the edit distance (``_BIG``: off the band)."""
+    L = len(seed)
+    n = len(r)
+    Wb = 2 * W + 1
+    # D[i, w + 1]: cost of seed[:i] vs r[:j], j = lo[i] + w; D[., 0] and D[., Wb + 1]: walls
+    for i in range(L + 1):
+        li = lo[i]
+        D[i, 0] = _BIG
+        D[i, Wb + 1] = _BIG
+        if i == 0:
+            for w in range(Wb):
+                j = li + w
+                D[0, w + 1] = j if 0 <= j <= n else _BIG
+            continue
+        d = li - lo[i - 1]
+        si = seed[i - 1]
+        left = _BIG
+        for w in range(Wb):
+            j = li + w
+            if j < 0 or j > n:
+                D[i, w + 1] = _BIG
+                left = _BIG
+                continue
+            best = D[i - 1, w + d + 1] + 1 if w + d < Wb else _BIG
+            if j >= 1 and w + d - 1 < Wb:
+                diag = D[i - 1, w + d] + (0 if si == r[j - 1] else 1)
+                if diag < best:
+                    best = diag
+            if left + 1 < best:
+                best = left + 1
+            D[i, w + 1] = best
+            left = best
+    if n - lo[L] >= Wb or D[L, n - lo[L] + 1] >= _BIG:
+        return _BIG
+    # traceback from (L, n): gaps first, so they sit at the right end of a run
+    i = L
+    j = n
+    last_ins = -1
+    while i > 0 or j > 0:
+        w = j - lo[i] + 1
+        cur = D[i, w]
+        if j >= 1 and D[i, w - 1] + 1 == cur:
+            # r[j - 1] inserted in gap i (before seed[i]): one vote per read and gap
+            if last_ins != i:
+                ins[i, r[j - 1]] += 1.0
+                last_ins = i
+            j -= 1
+            continue
+        wu = j - lo[i - 1] + 1 if i > 0 else -1
+        if i > 0 and 1 <= wu <= Wb and D[i - 1, wu] + 1 == cur:
+            votes[i - 1, 5] += 1.0
+            i -= 1
+            continue
+        votes[i - 1, r[j - 1]] += 1.0
+        i -= 1
+        j -= 1
+    return D[L, n - lo[L] + 1]
+
+
+@numba.njit(cache=True)
+def star_votes(seed, reads, offsets, W):
+    """Votes of all reads against ``seed``: (L x 6 base/N/deletion counts, (L+1) x 6
+    insertion counts, edit distance of each read)."""
+    L = len(seed)
+    k = len(offsets) - 1
+    D = np.empty((L + 1, 2 * W + 3), dtype=np.int64)
+    lo = np.empty(L + 2, dtype=np.int64)
+    votes = np.zeros((L, 6))
+    ins = np.zeros((L + 1, 6))
+    dist = np.empty(k, dtype=np.int64)
+    for m in range(k):
+        r = reads[offsets[m] : offsets[m + 1]]
+        if len(r) > 2 * L:
+            dist[m] = _BIG
+            continue
+        bands(len(r), L, W, lo)
+        dist[m] = _align_votes(seed, r, W, lo, D, votes, ins)
+    return votes, ins, dist
+
+
+@numba.njit(cache=True)
+def vote(seed, votes, ins, n_reads):
+    """The seed edited by majority: each base kept, replaced or dropped (deletion votes over
+    half), and the most inserted base added where over half the reads insert one. Also the
+    dissent at each base and gap of the result (gap g before base g): the reads that vote
+    otherwise there, to tell where polishing is worth its time."""
+    L = len(seed)
+    out = np.empty(2 * L + 1, dtype=np.uint8)
+    dissent = np.zeros((2 * L + 2, 2))  # (at the base, in the gap before it)
+    m = 0
+    half = n_reads / 2.0
+    for i in range(L + 1):
+        total = ins[i, 0] + ins[i, 1] + ins[i, 2] + ins[i, 3] + ins[i, 4]
+        dissent[m, 1] += min(total, n_reads - total)
+        if total > half:
+            b = 0
+            for c in range(1, 4):
+                if ins[i, c] > ins[i, b]:
+                    b = c
+            out[m] = b
+            dissent[m, 0] += total - ins[i, b]
+            m += 1
+        if i == L:
+            break
+        if votes[i, 5] > half:
+            dissent[m, 1] += n_reads - votes[i, 5]
+            continue
+        b = seed[i]
+        for c in range(4):
+            if votes[i, c] > votes[i, b]:
+                b = c
+        out[m] = b
+        dissent[m, 0] += n_reads - votes[i, b]
+        m += 1
+    return out[:m].copy(), dissent[: m + 1].copy()
