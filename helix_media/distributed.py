@@ -6,11 +6,13 @@ current, and the jobs that can use one do:
 
 - **decoding reads**: the client streams the FASTA/FASTQ in parts of
   :data:`.read_stream.PART_READS` reads to the workers, which trim and key them (stage 1 of
-  :mod:`.reads`); the key counts are summed to find the strong clusters; each part is rescued
-  and split by owner (cluster key modulo the number of owners); each owner votes on its
-  clusters. The client assembles the estimates in the order a single process gives them, so
-  everything after (RS, blocks, outer code, codec) sees the same input and the decoded frames
-  are identical.
+  :mod:`.reads`); the key statistics are summed to find the strong clusters and their
+  anchors; each part's loose reads and anchors become similarity signatures, shuffled by
+  bucket; each bucket partition confirms its pairs, and one task labels the loose reads from
+  all edges (:mod:`.readpath.cluster`); each part is rescued, labelled and split by owner
+  (cluster key modulo the number of owners); each owner votes on its clusters. The client
+  assembles the estimates in the order a single process gives them, so everything after
+  (RS, blocks, outer code, codec) sees the same input and the decoded frames are identical.
 - **pool add**: each item's codec job (the slow part) runs on a worker; the strands are then
   laid out in order on the client, so the pool is byte-identical to a single-process add.
 - **framing and parsing** (every encode and decode): shards of :data:`SHARD_ROWS` strands are
@@ -117,19 +119,39 @@ def _trim(framer, packed: tuple[np.ndarray, np.ndarray], first: int):
     return _processor(framer).trim(reads, first)
 
 
-def _key_counts(part):
-    """(keys, reads per key, the part's report): all the client needs of a trimmed part."""
+def _key_stats(part):
+    """(key statistics, the part's report): all the client needs of a trimmed part."""
     from helix_media.readpath.reads import ReadProcessor
 
-    return (*ReadProcessor.key_counts(part), part.report)
+    return ReadProcessor.key_stats(part), part.report
 
 
-def _route(framer, part, strong, n_owners: int, select):
-    return _processor(framer).route(part, strong, n_owners, select)
+def _rescue(framer, part, strong):
+    return _processor(framer).rescue(part, strong)
 
 
-def _consensus(framer, *routed):
-    return _processor(framer).consensus(routed)
+def _buckets(framer, part, strong, n_buckets: int):
+    return _processor(framer).buckets(part, strong, n_buckets)
+
+
+def _confirm(*entries):
+    from helix_media.readpath.cluster import confirm
+
+    return confirm(entries)
+
+
+def _labels(strong, *edges):
+    from helix_media.readpath.cluster import labels
+
+    return labels(edges, strong)
+
+
+def _route(framer, part, strong, n_owners: int, select, labels):
+    return _processor(framer).route(part, strong, n_owners, select, labels)
+
+
+def _consensus(framer, select, *routed):
+    return _processor(framer).consensus(routed, select)
 
 
 def estimate_strands(
@@ -154,15 +176,24 @@ def estimate_strands(
         first += len(reads)
         bar.update(len(reads))
     bar.close()
-    counts = client.gather(client.map(_key_counts, trimmed))
-    reports = [c[2] for c in counts]
-    strong = client.scatter(strong_keys([c[:2] for c in counts]), broadcast=True)
+    stats = client.gather(client.map(_key_stats, trimmed))
+    reports = [s[1] for s in stats]
+    strong = client.scatter(strong_keys([s[0] for s in stats]), broadcast=True)
     n = owners(client)
-    routed = [client.submit(_route, fr, t, strong, n, select, pure=False) for t in trimmed]
+    # keys rescued; similarity clusters of the loose reads: signatures by bucket, edges, labels
+    trimmed = [client.submit(_rescue, fr, t, strong, pure=False) for t in trimmed]
+    signed = [client.submit(_buckets, fr, t, strong, n, pure=False) for t in trimmed]
+    entries = [[client.submit(operator.getitem, s, b) for s in signed] for b in range(n)]
+    del signed
+    edges = [client.submit(_confirm, *e, pure=False) for e in entries]
+    del entries
+    labels = client.submit(_labels, strong, *edges, pure=False)
+    del edges
+    routed = [client.submit(_route, fr, t, strong, n, select, labels, pure=False) for t in trimmed]
     del trimmed  # each trimmed part is freed once routed
     buckets = [[client.submit(operator.getitem, r, o) for r in routed] for o in range(n)]
     del routed
-    estimates = [client.submit(_consensus, fr, *b, pure=False) for b in buckets]
+    estimates = [client.submit(_consensus, fr, select, *b, pure=False) for b in buckets]
     del buckets
     done = _gather(client, estimates, "consensus", progress)
     return ReadProcessor(framer).assemble(done, reports)

@@ -46,12 +46,13 @@ def _rss_mb() -> float:
 
 def _shuffle_bytes(fr, reads: list[np.ndarray], owners: int) -> int:
     """Bytes the routing stage hands to the consensus tasks (measured on the routed parts)."""
+    from helix_media.readpath.parts import strong_keys
     from helix_media.readpath.reads import ReadProcessor
 
     rp, total = ReadProcessor(fr), 0
     for lo in range(0, len(reads), read_stream.PART_READS):
         part = rp.trim(reads[lo : lo + read_stream.PART_READS], lo)
-        total += sum(b.nbytes for b in rp.route(part, np.zeros(0, np.int64), owners))
+        total += sum(b.nbytes for b in rp.route(part, strong_keys([]), owners))
     return total
 
 

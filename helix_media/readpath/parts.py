@@ -4,11 +4,12 @@ that one process or a cluster's workers handle alike."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 STRONG_CLUSTER = 3  # reads sharing a key that make it a cluster others may be rescued into
+ANCHORS = 3  # reads of each strong cluster that loose reads may join it through (.cluster)
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ReadReport:
     clusters_failed: int = 0  # consensus length wrong: no strand estimate
     clusters_split: int = 0  # two strands at one address (archives sharing primers)
     outliers: int = 0  # reads far from their cluster's consensus (chimeras, damaged address)
+    similar: int = 0  # reads clustered by similarity (address key weak or unreadable)
     estimates: int = 0  # strand estimates handed on: consensus strands + lone reads
     erased_bases: int = 0
 
@@ -60,14 +62,18 @@ class Trimmed:
     has_head: np.ndarray  # (n,) bool
     keys: np.ndarray  # (n,) int64 cluster key, -1 = none
     report: ReadReport
+    rescued: bool = False  # keys already rescued into the strong clusters
 
     def take(self, rows: np.ndarray, keys: np.ndarray, report: ReadReport) -> Trimmed:
         """These rows (renumbered), with these keys."""
-        where = {int(r): j for j, r in enumerate(rows.tolist())}
+        if len(rows) == len(self.index) and (rows == np.arange(len(rows))).all():
+            return replace(self, keys=keys, report=report)  # all of them: no copy
+        where = np.full(len(self.index), -1, dtype=np.int64)
+        where[rows] = np.arange(len(rows))
         return Trimmed(
             self.index[rows], self.fixed[rows], self.bodies[rows],
-            {where[r]: b for r, b in self.other.items() if r in where},
-            self.heads[rows], self.has_head[rows], keys, report,
+            {int(where[r]): b for r, b in self.other.items() if where[r] >= 0},
+            self.heads[rows], self.has_head[rows], keys, report, self.rescued,
         )  # fmt: skip
 
     @property
@@ -79,6 +85,8 @@ class Trimmed:
     @staticmethod
     def concat(parts: Sequence[Trimmed]) -> Trimmed:
         """Several parts' rows as one part; their reports summed."""
+        if len(parts) == 1:  # no copy of the bases
+            return replace(parts[0], report=replace(parts[0].report))
         report, other, at = ReadReport(), {}, 0
         for p in parts:
             report.add(p.report)
@@ -90,7 +98,7 @@ class Trimmed:
             other,
             *(np.concatenate([getattr(p, f) for p in parts]) for f in
               ("heads", "has_head", "keys")),
-            report,
+            report, all(p.rescued for p in parts),
         )  # fmt: skip
 
 
@@ -107,10 +115,49 @@ class EstimatesPart:
     report: ReadReport
 
 
-def strong_keys(counts: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Cluster keys with ``STRONG_CLUSTER`` reads or more over all parts' key counts."""
-    if not counts:
-        return np.zeros(0, dtype=np.int64)
-    keys, where = np.unique(np.concatenate([k for k, _ in counts]), return_inverse=True)
-    total = np.bincount(where, weights=np.concatenate([n for _, n in counts]))
-    return keys[total >= STRONG_CLUSTER].astype(np.int64)
+@dataclass
+class KeyStats:
+    """What the client needs of one trimmed part to find the strong clusters and anchors."""
+
+    keys: np.ndarray  # (k,) cluster keys in the part
+    counts: np.ndarray  # (k,) reads per key
+    first: np.ndarray  # (k, ANCHORS) smallest global read indices with the key, -1 padded
+
+
+@dataclass
+class Strong:
+    """The strong clusters over all parts, and each one's anchor reads."""
+
+    keys: np.ndarray  # (s,) sorted keys with STRONG_CLUSTER reads or more
+    counts: np.ndarray  # (s,) reads of each over all parts
+    anchor_index: np.ndarray  # (a,) sorted global read indices of anchors
+    anchor_key: np.ndarray  # (a,) the strong key of each
+
+    def anchor_of(self, index: np.ndarray) -> np.ndarray:
+        """The strong key of each read (global ``index``) that is an anchor, -1 for others."""
+        if not len(self.anchor_index):
+            return np.full(len(index), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.anchor_index, index), len(self.anchor_index) - 1)
+        return np.where(self.anchor_index[at] == index, self.anchor_key[at], -1)
+
+
+def strong_keys(stats: Sequence[KeyStats]) -> Strong:
+    """Keys with ``STRONG_CLUSTER`` reads or more over all parts, and as each one's anchors
+    its ``ANCHORS`` reads of smallest index (the same whatever the partition)."""
+    none = np.zeros(0, dtype=np.int64)
+    if not stats:
+        return Strong(none, none, none, none)
+    keys, where = np.unique(np.concatenate([s.keys for s in stats]), return_inverse=True)
+    total = np.bincount(where, weights=np.concatenate([s.counts for s in stats]))
+    strong = keys[total >= STRONG_CLUSTER].astype(np.int64)
+    counts = total[total >= STRONG_CLUSTER].astype(np.int64)
+    key = np.concatenate([np.repeat(s.keys, ANCHORS) for s in stats]).astype(np.int64)
+    index = np.concatenate([s.first.ravel() for s in stats]).astype(np.int64)
+    ok = (index >= 0) & np.isin(key, strong)
+    key, index = key[ok], index[ok]
+    order = np.lexsort((index, key))
+    key, index = key[order], index[order]
+    rank = np.arange(len(key)) - np.searchsorted(key, key)
+    first = rank < ANCHORS
+    order = np.argsort(index[first])
+    return Strong(strong, counts, index[first][order], key[first][order])

@@ -2,9 +2,12 @@
 
 The stages of :class:`.reads.ReadProcessor` with a disk shuffle between them, as a cluster
 runs them with a network one (:mod:`.distributed`): each part of the file is trimmed and
-spilled; the parts' key counts give the strong clusters; each part is read back, routed by
-cluster key into ``owners`` spill files; each owner's reads are voted on in turn. Memory
-holds a part and one owner's reads, not the run; the estimates are the ones
+spilled; the parts' key statistics give the strong clusters and their anchors; each part's
+loose reads and anchors are spilled as similarity signatures by bucket partition; each
+bucket partition's pairs are confirmed, and the edges of all give the loose reads' labels
+(:mod:`.cluster`); each part is read back, routed by cluster into ``owners`` spill files;
+each owner's reads are voted on in turn. Memory holds a part, one bucket partition and one
+owner's reads, not the run; the estimates are the ones
 :meth:`~.reads.ReadProcessor.process` gives for the whole run at once.
 """
 
@@ -18,11 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from helix_media.readpath import cluster
 from helix_media.readpath.parts import StrandEstimates, strong_keys
 from helix_media.readpath.reads import ReadProcessor
 
 PART_READS = 1 << 15  # reads per part: ~8 MB of bases, about a second of work
 OWNER_READS = 1 << 16  # reads per consensus step: ~0.1 GB at its peak
+BUCKET_READS = 1 << 20  # reads per bucket partition (a node's body goes to most of them)
 
 
 class ReadParts:
@@ -72,24 +77,37 @@ def estimate_strands(
         return rp.process(first, select)
     with tempfile.TemporaryDirectory(prefix="helix-reads-") as tmp:
         spill = Path(tmp)
-        counts, reports, at, n_parts = [], [], 0, 0
+        stats, reports, at, n_parts = [], [], 0, 0
         for reads in itertools.chain((first, second), parts):  # one part at a time
             trimmed = rp.trim(reads, at)
             at += len(reads)
-            counts.append(rp.key_counts(trimmed))
+            stats.append(rp.key_stats(trimmed))
             reports.append(trimmed.report)
             _dump(trimmed, spill / f"part{n_parts}")
             n_parts += 1
-        strong = strong_keys(counts)
+        strong = strong_keys(stats)
+        n_buckets = max(1, -(-at // BUCKET_READS))
+        for k in range(n_parts):  # keys rescued; similarity signatures, by bucket partition
+            (trimmed,) = _load_all(spill / f"part{k}")
+            (spill / f"part{k}").unlink()
+            trimmed = rp.rescue(trimmed, strong)
+            _dump(trimmed, spill / f"part{k}")
+            for b, entries in enumerate(rp.buckets(trimmed, strong, n_buckets)):
+                _dump(entries, spill / f"bucket{b}")
+        edges = []
+        for b in range(n_buckets):
+            edges.append(cluster.confirm(_load_all(spill / f"bucket{b}")))
+            (spill / f"bucket{b}").unlink()
+        labels = cluster.labels(edges, strong)
         owners = max(1, -(-at // OWNER_READS))
         for k in range(n_parts):
             (trimmed,) = _load_all(spill / f"part{k}")
             (spill / f"part{k}").unlink()
-            for o, bucket in enumerate(rp.route(trimmed, strong, owners, select)):
+            for o, bucket in enumerate(rp.route(trimmed, strong, owners, select, labels)):
                 _dump(bucket, spill / f"owner{o}")
         estimates = []
         for o in range(owners):
             path = spill / f"owner{o}"
-            estimates.append(rp.consensus(_load_all(path)))
+            estimates.append(rp.consensus(_load_all(path), select))
             path.unlink()
     return rp.assemble(estimates, reports)

@@ -1,0 +1,146 @@
+"""Stage 1 of the read path: orient each read, trim its primers, read its address key.
+
+Reads of the strand's exact length are checked against both primers vectorized (Hamming);
+the rest go through edlib's semi-global alignment of each primer near its end, which finds
+a primer with indels and so the body's true start. What lies between the primers is the
+strand's *body* (address + payload + parity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from helix_media.dna.nucleotides import reverse_complement
+from helix_media.readpath.parts import ReadReport, Trimmed
+from helix_media.strandio.fasta import N_CODE
+
+PRIMER_MISMATCHES = 4  # per primer, fast path
+
+#: per 20-nt primer, edlib path. Measured (edlib HW, 20-nt primer in a 32-nt window): a
+#: primer read with 3+3+4 % errors needs more than 5 edits 0.46 % of the time, more than 6
+#: 0.065 %; a random window is within 6 edits of it 1.2 % of the time, so a junk read
+#: passes both primers ~3e-4 of the time.
+PRIMER_EDITS = 6
+
+PRIMER_SLACK = 12  # bases beyond the primer's length searched at each end (indels, junk)
+
+JUNCTION = 4  # primer bases next to the body that an exact-length read must nearly match
+
+TRIM_CHUNK = 1 << 16  # reads per step of the vectorized trim (bounds its temporaries)
+
+LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
+
+
+def rc_any(read: np.ndarray) -> np.ndarray:
+    """Reverse complement that keeps N as N."""
+    out = reverse_complement(np.minimum(read, 3)).astype(np.uint8)
+    out[read[::-1] == N_CODE] = N_CODE
+    return out
+
+
+class Trimmer:
+    """Orients and trims reads for one framer's layout."""
+
+    def __init__(self, framer) -> None:
+        self.framer = framer
+        self.length = framer.strand_length
+        self.p5 = np.asarray(framer.primer5, dtype=np.uint8)
+        self.p3 = np.asarray(framer.primer3, dtype=np.uint8)
+        self.body = self.length - len(self.p5) - len(self.p3)
+        self.address_nt = framer.cluster_span - len(self.p5)
+        self._p5 = LETTERS[self.p5].tobytes().decode()
+        self._p3r = LETTERS[self.p3[::-1]].tobytes().decode()  # aligned from the read's end
+
+    def fast_bodies(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact-length reads (m, L) -> (found, reversed, bodies (m, body))."""
+        a, b = len(self.p5), len(self.p3)
+        fwd = (rows[:, :a] != self.p5).sum(1) + (rows[:, -b:] != self.p3).sum(1)
+        rc = np.where(rows == N_CODE, N_CODE, 3 - rows)[:, ::-1]
+        rev = (rc[:, :a] != self.p5).sum(1) + (rc[:, -b:] != self.p3).sum(1)
+        use_rc = rev < fwd
+        oriented = np.where(use_rc[:, None], rc, rows)
+        found = np.minimum(fwd, rev) <= 2 * PRIMER_MISMATCHES
+        # an insertion in one primer and a deletion in the other keep the length but shift
+        # the body: the bases at a junction then disagree; such reads go to the aligner
+        j = JUNCTION
+        found &= (oriented[:, a - j : a] != self.p5[-j:]).sum(1) <= 1
+        found &= (oriented[:, self.length - b : self.length - b + j] != self.p3[:j]).sum(1) <= 1
+        return found, use_rc, oriented[:, a : self.length - b]
+
+    def aligned_body(self, read: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """Any-length read -> (body or None, reversed) by edlib primer alignment."""
+        import edlib
+
+        for reverse in (False, True):
+            seq = rc_any(read) if reverse else read
+            text = LETTERS[seq].tobytes().decode()
+            head = edlib.align(
+                self._p5, text[: len(self._p5) + PRIMER_SLACK], mode="HW", task="locations"
+            )
+            if head["editDistance"] < 0 or head["editDistance"] > PRIMER_EDITS:
+                continue
+            tail_from = max(0, len(text) - len(self._p3r) - PRIMER_SLACK)
+            tail = edlib.align(self._p3r, text[tail_from:][::-1], mode="HW", task="locations")
+            if tail["editDistance"] < 0 or tail["editDistance"] > PRIMER_EDITS:
+                continue
+            # of the equally good junctions, the one that keeps the most primer: a primer's
+            # last base substituted also aligns as that base deleted, one base early
+            start = max(end for _, end in head["locations"]) + 1
+            end = len(text) - 1 - max(end for _, end in tail["locations"])
+            if end > start:
+                return seq[start:end], reverse
+        return None, False
+
+    def __call__(self, reads: Sequence[np.ndarray], first: int = 0) -> Trimmed:
+        """Orient and trim each read of a part (``first``: the global index of ``reads[0]``)
+        and read its cluster key. Reads without a body are counted and dropped here."""
+        report = ReadReport(reads=len(reads))
+        lengths = np.fromiter(map(len, reads), dtype=np.int64, count=len(reads))
+        report.too_short = int((lengths < self.length // 2).sum())
+        exact = np.flatnonzero(lengths == self.length)
+        fixed_body = np.zeros((len(reads), self.body), dtype=np.uint8)
+        has_fixed = np.zeros(len(reads), dtype=bool)
+        for lo in range(0, len(exact), TRIM_CHUNK):  # in chunks: the temporaries stay small
+            rows = exact[lo : lo + TRIM_CHUNK]
+            found, rev, bodies = self.fast_bodies(np.stack([reads[i] for i in rows]))
+            fixed_body[rows[found]] = bodies[found]
+            has_fixed[rows[found]] = True
+            report.reverse += int(rev[found].sum())
+        # the rest (indels, odd lengths, fast-path misses) through the aligner
+        other_bodies: dict[int, np.ndarray] = {}
+        for i in np.flatnonzero(~has_fixed & (lengths >= self.length // 2)):
+            body, reverse = self.aligned_body(reads[i])
+            if body is None:
+                report.no_primers += 1
+                continue
+            report.reverse += reverse
+            if len(body) == self.body:
+                fixed_body[i], has_fixed[i] = body, True
+            else:
+                other_bodies[int(i)] = body
+        has_body = has_fixed.copy()
+        has_body[list(other_bodies)] = True
+        rows = np.flatnonzero(has_body)
+        # heads: the address and one more base; bodies too short for one have no key
+        heads = np.zeros((len(rows), self.address_nt + 1), dtype=np.uint8)
+        has_head = has_fixed[rows].copy()
+        heads[has_head] = fixed_body[rows[has_head], : self.address_nt + 1]
+        at = np.searchsorted(rows, np.fromiter(other_bodies, np.int64, len(other_bodies)))
+        local = dict(zip(other_bodies, at.tolist(), strict=True))
+        for i, body in other_bodies.items():
+            if len(body) > self.address_nt:
+                heads[local[i]], has_head[local[i]] = body[: self.address_nt + 1], True
+        keys = np.full(len(rows), -1, dtype=np.int64)
+        keys[has_head] = self.framer.cluster_keys(heads[has_head, : self.address_nt])
+        return Trimmed(
+            index=rows + first,
+            fixed=has_fixed[rows],
+            bodies=fixed_body if len(rows) == len(reads) else fixed_body[rows],
+            other={local[i]: b for i, b in other_bodies.items()},
+            heads=heads,
+            has_head=has_head,
+            keys=keys,
+            report=report,
+        )
