@@ -418,3 +418,195 @@ def test_f_simulate_refuses_coverage_and_skew_that_are_not_finite_and_positive(
     assert main(["simulate", str(small_strands), str(tmp_path / "r.fastq"), option, value]) == 1
     _one_error(capsys, f"{option} must be a finite number > 0")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- G. pools decode as plain archives do: damage is lost strands, identity and sizes from DNA --
+@pytest.fixture(scope="module")
+def small_pool(tmp_path_factory) -> Path:
+    """A pool of two files added in two runs (two catalogue generations)."""
+    from helix_media.archive import pool
+
+    d = tmp_path_factory.mktemp("small_pool")
+    for name, data in ORIGINALS.items():
+        (d / name).write_bytes(data)
+    pool.add_items(str(d / "p.dnapkt"), [str(d / "a.bin")])
+    pool.add_items(str(d / "p.dnapkt"), [str(d / "b.txt")])
+    return d / "p.dnapkt"
+
+
+def _flipped(src: Path, dst: Path, offsets: list[int], mask: int = 0xFF) -> Path:
+    data = bytearray(src.read_bytes())
+    for offset in offsets:
+        data[offset] ^= mask
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def _packet_offset(path: Path, k: int) -> int:
+    from helix_media.strandio.container_reader import DnapktReader
+
+    with DnapktReader(path) as r:
+        return r.packets_start + k * r.packet_size
+
+
+def _item_packets(path: Path, name: str) -> np.ndarray:
+    """Packet numbers of an item's data strands."""
+    from helix_media.archive import pool
+
+    source = pool.PoolSource(str(path))
+    item = pool.read_catalogue(source).find(name)
+    fr, s = source.framer, np.stack(read_strands(str(path))[1])
+    keys = fr.cluster_keys(s[:, len(fr.primer5) : fr.cluster_span])
+    return np.flatnonzero(np.isin(keys, fr.address_keys(item.data_addresses())))
+
+
+def _gets_back(capsys, pool_file: Path, tmp_path: Path, name: str, rc: int = 0) -> None:
+    """``pool get`` exits ``rc``; 0: the item byte-identical to the one added."""
+    out = tmp_path / f"out-{name}"
+    capsys.readouterr()
+    assert main(["pool", "get", str(pool_file), name, str(out)]) == rc, capsys.readouterr().err
+    if rc == 0:
+        assert out.read_bytes() == ORIGINALS[name]
+
+
+ORIGINALS = {"a.bin": bytes(range(256)) * 20, "b.txt": b"hello, pool " * 30}
+
+
+def _add_refused(capsys, damaged: Path, tmp_path: Path, *needles: str) -> None:
+    before = damaged.read_bytes()
+    extra = tmp_path / "c.txt"
+    extra.write_text("more")
+    capsys.readouterr()
+    assert main(["pool", "add", str(damaged), str(extra), "-q"]) == 1
+    _one_error(capsys, "the pool is damaged", "nothing added", *needles)
+    assert damaged.read_bytes() == before  # never rewritten without its damaged strands
+
+
+def test_g_a_flipped_byte_in_a_pool_packet_is_one_lost_strand(small_pool, tmp_path, capsys):
+    """Before: `error: …: CRC mismatch in packet 50` from pool list, get (every item) and add."""
+    k = int(_item_packets(small_pool, "a.bin")[50])
+    bad = _flipped(small_pool, tmp_path / "bad.dnapkt", [_packet_offset(small_pool, k) + 10])
+    capsys.readouterr()
+    assert main(["pool", "list", str(bad)]) == 0
+    assert "a.bin" in capsys.readouterr().out
+    for name in ("a.bin", "b.txt"):  # a.bin's outer code rebuilds the lost strand
+        _gets_back(capsys, bad, tmp_path, name)
+    _add_refused(capsys, bad, tmp_path, "1 damaged packets")
+
+
+def test_g_an_item_lost_in_a_damaged_pool_leaves_the_others_readable(small_pool, tmp_path, capsys):
+    """Every data packet of b.txt damaged: b.txt is lost (the error a lone archive gives, as
+    for any lost chunk of a file), a.bin still comes back whole."""
+    rows = _item_packets(small_pool, "b.txt")
+    bad = _flipped(small_pool, tmp_path / "bad.dnapkt",
+                   [_packet_offset(small_pool, int(k)) + 5 for k in rows])  # fmt: skip
+    _gets_back(capsys, bad, tmp_path, "a.bin")
+    capsys.readouterr()
+    assert main(["pool", "get", str(bad), "b.txt", str(tmp_path / "b.txt")]) == 1
+    _one_error(capsys, "chunks of b.txt lost")
+    assert not (tmp_path / "b.txt").exists()
+
+
+@pytest.mark.parametrize("where", ["json", "length", "crc"])
+def test_g_a_flipped_bit_in_a_dnapkt_header_is_read_around(
+    small_pool, archive, tmp_path, capsys, where
+):
+    """Before: `error: …: header CRC mismatch (file damaged)` for every pool command and for a
+    plain archive. The packets carry their length and CRC: they are found without it."""
+    from helix_media.strandio.container_reader import DnapktReader
+
+    with DnapktReader(small_pool) as r:
+        offset = {"json": 30, "length": 12, "crc": r.packets_start - 2}[where]
+    bad = _flipped(small_pool, tmp_path / "bad.dnapkt", [offset], mask=1)
+    capsys.readouterr()
+    assert main(["pool", "list", str(bad)]) == 0
+    for name in ("a.bin", "b.txt"):
+        _gets_back(capsys, bad, tmp_path, name)
+    _add_refused(capsys, bad, tmp_path, "damaged header")
+    # a plain archive: decoded as its FASTA would be (the framer found from the strands)
+    with DnapktReader(archive) as r:
+        offset = {"json": 30, "length": 12, "crc": r.packets_start - 2}[where]
+    plain = _flipped(archive, tmp_path / "plain.dnapkt", [offset], mask=1)
+    assert transcode_main([str(plain), str(tmp_path / "plain.mp4"), "-q"]) == 0
+    assert main(["probe", str(plain)]) == 0
+
+
+def test_g_a_damaged_header_with_no_packet_after_it_is_one_error_line(small_pool, tmp_path, capsys):
+    from helix_media.strandio.container_reader import DnapktReader
+
+    with DnapktReader(small_pool) as r:
+        start = r.packets_start
+    bad = tmp_path / "bad.dnapkt"
+    bad.write_bytes(_flipped(small_pool, tmp_path / "x.dnapkt", [30], 1).read_bytes()[: start + 40])
+    capsys.readouterr()
+    for argv in (["pool", "list", str(bad)], ["probe", str(bad)]):
+        assert main(argv) == 1
+        _one_error(capsys, "damaged header (header CRC mismatch)", "no intact packet",
+                   "use another copy")  # fmt: skip
+
+
+def test_g_a_pool_stays_a_pool_through_fasta(small_pool, tmp_path, capsys):
+    """Before: strands back from FASTA into a .dnapkt (a header without "pool") were `not a
+    pool` for pool list/get/add, and helix-transcode replaced them without --overwrite-pool."""
+    fasta = tmp_path / "p.fasta"
+    assert main(["export", str(small_pool), str(fasta)]) == 0
+    _, seqs = read_strands(str(fasta))
+    back = tmp_path / "back.dnapkt"
+    write_strands(str(back), np.stack(seqs), {"strand_length": 240, "framer": "helix"})
+    capsys.readouterr()
+    assert main(["pool", "list", str(back)]) == 0
+    assert "a.bin" in capsys.readouterr().out
+    _gets_back(capsys, back, tmp_path, "b.txt")
+    src = tmp_path / "in.bin"
+    src.write_bytes(b"x" * 100)
+    before = back.read_bytes()
+    assert transcode_main([str(src), str(back), "-q"]) == 1
+    _one_error(capsys, "is a pool")
+    assert back.read_bytes() == before
+    assert main(["pool", "add", str(back), str(src), "-q"]) == 0
+    assert read_strands(str(back))[0]["pool"] is True
+    _gets_back(capsys, back, tmp_path, "b.txt")
+
+
+def _forged(src: Path, dst: Path, edit) -> Path:
+    """A copy of pool ``src`` with a newer catalogue generation (valid CRC) that says what
+    ``edit(items)`` makes of its items."""
+    from helix_media.archive import pool
+    from helix_media.archive.pool.add import _catalogue_strands
+    from helix_media.archive.pool.catalogue import Catalogue
+
+    cat = pool.read_catalogue(pool.PoolSource(str(src)))
+    items = copy.deepcopy(cat.items)
+    edit(items)
+    header, seqs = read_strands(str(src))
+    fr = pool.PoolSource(str(src)).framer
+    new = _catalogue_strands(fr, Catalogue(cat.generation + 1, items))
+    write_strands(str(dst), np.concatenate([np.stack(seqs), new]), header)
+    return dst
+
+
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda its: its[1].data.__setitem__(1, 2 * 10**9), "past the 16777216 there are"),
+        (lambda its: its[1].data.__setitem__(1, 10**6), "claims 1000000 data strands, the pool"),
+        (lambda its: its[1].data.__setitem__(0, 10), "share data addresses"),
+        (lambda its: its[1].metadata.__setitem__(1, 2 * 10**9), "claims metadata chunks"),
+        (lambda its: its[1].metadata.__setitem__(2, 1000), "claims 1000 metadata copies"),
+        (lambda its: setattr(its[1], "size", 16 * 10**9), "claims 16000000000 bytes"),
+    ],
+    ids=["data-strands", "data-vs-pool", "overlap", "chunks", "copies", "size"],
+)  # fmt: skip
+def test_g_a_forged_pool_catalogue_is_refused_before_use(
+    small_pool, tmp_path, capsys, edit, needle
+):
+    """Before: a catalogue claiming 2*10^9 data strands made pool get allocate 14.9 GiB
+    (`internal error: MemoryError`), 2*10^9 metadata chunks the same; a claimed size was
+    never checked."""
+    forged = _forged(small_pool, tmp_path / "forged.dnapkt", edit)
+    capsys.readouterr()
+    assert main(["pool", "get", str(forged), "b.txt", str(tmp_path / "b.txt")]) == 1
+    _one_error(capsys, "damaged or forged pool catalogue", needle)
+    assert not (tmp_path / "b.txt").exists()
+    assert main(["pool", "list", str(forged)]) == 1
+    _one_error(capsys, "damaged or forged pool catalogue")

@@ -43,10 +43,14 @@ class DnapktReader:
         self.path = os.fspath(path)
         #: ``salvage``: damaged packets are dropped (counted in ``dropped``) instead of failing
         #: the file, and a damaged or missing trailer leaves every whole packet readable, so a
-        #: decoder treats them as lost strands. Header damage still fails: it names the layout.
+        #: decoder treats them as lost strands. A damaged header (CRC, JSON, strand length) is
+        #: salvaged from the packets themselves, which carry their length and CRC: the header
+        #: becomes ``{"strand_length": L}`` and :attr:`header_damage` says what was wrong (the
+        #: framer it named is unknown: detect it from the strands, as for FASTA).
         self.salvage = salvage
         self.dropped = 0
         self.damage: str | None = None
+        self.header_damage: str | None = None
         try:
             self._f: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed by close()
         except FileNotFoundError as err:
@@ -87,7 +91,12 @@ class DnapktReader:
             raise self._fail(
                 f"unsupported .dnapkt version {major}.{minor} (this reader reads {VERSION[0]}.x)"
             )
-        self.header = self._read_header(start[len(SIGNATURE) :])
+        try:
+            self.header = self._read_header(start[len(SIGNATURE) :])
+        except HelixError as err:
+            if not self.salvage:
+                raise
+            self.header = self._salvage_header(err)
         self.strand_length = self.header["strand_length"]
         self.packet_size = packet_size(self.strand_length)
         try:
@@ -95,7 +104,7 @@ class DnapktReader:
         except HelixError as err:
             if not self.salvage:
                 raise
-            self.damage = str(err)  # read every whole packet there is
+            self.damage = self.header_damage or str(err)  # read every whole packet there is
             self.count = max(0, self._size - self.packets_start) // self.packet_size
 
     def _check_signature(self, start: bytes) -> None:
@@ -137,6 +146,83 @@ class DnapktReader:
             raise self._fail(f"bad header: {err}") from err
         self.packets_start = PREAMBLE.size + U32.size + length + U32.size
         return header
+
+    # -- a damaged header: the layout from the packets ----------------------------------
+
+    #: how far past the preamble a salvaging reader looks for the first intact packet
+    HEADER_SCAN = 1 << 20
+
+    def _salvage_header(self, err: HelixError) -> dict[str, Any]:
+        """The header failed its checks: find the packets (self-delimiting: length and CRC)
+        and their strand length from the data, or fail with a message that names the damage."""
+        what = str(err).removeprefix(f"{self.path}: ").replace(" (file damaged)", "")
+        found = self._find_packets()
+        if found is None:
+            if what.startswith("damaged header"):
+                raise err
+            raise self._fail(
+                f"damaged header ({what}) and no intact packet after it: not a readable "
+                ".dnapkt; use another copy of the strands (e.g. a FASTA export)"
+            ) from err
+        self.packets_start, length = found
+        self.header_damage = f"damaged header ({what}); its packets were read without it"
+        self.damage = self.header_damage
+        return {"strand_length": length}
+
+    def _packet_ok(self, offset: int, buf: bytes | None = None, at: int = 0) -> int | None:
+        """The strand length of an intact packet at ``offset`` (its CRC and padding check
+        out), None if there is none; ``buf``: the file's bytes from offset ``at`` on."""
+        if buf is None:
+            buf, at = self._peek(offset, packet_size(0xFFFF)), offset
+        head = buf[offset - at : offset - at + 2]
+        if len(head) < 2:
+            return None
+        length = head[0] | head[1] << 8
+        if length == 0:
+            return None
+        size = packet_size(length)
+        rec = buf[offset - at : offset - at + size]
+        if (
+            len(rec) < size
+            or zlib.crc32(rec[: size - PACKET_CRC]) != U32.unpack(rec[size - PACKET_CRC :])[0]
+        ):
+            return None
+        if length % 4 and rec[size - PACKET_CRC - 1] & ((1 << (2 * (4 - length % 4))) - 1):
+            return None
+        return length
+
+    def _peek(self, offset: int, size: int) -> bytes:
+        self._f.seek(offset)
+        return self._f.read(size)
+
+    def _find_packets(self) -> tuple[int, int] | None:
+        """(first packet's offset, strand length) of a file whose header is damaged: where the
+        header's length field, or the trailer's index, says the packets start, if an intact
+        packet (one of the first 8) agrees; else the first intact packet past the preamble."""
+        first = PREAMBLE.size + U32.size + U32.size  # an empty header
+        candidates = []
+        (hlen,) = U32.unpack(self._peek(PREAMBLE.size, U32.size).ljust(U32.size, b"\0"))
+        candidates.append(first + hlen)
+        tail = self._peek(max(0, self._size - TAIL.size), TAIL.size)
+        if len(tail) == TAIL.size and self._size >= MIN_TRAILER + first:
+            offset, _, marker = TAIL.unpack(tail)
+            if marker == END_MARKER and first <= offset <= self._size - MIN_TRAILER:
+                head = self._peek(offset, TRAILER_HEAD.size + 8)
+                if len(head) == TRAILER_HEAD.size + 8 and TRAILER_HEAD.unpack_from(head)[3]:
+                    (p,) = U32.unpack(head[TRAILER_HEAD.size : TRAILER_HEAD.size + 4])
+                    candidates.append(p)
+        for start in candidates:  # an intact first packet where they say
+            if first <= start < self._size and (length := self._packet_ok(start)) is not None:
+                return start, length
+        stop = min(self._size, first + self.HEADER_SCAN)
+        buf = self._peek(first, stop - first + packet_size(0xFFFF))  # one read for the scan
+        for at in first + _packet_starts(buf, stop - first):  # the first intact packet
+            length = self._packet_ok(int(at), buf, first)
+            if length is not None:  # packets before it, if a candidate says so, are damaged
+                size = packet_size(length)
+                starts = [c for c in candidates if first <= c <= at and (at - c) % size == 0]
+                return (starts[0] if starts else at), length
+        return None
 
     def _read_trailer(self) -> None:
         if self._size < self.packets_start + MIN_TRAILER:
@@ -262,17 +348,37 @@ class DnapktReader:
         self.close()
 
 
+def _packet_starts(buf: bytes, n: int) -> np.ndarray:
+    """Offsets below ``n`` in ``buf`` where a run of packets may start: the packet length
+    there is nonzero and the next packet (``packet_size`` on) has the same length, or is the
+    trailer's terminator (0); the CRC decides (this only keeps the scan from checking every
+    offset)."""
+    b = np.frombuffer(buf, np.uint8).astype(np.int64)
+    if len(b) < 2 or n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    v = b[:-1] | b[1:] << 8  # the u16 at every offset
+    at = np.arange(min(n, len(v)))
+    nxt = at + PACKET_HEAD + (v[at] + 3) // 4 + PACKET_CRC
+    inside = nxt < len(v)
+    follow = np.where(inside, v[np.minimum(nxt, len(v) - 1)], -1)
+    return at[(v[at] > 0) & inside & ((follow == v[at]) | (follow == 0))]
+
+
 def read_dnapkt(
     path: str | os.PathLike[str], salvage: bool = False
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Header and all strands, an (n, strand_length) uint8 array; HelixError if damaged.
     ``salvage``: damaged packets are left out instead, their count in the returned header's
-    ``"damaged_packets"`` (a decoder counts them as lost strands)."""
+    ``"damaged_packets"`` (a decoder counts them as lost strands); a damaged header is read
+    around, its damage in ``"damaged_header"`` (the header holds nothing else then but
+    ``strand_length``, from the packets)."""
     with DnapktReader(path, salvage=salvage) as reader:
         strands, _ = reader.read()
         header = dict(reader.header)
         if reader.dropped or reader.damage:
             header["damaged_packets"] = reader.dropped
+        if reader.header_damage:
+            header["damaged_header"] = reader.header_damage
         return header, strands
 
 

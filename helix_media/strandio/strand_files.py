@@ -67,7 +67,9 @@ def read_strands(
 ) -> tuple[dict[str, Any], list[np.ndarray]]:
     """(container header or {}, list of per-sequence base arrays) from any strand file.
     With ``allow_n``, reads may contain N (coded 4). ``salvage`` (decoders): a ``.dnapkt``'s
-    damaged packets are left out, counted in the header's ``"damaged_packets"``."""
+    damaged packets are left out, counted in the header's ``"damaged_packets"``; a ``.dnapkt``
+    whose header is damaged gives its packets' strands with the header ``{}``, as FASTA does
+    (the framer and layout it named are detected from the strands instead)."""
     if not Path(path).exists():
         raise HelixError(f"{path}: no such file")
     suffix = _suffix(path)
@@ -75,6 +77,8 @@ def read_strands(
         from helix_media.strandio.container_reader import read_dnapkt
 
         header, strands = read_dnapkt(path, salvage=salvage)
+        if "damaged_header" in header:
+            header = {}
         return header, list(strands)
     if suffix in FASTA_SUFFIXES:
         from helix_media.strandio.fasta import read_reads

@@ -67,6 +67,12 @@ def _add_items(
     cat = Catalogue()
     if Path(pool).exists():
         source = PoolSource(pool)
+        if source.damage:  # rewriting it would drop its damaged strands, maybe whole items
+            raise HelixError(
+                f"{pool}: the pool is damaged ({source.damage}); pool add rewrites it and "
+                "would lose what is damaged: nothing added. Add to an intact copy, or get "
+                "its items out first (helix pool get)"
+            )
         cat = read_catalogue(source)
         old = read_strands(pool)[1]
         old = np.stack(old) if old else np.zeros((0, fr.strand_length), dtype=np.uint8)

@@ -17,15 +17,32 @@ from helix_media.errors import HelixError
 
 
 def is_pool(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is an existing pool (a ``.dnapkt`` whose header says so); reads the
-    header only. FIFOs and devices are never opened (reading one could block or consume)."""
+    """Whether ``path`` is an existing pool: a ``.dnapkt`` whose header says so, or (no such
+    header: strands that went through FASTA, a damaged header) whose strands hold a pool
+    catalogue. FIFOs and devices are never opened (reading one could block or consume)."""
+    import numpy as np
+
+    from helix_media.archive.pool.source import (
+        _rows_with_keys,
+        catalogue_addresses,
+        holds_pool,
+        pool_framer,
+    )
     from helix_media.strandio.container_reader import DnapktReader
 
     if not os.path.isfile(path):
         return False
     try:
         with DnapktReader(path, salvage=True) as reader:
-            return bool(reader.header.get("pool"))
+            if reader.header.get("pool"):
+                return True
+            fr = pool_framer(None)
+            if reader.strand_length != fr.strand_length:
+                return False
+            keys = fr.address_keys(catalogue_addresses(fr))
+            # the catalogue's strands only, batch by batch: memory bounded by them
+            picked = [s[_rows_with_keys(fr, s, keys)] for s, _ in reader.batches()]
+        return holds_pool(np.concatenate(picked) if picked else None, fr)
     except HelixError:
         return False
 

@@ -3,6 +3,7 @@ item's metadata, an item's data blocks."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from helix_media.archive.pool.catalogue import (
     CATALOGUE_COPIES,
     GENERATIONS,
     ITEM_CHUNK_BASE,
+    MAX_METADATA_CHUNK,
     Catalogue,
     Item,
     catalogue_from_json,
@@ -35,12 +37,15 @@ class PoolSource:
 
     def __init__(self, path: str, reads2: str | None = None, archive: int | None = None) -> None:
         from helix_media.archive.parse import current_archive
-        from helix_media.strandio.strand_files import is_sequence_file, read_strands
+        from helix_media.strandio.strand_files import is_sequence_file
 
         self.path = str(path)
         #: the pool to read where the strands hold several (``--archive``; see read_catalogue)
         self.archive = current_archive() if archive is None else archive
         self.pairs: dict[str, int] | None = None
+        #: a .dnapkt's damage: packets left out (None: none), what was wrong with its header
+        self.damaged_packets: int | None = None
+        self.damaged_header: str | None = None
         self.framer = pool_framer(None)
         n = self.framer.strand_length
         self.strands: np.ndarray | None = None
@@ -52,11 +57,17 @@ class PoolSource:
             self.reads = ReadParts(self.path)
             check_reads_span_strands(self.path, self.reads.first, n)
         else:
-            header, seqs = read_strands(path, allow_n=True)
-            if seqs and not header.get("pool"):
-                raise HelixError(f"{path}: not a pool (make one with helix pool add)")
+            # damaged packets are lost strands, as for a lone archive; a damaged header is
+            # read around (the packets carry their length and CRC)
+            header, seqs = _read_pool_strands(self.path)
+            self.damaged_packets = header.get("damaged_packets")
+            self.damaged_header = header.get("damaged_header")
             usable = [s for s in seqs if len(s) == n]
             self.strands = np.stack(usable) if usable else None
+            # the header says so, or (a damaged header, strands that went through FASTA) the
+            # strands do: a pool's catalogue is in its DNA
+            if seqs and not header.get("pool") and not holds_pool(self.strands):
+                raise HelixError(f"{path}: not a pool (make one with helix pool add)")
         if (self.strands is None) if self.reads is None else not len(self.reads.first):
             raise HelixError(f"{path}: no strands")
         self.clean = self.reads is None
@@ -70,13 +81,9 @@ class PoolSource:
         if keys is None:
             raise HelixError(f"framer {fr.name!r} has no addresses to pick strands by")
         if self.clean:
-            s = self.strands
-            p5, p3 = len(fr.primer5), len(fr.primer3)
-            mine = (s[:, :p5] == fr.primer5).all(1) & (s[:, -p3:] == fr.primer3).all(1)
-            rows = np.flatnonzero(mine)
-            rows = rows[np.isin(fr.cluster_keys(s[rows, p5 : fr.cluster_span]), keys)]
+            rows = _rows_with_keys(fr, self.strands, keys)
             self.touched[what] = self.touched.get(what, 0) + len(rows)
-            return s[rows], None
+            return self.strands[rows], None
         from helix_media.archive.parse import estimate_strands
 
         est = estimate_strands(fr, self.reads, self.path, select=keys)
@@ -84,6 +91,60 @@ class PoolSource:
         self.read_reports[what] = est.report.to_json()
         erasures = est.erasures if est.report.clusters < est.report.clustered else None
         return est.strands, erasures
+
+    @property
+    def damage(self) -> str | None:
+        """What is damaged in the pool's ``.dnapkt`` (None: nothing)."""
+        what = [self.damaged_header] if self.damaged_header else []
+        if self.damaged_packets:
+            what.append(f"{self.damaged_packets} damaged packets")
+        elif self.damaged_packets is not None and not self.damaged_header:
+            what.append("damaged trailer")
+        return "; ".join(what) or None
+
+
+def _read_pool_strands(path: str) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """(header, strands) of a pool's strand file, salvaging a damaged ``.dnapkt``."""
+    from helix_media.strandio.strand_files import _suffix, read_strands
+
+    if _suffix(path) != ".dnapkt":
+        return read_strands(path, allow_n=True)
+    from helix_media.strandio.container_reader import read_dnapkt
+
+    if not os.path.exists(path):
+        raise HelixError(f"{path}: no such file")
+    header, strands = read_dnapkt(path, salvage=True)
+    return header, list(strands)
+
+
+def _rows_with_keys(fr, s: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Rows of strands ``s`` with the framer's primers and one of the cluster ``keys``."""
+    p5, p3 = len(fr.primer5), len(fr.primer3)
+    mine = (s[:, :p5] == fr.primer5).all(1) & (s[:, -p3:] == fr.primer3).all(1)
+    rows = np.flatnonzero(mine)
+    return rows[np.isin(fr.cluster_keys(s[rows, p5 : fr.cluster_span]), keys)]
+
+
+def catalogue_addresses(fr) -> np.ndarray:
+    """Every address a catalogue generation's strands may have."""
+    return np.array(
+        [
+            layout.metadata_address(fr.address_bits, k, c)
+            for c in range(ITEM_CHUNK_BASE)
+            for k in range(CATALOGUE_COPIES)
+        ],
+        dtype=np.int64,
+    )
+
+
+def holds_pool(strands: np.ndarray | None, fr=None) -> bool:
+    """Whether clean strands hold a pool catalogue (any generation): how a pool is known
+    where no header says so (strands from FASTA, a ``.dnapkt`` whose header is damaged)."""
+    fr = fr or pool_framer(None)
+    if strands is None or not len(strands) or strands.shape[1] != fr.strand_length:
+        return False
+    rows = _rows_with_keys(fr, strands, fr.address_keys(catalogue_addresses(fr)))
+    return bool(_all_catalogues(fr, strands[rows], None))
 
 
 def primer_params(primers: list[str] | tuple[str, str] | None) -> dict[str, str]:
@@ -165,12 +226,7 @@ def read_catalogue(source: PoolSource) -> Catalogue:
     ``source.archive`` (its :func:`pool_id`); none named: an error listing them, never one
     pool's catalogue over another's items."""
     fr = source.framer
-    addrs = [
-        layout.metadata_address(fr.address_bits, k, c)
-        for c in range(ITEM_CHUNK_BASE)
-        for k in range(CATALOGUE_COPIES)
-    ]
-    strands, erasures = source.pick(fr, np.array(addrs, dtype=np.int64), "catalogue")
+    strands, erasures = source.pick(fr, catalogue_addresses(fr), "catalogue")
     present = _generations_present(fr, strands, erasures)
     found = []
     for g, blob in _all_catalogues(fr, strands, erasures):
@@ -201,10 +257,60 @@ def read_catalogue(source: PoolSource) -> Catalogue:
     pid = source.archive if source.archive is not None else next(iter(pools))
     g, blob = pools[pid]
     cat = catalogue_from_json(blob, source.path)
+    check_items(cat, fr, source)
     cat.pool_id, cat.other_pools = pid, [p for p in pools if p != pid]
     # newer generations that do not decode (another pool's readable ones are not this one's)
     cat.unreadable_newer = [p for p in present if p > g and p not in {h for h, _, _ in found}]
     return cat
+
+
+def check_items(cat: Catalogue, fr, source: PoolSource) -> None:
+    """HelixError where the catalogue claims what the pool cannot hold (forged or damaged: a
+    valid CRC does not make it true): address and chunk ranges outside their regions or
+    overlapping, a size the item's strands cannot carry, and (clean strands) far more data
+    strands than the pool has, so that nothing is sized from an unchecked claim."""
+    from helix_media.archive.parse import CLAIM_FACTOR, CLAIM_SLACK
+
+    data_space = 1 << (fr.address_bits - 1)
+    held = None if source.strands is None else len(source.strands)
+    bound = None if held is None else CLAIM_SLACK + CLAIM_FACTOR * held
+    per_strand = fr.strand_length // 4  # bytes: 2 bits a base, more than any coder stores
+    spans: list[tuple[int, int, str]] = []
+    chunks: list[tuple[int, int, str]] = []
+
+    def fail(it: Item, what: str) -> HelixError:
+        return HelixError(
+            f"{source.path}: damaged or forged pool catalogue (generation {cat.generation}): "
+            f"item {printable(it.name)!r} {what}; not read"
+        )
+
+    for it in cat.items:
+        first, count = it.data
+        if first + count > data_space:
+            raise fail(it, f"claims data addresses up to {first + count}, past the {data_space} "
+                           "there are")  # fmt: skip
+        if bound is not None and count > bound:
+            raise fail(it, f"claims {count} data strands, the pool holds {held} strands")
+        if it.size > count * per_strand:
+            raise fail(it, f"claims {it.size} bytes, its {count} data strands hold at most "
+                           f"{count * per_strand}")  # fmt: skip
+        c0, n, copies = it.metadata
+        if not (c0 >= ITEM_CHUNK_BASE and c0 + n <= MAX_METADATA_CHUNK and n >= 1):
+            raise fail(it, f"claims metadata chunks {c0}-{c0 + n - 1}, outside "
+                           f"{ITEM_CHUNK_BASE}-{MAX_METADATA_CHUNK - 1}")  # fmt: skip
+        if not 1 <= copies <= 1 << layout.COPY_BITS:
+            raise fail(it, f"claims {copies} metadata copies (1-{1 << layout.COPY_BITS})")
+        spans.append((first, first + count, it.name))
+        chunks.append((c0, c0 + n, it.name))
+    for ranges, what in ((spans, "data addresses"), (chunks, "metadata chunks")):
+        ranges.sort()
+        for (_, end, a), (start, _, b) in zip(ranges, ranges[1:], strict=False):
+            if start < end:
+                raise HelixError(
+                    f"{source.path}: damaged or forged pool catalogue (generation "
+                    f"{cat.generation}): items {printable(a)!r} and {printable(b)!r} share "
+                    f"{what}; not read"
+                )
 
 
 def _generations_present(fr, strands, erasures) -> list[int]:
