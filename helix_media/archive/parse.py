@@ -179,14 +179,27 @@ def _parse_with(
     """:func:`parse_dna` with the framer known. FASTA of clean strands whose read-path
     estimates hold no readable metadata (strands of several archives that share primers
     and addresses, each once: clustering by address would mix them) are parsed as clean
-    strands, as a ``.dnapkt``'s are."""
+    strands, as a ``.dnapkt``'s are; so are clean strands of which two differ at one address
+    (the read path would take them for two reads of one strand and vote)."""
+    sample = seqs.first if isinstance(seqs, ReadParts) else seqs
+    if not header and _clean_strands(fr, seqs) and _shared_addresses(fr, sample):
+        return _parse_known(fr, {}, list(sample), path, archive, clean=True)
     try:
         return _parse_known(fr, header, seqs, path, archive)
     except HelixError:
         if header or not _clean_strands(fr, seqs):
             raise
-        sample = seqs.first if isinstance(seqs, ReadParts) else seqs
         return _parse_known(fr, {}, list(sample), path, archive, clean=True)
+
+
+def _shared_addresses(fr, sample: list[np.ndarray]) -> bool:
+    """Two different clean strands that begin alike up to the end of the address: strands
+    of several archives sharing primers and addresses."""
+    span = getattr(fr, "cluster_span", None)
+    if span is None:
+        return False
+    rows = np.unique(np.stack(sample), axis=0)
+    return len(np.unique(rows[:, :span], axis=0)) < len(rows)
 
 
 def _clean_strands(fr, seqs) -> bool:
