@@ -2,9 +2,70 @@
 
 Data flows one way: frames -> packets (codec) -> bits -> constrained bases (coder)
 -> addressed strands (framer) -> container/FASTA, and back.
+
+What a user composes is importable from here; the names load on first use (PEP 562), so
+``import helix_media`` stays cheap for the CLI and for plugins.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+#: public name -> the module that defines it
+_EXPORTS = {
+    # the jobs: encode a video or a file, decode any archive or reads
+    "encode_video": "helix_media.archive.encode",
+    "encode_file": "helix_media.archive.encode",
+    "decode_any": "helix_media.archive.decode",
+    "decode_media": "helix_media.archive.decode",
+    # plugin base classes and what they exchange
+    "Codec": "helix_media.media.codec",
+    "FileCodec": "helix_media.media.codec",
+    "VideoEncoder": "helix_media.media.codec",
+    "VideoDecoder": "helix_media.media.codec",
+    "Packet": "helix_media.media.codec",
+    "VideoInfo": "helix_media.media.codec",
+    "ConstraintCoder": "helix_media.dna.coder",
+    "Framer": "helix_media.dna.framer",
+    "ParsedStrands": "helix_media.dna.framer",
+    # synthesis constraints and the one error type
+    "Constraints": "helix_media.dna.constraints",
+    "HelixError": "helix_media.errors",
+}
+
+__all__ = [
+    "open", "__version__",
+    "encode_video", "encode_file", "decode_any", "decode_media",
+    "Codec", "FileCodec", "VideoEncoder", "VideoDecoder", "Packet", "VideoInfo",
+    "ConstraintCoder", "Framer", "ParsedStrands", "Constraints", "HelixError",
+]  # fmt: skip
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from helix_media.archive.decode import decode_any, decode_media
+    from helix_media.archive.encode import encode_file, encode_video
+    from helix_media.dna.coder import ConstraintCoder
+    from helix_media.dna.constraints import Constraints
+    from helix_media.dna.framer import Framer, ParsedStrands
+    from helix_media.errors import HelixError
+    from helix_media.media.codec import (
+        Codec,
+        FileCodec,
+        Packet,
+        VideoDecoder,
+        VideoEncoder,
+        VideoInfo,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'helix_media' has no attribute {name!r}")
 
 
 def open(path, mode: str = "r", **options):  # noqa: A001 - shaped like av.open
