@@ -18,8 +18,9 @@ from helix_media.blocks.outer_code import OuterCode
 from helix_media.blocks.whitening import whiten
 from helix_media.distributed import parse_strands
 from helix_media.errors import HelixError
+from helix_media.readpath import read_stream
 from helix_media.readpath.paired import check_reads_span_strands, merge_files
-from helix_media.readpath.read_stream import PART_READS, ReadParts
+from helix_media.readpath.read_stream import ReadParts
 from helix_media.strandio.strand_files import is_sequence_file, read_strands
 
 
@@ -206,7 +207,7 @@ def _clean_strands(fr, seqs) -> bool:
     """Sequences that are the framer's strands as written (one part, all of its length,
     its primers in place, no N): not reads that need the read path."""
     sample = seqs.first if isinstance(seqs, ReadParts) else seqs
-    if isinstance(seqs, ReadParts) and len(sample) >= PART_READS:
+    if isinstance(seqs, ReadParts) and len(sample) >= read_stream.PART_READS:
         return False
     p5, p3 = getattr(fr, "primer5", None), getattr(fr, "primer3", None)
     if not len(sample) or p5 is None or p3 is None:

@@ -72,8 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,2", help="cluster sizes to run, comma-separated")
     ap.add_argument("--part-reads", type=int, default=1 << 15, help="reads per part")
     args = ap.parse_args(argv)
+    with _parts_of(args.part_reads):  # restored after: the bench may run inside a process
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     sizes = [int(w) for w in args.workers.split(",") if int(w) > 0]
-    read_stream.PART_READS = args.part_reads
     from dask.distributed import get_task_stream
 
     from helix_media.readpath.reads import ReadProcessor
