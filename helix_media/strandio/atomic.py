@@ -165,23 +165,8 @@ def _replaced_output(
         os.unlink(tmp)
         raise
     try:
-        try:
-            with f:  # closing flushes again: a full disk can fail there too
-                try:
-                    yield f
-                except OSError as err:
-                    if err.errno in _FULL_ERRNOS:
-                        raise HelixError(f"cannot write {path}: {_describe(err)}") from err
-                    raise
-                try:
-                    f.flush()
-                    os.fsync(f.fileno())
-                except OSError as err:
-                    raise HelixError(f"cannot write {path}: {_describe(err)}") from err
-        except OSError as err:
-            if err.errno in _FULL_ERRNOS:
-                raise HelixError(f"cannot write {path}: {_describe(err)}") from err
-            raise
+        with _written(f, path, _FULL_ERRNOS, sync=True):  # a full disk can fail on close too
+            yield f
         try:
             os.replace(tmp, target)
         except OSError as err:
@@ -208,22 +193,31 @@ def _streamed_output(
     except BaseException:
         os.close(fd)
         raise
+    # the reader may go away at any write, or by the closing flush; only a block device syncs
+    with _written(f, path, _STREAM_ERRNOS, sync=stat.S_ISBLK(os.fstat(fd).st_mode)):
+        yield f
+
+
+@contextlib.contextmanager
+def _written(f: IO[Any], path: str, errnos: set[int], sync: bool) -> Iterator[None]:
+    """Close ``f`` after the block, flushed (and fsynced if ``sync``): an OSError with one of
+    ``errnos`` in the block, or any in the flush, becomes "cannot write PATH: ..."."""
     try:
-        with f:  # closing flushes again: the reader may have gone by then
+        with f:  # closing flushes again, so it can fail too
             try:
-                yield f
+                yield
             except OSError as err:
-                if err.errno in _STREAM_ERRNOS:
+                if err.errno in errnos:
                     raise HelixError(f"cannot write {path}: {_describe(err)}") from err
                 raise
             try:
                 f.flush()
-                if stat.S_ISBLK(os.fstat(f.fileno()).st_mode):
+                if sync:
                     os.fsync(f.fileno())
             except OSError as err:
                 raise HelixError(f"cannot write {path}: {_describe(err)}") from err
     except OSError as err:
-        if err.errno in _STREAM_ERRNOS:
+        if err.errno in errnos:
             raise HelixError(f"cannot write {path}: {_describe(err)}") from err
         raise
 
