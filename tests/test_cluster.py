@@ -167,7 +167,7 @@ def test_a_reconstructor_is_used_for_indel_clusters_and_its_doubts_erased(framed
         def __init__(self, bases, confidence):
             self.bases, self.confidence = bases, confidence
 
-    def fake(reads, length):
+    def fake(reads, length, candidates=0):
         calls.append(len(reads))
         got = consensus.align(list(reads), length)
         confidence = np.ones(length)
@@ -181,7 +181,7 @@ def test_a_reconstructor_is_used_for_indel_clusters_and_its_doubts_erased(framed
     assert len(calls) == est.report.clusters_aligned > 10
     assert est.erasures[:, 20:23].all(axis=1).sum() >= len(calls)
 
-    def broken(reads, length):
+    def broken(reads, length, candidates=0):
         raise RuntimeError("draft")
 
     monkeypatch.setattr(consensus, "_RECONSTRUCT", [broken])

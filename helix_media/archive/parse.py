@@ -18,7 +18,7 @@ from helix_media.blocks.outer_code import OuterCode
 from helix_media.blocks.whitening import whiten
 from helix_media.distributed import parse_strands
 from helix_media.errors import HelixError
-from helix_media.readpath import read_stream
+from helix_media.readpath import alternatives, read_stream
 from helix_media.readpath.paired import check_reads_span_strands, merge_files
 from helix_media.readpath.read_stream import ReadParts
 from helix_media.strandio.strand_files import is_sequence_file, read_strands
@@ -233,7 +233,7 @@ def _parse_known(
     stats: dict[str, Any] = {}
     if header.get("damaged_packets") is not None:  # counted as lost strands from here on
         stats["damaged_packets"] = header["damaged_packets"]
-    erasures = None
+    erasures = alts = None
     if header or clean:
         stats["strands_read"] = len(seqs)
         usable = [s for s in seqs if len(s) == fr.strand_length]
@@ -246,6 +246,7 @@ def _parse_known(
         stats["reads"] = report.to_json()
         if report.clusters < report.clustered:  # reads, not one copy of each strand: RS uses
             erasures = estimates.erasures  # the erasures and keeps a margin for detection
+            alts = estimates.alternatives, estimates.alternative_of
     if strands is None or not len(strands):
         if not header:
             sample = seqs.first if isinstance(seqs, ReadParts) else seqs
@@ -285,6 +286,7 @@ def _parse_known(
     for m in metas:
         data_coder = plugins.get_coder(m["coder"], constraints=fr.constraints)
         got = parse_strands(fr, strands, data_coder, None, erasures, framer_key(fr, m))
+        got = with_alternatives(fr, got, alts, data_coder, framer_key(fr, m))
         n_ok = int((got.ok & ~fr.is_metadata(got.addresses)).sum())
         named = archive is not None and m.get(ARCHIVE_ID) == archive
         if named or (archive is None and (best is None or n_ok > best[0])):
@@ -327,6 +329,22 @@ def _parse_known(
     offset = int(meta.get("address_offset", 0))
     stats["data_strands_found"] = sum(offset <= a < offset + n for a in blocks)
     return fr, meta, blocks, stats
+
+
+def with_alternatives(fr, parsed, alts, coder, key: dict[str, int]):
+    """``parsed`` with each failed estimate replaced by the first of its alternatives that
+    parses (:mod:`helix_media.readpath.alternatives`), with a parity symbol kept for
+    detection as for every estimate from reads."""
+    if alts is None or alts[0] is None or not len(alts[1]):
+        return parsed
+    strands, of = alts
+    need = np.flatnonzero(~parsed.ok[of])
+    if not len(need):
+        return parsed
+    tried = parse_strands(
+        fr, strands[need], coder, None, np.zeros(strands[need].shape, dtype=bool), key
+    )
+    return alternatives.adopt(parsed, tried, of[need])
 
 
 #: Strands that decode as no archive found here (more than this many, and this share of all):

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from helix_media.readpath import alternatives
 from helix_media.readpath.cluster import LABEL_BASE, far
 from helix_media.readpath.parts import EstimatesPart, Trimmed
 from helix_media.readpath.trim import LETTERS
@@ -146,24 +147,33 @@ def align(reads: Sequence[np.ndarray], body: int) -> tuple[np.ndarray, np.ndarra
     return counts.argmax(axis=1).astype(np.uint8), agreement
 
 
-def indel_consensus(reads: Sequence[np.ndarray], body: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """A cluster whose reads carry indels -> (bases, agreement or confidence), or None. The
-    :data:`MSA_READS` reads closest to the body's length are used."""
+def indel_consensus(
+    reads: Sequence[np.ndarray], body: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A cluster whose reads carry indels -> (bases, agreement or confidence, alternatives),
+    or None. The :data:`MSA_READS` reads closest to the body's length are used; a cluster of
+    few reads also gets strands one edit away for the inner code to try
+    (:mod:`.alternatives`; none from the alignment)."""
+    none = np.zeros((0, body), dtype=np.uint8)
     if len(reads) == 1:
-        return (np.minimum(reads[0], 3), np.ones(body)) if len(reads[0]) == body else None
+        return (np.minimum(reads[0], 3), np.ones(body), none) if len(reads[0]) == body else None
     off = np.abs(np.fromiter((len(r) for r in reads), dtype=np.int64, count=len(reads)) - body)
     reads = [reads[i] for i in np.argsort(off, kind="stable")[:MSA_READS]]
     fn = reconstructor()
     if fn is not None:
+        ask = alternatives.COUNT if len(reads) <= alternatives.MAX_READS else 0
         try:
-            got = fn(reads, body)
+            got = fn(reads, body, candidates=ask)
         except Exception as exc:  # a draft that fails must not fail the decode
             warnings.warn(f"reconstruct failed ({exc!r}); using the alignment", stacklevel=2)
         else:
             if len(got.bases) == body:  # low confidence -> agreement 0: an erasure
                 sure = np.asarray(got.confidence) >= CONFIDENCE
-                return np.asarray(got.bases, dtype=np.uint8), sure.astype(float)
-    return align(reads, body)
+                near = getattr(got, "candidates", None)
+                near = near if near is not None and near.shape[1:] == (body,) else none
+                return np.asarray(got.bases, dtype=np.uint8), sure.astype(float), near
+    got = align(reads, body)
+    return None if got is None else (*got, none)
 
 
 def mixed_clusters(cluster: np.ndarray, far: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -241,13 +251,16 @@ def consensus(
     aligned = np.flatnonzero(~voted & (n_all > n_fixed))
     failed = np.zeros(n_clusters, dtype=bool)
     bounds = np.concatenate([[0], np.cumsum(n_all)])
+    near, near_of = [np.zeros((0, body), dtype=np.uint8)], [np.zeros(0, dtype=np.int64)]
     for c in aligned:
         rows_c = clustered[bounds[c] : bounds[c + 1]]
         got = indel_consensus([part.other.get(int(i), part.bodies[i]) for i in rows_c], body)
         if got is None:
             failed[c] = True
         else:
-            estimate[c], agreement[c] = got
+            estimate[c], agreement[c], alt = got
+            near.append(alt)
+            near_of.append(np.full(len(alt), c, dtype=np.int64))
     # clusters found by similarity alone: selected by the address their consensus reads
     dropped = np.zeros(n_clusters, dtype=bool)
     if select is not None:
@@ -294,6 +307,11 @@ def consensus(
         elsewhere = elsewhere[far(bodies[elsewhere], estimate[sorted_cluster[elsewhere]])]
         outlier_rows = np.concatenate([outlier_rows, fixed_rows[elsewhere]])
     keep = ~failed & ~dropped
+    near_of = np.concatenate(near_of)
+    if len(extra_keys):  # a split cluster has two strands: an alternative would be of either
+        keep_alt = ~np.isin(uniq[near_of], extra_keys) & keep[near_of]
+    else:
+        keep_alt = keep[near_of]
     return EstimatesPart(
         keys=np.concatenate([uniq[keep], extra_keys]),
         bodies=np.concatenate([estimate[keep], extra]),
@@ -302,4 +320,6 @@ def consensus(
         outliers=np.minimum(part.bodies[outlier_rows], 3),
         outlier_erasures=part.bodies[outlier_rows] == N_CODE,
         report=report,
+        alternative_keys=uniq[near_of[keep_alt]],
+        alternatives=np.concatenate(near)[keep_alt],
     )

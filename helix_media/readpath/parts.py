@@ -46,6 +46,10 @@ class StrandEstimates:
     strands: np.ndarray  # (c, strand_length) consensus strands (primers restored)
     erasures: np.ndarray  # (c, strand_length) bool: positions with low agreement
     report: ReadReport = field(default_factory=ReadReport)
+    #: (a, strand_length) strands for the inner code to try where the estimate
+    #: ``alternative_of`` (row of ``strands``) fails, in order (:mod:`.alternatives`)
+    alternatives: np.ndarray | None = None
+    alternative_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -113,6 +117,9 @@ class EstimatesPart:
     outliers: np.ndarray  # (o, body)
     outlier_erasures: np.ndarray  # (o, body) bool
     report: ReadReport
+    #: strands one edit from a consensus (:mod:`.alternatives`), likeliest first per cluster
+    alternative_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    alternatives: np.ndarray | None = None  # (a, body); None: none
 
 
 @dataclass

@@ -199,7 +199,17 @@ class ReadProcessor:
         ).astype(np.uint8)
         pad5 = np.zeros((n, len(self.p5)), dtype=bool)
         mask = np.concatenate([pad5, erasures, np.zeros((n, len(self.p3)), dtype=bool)], axis=1)
-        return StrandEstimates(strands, mask, report)
+        alt_keys = np.concatenate([p.alternative_keys for p in parts])
+        if not len(alt_keys):
+            return StrandEstimates(strands, mask, report)
+        a_order = np.argsort(alt_keys, kind="stable")  # by cluster, likeliest first in each
+        alt = np.concatenate([p.alternatives for p in parts if p.alternatives is not None])
+        alt = alt[a_order]
+        of = np.searchsorted(keys[order], alt_keys[a_order])  # the cluster's estimate's row
+        alt = np.concatenate(
+            [np.tile(self.p5, (len(alt), 1)), alt, np.tile(self.p3, (len(alt), 1))], axis=1
+        ).astype(np.uint8)
+        return StrandEstimates(strands, mask, report, alt, of)
 
     def labels(self, parts: Sequence[Trimmed], strong: Strong, n_parts: int = 1) -> cluster.Labels:
         """Similarity clustering of rescued ``parts`` in this process (signatures by

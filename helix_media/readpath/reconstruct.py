@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from helix_media.readpath import alternatives
 from helix_media.readpath import trace_channel as tc
 from helix_media.readpath.draft import star_votes, vote
 from helix_media.readpath.edit_scores import score
@@ -80,7 +81,8 @@ class Reconstruction:
     the estimate rests on (outliers and reads beyond ``MAX_READS`` left out); ``outliers``:
     indices of the dropped reads; ``log_likelihood``: of the used reads given ``bases``;
     ``alternatives``: (place, base, log-likelihood ratio) of the runner-up base at the least
-    confident places; ``passes``: scoring passes spent."""
+    confident places; ``passes``: scoring passes spent; ``candidates``: strands one edit
+    away, likeliest first, where asked for (:mod:`.alternatives`)."""
 
     bases: np.ndarray
     confidence: np.ndarray
@@ -89,6 +91,7 @@ class Reconstruction:
     log_likelihood: float = 0.0
     alternatives: list[tuple[int, int, float]] = field(default_factory=list)
     passes: int = 0
+    candidates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.uint8))
 
 
 def _pack(reads: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -153,6 +156,7 @@ def reconstruct(
     *,
     channel: tc.Channel | None = None,
     band: int | None = None,
+    candidates: int = 0,
 ) -> Reconstruction:
     """The most likely strand given its reads (uint8 arrays of codes 0..3, 4 = N: unknown),
     all in the strand's orientation.
@@ -161,8 +165,9 @@ def reconstruct(
     consensus of the wrong length carries an indel the inner code cannot fix; on valid.json
     enforcing it lifts exact strands from 6 reads from 71 % to 87 %). ``channel``: the
     error model (default: fitted on real nanopore reads); ``band``: the pair-HMM's band
-    half-width (default: :func:`band_for`). Deterministic: the same reads in the same order
-    give the same result.
+    half-width (default: :func:`band_for`); ``candidates``: how many strands one edit away
+    to hand on (:func:`.alternatives.candidates`). Deterministic: the same reads in the same
+    order give the same result.
     """
     reads = [np.asarray(r, dtype=np.uint8) for r in reads]
     chosen = np.array([i for i, r in enumerate(reads) if len(r)], dtype=np.int64)
@@ -208,6 +213,11 @@ def reconstruct(
         )
         passes += more
     conf, code, gain = confidence(t, out, flags, AGREED, False)
+    near = np.zeros((0, len(t)), dtype=np.uint8)
+    if candidates > 0:  # every edit scored, not only where the reads dissent
+        every = np.ones(len(t) + 1, dtype=np.bool_)
+        scores = score(t, flat, offsets, use, W, dele, iq, em, np.empty(len(reads)), every)
+        near = alternatives.candidates(t, scores, candidates)
     return Reconstruction(
         bases=t,
         confidence=conf,
@@ -216,6 +226,7 @@ def reconstruct(
         log_likelihood=float(logp[use].sum()),
         alternatives=_alternatives(conf, code, gain),
         passes=passes,
+        candidates=near,
     )
 
 
