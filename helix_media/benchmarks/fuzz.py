@@ -3,11 +3,14 @@
     helix bench fuzz [--inputs N] [--target NAME ...] [--seed S] [--crashes DIR]
 
 Targets (see :mod:`helix_media.benchmarks.fuzzing`): the ``.dnapkt`` container (strict and
-salvaging),
-FASTA and FASTQ reading, metadata and pool-catalogue decoding (structural JSON mutations
-behind a valid CRC), paired-end merging and the whole read path (FASTQ -> blocks). A crash is
-any exception but the project's own error; a hang is an input taking over 5 s. Exit status 1
-if any target had one (inputs kept in ``--crashes``).
+salvaging), FASTA and FASTQ reading, pool-catalogue decoding (structural JSON mutations behind
+a valid CRC), paired-end merging, the whole read path (FASTQ -> blocks), and (see
+:mod:`.fuzz_targets`) ``pool`` (damaged pools and forged catalogues through ``pool list`` and
+``pool get``), ``metadata`` (an item's metadata crafted, re-encoded as strands, then read by
+``pool get``) and ``header`` (forged ``.dnapkt`` headers). A crash is any exception but the
+project's own error; a hang is an input taking over 5 s (kept in ``--crashes`` as well).
+Memory is the process's peak RSS (``ru_maxrss``: interpreter and libraries included) and the
+most one input raised it. Exit status 1 if any target had a crash or a hang.
 """
 
 from __future__ import annotations
@@ -28,15 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.crashes:
         args.crashes.mkdir(parents=True, exist_ok=True)
     print(f"| target | inputs | clear errors | accepted | crashes | hangs (> {HANG_SECONDS} s) "
-          "| inputs/s |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+          "| max ms | peak RSS MB | max rise MB | inputs/s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
     bad = 0
     for name in args.target or TARGETS:
         r = fuzz(name, args.inputs, args.seed, args.crashes)
         bad += len(r.crashes) + r.hangs
         print(
             f"| {name} | {r.inputs} | {r.rejected} | {r.accepted} | {len(r.crashes)} | "
-            f"{r.hangs} | {r.inputs / max(r.seconds, 1e-9):.0f} |",
+            f"{r.hangs} | {r.max_ms:.0f} | {r.peak_rss_mb:.0f} | {r.max_rss_rise_mb:.0f} | "
+            f"{r.inputs / max(r.seconds, 1e-9):.0f} |",
             flush=True,
         )
         for line in sorted(set(r.crashes))[:5]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helix_media.benchmarks import fuzz_targets
 from helix_media.errors import HelixError
 
 HANG_SECONDS = 5
@@ -40,6 +41,11 @@ class FuzzReport:
     crashes: list[str] = field(default_factory=list)
     hangs: int = 0
     seconds: float = 0.0
+    max_ms: float = 0.0  # the slowest input
+    #: the process's peak resident memory (``ru_maxrss``) after the run, and the most one
+    #: input raised it: an input's own peak is at most the former
+    peak_rss_mb: float = 0.0
+    max_rss_rise_mb: float = 0.0
 
 
 def mutate(seed: bytes, rng: np.random.Generator) -> bytes:
@@ -152,7 +158,7 @@ def _file(workdir: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def _metadata_round(data: bytes):
+def metadata_round(data: bytes):
     """Metadata JSON (as a writer with a bug or a grudge might make it, CRC and all) ->
     blocks -> the decoder's metadata."""
     from helix_media.blocks import layout
@@ -163,27 +169,11 @@ def _metadata_round(data: bytes):
     return layout.recover_all_metadata(addrs, blocks, 25)
 
 
-def _target_metadata(workdir: Path, data: bytes) -> None:
-    """Metadata that passes the checks must be usable by everything that reads it."""
-    from helix_media.archive.parse import expected_data_strands
-    from helix_media.blocks.layout import StreamLayout
-    from helix_media.blocks.metadata_schema import check_metadata
-    from helix_media.media.codec import VideoInfo
-
-    for meta in _metadata_round(data):
-        check_metadata(meta, "fuzz")
-        expected_data_strands(meta)
-        for s in meta["streams"].values():
-            StreamLayout(**s)
-        if "video" in meta:
-            VideoInfo.from_json(meta["video"])
-
-
 def _target_catalogue(workdir: Path, data: bytes) -> None:
     from helix_media.archive.pool import format_list
     from helix_media.archive.pool.catalogue import catalogue_from_json
 
-    for blob in _metadata_round(data):
+    for blob in metadata_round(data):
         format_list(catalogue_from_json(blob, "fuzz"), "fuzz")
 
 
@@ -223,15 +213,23 @@ def _target_reads(workdir: Path, data: bytes) -> None:
     read_dna(str(_file(workdir, "reads.fastq", data)))
 
 
-JSON_TARGETS = ("metadata", "catalogue")
 TARGETS: dict[str, Callable[[Path, bytes], None]] = {
     "dnapkt": _target_dnapkt,
     "fasta": _target_fasta,
     "fastq": _target_fastq,
-    "metadata": _target_metadata,
+    "metadata": fuzz_targets.target_metadata,
     "catalogue": _target_catalogue,
     "paired": _target_paired,
     "reads": _target_reads,
+    "pool": fuzz_targets.target_pool,
+    "header": fuzz_targets.target_header,
+}
+#: how each target's inputs are made from its seed (byte edits unless named here)
+MUTATORS: dict[str, Callable[[bytes, np.random.Generator], bytes]] = {
+    "catalogue": mutate_json,
+    "metadata": fuzz_targets.mutate_metadata,
+    "pool": fuzz_targets.mutate_pool,
+    "header": fuzz_targets.mutate_header,
 }
 
 
@@ -239,22 +237,28 @@ def _alarm(signum, frame):  # noqa: ARG001 - signal handler signature
     raise _Hang
 
 
+def _rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+
+
 def fuzz(target: str, inputs: int, seed: int = 0, workdir: Path | None = None) -> FuzzReport:
     """Run ``inputs`` mutated inputs through ``target``; crashes keep their traceback's last
     line and the input is saved under ``workdir`` as ``crash-<target>-<n>``."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        seed_bytes = seeds(work)[target]
-        run = TARGETS[target]
+        seed_bytes = seeds(work).get(target, b"")
+        run, edit = TARGETS[target], MUTATORS.get(target, mutate)
         rng = np.random.default_rng(seed)
         report = FuzzReport(target)
         previous = signal.signal(signal.SIGALRM, _alarm)
         start = time.perf_counter()
         try:
-            edit = mutate_json if target in JSON_TARGETS else mutate
             for _ in range(inputs):
                 data = edit(seed_bytes, rng)
                 report.inputs += 1
+                rss, t0 = _rss_mb(), time.perf_counter()
                 signal.alarm(HANG_SECONDS)
                 try:
                     run(work, data)
@@ -263,15 +267,23 @@ def fuzz(target: str, inputs: int, seed: int = 0, workdir: Path | None = None) -
                     report.rejected += 1
                 except _Hang:
                     report.hangs += 1
+                    _keep(workdir, f"hang-{target}-{report.hangs}", data)
                 except Exception:  # noqa: BLE001 - that is what a fuzzer looks for
                     line = traceback.format_exc().strip().splitlines()[-1]
                     report.crashes.append(line)
-                    if workdir is not None:
-                        name = f"crash-{target}-{len(report.crashes)}"
-                        (workdir / name).write_bytes(data)
+                    _keep(workdir, f"crash-{target}-{len(report.crashes)}", data)
                 finally:
                     signal.alarm(0)
+                ms = (time.perf_counter() - t0) * 1000
+                report.max_ms = max(report.max_ms, ms)
+                report.max_rss_rise_mb = max(report.max_rss_rise_mb, _rss_mb() - rss)
         finally:
             signal.signal(signal.SIGALRM, previous)
         report.seconds = time.perf_counter() - start
+        report.peak_rss_mb = _rss_mb()
         return report
+
+
+def _keep(workdir: Path | None, name: str, data: bytes) -> None:
+    if workdir is not None:
+        (workdir / name).write_bytes(data)

@@ -249,10 +249,11 @@ def recover_all_metadata(
             if len(body) != length or zlib.crc32(body) != crc or body in seen:
                 continue
             try:
-                v2 = blob[:4] == META_MAGIC
-                text = decompress_metadata(body) if v2 else zlib.decompress(body)
+                text = decompress_metadata(body, v1=blob[:4] == META_MAGIC_V1)
                 meta = _map_units(json.loads(text), expand_units)
-            except (zlib.error, ValueError, TypeError):  # TypeError: slice_bytes not a number
+            # TypeError: slice_bytes not a number; RecursionError: [[[...]]] thousands deep,
+            # which no writer of ours makes (a crafted blob, refused like a damaged one)
+            except (zlib.error, ValueError, TypeError, RecursionError):
                 continue
             seen.add(body)
             found.append(meta)
@@ -267,10 +268,19 @@ def compress_metadata(text: bytes) -> bytes:
     return c.compress(text) + c.flush()
 
 
-def decompress_metadata(body: bytes) -> bytes:
-    """An ``HXM2`` body -> the JSON bytes (zlib.error if it is not a whole deflate stream)."""
-    d = zlib.decompressobj(-15, zdict=METADATA_ZDICT_V2)
-    text = d.decompress(body) + d.flush()
+#: The most metadata JSON a blob may inflate to. Real metadata is well under 2 MB (a two-hour
+#: video's packet table); deflate inflates up to ~1000x, so a crafted blob of a few hundred
+#: kB of chunks would otherwise become gigabytes of JSON (and more as Python objects).
+MAX_METADATA_TEXT = 16 << 20
+
+
+def decompress_metadata(body: bytes, v1: bool = False) -> bytes:
+    """An ``HXM2`` body (``v1``: an ``HXM1`` one, plain zlib) -> the JSON bytes (zlib.error if
+    it is not a whole deflate stream or inflates past :data:`MAX_METADATA_TEXT`)."""
+    d = zlib.decompressobj() if v1 else zlib.decompressobj(-15, zdict=METADATA_ZDICT_V2)
+    text = d.decompress(body, MAX_METADATA_TEXT + 1)
+    if len(text) > MAX_METADATA_TEXT:
+        raise zlib.error(f"metadata inflates past {MAX_METADATA_TEXT} bytes (crafted)")
     if not d.eof:
         raise zlib.error("truncated metadata deflate stream")
     return text

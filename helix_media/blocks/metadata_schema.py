@@ -7,6 +7,7 @@ here once, so a bad archive is a one-line :class:`HelixError`, never a KeyError 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from helix_media.errors import HelixError
@@ -58,6 +59,7 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
         raise _fail(source, "framer name missing")
     if not isinstance(meta.get("codec_params"), dict):
         raise _fail(source, "codec_params missing")
+    check_plain(meta["codec_params"], source, "codec_params")
     _int(meta, "seed", source)
     _int(meta, "payload_bits", source, 1)
     if "address_offset" in meta:
@@ -73,6 +75,9 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
             _int(s, "slice_bytes", source)
         if not isinstance(s.get("params", {}), dict):
             raise _fail(source, f"stream {name}: bad params")
+        check_plain(s.get("params", {}), source, f"stream {name} params")
+        if name == "audio":
+            check_audio(s.get("params", {}), source)
         check_units(s.get("units"), source, name)
         if set(s) - {"first_strand", "strands", "units", "params", "slice_bytes"}:
             raise _fail(source, f"stream {name}: unknown fields")
@@ -107,9 +112,35 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
     return meta
 
 
-#: The largest picture a decoder is asked to make (both sides), and the most frames one video
-#: unit (GOP) may claim: every codec's GOPs are at most 1000 frames.
-MAX_SIDE = 16384
+def check_plain(v: Any, source: str, where: str, depth: int = 0) -> None:
+    """Parameters handed to a codec plugin as they are: only numbers a writer of ours makes
+    (finite, integers within 2**53) and shallow nesting, so a plugin's ``int(params[...])``
+    cannot meet Infinity, NaN or a 70-digit integer (OverflowError, or a huge allocation)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _fail(source, f"{where}: {v} is not a number a writer makes")
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 1 << 53:
+        raise _fail(source, f"{where}: integer {v} out of range")
+    if isinstance(v, (dict, list)):
+        if depth >= 8:
+            raise _fail(source, f"{where}: nested too deeply")
+        for x in v.values() if isinstance(v, dict) else v:
+            check_plain(x, source, where, depth + 1)
+
+
+def check_audio(p: dict[str, Any], source: str) -> None:
+    """The audio stream's parameters that the container reads before any decoder does."""
+    if not isinstance(p.get("codec"), str) or p.get("layout") not in ("mono", "stereo"):
+        raise _fail(source, "audio codec or layout missing")
+    _int(p, "sample_rate", source, 1)
+    for key in ("frame_size", "packets_per_unit"):
+        if key in p:
+            _int(p, key, source, 1)
+
+
+#: The largest picture a decoder is asked to make (both sides; 8K UHD is 7680x4320: an
+#: RGB frame of 8192x8192 is 200 MB, and FFmpeg refuses pictures near 16384x16384), and the
+#: most frames one video unit (GOP) may claim: every codec's GOPs are at most 1000 frames.
+MAX_SIDE = 8192
 MAX_UNIT_FRAMES = 1024
 
 
@@ -149,6 +180,9 @@ def check_claims(meta: dict[str, Any], source: str) -> None:
     v = meta["video"]
     if v["width"] > MAX_SIDE or v["height"] > MAX_SIDE:
         raise _fail(source, f"{v['width']}x{v['height']} is larger than {MAX_SIDE}x{MAX_SIDE}")
+    for key in ("width", "height", "coded_width", "coded_height"):  # the codecs' own sizes
+        if key in meta["codec_params"] and _int(meta["codec_params"], key, source, 1) > MAX_SIDE:
+            raise _fail(source, f"codec_params {key} is larger than {MAX_SIDE}")
     video = meta["streams"].get("video")
     if v.get("frames") is not None and video is not None:
         frames = max((u[1] + u[2] for u in video["units"]), default=0)

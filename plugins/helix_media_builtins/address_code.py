@@ -17,6 +17,7 @@ archive pays only for the addresses it uses.
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 
@@ -112,6 +113,13 @@ def correct(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, value, -1), one.astype(np.int64)
 
 
+#: valid-step tables by (constraints, context, GC range), shared by every framer made with
+#: them: building one costs ~70 ms, and a pool read makes a framer per item and per pick
+_SHARED_TABLES: dict[tuple, dict[bool, list[np.ndarray]]] = {}
+_TABLES_LOCK = threading.Lock()
+_SHARED_MAX = 16  # primer pairs kept (a pool's own, and its items' own pairs)
+
+
 class AddressCode:
     """Index <-> 16-nt address; data indices count up, metadata indices count down."""
 
@@ -119,7 +127,11 @@ class AddressCode:
         self.constraints = constraints
         self.context = np.asarray(context, dtype=np.uint8)  # the bases before the address
         self.gc_range = gc_range
-        self._tables: dict[bool, list[np.ndarray]] = {False: [], True: []}
+        key = (constraints, self.context.tobytes(), tuple(gc_range))
+        with _TABLES_LOCK:
+            if key not in _SHARED_TABLES and len(_SHARED_TABLES) >= _SHARED_MAX:
+                del _SHARED_TABLES[next(iter(_SHARED_TABLES))]  # oldest: primers are many
+            self._tables = _SHARED_TABLES.setdefault(key, {False: [], True: []})
 
     def _valid(self, values: np.ndarray) -> np.ndarray:
         """Which information words give addresses inside the constraints (cheap tests first)."""
@@ -139,14 +151,15 @@ class AddressCode:
         """Steps ``q`` (0, 1, ... from this region's end) whose words are valid, ascending;
         extended until it holds more than ``need_index`` entries and reaches ``need_step``."""
         chunks = self._tables[metadata]
-        while True:
-            covered = len(chunks) * CHUNK
-            have = sum(len(c) for c in chunks)
-            if (have > need_index and covered > need_step) or covered >= HALF:
-                break
-            steps = np.arange(covered, covered + CHUNK, dtype=np.int64)
-            chunks.append(steps[self._valid(scramble(_position(steps, metadata)))])
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        with _TABLES_LOCK:  # shared: two threads must not append the same chunk twice
+            while True:
+                covered = len(chunks) * CHUNK
+                have = sum(len(c) for c in chunks)
+                if (have > need_index and covered > need_step) or covered >= HALF:
+                    break
+                steps = np.arange(covered, covered + CHUNK, dtype=np.int64)
+                chunks.append(steps[self._valid(scramble(_position(steps, metadata)))])
+            return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
     def encode(self, index: np.ndarray, metadata: np.ndarray) -> np.ndarray:
         """(m,) indices and metadata flags -> (m, 16) address bases."""

@@ -33,7 +33,7 @@ strands, which record it again (``describe``: ``strand_length``, absent for 240)
 from __future__ import annotations
 
 import itertools
-from functools import cached_property
+from functools import cache, cached_property
 from math import ceil, floor
 
 import numpy as np
@@ -65,15 +65,19 @@ def layout(length: int) -> tuple[int, int]:
     return length - 2 * PRIMER_NT - ADDRESS_NT - FILLERS - WORD_NT * words, words
 
 
+@cache  # every framer made (one per pool item read) needs them; ~2 ms to list
 def parity_words() -> np.ndarray:
-    """The 256 five-nt words with no equal neighbours and 2-3 G/C, in lexicographic order."""
+    """The 256 five-nt words with no equal neighbours and 2-3 G/C, in lexicographic order
+    (read-only: shared)."""
     words = [
         w
         for w in itertools.product(range(4), repeat=WORD_NT)
         if all(a != b for a, b in itertools.pairwise(w)) and int(GC_BASE[list(w)].sum()) in (2, 3)
     ]
     assert len(words) == 256
-    return np.array(words, dtype=np.uint8)
+    out = np.array(words, dtype=np.uint8)
+    out.setflags(write=False)
+    return out
 
 
 def parity_mask(key: int, words: int = 6) -> np.ndarray:

@@ -42,6 +42,8 @@ class RawCodec(FileCodec):
         if params.get("version") != PARAMS_VERSION:
             raise HelixError(f"raw codec: unknown params version {params.get('version')!r}")
         deflated = params.get("deflated", [])
+        if not isinstance(deflated, list):  # metadata from DNA is checked, not trusted
+            raise HelixError(f"raw codec: damaged parameters (deflated is {deflated!r})")
         out = []
         for p in sorted(packets, key=lambda p: p.index):
             if p.index < len(deflated) and deflated[p.index]:

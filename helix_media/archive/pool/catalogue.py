@@ -58,14 +58,9 @@ class Item:
 
     def metadata_addresses(self, address_bits: int) -> np.ndarray:
         first, chunks, copies = self.metadata
-        return np.array(
-            [
-                layout.metadata_address(address_bits, k, first + c)
-                for c in range(chunks)
-                for k in range(copies)
-            ],
-            dtype=np.int64,
-        )
+        chunk = np.repeat(np.arange(first, first + chunks, dtype=np.int64), copies)
+        copy = np.tile(np.arange(copies, dtype=np.int64), chunks)
+        return layout.metadata_address(address_bits, copy, chunk)
 
 
 @dataclass

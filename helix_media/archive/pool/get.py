@@ -28,10 +28,16 @@ def frame_range(video: dict[str, Any], start: float, duration: float) -> tuple[i
     fps = Fraction(*video["fps"])
     if start < 0 or duration <= 0 or not math.isfinite(start + duration):
         raise HelixError("--start must be >= 0 and --duration > 0")
+    frames = video.get("frames")  # optional in metadata (checked as an integer where given)
+    if frames is None:
+        raise HelixError(
+            "the item's metadata gives no frame count, so a time range cannot be placed; "
+            "get the whole item (no --start/--duration)"
+        )
     f0 = math.floor(Fraction(start) * fps)
-    f1 = min(int(video["frames"]), math.ceil(Fraction(start + duration) * fps))
-    if f0 >= int(video["frames"]):
-        raise HelixError(f"--start {start} is past the end ({video['frames'] / float(fps):.2f} s)")
+    f1 = min(int(frames), math.ceil(Fraction(start + duration) * fps))
+    if f0 >= int(frames):
+        raise HelixError(f"--start {start} is past the end ({frames / float(fps):.2f} s)")
     return f0, f1
 
 

@@ -24,7 +24,7 @@ def is_pool(path: str | os.PathLike[str]) -> bool:
 
     from helix_media.archive.pool.source import (
         _rows_with_keys,
-        catalogue_addresses,
+        catalogue_keys,
         holds_pool,
         pool_framer,
     )
@@ -39,7 +39,7 @@ def is_pool(path: str | os.PathLike[str]) -> bool:
             fr = pool_framer(None)
             if reader.strand_length != fr.strand_length:
                 return False
-            keys = fr.address_keys(catalogue_addresses(fr))
+            keys = catalogue_keys(fr)
             # the catalogue's strands only, batch by batch: memory bounded by them
             picked = [s[_rows_with_keys(fr, s, keys)] for s, _ in reader.batches()]
         return holds_pool(np.concatenate(picked) if picked else None, fr)

@@ -74,10 +74,13 @@ class PoolSource:
         self.touched: dict[str, int] = {}
         self.read_reports: dict[str, dict[str, int]] = {}
 
-    def pick(self, fr, addresses: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray | None]:
+    def pick(
+        self, fr, addresses: np.ndarray | None, what: str, keys: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Strands (clean, or consensus estimates from reads) whose address is one of
-        ``addresses``, with the read path's erasures; counted under ``what``."""
-        keys = fr.address_keys(addresses)
+        ``addresses`` (or whose cluster key is one of ``keys``), with the read path's
+        erasures; counted under ``what``."""
+        keys = fr.address_keys(addresses) if keys is None else keys
         if keys is None:
             raise HelixError(f"framer {fr.name!r} has no addresses to pick strands by")
         if self.clean:
@@ -127,14 +130,23 @@ def _rows_with_keys(fr, s: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 def catalogue_addresses(fr) -> np.ndarray:
     """Every address a catalogue generation's strands may have."""
-    return np.array(
-        [
-            layout.metadata_address(fr.address_bits, k, c)
-            for c in range(ITEM_CHUNK_BASE)
-            for k in range(CATALOGUE_COPIES)
-        ],
-        dtype=np.int64,
-    )
+    chunk = np.repeat(np.arange(ITEM_CHUNK_BASE, dtype=np.int64), CATALOGUE_COPIES)
+    copy = np.tile(np.arange(CATALOGUE_COPIES, dtype=np.int64), ITEM_CHUNK_BASE)
+    return layout.metadata_address(fr.address_bits, copy, chunk)
+
+
+_CATALOGUE_KEYS: dict[tuple, np.ndarray] = {}
+
+
+def catalogue_keys(fr) -> np.ndarray:
+    """Cluster keys of :func:`catalogue_addresses`, kept per framer layout (5120 addresses
+    to encode: most of a ``pool list``'s time otherwise)."""
+    key = (fr.name, fr.address_bits, fr.primer5.tobytes(), fr.primer3.tobytes())
+    if key not in _CATALOGUE_KEYS:
+        keys = fr.address_keys(catalogue_addresses(fr))
+        keys.setflags(write=False)  # shared
+        _CATALOGUE_KEYS[key] = keys
+    return _CATALOGUE_KEYS[key]
 
 
 def holds_pool(strands: np.ndarray | None, fr=None) -> bool:
@@ -143,7 +155,7 @@ def holds_pool(strands: np.ndarray | None, fr=None) -> bool:
     fr = fr or pool_framer(None)
     if strands is None or not len(strands) or strands.shape[1] != fr.strand_length:
         return False
-    rows = _rows_with_keys(fr, strands, fr.address_keys(catalogue_addresses(fr)))
+    rows = _rows_with_keys(fr, strands, catalogue_keys(fr))
     return bool(_all_catalogues(fr, strands[rows], None))
 
 
@@ -226,7 +238,7 @@ def read_catalogue(source: PoolSource) -> Catalogue:
     ``source.archive`` (its :func:`pool_id`); none named: an error listing them, never one
     pool's catalogue over another's items."""
     fr = source.framer
-    strands, erasures = source.pick(fr, catalogue_addresses(fr), "catalogue")
+    strands, erasures = source.pick(fr, None, "catalogue", catalogue_keys(fr))
     present = _generations_present(fr, strands, erasures)
     found = []
     for g, blob in _all_catalogues(fr, strands, erasures):
@@ -332,7 +344,25 @@ def read_item_metadata(source: PoolSource, item: Item):
         raise HelixError(f"{source.path}: the metadata of {item.name!r} is unreadable")
     # another pool's item may share these metadata chunks: the one that is this item
     mine = [m for m in metas if _is_item(m, item)]
-    return fr, check_metadata(mine[0] if mine else metas[0], f"{source.path}: {item.name}")
+    meta = check_metadata(mine[0] if mine else metas[0], f"{source.path}: {item.name}")
+    check_item_strands(meta, item, source.path)
+    return fr, meta
+
+
+def check_item_strands(meta: dict[str, Any], item: Item, path: str) -> None:
+    """HelixError unless the item's metadata lays out exactly the data strands the catalogue
+    gives it: a reader sizes its work by the metadata's streams, and only the catalogue's
+    count is checked against the pool (:func:`check_items`)."""
+    from helix_media.archive.parse import expected_data_strands
+
+    if "streams" not in meta:  # a catalogue where an item's metadata should be
+        raise HelixError(f"{path}: the metadata of {printable(item.name)!r} is not an item's")
+    claimed = expected_data_strands(meta)
+    if claimed != item.data[1]:
+        raise HelixError(
+            f"{path}: damaged or forged metadata of {printable(item.name)!r}: it lays out "
+            f"{claimed} data strands, the catalogue gives the item {item.data[1]}; not read"
+        )
 
 
 def _is_item(meta: Any, item: Item) -> bool:
