@@ -23,6 +23,11 @@ def archive_id(meta: dict[str, Any], blocks: np.ndarray) -> int:
 
 
 def framer_key(fr, meta: dict[str, Any]) -> dict[str, int]:
-    """``key=`` for a keyed framer's frame/parse (nothing for others, or for archives written
-    before archive ids)."""
-    return {"key": int(meta[ARCHIVE_ID])} if fr.keyed and meta.get(ARCHIVE_ID) else {}
+    """``key=`` for a keyed framer's frame/parse (nothing for others, for archives written
+    before archive ids, or before their framer became keyed: ``keys_archive``)."""
+    if not (fr.keyed and meta.get(ARCHIVE_ID)):
+        return {}
+    keys_archive = getattr(fr, "keys_archive", None)
+    if keys_archive is not None and not keys_archive(meta.get("framer") or {}):
+        return {}
+    return {"key": int(meta[ARCHIVE_ID])}

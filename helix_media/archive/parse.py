@@ -334,8 +334,9 @@ def _parse_known(
 def with_alternatives(fr, parsed, alts, coder, key: dict[str, int]):
     """``parsed`` with each failed estimate replaced by the first of its alternatives that
     parses (:mod:`helix_media.readpath.alternatives`), with a parity symbol kept for
-    detection as for every estimate from reads."""
-    if alts is None or alts[0] is None or not len(alts[1]):
+    detection as for every estimate from reads. (A framer that parses strands into other
+    rows, such as a fountain's blocks, gets none.)"""
+    if alts is None or alts[0] is None or not len(alts[1]) or not fr.strand_by_strand:
         return parsed
     strands, of = alts
     need = np.flatnonzero(~parsed.ok[of])

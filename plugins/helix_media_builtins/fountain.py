@@ -13,6 +13,12 @@
   (an RS miscorrection) would spoil every block peeled from it, so after decoding every
   droplet is checked against the solution; on a mismatch, the droplets RS had to correct are
   left out and decoding runs again.
+* ``key`` (an archive's identity) is added to the RS parity of every strand but metadata
+  strands (which must be read before the key is known), as the ``helix`` framer does: another
+  archive's droplet differs from ours in all four parity symbols, beyond what RS corrects, so
+  it fails to parse instead of spoiling our blocks (the few that RS miscorrects are doubtful
+  droplets, which the LT decoder leaves out where droplets disagree). Archives written before
+  keys (no ``keyed`` in ``describe``) are read unkeyed, as they were written.
 * Strands that must be found one by one (metadata, and anything not a contiguous run of data
   addresses) are *plain*: header = 1 | nonce (8 bits) | address (23 bits, whitened by the
   nonce); the nonce is tried until the strand passes. The segment's first address and
@@ -35,7 +41,7 @@ from helix_media.dna.constraints import Constraints
 from helix_media.dna.framer import ParsedStrands
 from helix_media.hookspecs import hookimpl
 from helix_media_builtins import lt_code
-from helix_media_builtins.helix_framer import PRIMER_3, PRIMER_5
+from helix_media_builtins.helix_framer import PRIMER_3, PRIMER_5, parity_mask
 from helix_media_builtins.strand_tools import (
     ScreeningFramer,
     bases_to_bits,
@@ -81,9 +87,15 @@ def _address_mask(nonce: np.ndarray | int) -> np.ndarray:
     return (lt_code.mix64(n) & np.uint64(ADDRESS_MASK)).astype(np.int64)
 
 
+def _headers(msg: np.ndarray) -> np.ndarray:
+    """RS message symbols -> header words (the first four bytes, big-endian)."""
+    return (msg[:, :4].astype(np.int64) << np.array([24, 16, 8, 0])).sum(axis=1)
+
+
 class FountainFramer(ScreeningFramer):
     name = "fountain"
     address_bits = ADDRESS_BITS
+    keyed = True
     cluster_span = 36  # primer + header: a droplet's seed identifies its reads
 
     def __init__(
@@ -119,16 +131,33 @@ class FountainFramer(ScreeningFramer):
         return self.block_bits
 
     def describe(self) -> dict:
+        """``keyed``: data strands carry the archive's key (absent: an archive written before
+        keys, read unkeyed)."""
         return self._describe(
-            overhead=self.overhead, nsym=self.nsym, strand_length=self.strand_length
+            overhead=self.overhead, nsym=self.nsym, strand_length=self.strand_length, keyed=True
         )
 
+    def _keyed(self, addresses: np.ndarray) -> np.ndarray:
+        """Plain addresses whose strands carry the key: all but metadata (descriptors too)."""
+        a = np.asarray(addresses, dtype=np.int64)
+        return (a >= DESCRIPTOR) | ~self.is_metadata(a)
+
+    def _masks(self, keyed: np.ndarray, key: int) -> np.ndarray:
+        """(n, nsym) parity masks: the key's where ``keyed``, none elsewhere."""
+        mask = parity_mask(key, self.nsym)
+        return np.where(np.asarray(keyed, bool)[:, None], mask[None, :], 0).astype(np.uint8)
+
     # -- encoding ---------------------------------------------------------------------------
-    def _build(self, headers: np.ndarray, payload_bits: np.ndarray) -> np.ndarray:
-        """Header words and (whitened) payload bits -> whole strands with RS parity."""
+    def _build(
+        self, headers: np.ndarray, payload_bits: np.ndarray, masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Header words and (whitened) payload bits -> whole strands with RS parity (plus
+        ``masks``, (n, nsym) or (nsym,), where given)."""
         n = len(headers)
         msg_nt = bits_to_bases(np.concatenate([int_to_bits(headers, HEADER_BITS), payload_bits], 1))
         par = rs.parity(symbols(msg_nt), self.nsym)
+        if masks is not None:
+            par ^= masks
         out = np.empty((n, self.strand_length), dtype=np.uint8)
         out[:, : self.o_header] = self.primer5
         out[:, self.o_header : self.o_parity] = msg_nt
@@ -141,9 +170,10 @@ class FountainFramer(ScreeningFramer):
             (addresses.astype(np.uint64) << np.uint64(NONCE_BITS)) | nonces.astype(np.uint64)
         )
 
-    def _plain(self, addresses: np.ndarray, payload: np.ndarray) -> np.ndarray:
+    def _plain(self, addresses: np.ndarray, payload: np.ndarray, key: int = 0) -> np.ndarray:
         """One strand per block, header = address; the nonce is tried until it passes."""
         addresses = np.asarray(addresses, dtype=np.int64)
+        masks = self._masks(self._keyed(addresses), key)
         out = np.empty((len(addresses), self.strand_length), dtype=np.uint8)
         pending = np.arange(len(addresses))
         for nonce in range(1 << NONCE_BITS):
@@ -154,7 +184,7 @@ class FountainFramer(ScreeningFramer):
             keys = self._plain_keys(a, nonces)
             bits = payload[pending] ^ whiten(keys, self.block_bits, PLAIN_SALT)
             headers = (1 << 31) | (nonce << ADDRESS_BITS) | (a ^ _address_mask(nonce))
-            strands = self._build(headers, bits)
+            strands = self._build(headers, bits, masks[pending])
             ok = self.screen.ok(strands)
             out[pending[ok]] = strands[ok]
             pending = pending[~ok]
@@ -162,13 +192,13 @@ class FountainFramer(ScreeningFramer):
             raise RuntimeError(f"{len(pending)} plain strands failed screening for every nonce")
         return out
 
-    def _droplets(self, sources: np.ndarray, seeds: np.ndarray):
+    def _droplets(self, sources: np.ndarray, seeds: np.ndarray, key: int = 0):
         """Droplet values (packed words) and their whole strands."""
         values = lt_code.encode(sources, seeds)
         bits = unpack_words(values, self.block_bits) ^ whiten(seeds, self.block_bits, DROPLET_SALT)
-        return values, self._build(seeds.astype(np.int64), bits)
+        return values, self._build(seeds.astype(np.int64), bits, parity_mask(key, self.nsym))
 
-    def _fountain(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _fountain(self, blocks: np.ndarray, key: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Source blocks -> (seeds, strands) of screened droplets that decode them all."""
         k = len(blocks)
         sources = pack_words(blocks)
@@ -186,7 +216,7 @@ class FountainFramer(ScreeningFramer):
             batch = int(min(1 << 16, max(256, (target - have) / rate * 1.2)))
             seeds = seed_of(np.arange(counter, counter + batch))
             counter += batch
-            values, strands = self._droplets(sources, seeds)
+            values, strands = self._droplets(sources, seeds, key)
             ok = np.flatnonzero(self.screen.ok(strands))
             passed += ok.size
             ok = ok[: target - have]
@@ -196,18 +226,19 @@ class FountainFramer(ScreeningFramer):
             have += ok.size
         raise RuntimeError("the fountain could not produce a decodable set of droplets")
 
-    def _descriptors(self, first: int, k: int) -> np.ndarray:
+    def _descriptors(self, first: int, k: int, key: int = 0) -> np.ndarray:
         bits = descriptor_bits(
             DESCRIPTOR_MAGIC, DESCRIPTOR_COPIES, self.block_bits, first, k, self.block_bits
         )
         # distinct addresses: distinct headers, so reads of the copies don't cluster together
-        return self._plain(DESCRIPTOR + np.arange(DESCRIPTOR_COPIES), bits)
+        return self._plain(DESCRIPTOR + np.arange(DESCRIPTOR_COPIES), bits, key)
 
     def frame(
-        self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder
+        self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder, key: int = 0
     ) -> np.ndarray:
         """Metadata blocks become plain strands; a contiguous run of data addresses becomes
-        one fountain segment (droplets + descriptors); more strands than blocks come out."""
+        one fountain segment (droplets + descriptors); more strands than blocks come out.
+        ``key``: the archive's, on all but metadata strands (0: none, the old layout)."""
         addresses = np.asarray(addresses, dtype=np.int64)
         payload = np.asarray(payload, dtype=np.uint8)
         if payload.shape != (len(addresses), self.block_bits):
@@ -223,41 +254,61 @@ class FountainFramer(ScreeningFramer):
         order = data[np.argsort(addresses[data])]
         contiguous = len(order) > 0 and bool((np.diff(addresses[order]) == 1).all())
         if not contiguous:
-            return self._plain(addresses, payload)
+            return self._plain(addresses, payload, key)
         plain = np.flatnonzero(meta)
-        _, droplets = self._fountain(payload[order])
+        _, droplets = self._fountain(payload[order], key)
         parts = [
             self._plain(addresses[plain], payload[plain]),
-            self._descriptors(int(addresses[order[0]]), len(order)),
+            self._descriptors(int(addresses[order[0]]), len(order), key),
             droplets,
         ]
         return np.concatenate(parts)
 
     # -- decoding ---------------------------------------------------------------------------
-    def _read(self, s: np.ndarray, erasures: np.ndarray | None):
-        """RS-correct each strand -> (ok, corrected, headers, payload bits)."""
+    def _read(self, s: np.ndarray, erasures: np.ndarray | None, key: int = 0):
+        """RS-correct each strand -> (ok, corrected, headers, payload bits). With a key, a
+        strand must parse under the mask its own header calls for (none: metadata)."""
         n = len(s)
         erased_nt = s > 3 if erasures is None else (np.asarray(erasures, bool) | (s > 3))
         s = np.minimum(s, 3)
         msg = symbols(s[:, self.o_header : self.o_parity])
         par = symbols(s[:, self.o_parity : self.o_primer3])
         er = erased_nt[:, self.o_header : self.o_primer3].reshape(n, -1, 4).any(axis=2)
-        msg, ok, corrected = rs.decode(msg, par, er)
+        out, ok, corrected = rs.decode(msg, par ^ parity_mask(key, self.nsym), er)
+        if key:  # a strand must parse under the mask its own header calls for
+            ok &= self._keyed(self._plain_address(_headers(out)))
+            # metadata strands carry none: failed or corrected ones again without it
+            retry = np.flatnonzero(~ok | (corrected > 0))
+            plain, p_ok, p_corr = rs.decode(msg[retry], par[retry], er[retry])
+            p_ok &= ~self._keyed(self._plain_address(_headers(plain)))
+            take = p_ok & (~ok[retry] | (p_corr < corrected[retry]))
+            out[retry[take]], corrected[retry[take]], ok[retry[take]] = (
+                plain[take],
+                p_corr[take],
+                True,
+            )
         ok &= er.sum(axis=1) < self.nsym  # all redundancy spent on erasures: anything "decodes"
-        bits = bases_to_bits(symbols_to_nt(msg))
+        bits = bases_to_bits(symbols_to_nt(out))
         headers = bits_to_int(bits[:, :HEADER_BITS]).astype(np.int64)
         return ok, corrected, headers, bits[:, HEADER_BITS:]
 
-    def _parse(self, s: np.ndarray, erasures: np.ndarray | None) -> ParsedStrands:
+    @staticmethod
+    def _plain_address(headers: np.ndarray) -> np.ndarray:
+        """Plain headers -> their addresses (droplets: 0, a data address: keyed)."""
+        nonce = (headers >> ADDRESS_BITS) & ((1 << NONCE_BITS) - 1)
+        addr = (headers & ADDRESS_MASK) ^ _address_mask(nonce)
+        return np.where(headers >> 31 == 1, addr, 0)
+
+    def _parse(self, s: np.ndarray, erasures: np.ndarray | None, key: int = 0) -> ParsedStrands:
         if len(s) == 0:
             z = np.zeros(0, dtype=np.int64)
             return ParsedStrands(z, np.zeros((0, self.block_bits), np.uint8), z > 0, z)
-        ok, corrected, headers, raw = self._read(s, erasures)
+        ok, corrected, headers, raw = self._read(s, erasures, key)
         is_plain = ok & (headers >> 31 == 1)
         is_drop = ok & (headers >> 31 == 0)
         p = np.flatnonzero(is_plain)
         nonce = (headers[p] >> ADDRESS_BITS) & ((1 << NONCE_BITS) - 1)
-        addr = (headers[p] & ADDRESS_MASK) ^ _address_mask(nonce)
+        addr = self._plain_address(headers[p])
         plain_bits = raw[p] ^ whiten(self._plain_keys(addr, nonce), self.block_bits, PLAIN_SALT)
         desc = self._read_descriptor(plain_bits[addr >= DESCRIPTOR])
         blocks = addr < DESCRIPTOR

@@ -7,6 +7,13 @@ soliton) on its own, every droplet is a short *fragment* (6-nt seed + 17-nt data
 screened on its own for GC (11-12 of 23, i.e. 45-55 %), runs and motifs, eight fragments make
 a strand, and Reed-Solomon parity comes at the end. There is no index field.
 
+``key`` (an archive's identity) is added to the RS parity of every strand but metadata
+strands, as the ``helix`` framer does: another archive's strand differs from ours in all four
+parity words, beyond what RS corrects, so it fails to parse instead of entering one of our
+groups (the few RS miscorrects are doubtful droplets, which the LT decoder leaves out where
+droplets disagree). Archives written before keys (no ``keyed`` in ``describe``) are read
+unkeyed, as they were written.
+
 The paper recovers a strand's group from its index fragment through a reference table kept
 outside the DNA. Here the DNA is self-describing: a strand's group is a 12-bit hash of its
 fragments in order, and the encoder *selects* the order of the eight droplets (8! choices) so
@@ -25,7 +32,6 @@ group decodes, then more for ``overhead`` (strands per group = ceil(blocks x (1 
 from __future__ import annotations
 
 import itertools
-import zlib
 from collections import Counter
 from functools import lru_cache
 from math import ceil
@@ -40,7 +46,17 @@ from helix_media.dna.nucleotides import GC_BASE
 from helix_media.errors import HelixError
 from helix_media.hookspecs import hookimpl
 from helix_media_builtins import lt_code
-from helix_media_builtins.helix_framer import PRIMER_3, PRIMER_5, WORD_NT, parity_words
+from helix_media_builtins.helix_framer import PRIMER_3, PRIMER_5, WORD_NT, parity_mask, parity_words
+from helix_media_builtins.hidden_address_plain import (
+    DESCRIPTOR,
+    DESCRIPTOR_COPIES,
+    FRAG_NT,
+    N_FRAG,
+    PLAIN_FP,
+    PlainStrands,
+    _position_hash,
+    fingerprint,
+)
 from helix_media_builtins.strand_tools import (
     ScreeningFramer,
     bases_to_bits,
@@ -54,17 +70,11 @@ from helix_media_builtins.strand_tools import (
     whiten,
 )
 
-N_FRAG, FRAG_NT = 8, 23
 SEED_BITS, SEG_BITS = 12, 34  # droplet fragment: seed + data = 46 bits = 23 nt
-NONCE_BITS, PLAIN_BITS = 6, 40  # plain fragment: nonce + data
-FP_BITS = 12
-PLAIN_FP = (1 << FP_BITS) - 1
 MAX_GROUPS = PLAIN_FP
 N_PARITY = 4
-DESCRIPTOR_COPIES = 8
-DESCRIPTOR = (1 << 32) - DESCRIPTOR_COPIES  # reserved plain addresses, one per copy
 DESCRIPTOR_MAGIC = b"HXHA"
-FP_SALT, DATA_SALT, PLAIN_SALT = 0x46505254, 0x44415441, 0x504C4E32
+DATA_SALT = 0x44415441
 BLOCK_BITS = N_FRAG * SEG_BITS  # 272, as the paper's 136 data nt per 184-nt sequence
 
 
@@ -82,52 +92,18 @@ def _perms() -> np.ndarray:
     return p[np.argsort(lt_code.mix64(np.arange(len(p), dtype=np.uint64)))]
 
 
-def _position_hash(frags: np.ndarray) -> np.ndarray:
-    """(..., 8) fragment values -> (..., 8 values, 8 positions) hashes; a strand's hash is
-    the XOR of its fragments' hashes at their positions."""
-    pos = lt_code.mix64(np.arange(N_FRAG, dtype=np.uint64) + np.uint64(FP_SALT))
-    return lt_code.mix64(np.asarray(frags, dtype=np.uint64)[..., :, None] ^ pos)
-
-
-def fingerprint(frags: np.ndarray) -> np.ndarray:
-    """(n, 8) fragment values in strand order -> (n,) 12-bit hash (the hidden address)."""
-    h = _position_hash(frags)
-    diag = h[:, np.arange(N_FRAG), np.arange(N_FRAG)]
-    return (np.bitwise_xor.reduce(diag, axis=1) & np.uint64(PLAIN_FP)).astype(np.int64)
-
-
-_M32 = (1 << 32) - 1
-_MUL1, _MUL2 = 0x9E3779B1, 0x85EBCA6B
-
-
-def mix32(x: np.ndarray) -> np.ndarray:
-    """Bijection of 32-bit addresses that spreads low bits into high ones: plain strands'
-    first bases (the read path's cluster key) differ even for neighbouring addresses."""
-    x = np.asarray(x, dtype=np.uint64) & np.uint64(_M32)
-    x = (x * np.uint64(_MUL1)) & np.uint64(_M32)
-    x ^= x >> np.uint64(16)
-    x = (x * np.uint64(_MUL2)) & np.uint64(_M32)
-    return x ^ (x >> np.uint64(13))
-
-
-def unmix32(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.uint64) & np.uint64(_M32)
-    x ^= (x >> np.uint64(13)) ^ (x >> np.uint64(26))
-    x = (x * np.uint64(pow(_MUL2, -1, 1 << 32))) & np.uint64(_M32)
-    x ^= x >> np.uint64(16)
-    return (x * np.uint64(pow(_MUL1, -1, 1 << 32))) & np.uint64(_M32)
-
-
 def group_sizes(n_blocks: int, group_blocks: int) -> np.ndarray:
     """Near-equal groups of at most ``group_blocks`` blocks."""
     g = max(1, ceil(n_blocks / group_blocks))
     return np.full(g, n_blocks // g) + (np.arange(g) < n_blocks % g)
 
 
-class HiddenAddressFramer(ScreeningFramer):
+class HiddenAddressFramer(PlainStrands, ScreeningFramer):
     name = "hidden-address"
     address_bits = 30
     cluster_span = 36
+    keyed = True
+    n_parity = N_PARITY
 
     def __init__(
         self,
@@ -165,7 +141,9 @@ class HiddenAddressFramer(ScreeningFramer):
         return BLOCK_BITS
 
     def describe(self) -> dict:
-        return self._describe(group_blocks=self.group_blocks, overhead=self.overhead)
+        """``keyed``: data strands carry the archive's key (absent: an archive written before
+        keys, read unkeyed)."""
+        return self._describe(group_blocks=self.group_blocks, overhead=self.overhead, keyed=True)
 
     # -- fragments --------------------------------------------------------------------------
     def _fragment_ok(self, nt: np.ndarray) -> np.ndarray:
@@ -180,13 +158,18 @@ class HiddenAddressFramer(ScreeningFramer):
             & (report.motif_hits == 0)
         )
 
-    def _assemble(self, frag_nt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(S, 8, 23) fragment bases -> (strands with parity and fillers, whole-strand ok)."""
+    def _assemble(
+        self, frag_nt: np.ndarray, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(S, 8, 23) fragment bases -> (strands with parity and fillers, whole-strand ok);
+        ``mask`` (a key's) is added to the parity."""
         n = len(frag_nt)
         out = np.empty((n, self.strand_length), dtype=np.uint8)
         out[:, : self.o_frag] = self.primer5
         out[:, self.o_frag : self.o_fill1] = frag_nt.reshape(n, -1)
         par = rs.parity(symbols(out[:, self.o_frag : self.o_fill1]), N_PARITY)
+        if mask is not None:
+            par ^= mask
         out[:, self.o_words : self.o_fill2] = self.words[par].reshape(n, -1)
         out[:, self.o_primer3 :] = self.primer3
         out[:, self.o_fill1] = out[:, self.o_fill2] = 0
@@ -237,7 +220,7 @@ class HiddenAddressFramer(ScreeningFramer):
             raise RuntimeError(f"group {g}: not enough screened droplets")
         return use
 
-    def _order(self, frags: np.ndarray, nt: np.ndarray, targets: np.ndarray):
+    def _order(self, frags: np.ndarray, nt: np.ndarray, targets: np.ndarray, mask: np.ndarray):
         """Find, per strand, an order of its 8 fragments whose hash is its target and whose
         whole strand passes. Returns (strands, found). A quarter of the 8! orders is tried
         first (~4 hash matches each), the rest only for strands that are still left."""
@@ -263,13 +246,14 @@ class HiddenAddressFramer(ScreeningFramer):
                     break
                 order = perms[[cand[i][t] for i in pending]]
                 rows = todo[pending]
-                built, ok = self._assemble(nt[rows[:, None], order])
+                built, ok = self._assemble(nt[rows[:, None], order], mask)
                 strands[rows[ok]] = built[ok]
                 found[rows[ok]] = True
                 pending = pending[~ok]
         return strands, found
 
-    def _data(self, blocks: np.ndarray) -> np.ndarray:
+    def _data(self, blocks: np.ndarray, key: int = 0) -> np.ndarray:
+        mask = parity_mask(key, N_PARITY)
         sizes = group_sizes(len(blocks), self.group_blocks)
         if len(sizes) > MAX_GROUPS:
             raise HelixError(
@@ -294,7 +278,7 @@ class HiddenAddressFramer(ScreeningFramer):
             targets.append(np.full(len(use) // N_FRAG, g))
             spares.append((frags[spare], nt[spare]))
         frags, nt, tg = np.concatenate(all_frags), np.concatenate(all_nt), np.concatenate(targets)
-        strands, found = self._order(frags, nt, tg)
+        strands, found = self._order(frags, nt, tg, mask)
         for i in np.flatnonzero(~found):  # rare: swap in a spare droplet, keeping the rank
             g = int(tg[i])
             others = frags[(tg == g) & (np.arange(len(tg)) != i)].reshape(-1)
@@ -305,7 +289,7 @@ class HiddenAddressFramer(ScreeningFramer):
                 seeds = np.concatenate([others, f2]) >> np.uint64(SEG_BITS)
                 if len(self._basis(g, N_FRAG * int(sizes[g]), seeds)) < N_FRAG * sizes[g]:
                     continue
-                s, ok = self._order(f2[None], nt2[None], tg[i : i + 1])
+                s, ok = self._order(f2[None], nt2[None], tg[i : i + 1], mask)
                 if ok[0]:
                     frags[i], nt[i], strands[i] = f2, nt2, s[0]
                     spares[g] = (np.delete(sf, j), np.delete(snt, j, axis=0))
@@ -314,75 +298,21 @@ class HiddenAddressFramer(ScreeningFramer):
                 raise RuntimeError("no fragment order passes for a strand")
         return strands
 
-    # -- encoding: plain strands --------------------------------------------------------------
-    def _plain_fragments(self, chunks: np.ndarray, address: int):
-        """(8,) 40-bit chunks -> (8, 64) fragment values and (8, 64) ok for every nonce."""
-        nonces = np.arange(1 << NONCE_BITS, dtype=np.uint64)
-        pos = np.arange(N_FRAG, dtype=np.uint64)[:, None]
-        keys = (np.uint64(1) << np.uint64(62)) | (pos << np.uint64(NONCE_BITS)) | nonces
-        keys = np.where(pos > 0, keys ^ (np.uint64(address) << np.uint64(16)), keys)
-        mask = bits_to_int(whiten(keys.reshape(-1), PLAIN_BITS, PLAIN_SALT)).reshape(N_FRAG, -1)
-        frags = (nonces << np.uint64(PLAIN_BITS)) | (chunks[:, None] ^ mask)
-        nt = bits_to_bases(int_to_bits(frags.reshape(-1), NONCE_BITS + PLAIN_BITS))
-        return frags, nt.reshape(N_FRAG, -1, FRAG_NT), self._fragment_ok(nt).reshape(N_FRAG, -1)
-
-    def _plain(self, addresses: np.ndarray, payload: np.ndarray) -> np.ndarray:
-        out = np.empty((len(addresses), self.strand_length), dtype=np.uint8)
-        for r, (a, bits) in enumerate(zip(addresses.tolist(), payload, strict=True)):
-            head = int_to_bits(mix32(np.array([a])), 32)[0]
-            body = np.concatenate([head, bits])
-            check16 = zlib.crc32(np.packbits(body).tobytes()) & 0xFFFF
-            full = np.concatenate([body, int_to_bits(np.array([check16]), 16)[0]])
-            chunks = bits_to_int(full.reshape(N_FRAG, PLAIN_BITS))
-            out[r] = self._plain_strand(chunks, a)
-        return out
-
-    def _plain_strand(self, chunks: np.ndarray, address: int) -> np.ndarray:
-        """Pick nonces: every fragment passes, the hash is PLAIN_FP, the strand passes."""
-        frags, nt, ok = self._plain_fragments(chunks, address)
-        choice = [np.flatnonzero(o) for o in ok]
-        if any(len(c) == 0 for c in choice):
-            raise RuntimeError("a plain fragment failed screening for every nonce")
-        h = _position_hash(frags.T)  # (64 nonces, 8 values, 8 positions)
-        free = [c[:16] for c in choice[4:]]
-        parts = [h[free[i], 4 + i, 4 + i] for i in range(4)]
-        rest = (
-            parts[0][:, None, None, None]
-            ^ parts[1][None, :, None, None]
-            ^ parts[2][None, None, :, None]
-            ^ parts[3][None, None, None, :]
-        )
-        for attempt in range(64):  # vary the first four nonces too: their junctions are fixed
-            fixed = np.array([c[(attempt * (i + 1)) % len(c)] for i, c in enumerate(choice[:4])])
-            base = np.bitwise_xor.reduce(h[fixed, np.arange(4), np.arange(4)])
-            hits = np.argwhere(((base ^ rest) & np.uint64(PLAIN_FP)) == np.uint64(PLAIN_FP))
-            if len(hits) == 0:
-                continue
-            pick = hits[:64]
-            nonce = np.concatenate(
-                [
-                    np.broadcast_to(fixed, (len(pick), 4)),
-                    np.stack([free[j][pick[:, j]] for j in range(4)], axis=1),
-                ],
-                axis=1,
-            )
-            built, good = self._assemble(nt[np.arange(N_FRAG), nonce])
-            if good.any():
-                return built[np.argmax(good)]
-        raise RuntimeError("no nonce choice gives a plain strand that passes")
-
-    def _descriptors(self, first: int, n_blocks: int) -> np.ndarray:
+    def _descriptors(self, first: int, n_blocks: int, key: int = 0) -> np.ndarray:
         bits = descriptor_bits(
             DESCRIPTOR_MAGIC, DESCRIPTOR_COPIES, BLOCK_BITS, first, n_blocks, self.group_blocks
         )
         # distinct addresses: distinct first fragments, so the copies' reads never cluster
-        return self._plain(DESCRIPTOR + np.arange(DESCRIPTOR_COPIES, dtype=np.int64), bits)
+        copies = DESCRIPTOR + np.arange(DESCRIPTOR_COPIES, dtype=np.int64)
+        return self._plain_keyed(copies, bits, key)
 
     def frame(
-        self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder
+        self, addresses: np.ndarray, payload: np.ndarray, coder: ConstraintCoder, key: int = 0
     ) -> np.ndarray:
         """Metadata blocks -> plain strands; a contiguous run of data addresses -> fountain
-        groups (+ descriptors). More strands than blocks come out."""
+        groups (+ descriptors). More strands than blocks come out. ``key``: the archive's,
+        added to the RS parity of all but metadata strands (0: none, the old layout), so
+        another archive's strands fail to parse here."""
         addresses = np.asarray(addresses, dtype=np.int64)
         payload = np.asarray(payload, dtype=np.uint8)
         if payload.shape != (len(addresses), BLOCK_BITS):
@@ -397,19 +327,20 @@ class HiddenAddressFramer(ScreeningFramer):
         data = np.flatnonzero(~meta)
         order = data[np.argsort(addresses[data])]
         if len(order) == 0 or not (np.diff(addresses[order]) == 1).all():
-            return self._plain(addresses, payload)
+            return self._plain_keyed(addresses, payload, key)
         plain = np.flatnonzero(meta)
         return np.concatenate(
             [
                 self._plain(addresses[plain], payload[plain]),
-                self._descriptors(int(addresses[order[0]]), len(order)),
-                self._data(payload[order]),
+                self._descriptors(int(addresses[order[0]]), len(order), key),
+                self._data(payload[order], key),
             ]
         )
 
     # -- decoding ---------------------------------------------------------------------------
-    def _read(self, s: np.ndarray, erasures: np.ndarray | None):
-        """RS over the fragments' nucleotides -> (ok, corrected, (n, 8) fragment values)."""
+    def _read(self, s: np.ndarray, erasures: np.ndarray | None, key: int = 0):
+        """RS over the fragments' nucleotides -> (ok, corrected, (n, 8) fragment values).
+        With a key, a strand must parse under the mask it calls for (none: metadata)."""
         n = len(s)
         erased_nt = s > 3 if erasures is None else (np.asarray(erasures, bool) | (s > 3))
         s = np.minimum(s, 3)
@@ -419,38 +350,32 @@ class HiddenAddressFramer(ScreeningFramer):
         er_msg = erased_nt[:, self.o_frag : self.o_fill1].reshape(n, -1, 4).any(axis=2)
         er_par = erased_nt[:, self.o_words : self.o_fill2].reshape(n, N_PARITY, -1).any(axis=2)
         erased = np.concatenate([er_msg, er_par | (par < 0)], axis=1)
-        msg, ok, corrected = rs.decode(
-            symbols(s[:, self.o_frag : self.o_fill1]), np.maximum(par, 0).astype(np.uint8), erased
-        )
+        msg, par = symbols(s[:, self.o_frag : self.o_fill1]), np.maximum(par, 0).astype(np.uint8)
+        ok, corrected, frags = self._rs(msg, par ^ parity_mask(key, N_PARITY), erased)
+        if key:
+            ok &= ~self._metadata_plain(frags)
+            # metadata strands carry no mask: failed or corrected ones again without it
+            retry = np.flatnonzero(~ok | (corrected > 0))
+            p_ok, p_corr, p_frags = self._rs(msg[retry], par[retry], erased[retry])
+            p_ok &= self._metadata_plain(p_frags)
+            take = p_ok & (~ok[retry] | (p_corr < corrected[retry]))
+            r = retry[take]
+            ok[r], corrected[r], frags[r] = True, p_corr[take], p_frags[take]
+        return ok, corrected, frags
+
+    @staticmethod
+    def _rs(msg: np.ndarray, par: np.ndarray, erased: np.ndarray):
+        """RS decoding -> (ok, corrected, (n, 8) fragment values)."""
+        msg, ok, corrected = rs.decode(msg, par, erased)
         ok &= erased.sum(axis=1) < N_PARITY  # no redundancy left: anything would "decode"
-        bits = bases_to_bits(symbols_to_nt(msg)).reshape(n, N_FRAG, 2 * FRAG_NT)
+        bits = bases_to_bits(symbols_to_nt(msg)).reshape(len(msg), N_FRAG, 2 * FRAG_NT)
         return ok, corrected, bits_to_int(bits)
 
-    def _unplain(self, frags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(m, 8) plain fragment values -> (address, payload bits, check ok)."""
-        m = len(frags)
-        if m == 0:
-            return np.zeros(0, np.int64), np.zeros((0, BLOCK_BITS), np.uint8), np.zeros(0, bool)
-        nonce = frags >> np.uint64(PLAIN_BITS)
-        pos = np.arange(N_FRAG, dtype=np.uint64)[None, :]
-        keys = (np.uint64(1) << np.uint64(62)) | (pos << np.uint64(NONCE_BITS)) | nonce
-        first = bits_to_int(whiten(keys[:, 0], PLAIN_BITS, PLAIN_SALT))
-        chunk0 = (frags[:, 0] & np.uint64((1 << PLAIN_BITS) - 1)) ^ first
-        address = unmix32(chunk0 >> np.uint64(PLAIN_BITS - 32))
-        keys = np.where(pos > 0, keys ^ (address[:, None] << np.uint64(16)), keys)
-        mask = bits_to_int(whiten(keys.reshape(-1), PLAIN_BITS, PLAIN_SALT)).reshape(m, N_FRAG)
-        chunks = (frags & np.uint64((1 << PLAIN_BITS) - 1)) ^ mask
-        full = int_to_bits(chunks.reshape(-1), PLAIN_BITS).reshape(m, -1)
-        body, check16 = full[:, :-16], bits_to_int(full[:, -16:])
-        crc = np.array([zlib.crc32(np.packbits(b).tobytes()) & 0xFFFF for b in body])
-        ok = crc == check16 if m else np.zeros(0, bool)
-        return address.astype(np.int64), body[:, 32:], ok
-
-    def _parse(self, s: np.ndarray, erasures: np.ndarray | None) -> ParsedStrands:
+    def _parse(self, s: np.ndarray, erasures: np.ndarray | None, key: int = 0) -> ParsedStrands:
         if len(s) == 0:
             z = np.zeros(0, dtype=np.int64)
             return ParsedStrands(z, np.zeros((0, BLOCK_BITS), np.uint8), z > 0, z)
-        ok, corrected, frags = self._read(s, erasures)
+        ok, corrected, frags = self._read(s, erasures, key)
         fp = np.where(ok, fingerprint(frags), -1)
         p = np.flatnonzero(fp == PLAIN_FP)
         address, bits, good = self._unplain(frags[p])

@@ -166,21 +166,94 @@ def inconsistent(
 def decode_checked(
     seeds: np.ndarray, values: np.ndarray, k: int, doubt: np.ndarray, salt: int = 0
 ) -> DecodeResult:
-    """:func:`decode`, then a consistency check over all droplets; if one disagrees, decode
-    again without the most doubtful droplets (``doubt``: e.g. symbols the RS decoder had to
-    correct), and give up only the blocks that disagreeing droplets touch."""
+    """:func:`decode`, then a consistency check over all droplets. A wrong droplet (an RS
+    miscorrection, a stranger's strand) spoils every block peeled from it, so where droplets
+    disagree the wrong ones are searched for and left out, not the blocks: first among the
+    doubtful droplets (``doubt`` > 0: symbols RS had to correct), most doubtful first, then
+    among all of them (:func:`_culprits`). Where no consistent set is found, no block is
+    trusted (a block that no disagreeing droplet touches may still be a wrong one's)."""
     doubt = np.asarray(doubt)
-    keep = np.ones(len(seeds), dtype=bool)
-    for level in [None, *sorted({int(x) for x in doubt if x > 0}, reverse=True)]:
-        if level is not None:
-            keep = doubt < level
-        res = decode(seeds[keep], values[keep], k, salt)
-        bad = inconsistent(seeds[keep], values[keep], res, k, salt)
+    trial = _Trials(seeds, values, k, salt)
+    res, bad = trial(np.zeros(0, dtype=np.int64))
+    if not bad.any():
+        return res
+    for level in sorted({int(x) for x in doubt if x > 0}, reverse=True):
+        doubtful = np.flatnonzero(doubt >= level)
+        out, bad = trial(doubtful)
         if not bad.any():
-            return res
-    nb = neighbours(seeds[keep][bad], k, salt)
-    res.known[nb[nb >= 0]] = False
+            found = _culprits(trial, doubtful[np.argsort(-doubt[doubtful], kind="stable")])
+            return out if found is None else found
+    # a wrong droplet RS had no doubt about: look for it in slices of the sure droplets
+    # small enough to leave out (the doubtful ones left out meanwhile)
+    doubtful, sure = np.flatnonzero(doubt > 0), np.flatnonzero(doubt <= 0)
+    size = max(1, (len(seeds) - k) // 4)
+    for start in range(0, len(sure) if size < len(sure) else 0, size):
+        suspects = sure[start : start + size]
+        if trial.spent or trial(np.concatenate([doubtful, suspects]))[1].any():
+            continue
+        found = _culprits(trial, suspects, doubtful)
+        if found is not None:
+            return found
+    res.known[:] = False  # which blocks the wrong droplets reached cannot be told
     return res
+
+
+class _Trials:
+    """Decodings without some droplets, at most :data:`MAX_TRIALS` of them: (result, the
+    droplets kept that disagree with it). ``keep`` is the last trial's kept droplets."""
+
+    def __init__(self, seeds: np.ndarray, values: np.ndarray, k: int, salt: int) -> None:
+        self.seeds, self.values, self.k, self.salt = seeds, values, k, salt
+        self.count = 0
+        self.keep = np.ones(len(seeds), dtype=bool)
+
+    @property
+    def spent(self) -> bool:
+        return self.count >= MAX_TRIALS
+
+    def __call__(self, left_out: np.ndarray) -> tuple[DecodeResult, np.ndarray]:
+        self.count += 1
+        self.keep = np.ones(len(self.seeds), dtype=bool)
+        self.keep[left_out] = False
+        s, v = self.seeds[self.keep], self.values[self.keep]
+        res = decode(s, v, self.k, self.salt)
+        if len(s) == 0:
+            return res, np.zeros(0, dtype=bool)
+        return res, inconsistent(s, v, res, self.k, self.salt)
+
+
+#: decodings one :func:`decode_checked` may spend looking for wrong droplets
+MAX_TRIALS = 48
+
+
+def _culprits(
+    trial: _Trials, suspects: np.ndarray, base: np.ndarray | None = None
+) -> DecodeResult | None:
+    """Given that leaving out ``suspects`` (and ``base``) makes the droplets agree, find the
+    few suspects that do (adaptive splitting, ~2 log2 n decodings per wrong droplet) and
+    decode without just those (and ``base``); None where the trials run out or the result
+    does not hold up."""
+
+    def find(group: np.ndarray, others: np.ndarray) -> np.ndarray | None:
+        if trial.spent:
+            return None
+        if len(group) == 0 or not trial(others)[1].any():
+            return group[:0]
+        if len(group) == 1:
+            return group
+        half = len(group) // 2
+        first = find(group[:half], np.concatenate([others, group[half:]]))
+        if first is None:
+            return None
+        second = find(group[half:], np.concatenate([others, first]))
+        return None if second is None else np.concatenate([first, second])
+
+    base = suspects[:0] if base is None else base
+    found = find(suspects, base)
+    if found is None or trial.spent:
+        return None
+    res, bad = trial(np.concatenate([base, found]))
+    return None if bad.any() else res
 
 
 def _stack_ragged(parts: list[np.ndarray]) -> np.ndarray:

@@ -194,19 +194,27 @@ class ScreeningFramer(Framer):
         coder: ConstraintCoder,
         metadata_coder: ConstraintCoder | None = None,
         erasures: np.ndarray | None = None,
+        key: int = 0,
     ) -> ParsedStrands:
         """Strands -> plain blocks and the blocks the droplets give back (rows don't match the
-        input strands); unreadable strands come back as rows with ok=False."""
+        input strands); unreadable strands come back as rows with ok=False. ``key``: the
+        archive's (:attr:`.Framer.keyed`), 0 for metadata and archives written unkeyed."""
         s = np.asarray(strands, dtype=np.uint8)
-        key = hashlib.blake2b(s.tobytes() + str(s.shape).encode(), digest_size=16).digest()
+        tag = hashlib.blake2b(s.tobytes() + str(s.shape).encode(), digest_size=16).digest()
+        tag += int(key).to_bytes(8, "big")
         if erasures is not None:
-            key += hashlib.blake2b(np.asarray(erasures, bool).tobytes(), digest_size=16).digest()
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self._parse(s, erasures))
+            tag += hashlib.blake2b(np.asarray(erasures, bool).tobytes(), digest_size=16).digest()
+        if self._cache is None or self._cache[0] != tag:
+            self._cache = (tag, self._parse(s, erasures, int(key)))
         return self._cache[1]
 
+    def keys_archive(self, described: dict) -> bool:
+        """Whether an archive whose metadata describes its framer as ``described`` keys its
+        data strands: these framers became keyed later, and say so (``keyed``)."""
+        return self.keyed and bool(described.get("keyed"))
+
     @abstractmethod
-    def _parse(self, s: np.ndarray, erasures: np.ndarray | None) -> ParsedStrands:
+    def _parse(self, s: np.ndarray, erasures: np.ndarray | None, key: int = 0) -> ParsedStrands:
         """Uncached :meth:`parse` of uint8 strands."""
 
 
