@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from clips import write_lossless
-from helix_media_builtins.helix import codec as helix_codec
+from helix_media_builtins.helix import encoder as helix_encoder
 from helix_media_builtins.helix import token_strands
 from helix_media_builtins.helix.arith import ArithmeticDecoder, ArithmeticEncoder
 from helix_media_builtins.helix.codec import HelixDecoder, grid_sizes, nearest_fill
@@ -344,7 +344,7 @@ def test_version_3_archives_without_padding_rule_still_decode(
     write_lossless(tmp_path / "in.mkv", clip)
     strands = {}
     for version in (3, 4):
-        monkeypatch.setattr(helix_codec, "PARAMS_VERSION", version)
+        monkeypatch.setattr(helix_encoder, "PARAMS_VERSION", version)
         out = tmp_path / f"v{version}.dnapkt"
         r = encode_video(str(tmp_path / "in.mkv"), str(out), codec="helix", quality=1, audio=False)
         assert r.metadata["codec_params"]["version"] == version

@@ -6,6 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
+from helix_media.cli import codes as codes_cli
 from helix_media.design import codesets
 from helix_media.dna.nucleotides import GC_BASE
 from helix_media.errors import HelixError
@@ -71,17 +72,17 @@ def _cliques(adj, limit):
 
 def test_cli_prints_and_writes(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    codesets.add_arguments(parser)
+    codes_cli.add_arguments(parser)
     out = tmp_path / "codes.txt"
     args = parser.parse_args(["--length", "6", "--distance", "4", "--seconds", "0.5"])
-    assert codesets.run(args) == 0
+    assert codes_cli.run(args) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"{len(lines) - 1} words of length 6") and "EORS 21" in lines[0]
     args = parser.parse_args(["-n", "6", "-d", "4", "--seconds", "0.5", "--out", str(out)])
-    assert codesets.run(args) == 0
+    assert codes_cli.run(args) == 0
     words = out.read_text().split()
     assert words == lines[1:] and all(len(x) == 6 for x in words)
     with pytest.raises(HelixError, match="distance must be"):
-        codesets.run(parser.parse_args(["-n", "6", "-d", "7"]))
+        codes_cli.run(parser.parse_args(["-n", "6", "-d", "7"]))
     with pytest.raises(HelixError, match="word length"):
-        codesets.run(parser.parse_args(["-n", "40", "-d", "3"]))
+        codes_cli.run(parser.parse_args(["-n", "40", "-d", "3"]))

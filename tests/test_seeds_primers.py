@@ -7,6 +7,7 @@ import primer3
 import pytest
 
 from helix_media.cli import main
+from helix_media.cli import primers as primers_cli
 from helix_media.design import primers
 from helix_media.design.codesets import distances, pack
 from helix_media.dna.constraints import Constraints, motif_hits
@@ -160,12 +161,12 @@ def test_impossible_clamp_is_a_one_line_error(argv, message, capsys):
 
 def test_cli(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    primers.add_arguments(parser)
+    primers_cli.add_arguments(parser)
     out = tmp_path / "pairs.tsv"
     args = parser.parse_args(
         ["--pairs", "2", "--pool", "800", "--seconds", "0.3", "--distance", "9", "--out", str(out)]
     )
-    assert primers.run(args) == 0
+    assert primers_cli.run(args) == 0
     text = capsys.readouterr().out
     assert text.startswith("2 primer pairs from a code set of")
     assert "GC clamp 1, <= 3 G/C in the last 5" in text.splitlines()[0]
@@ -194,9 +195,9 @@ def test_cli(tmp_path, capsys):
         assert col["selfdimer_ro"] == f"{primer3.calc_homodimer(ro).dg / 1000:.2f}"
         assert col["dimer_f_ro"] == f"{primer3.calc_heterodimer(f, ro).dg / 1000:.2f}"
     with pytest.raises(HelixError, match="tm-min"):
-        primers.run(parser.parse_args(["--tm-min", "70", "--tm-max", "60"]))
+        primers_cli.run(parser.parse_args(["--tm-min", "70", "--tm-max", "60"]))
     with pytest.raises(HelixError, match="no primer pair"):
-        primers.run(parser.parse_args(["--tm-min", "90", "--tm-max", "95", "--pool", "200"]))
+        primers_cli.run(parser.parse_args(["--tm-min", "90", "--tm-max", "95", "--pool", "200"]))
 
 
 def test_a_search_of_fixed_moves_gives_the_same_pairs_however_slow_the_machine(monkeypatch):

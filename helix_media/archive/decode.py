@@ -27,7 +27,7 @@ def decode_media(
     """Strands (``.dnapkt``, FASTA, FASTQ) -> all decoded frames in memory; damage is
     concealed. ``parsed``: what :func:`read_dna` already returned for ``input_path``. For
     GOP-by-GOP decoding, use :func:`helix_media.open`."""
-    from helix_media.archive.dna_av import InputContainer
+    from helix_media.archive.dna_av_input import InputContainer
 
     dna = InputContainer(input_path, parsed=parsed, decoder_options=decoder_options, layers=layers)
     frames = list(_progress(dna.decode(video=0), dna.info, progress))
@@ -51,7 +51,7 @@ def decode_video(
     """Decode strands into a video file (container and codecs from ``output_path``'s suffix),
     GOP by GOP: memory holds one GOP's frames, not the video's. A FIFO or a device as
     ``output_path`` is streamed to, never replaced (see :func:`staged_output`)."""
-    from helix_media.archive.dna_av import InputContainer
+    from helix_media.archive.dna_av_input import InputContainer
     from helix_media.media.video_io import VideoSink
     from helix_media.strandio.atomic import staged_output
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helix_media.archive.dna_av import OutputContainer
+from helix_media.archive.dna_av_output import OutputContainer
 from helix_media.archive.results import EncodeResult
 from helix_media.archive.sources import file_packets, mux_video
 from helix_media.archive.strands import (

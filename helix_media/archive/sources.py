@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from helix_media import plugins
-from helix_media.archive.dna_av import OutputContainer
+from helix_media.archive.dna_av_output import OutputContainer
 from helix_media.errors import HelixError
 from helix_media.media.codec import FileCodec, Packet
 
@@ -79,7 +79,7 @@ def mux_video(
     """Encode a video file's frames (and its first audio stream) into ``dna``, as a PyAV loop
     would; returns what the archive does not keep (extra streams, bit depth...).
     ``source_path``: a video file, or a source already open (a stream on standard input,
-    :func:`helix_media.media.pipes.stdin_video`)."""
+    :func:`helix_media.cli.pipes.stdin_video`)."""
     from helix_media.media.video_io import VideoSource, open_video
 
     source = source_path if isinstance(source_path, VideoSource) else open_video(source_path)

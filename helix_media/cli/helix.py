@@ -81,11 +81,12 @@ def helix_parser() -> argparse.ArgumentParser:
     codes = sub.add_parser("codes", help="constrained code sets (addresses, primers)")
     codes_sub = codes.add_subparsers(dest="codes_command", required=True)
     build = codes_sub.add_parser("build", help="search a code set: length, distance, GC, runs")
-    from helix_media.design import codesets, primers
+    from helix_media.cli import codes as codes_cli
+    from helix_media.cli import primers as primers_cli
 
-    codesets.add_arguments(build)
+    codes_cli.add_arguments(build)
     pr_parser = sub.add_parser("primers", help="propose primer pairs checked with primer3")
-    primers.add_arguments(pr_parser)
+    primers_cli.add_arguments(pr_parser)
     be = sub.add_parser("bench", help="run a benchmark and print its table", add_help=False)
     be.add_argument("name", nargs="?", help="one of: " + ", ".join(benchmarks.available()))
     be.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
@@ -174,13 +175,13 @@ def _helix(args: argparse.Namespace) -> int:
         )
         print(json.dumps(r, indent=2) if args.json else format_demo(r))
     elif args.command == "codes":
-        from helix_media.design import codesets
+        from helix_media.cli import codes as codes_cli
 
-        return codesets.run(args)
+        return codes_cli.run(args)
     elif args.command == "primers":
-        from helix_media.design import primers
+        from helix_media.cli import primers as primers_cli
 
-        return primers.run(args)
+        return primers_cli.run(args)
     elif args.command == "simulate":
         _simulate(args)
     elif args.command == "bench":

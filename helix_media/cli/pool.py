@@ -59,7 +59,7 @@ def add_pool_parser(sub) -> None:
     )
     add_archive_option(get, "pool")
     add_cluster_options(get)
-    from helix_media.media.pipes import add_pipe_options
+    from helix_media.cli.pipes import add_pipe_options
 
     add_pipe_options(get, reading=False)  # OUT "-": standard output, --format
 
@@ -122,7 +122,7 @@ def _run_pool(args: argparse.Namespace) -> int:
             )
             return EXIT_DATA_LOST
     elif args.pool_command == "get":
-        from helix_media.media.pipes import pool_get
+        from helix_media.cli.pipes import pool_get
         from helix_media.strandio.atomic import check_not_input
 
         check_not_input(args.output, args.pool, args.reads2)

@@ -104,7 +104,7 @@ def transcode_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
     add_cluster_options(p)
-    from helix_media.media.pipes import add_pipe_options
+    from helix_media.cli.pipes import add_pipe_options
 
     add_pipe_options(p)  # IN or OUT "-": standard input and output
     from helix_media.plugins import add_codec_options
@@ -146,7 +146,7 @@ def codec_options(args: argparse.Namespace, side: str) -> dict[str, object]:
 
 
 def transcode_main(argv: list[str] | None = None) -> int:
-    from helix_media.media.pipes import with_stdio
+    from helix_media.cli.pipes import with_stdio
 
     args = transcode_parser().parse_args(argv)
     return run_guarded(lambda: with_stdio(args, lambda: on_cluster(args, _transcode)))
@@ -201,7 +201,7 @@ def _transcode_to(args: argparse.Namespace) -> int:
         f = r.metadata["file"]
         what = f"{f['name']} ({f['size']} bytes, {r.metadata['codec']} codec)"
     else:
-        from helix_media.media.pipes import STDIO, stdin_video
+        from helix_media.cli.pipes import STDIO, stdin_video
 
         r = encode_video(
             stdin_video(args) if args.input == STDIO else args.input,
@@ -250,7 +250,7 @@ def warn_violations(r) -> None:
 def _decode(args: argparse.Namespace) -> int:
     from helix_media.archive.decode import decode_any
     from helix_media.archive.parse import chosen_archive
-    from helix_media.media.pipes import STDIO, stdout_decoder
+    from helix_media.cli.pipes import STDIO, stdout_decoder
 
     if args.strand_length is not None:
         raise HelixError("--strand-length is for encoding; decoding reads it from the strands")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from helix_media.design.codesets import ConflictGraph
+    from helix_media.design.conflict_graph import ConflictGraph
 
 ODD_BITS = int("01" * 32, 2)  # one bit per base after x | x >> 1
 

@@ -10,18 +10,20 @@ forced insertions to leave local optima, keeping the best set. Distances from on
 others are one vectorized pass over 2-bit packed words, so each move costs O(V) numpy work.
 
     helix codes build --length N --distance D [--seconds S] [--seed N] [--out FILE]
+
+(the command itself: :mod:`helix_media.cli.codes`; the graph of too-close words:
+:mod:`conflict_graph`)
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from helix_media.design.codeset_search import make_search
+from helix_media.design.conflict_graph import ConflictGraph, distances, pack
 from helix_media.dna.nucleotides import GC_BASE, to_strings
 from helix_media.errors import HelixError
 
@@ -63,11 +65,6 @@ PAPER_TABLE1: dict[tuple[int, int], tuple[int, int]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _pop16() -> np.ndarray:
-    return np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.uint8)
-
-
 def valid_words(length: int, gc: int | None = None) -> np.ndarray:
     """All words (V, length) uint8 with no equal neighbours and exactly ``gc`` G+C
     (default floor(length/2)), in lexicographic order."""
@@ -82,26 +79,6 @@ def valid_words(length: int, gc: int | None = None) -> np.ndarray:
     return w[np.lexsort(w.T[::-1])]
 
 
-def pack(words: np.ndarray) -> np.ndarray:
-    """(V, N) bases -> (V,) uint64, 2 bits per base."""
-    w = np.asarray(words, dtype=np.uint64)
-    return (w << (2 * np.arange(w.shape[1] - 1, -1, -1, dtype=np.uint64))).sum(
-        axis=1, dtype=np.uint64
-    )
-
-
-def distances(codes: np.ndarray, code: np.ndarray | int, length: int = 32) -> np.ndarray:
-    """Hamming distances (in bases) between packed words and one word (or row-wise pairs);
-    ``length`` bounds the word length (fewer table lookups)."""
-    x = np.asarray(codes, dtype=np.uint64) ^ np.asarray(code, dtype=np.uint64)
-    y = (x | (x >> np.uint64(1))) & np.uint64(0x5555555555555555)
-    pop = _pop16()
-    d = pop[(y & np.uint64(0xFFFF)).astype(np.intp)].astype(np.int64)
-    for shift in range(16, min(64, 2 * length), 16):
-        d += pop[((y >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.intp)]
-    return d
-
-
 def min_distance(words: np.ndarray) -> int:
     """Smallest pairwise Hamming distance of a set (its length if it has < 2 words)."""
     codes = pack(words)
@@ -110,77 +87,6 @@ def min_distance(words: np.ndarray) -> int:
     d = distances(codes[:, None], codes[None, :])
     d[np.diag_indices(len(codes))] = 1 << 30
     return int(d.min())
-
-
-class ConflictGraph:
-    """Which candidates are too close (distance < D) to which: adjacency lists when they fit
-    (each move then costs O(degree)), else computed on the fly in one O(V) pass."""
-
-    MAX_EDGES = 20_000_000
-    MAX_PAIRS = 150_000_000  # all-pairs distances to build the lists (~1 s per 100M)
-    MAX_DENSE = 9000  # also a dense matrix (<= 81 MB) for pair checks
-
-    def __init__(
-        self, codes: np.ndarray, distance: int, length: int, mirror: np.ndarray | None = None
-    ) -> None:
-        """``mirror`` (optional): each word's image (e.g. reverse complement) that must be
-        kept as far from the others as the word itself."""
-        self.codes = np.asarray(codes, dtype=np.uint64)
-        self.mirror = None if mirror is None else np.asarray(mirror, dtype=np.uint64)
-        self.d, self.length = distance, length
-        self.ptr: np.ndarray | None = None
-        self.dense: np.ndarray | None = None
-        n = len(self.codes)
-        sample = np.arange(0, n, max(1, n // 64))
-        est = self._near(sample[:, None], np.arange(n)[None, :]).sum() - len(sample)
-        if n * n <= self.MAX_PAIRS and est / max(len(sample), 1) * n <= self.MAX_EDGES:
-            rows, cols = [], []
-            for a in range(0, n, 512):
-                r, c = np.nonzero(self._near(np.arange(a, min(n, a + 512))[:, None], np.arange(n)))
-                keep = r + a != c
-                rows.append(r[keep] + a)
-                cols.append(c[keep])
-            r, c = np.concatenate(rows), np.concatenate(cols)
-            self.ptr = np.searchsorted(r, np.arange(n + 1)).astype(np.int64)
-            self.idx = c.astype(np.int64)
-            if n <= self.MAX_DENSE:  # pair checks by lookup
-                self.dense = np.zeros((n, n), dtype=bool)
-                self.dense[r, c] = True
-
-    def _near(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Too close: distance < D (to the word, or to its mirror image)."""
-        near = distances(self.codes[i], self.codes[j], self.length) < self.d
-        if self.mirror is not None:
-            near |= distances(self.codes[i], self.mirror[j], self.length) < self.d
-        return near
-
-    def neighbours(self, v: int) -> np.ndarray:
-        if self.ptr is not None:
-            return self.idx[self.ptr[v] : self.ptr[v + 1]]
-        near = self._near(np.array(v), np.arange(len(self.codes)))
-        near[v] = False
-        return np.flatnonzero(near)
-
-    def far_pairs(self, vertices: np.ndarray) -> np.ndarray:
-        """(p, 2) positions in ``vertices`` of pairs that are not too close."""
-        if self.dense is not None:
-            far = ~self.dense[np.ix_(vertices, vertices)]
-        else:
-            far = ~self._near(vertices[:, None], vertices[None, :])
-        return np.argwhere(np.triu(far, 1))
-
-    def owners(self, vertices: np.ndarray, member: np.ndarray) -> np.ndarray:
-        """For vertices with exactly one member neighbour: that member."""
-        if len(vertices) == 0:
-            return vertices
-        if self.ptr is not None:
-            counts = self.ptr[vertices + 1] - self.ptr[vertices]
-            starts = np.repeat(self.ptr[vertices], counts)
-            offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            nb = self.idx[starts + offs]
-            return nb[member[nb]]
-        mem = np.flatnonzero(member)
-        return mem[np.argmax(self._near(vertices[:, None], mem[None, :]), axis=1)]
 
 
 def upper_bound(length: int, distance: int) -> int:
@@ -228,43 +134,3 @@ def build_code_set(length: int, distance: int, seconds: float = 5.0, seed: int =
     left = max(0.05, seconds - (time.monotonic() - start))  # building the graph counts too
     picked = search.run(left, target=upper_bound(length, distance))
     return words[np.sort(picked)]
-
-
-# -- command line ----------------------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``helix codes build``."""
-    parser.add_argument(
-        "--length", "-n", type=int, required=True, help=f"word length N (1..{MAX_LENGTH})"
-    )
-    parser.add_argument(
-        "--distance", "-d", type=int, required=True, help="minimum Hamming distance D"
-    )
-    parser.add_argument("--seconds", type=float, default=5.0, help="search time (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the search")
-    parser.add_argument("--out", help="write the words to this file, one per line")
-
-
-def run(args: argparse.Namespace) -> int:
-    """``helix codes build``: print the set's size and rate, and the words (or write them)."""
-    from helix_media.strandio.atomic import atomic_output
-
-    if args.seconds <= 0:
-        raise HelixError("--seconds must be positive")
-    t = time.monotonic()
-    words = build_code_set(args.length, args.distance, args.seconds, args.seed)
-    elapsed = time.monotonic() - t
-    cs = CodeSet(words, args.length, args.distance, elapsed)
-    paper = PAPER_TABLE1.get((args.length, args.distance))
-    ref = f"; paper: EORS {paper[1]}, Altruistic {paper[0]}" if paper else ""
-    print(
-        f"{len(words)} words of length {args.length}, distance >= {args.distance}, "
-        f"GC = {args.length // 2}, no equal neighbours (rate {cs.rate:.3f}, {elapsed:.1f} s{ref})"
-    )
-    if args.out:
-        with atomic_output(args.out, "w") as f:
-            f.write("".join(s + "\n" for s in cs.strings()))
-        print(f"wrote {args.out}")
-    else:
-        for s in cs.strings():
-            print(s)
-    return 0
