@@ -24,6 +24,7 @@ from helix_media.archive.strands import (
     slice_options,
     write_result,
 )
+from helix_media.blocks.outer_code import Redundancy
 from helix_media.errors import HelixError
 from helix_media.media.codec import Codec, Packet, VideoInfo, frame_timing
 
@@ -98,7 +99,7 @@ class OutputContainer:
         framer: str | None = None,
         framer_params: dict[str, Any] | None = None,
         strand_length: int | None = None,
-        redundancy: float | None = None,
+        redundancy: Redundancy = None,
         stream_redundancy: dict[str, float] | None = None,
         seed: int = 0,
         metadata_copies: int = 3,
@@ -163,7 +164,8 @@ class OutputContainer:
         # the codec's protection per stream (never below the user's --redundancy), then the
         # user's own per stream
         asked = codec.stream_redundancy(quality, **codec_options)
-        asked = {k: max(r, o["redundancy"] or 0.0) for k, r in asked.items()}
+        floor = o["redundancy"] if isinstance(o["redundancy"], int | float) else 0.0
+        asked = {k: max(r, floor) for k, r in asked.items()}
         self.audio_redundancy = max(asked.values(), default=0.0)
         o["stream_redundancy"] = {**asked, **(o["stream_redundancy"] or {})}
         redundancy = any_redundancy(o["redundancy"], o["stream_redundancy"])

@@ -13,7 +13,7 @@ from helix_media.archive.keys import archive_id, framer_key
 from helix_media.archive.results import EncodeResult
 from helix_media.blocks import layout
 from helix_media.blocks.metadata_schema import ARCHIVE_ID
-from helix_media.blocks.outer_code import OuterCode
+from helix_media.blocks.outer_code import Auto, OuterCode, Redundancy
 from helix_media.blocks.whitening import whiten
 from helix_media.errors import HelixError
 from helix_media.media.codec import Packet
@@ -21,15 +21,16 @@ from helix_media.strandio.strand_files import write_strands
 
 
 def check_layout_options(
-    redundancy: float | None,
+    redundancy: Redundancy,
     metadata_copies: int,
     stream_redundancy: dict[str, float] | None = None,
 ) -> None:
     """The outer code and metadata copies users may ask for (checked before any work);
-    ``redundancy`` None is the default, auto (:func:`.outer_code.auto_redundancy`)."""
+    ``redundancy`` None is the default, auto (:func:`.outer_code.auto_redundancy`); an
+    :class:`.outer_code.Auto` is auto for another strand loss."""
     if not 1 <= metadata_copies <= 1 << layout.COPY_BITS:
         raise HelixError("--metadata-copies must be 1..32")
-    if redundancy is not None and not 0 <= redundancy <= 4:
+    if isinstance(redundancy, int | float) and not 0 <= redundancy <= 4:  # (nan too)
         raise HelixError("--redundancy must be between 0 and 4")
     for name, r in (stream_redundancy or {}).items():
         if not 0 <= r <= 4:
@@ -64,7 +65,7 @@ def make_framer(framer: str | None, framer_params: dict[str, Any] | None):
     return out
 
 
-def data_bits_per_strand(block_bits: int, redundancy: float | None) -> int:
+def data_bits_per_strand(block_bits: int, redundancy: Redundancy) -> int:
     """Bits of codec data per strand: the outer code (any ``redundancy`` > 0 or auto (None),
     of any stream) may use slightly fewer than the coder carries."""
     if redundancy is None or redundancy:
@@ -73,11 +74,11 @@ def data_bits_per_strand(block_bits: int, redundancy: float | None) -> int:
 
 
 def any_redundancy(
-    redundancy: float | None, stream_redundancy: dict[str, float] | None
+    redundancy: Redundancy, stream_redundancy: dict[str, float] | None
 ) -> float | None:
     """The largest redundancy asked for: > 0 where any stream gets an outer code; None (auto,
     the default, which every stream without a rate of its own gets) counts as > 0."""
-    if redundancy is None:
+    if redundancy is None or isinstance(redundancy, Auto):
         return None
     return max([redundancy, *(stream_redundancy or {}).values()])
 
@@ -88,7 +89,7 @@ def slice_options(
     framer: str | None,
     framer_params: dict[str, Any] | None,
     coder: str | None,
-    redundancy: float | None,
+    redundancy: Redundancy,
 ) -> dict[str, Any]:
     """``options`` for ``codec``'s encoder, plus ``slice_bytes`` (the bytes one strand
     carries with this framer, coder and outer code) for a codec whose packets are cut to
@@ -110,7 +111,7 @@ def encode_packets(
     framer_params: dict[str, Any] | None = None,
     seed: int = 0,
     metadata_copies: int = 3,
-    redundancy: float | None = None,
+    redundancy: Redundancy = None,
     stream_redundancy: dict[str, float] | None = None,
     stream_params: dict[str, dict[str, Any]] | None = None,
     address_offset: int = 0,

@@ -48,9 +48,7 @@ def _archive(strands: int, seed: int):
     return got.strands, fr, meta, blocks
 
 
-def decode_failure(
-    profile: str, k: int, strands, fr, meta, truth, seed: int
-) -> tuple[float, int]:
+def decode_failure(profile: str, k: int, strands, fr, meta, truth, seed: int) -> tuple[float, int]:
     """Share of data strands not decoded exactly when each strand gets ``k`` reads (the
     read path's estimates parsed as a decode does once it has the metadata), and how many
     addresses decoded to a wrong block (miscorrections: should be none)."""

@@ -76,17 +76,31 @@ def _binomial_tail(n: int, m: int, p: float) -> float:
     return total
 
 
-def auto_redundancy(data_strands: int, block_bits: int) -> float:
+@dataclass(frozen=True)
+class Auto:
+    """A ``redundancy`` of auto sized for strands lost independently with probability
+    ``loss`` (a sequencing plan's, :mod:`helix_media.channel.read_plan`); ``None`` as a
+    redundancy is auto at :data:`DESIGN_DROPOUT`."""
+
+    loss: float = DESIGN_DROPOUT
+
+
+#: what a ``redundancy`` parameter takes: a rate, auto (None) or auto for a strand loss
+Redundancy = float | Auto | None
+
+
+def auto_redundancy(data_strands: int, block_bits: int, loss: float = DESIGN_DROPOUT) -> float:
     """The default redundancy for ``data_strands`` strands of ``block_bits``: the shortest
-    decimal R that gives every segment :func:`parity_needed` parity strands (exactly, where
-    one R can; segments one strand apart in size may need one more)."""
+    decimal R that gives every segment :func:`parity_needed` parity strands for strand
+    ``loss`` (exactly, where one R can; segments one strand apart in size may need one
+    more)."""
     if data_strands <= 0:
         return 0.0
     m_bits = choose_symbol_bits(block_bits)
     r = 0.0
     while True:
         segments = OuterCode(r, block_bits, data_strands, m_bits).segments()
-        need = [(parity_needed(s.data_count), s) for s in segments]
+        need = [(parity_needed(s.data_count, loss), s) for s in segments]
         if r and all(s.parity_count >= m for m, s in need):
             return r
         sizes = [(m, s.data_count) for m, s in need]
@@ -139,7 +153,7 @@ class OuterCode:
     @classmethod
     def for_streams(
         cls,
-        redundancy: float | None,
+        redundancy: Redundancy,
         by_stream: dict[str, float | None],
         streams: dict[str, tuple[int, int]],
         block_bits: int,
@@ -147,15 +161,21 @@ class OuterCode:
         """The code that gives each stream (name -> first data strand, count) the redundancy
         ``by_stream`` names, the others ``redundancy``: the plain code where all are equal
         (the same strands as :meth:`create`), else ranges; None where all are 0. A rate of
-        None is auto (:func:`auto_redundancy`), sized for all the strands it covers."""
+        None or :class:`Auto` is auto (:func:`auto_redundancy`), sized for all the strands
+        it covers."""
         n = sum(count for _, count in streams.values())
         rates = {name: by_stream.get(name, redundancy) for name in streams}
+
+        def rate(r, k: int) -> float:
+            if r is None or isinstance(r, Auto):
+                return auto_redundancy(k, block_bits, (r or Auto()).loss)
+            return r
+
         if len(set(rates.values())) <= 1:
-            r = next(iter(rates.values()), 0.0)
-            r = auto_redundancy(n, block_bits) if r is None else r
+            r = rate(next(iter(rates.values()), 0.0), n)
             return cls.create(r, block_bits, n) if n and r else None
         ranges = sorted(
-            (*streams[k], auto_redundancy(streams[k][1], block_bits) if r is None else r)
+            (*streams[k], rate(r, streams[k][1]))
             for k, r in rates.items()
             if (r is None or r) and streams[k][1]
         )

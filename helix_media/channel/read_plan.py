@@ -30,9 +30,9 @@ from helix_media.errors import HelixError
 #: Beyond the table, the last entry.
 DECODE_FAILURE: dict[str, tuple[float, ...]] = {
     "illumina": (0.0162, 0.0007, 0.0),
-    "nanopore-r9": (0.9966, 0.9865, 0.5419, 0.2466, 0.0912, 0.0236, 0.0101, 0.0074, 0.0007,
+    "nanopore-r9": (0.9966, 0.9824, 0.4297, 0.1554, 0.0547, 0.0155, 0.0061, 0.0034, 0.0007,
                     0.0, 0.0007, 0.0020),
-    "nanopore-r10": (0.9426, 0.8439, 0.2270, 0.0459, 0.0054, 0.0014, 0.0007, 0.0007, 0.0,
+    "nanopore-r10": (0.9426, 0.7703, 0.1784, 0.0297, 0.0047, 0.0014, 0.0007, 0.0007, 0.0,
                      0.0, 0.0, 0.0007),
 }  # fmt: skip
 
@@ -49,8 +49,8 @@ class ReadPlan:
     @classmethod
     def parse(cls, text: str) -> ReadPlan:
         """``PROFILE:COVERAGE`` (e.g. ``nanopore-r9:10``) -> plan; HelixError if malformed."""
-        name, _, cov = text.partition(":")
-        if name not in PROFILES:
+        name, colon, cov = text.partition(":")
+        if name not in PROFILES or not colon:
             raise HelixError(
                 f"--read-plan {text!r}: expected PROFILE:COVERAGE, profile one of "
                 f"{', '.join(PROFILES)} (e.g. nanopore-r9:10)"

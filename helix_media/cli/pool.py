@@ -17,7 +17,7 @@ from helix_media.cli.common import (
 
 
 def add_pool_parser(sub) -> None:
-    from helix_media.cli.transcode import redundancy_value
+    from helix_media.cli.transcode import add_read_plan_option, redundancy_value
 
     po = sub.add_parser("pool", help="many videos and files in one pool; get one item or range")
     pool_sub = po.add_subparsers(dest="pool_command", required=True)
@@ -36,6 +36,7 @@ def add_pool_parser(sub) -> None:
         help="outer code per item (default auto, as helix-transcode: each segment survives "
         "2 %% random strand loss; 0: none)",
     )
+    add_read_plan_option(add)
     add.add_argument(
         "--own-primers", action="store_true", help="a primer pair of its own per new item"
     )
@@ -78,7 +79,7 @@ def _run_pool(args: argparse.Namespace) -> int:
         check_reads2(args.pool, args.reads2, "POOL")
     if args.pool_command == "add":
         from helix_media.archive.pool.lock import other_links
-        from helix_media.cli.transcode import check_seed
+        from helix_media.cli.transcode import check_seed, planned_redundancy
 
         check_seed(args.seed)
         links = other_links(args.pool)
@@ -90,7 +91,7 @@ def _run_pool(args: argparse.Namespace) -> int:
             coder=args.coder,
             seed=args.seed,
             metadata_copies=args.metadata_copies,
-            redundancy=args.redundancy,
+            redundancy=planned_redundancy(args),
             own_primers=args.own_primers,
             progress=not args.quiet,
         )

@@ -86,6 +86,7 @@ def transcode_parser() -> argparse.ArgumentParser:
         "random strand loss (about 3-5%% more strands, more for small archives); 0: none (a "
         "lost strand then loses data: a warning says how much)",
     )
+    add_read_plan_option(p)
     p.add_argument(
         "--stream-redundancy",
         metavar="STREAM=R",
@@ -112,6 +113,29 @@ def transcode_parser() -> argparse.ArgumentParser:
     group = p.add_argument_group("codec options (added by the codec plugins)")
     p.set_defaults(codec_option_roles=add_codec_options(group))
     return p
+
+
+def add_read_plan_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--read-plan",
+        metavar="PROFILE:COVERAGE",
+        help="size the auto outer code for how the strands will be read: a sequencer profile "
+        "(illumina, nanopore-r9, nanopore-r10) and the mean reads per strand, e.g. "
+        "nanopore-r9:15 (the share of strands such a run loses: helix bench read-plan)",
+    )
+
+
+def planned_redundancy(args: argparse.Namespace):
+    """``--redundancy`` as the encoders take it: with ``--read-plan``, auto sized for the
+    plan's strand loss (an explicit rate and a plan contradict each other)."""
+    if not getattr(args, "read_plan", None):
+        return args.redundancy
+    if args.redundancy is not None:
+        raise HelixError("--read-plan sizes the auto outer code: give it or --redundancy R")
+    from helix_media.blocks.outer_code import Auto
+    from helix_media.channel.read_plan import ReadPlan
+
+    return Auto(ReadPlan.parse(args.read_plan).design_loss())
 
 
 def redundancy_value(text: str) -> float | None:
@@ -191,8 +215,9 @@ def _transcode_to(args: argparse.Namespace) -> int:
     by_stream = dict(args.stream_redundancy)
     check_layout_options(args.redundancy, args.metadata_copies, by_stream)
     # the options both encoders take, passed on as given
-    names = ("codec", "coder", "framer", "quality", "seed", "metadata_copies", "redundancy")
+    names = ("codec", "coder", "framer", "quality", "seed", "metadata_copies")
     shared = {k: getattr(args, k) for k in names}
+    shared["redundancy"] = planned_redundancy(args)
     shared["strand_length"] = args.strand_length
     if is_file_codec(args.codec) or (args.codec is None and not is_video_path(args.input)):
         if by_stream:

@@ -23,6 +23,7 @@ COUNT = 48  # alternatives per cluster, likeliest first
 MAX_READS = 8  # clusters of at most this many reads get them (beyond: failures ~0)
 FLOOR = -10.0  # an edit the reads find less likely than e^FLOOR times the estimate: not tried
 SPAN = 64  # a moved base travels at most this far
+MAX_CORRECTED = 1  # symbols the inner code may correct in an alternative it takes
 
 
 def candidates(template: np.ndarray, scores: np.ndarray, count: int = COUNT) -> np.ndarray:
@@ -79,7 +80,7 @@ def _apply(t: np.ndarray, kind: int, i: int, base: int, j: int) -> np.ndarray:
 def adopt(parsed: ParsedStrands, alternative: ParsedStrands, of: np.ndarray) -> ParsedStrands:
     """Each estimate that failed takes the first alternative of its own (``of``: the
     estimate's row per alternative, alternatives in order of likelihood) that parsed."""
-    take = alternative.ok & ~parsed.ok[of]
+    take = alternative.ok & (alternative.corrected <= MAX_CORRECTED) & ~parsed.ok[of]
     rows = np.flatnonzero(take)
     first = rows[np.unique(of[rows], return_index=True)[1]] if len(rows) else rows
     if not len(first):

@@ -20,6 +20,7 @@ from helix_media.archive.pool.catalogue import (
 from helix_media.archive.pool.lock import pool_lock
 from helix_media.archive.pool.source import PoolSource, pool_framer, primer_params, read_catalogue
 from helix_media.blocks import layout
+from helix_media.blocks.outer_code import Redundancy
 from helix_media.errors import HelixError
 
 
@@ -44,7 +45,7 @@ def _add_items(
     coder: str | None = None,
     seed: int = 0,
     metadata_copies: int = 3,
-    redundancy: float | None = None,
+    redundancy: Redundancy = None,
     own_primers: bool = False,
     progress: bool = False,
 ) -> tuple[Catalogue, list[Item], int]:
@@ -151,7 +152,7 @@ def _item_packets(
     codec: str | None,
     quality: int | None,
     coder: str | None,
-    redundancy: float | None,
+    redundancy: Redundancy,
     progress: bool,
 ) -> tuple[bool, list, dict[str, Any], dict[str, Any] | None, dict[str, float] | None]:
     """One item's codec job: (is a video, packets, fields, stream parameters, the outer code
