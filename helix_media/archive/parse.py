@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from helix_media import distributed, plugins
+from helix_media.archive.estimates import select_blocks, with_alternatives
 from helix_media.archive.keys import framer_key
 from helix_media.blocks import layout
 from helix_media.blocks.metadata_schema import ARCHIVE_ID, POOL_FORMAT, check_metadata
@@ -18,7 +19,7 @@ from helix_media.blocks.outer_code import OuterCode
 from helix_media.blocks.whitening import whiten
 from helix_media.distributed import parse_strands
 from helix_media.errors import HelixError
-from helix_media.readpath import alternatives, read_stream
+from helix_media.readpath import read_stream
 from helix_media.readpath.paired import check_reads_span_strands, merge_files
 from helix_media.readpath.read_stream import ReadParts
 from helix_media.strandio.strand_files import is_sequence_file, read_strands
@@ -31,30 +32,6 @@ def recover_lost(meta: dict[str, Any], blocks: dict[int, np.ndarray], stats: dic
     outer = OuterCode.from_json(meta["outer_code"])
     recovered, missing = outer.recover(blocks)
     stats.update(strands_recovered=recovered, strands_unrecoverable=missing)
-
-
-def select_blocks(
-    addresses: np.ndarray, blocks: np.ndarray, corrected: np.ndarray
-) -> dict[int, np.ndarray]:
-    """One block per address among the strands that decoded to it: the most common, and
-    among equally common ones the one RS had to correct least (a strand that needed many
-    corrections is the likeliest to be a miscorrected stranger)."""
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i, a in enumerate(addresses.tolist()):
-        groups[a].append(i)
-    out = {}
-    for a, rows in groups.items():
-        if len(rows) == 1:
-            out[a] = blocks[rows[0]]
-            continue
-        votes = Counter(blocks[r].tobytes() for r in rows)
-        fewest = {}
-        for r in rows:
-            key = blocks[r].tobytes()
-            fewest[key] = min(fewest.get(key, 99), int(corrected[r]))
-        best = max(votes, key=lambda k: (votes[k], -fewest[k]))
-        out[a] = np.frombuffer(best, dtype=np.uint8)
-    return out
 
 
 #: The archive a command was told to decode (``--archive ID``), for callers that do not pass
@@ -148,6 +125,8 @@ def _first_that_reads(framers: list, seqs, path: str, archive: int | None = None
     for fr in framers:
         try:
             return _parse_with(fr, {}, seqs, path, archive)
+        except distributed.ClusterError:
+            raise  # the cluster failed, not the framer: another would only fail again
         except HelixError as exc:
             first_error = first_error or exc
     raise first_error
@@ -169,6 +148,8 @@ def _detect_framer(
     layouts.sort(key=lambda x: (x[1].strand_length != common, x[0] != "helix", x[0]))
     try:
         return _first_that_reads([fr for _, fr in layouts], seqs, path, archive)
+    except distributed.ClusterError:
+        raise
     except HelixError as exc:
         names = ", ".join(dict.fromkeys(name for name, _ in layouts))
         raise HelixError(f"{exc} (tried the framers {names})") from None
@@ -329,23 +310,6 @@ def _parse_known(
     offset = int(meta.get("address_offset", 0))
     stats["data_strands_found"] = sum(offset <= a < offset + n for a in blocks)
     return fr, meta, blocks, stats
-
-
-def with_alternatives(fr, parsed, alts, coder, key: dict[str, int]):
-    """``parsed`` with each failed estimate replaced by the first of its alternatives that
-    parses (:mod:`helix_media.readpath.alternatives`), with a parity symbol kept for
-    detection as for every estimate from reads. (A framer that parses strands into other
-    rows, such as a fountain's blocks, gets none.)"""
-    if alts is None or alts[0] is None or not len(alts[1]) or not fr.strand_by_strand:
-        return parsed
-    strands, of = alts
-    need = np.flatnonzero(~parsed.ok[of])
-    if not len(need):
-        return parsed
-    tried = parse_strands(
-        fr, strands[need], coder, None, np.zeros(strands[need].shape, dtype=bool), key
-    )
-    return alternatives.adopt(parsed, tried, of[need])
 
 
 #: Strands that decode as no archive found here (more than this many, and this share of all):

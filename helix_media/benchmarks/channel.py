@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from helix_media import plugins
-from helix_media.archive.parse import select_blocks
+from helix_media.archive.estimates import select_blocks
 from helix_media.blocks.outer_code import OuterCode
 from helix_media.channel.profiles import PROFILES, profile_channel
 from helix_media.channel.sequencing import Channel, simulate

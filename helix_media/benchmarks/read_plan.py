@@ -22,8 +22,8 @@ import numpy as np
 
 from helix_media import plugins
 from helix_media.archive import parse
+from helix_media.archive.estimates import select_blocks, with_alternatives
 from helix_media.archive.keys import framer_key
-from helix_media.archive.parse import select_blocks
 from helix_media.blocks.outer_code import parity_needed
 from helix_media.blocks.whitening import whiten
 from helix_media.channel import read_plan
@@ -58,7 +58,7 @@ def decode_failure(profile: str, k: int, strands, fr, meta, truth, seed: int) ->
     coder = plugins.get_coder(meta["coder"], constraints=fr.constraints)
     key = framer_key(fr, meta)
     got = parse_strands(fr, est.strands, coder, None, est.erasures, key)
-    got = parse.with_alternatives(fr, got, (est.alternatives, est.alternative_of), coder, key)
+    got = with_alternatives(fr, got, (est.alternatives, est.alternative_of), coder, key)
     is_data = got.ok & ~fr.is_metadata(got.addresses)
     blocks = whiten(got.addresses[is_data], got.payload[is_data], meta["seed"], fr, coder)
     blocks = select_blocks(got.addresses[is_data], blocks, got.corrected[is_data])

@@ -382,8 +382,8 @@ def read_item_blocks(
     source: PoolSource, fr, meta: dict[str, Any], item: Item, indices: np.ndarray
 ) -> tuple[dict[int, np.ndarray], dict[str, Any]]:
     """Data blocks of the item's strand ``indices`` (0-based), keyed by index."""
+    from helix_media.archive.estimates import select_blocks
     from helix_media.archive.keys import framer_key
-    from helix_media.archive.parse import select_blocks
     from helix_media.blocks.whitening import whiten
 
     strands, erasures = source.pick(fr, item.data_addresses(indices), "data")
