@@ -8,7 +8,8 @@ Each trial: random payload -> helix framer strands (+ outer-code parity) -> ``he
 channel -> reads -> read path (trim, cluster, consensus) -> RS -> outer code -> compare.
 "Strands" is the share of data strands recovered bit-exactly; a trial "decodes" when all are.
 ``--profile P`` sweeps coverage with a channel profile's reads (``helix simulate --profile``),
-then decodes the sample video (10 % outer redundancy, seed 0) from the same kind of reads.
+then decodes the sample video (seed 0) from the same kind of reads; both with the default
+outer code and with the one ``--read-plan PROFILE:COVERAGE`` sizes for each coverage.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from helix_media import plugins
-from helix_media.archive.estimates import select_blocks
-from helix_media.blocks.outer_code import OuterCode
+from helix_media.archive.estimates import select_blocks, with_alternatives
+from helix_media.blocks.outer_code import OuterCode, auto_redundancy
 from helix_media.channel.profiles import PROFILES, profile_channel
+from helix_media.channel.read_plan import ReadPlan
 from helix_media.channel.sequencing import Channel, simulate
 from helix_media.readpath.reads import ReadProcessor
 
@@ -57,6 +59,8 @@ def trial(n_data: int, channel: Channel, redundancy: float = 0.0) -> Trial:
     estimates = ReadProcessor(fr).process(list(reads))
     elapsed = time.perf_counter() - t
     parsed = fr.parse(estimates.strands, coder, None, estimates.erasures)
+    alts = (estimates.alternatives, estimates.alternative_of)
+    parsed = with_alternatives(fr, parsed, alts, coder, {})
     ok = parsed.ok
     got = select_blocks(parsed.addresses[ok], parsed.payload[ok], parsed.corrected[ok])
     if outer is not None:
@@ -68,6 +72,7 @@ def trial(n_data: int, channel: Channel, redundancy: float = 0.0) -> Trial:
 def _row(label: str, n: int, channel: Channel, redundancies, seeds: int) -> str:
     cells = []
     for r in redundancies:
+        r = r(channel.coverage) if callable(r) else r
         trials = [trial(n, replace(channel, seed=s), r) for s in range(seeds)]
         ok = np.mean([t.strands_ok for t in trials])
         dec = sum(t.decoded for t in trials)
@@ -177,45 +182,58 @@ def _profile(args: argparse.Namespace) -> int:
         raise HelixError("--coverages takes numbers separated by commas, e.g. 10,20,30") from None
     if not all(np.isfinite(c) and c > 0 for c in covs) or args.strands < 1 or args.seeds < 1:
         raise HelixError("--coverages must be > 0, --strands and --seeds at least 1")
-    reds = (0.0, 0.1)
+    bits = plugins.get_framer("helix").payload_bits(plugins.get_coder("enumerative"))
+
+    def planned(c: float) -> float:  # --read-plan PROFILE:c
+        return auto_redundancy(args.strands, bits, ReadPlan(args.profile, c).design_loss())
+
+    reds = (auto_redundancy(args.strands, bits), planned)
     print(f"--profile {args.profile}: {args.strands} data strands of random payload per trial,")
-    print(f"{args.seeds} seeds; cells: data strands bit-exact, trials fully decoded")
-    print(f"{'coverage':<34}" + "".join(f"{'redundancy ' + str(r):>20}" for r in reds))
+    print(f"{args.seeds} seeds; cells: data strands bit-exact, trials fully decoded; outer code:")
+    print(f"the default (auto, {reds[0]:g}) and --read-plan {args.profile}:COVERAGE's")
+    print(f"{'coverage':<22}{'plan R':>12}" + "".join(
+        f"{h:>20}" for h in ("default outer code", "--read-plan's")
+    ))  # fmt: skip
     for c in covs:
         channel = profile_channel(args.profile, coverage=c)
-        print(_row(f"{c:g}x", args.strands, channel, reds, args.seeds), flush=True)
+        row = _row(f"{c:g}x", args.strands, channel, reds, args.seeds)
+        print(f"{row[:22]}{planned(c):>12g}{row[34:]}", flush=True)
     if not args.no_video:
-        _profile_video(args.profile, covs)
+        for c in covs:
+            _profile_video(args.profile, c)
     return 0
 
 
-def _profile_video(profile: str, covs: list[float]) -> None:
-    """The sample video, 10 % outer redundancy, decoded from one seed's reads per coverage."""
+def _profile_video(profile: str, c: float) -> None:
+    """The sample video with the default outer code and with ``--read-plan PROFILE:c``'s,
+    each decoded from one seed's reads at coverage ``c``."""
     import tempfile
 
     from helix_media.archive.decode import decode_video
     from helix_media.archive.encode import encode_video
+    from helix_media.blocks.outer_code import Auto
     from helix_media.channel.sequencing import write_reads
     from helix_media.cli.common import SAMPLE
     from helix_media.errors import HelixError
 
+    plan = Auto(ReadPlan(profile, c).design_loss())
     with tempfile.TemporaryDirectory() as tmp:
-        enc = encode_video(str(SAMPLE), f"{tmp}/sample.dnapkt", redundancy=0.1)
-        print(f"\nsample video ({len(enc.strands)} strands, redundancy 0.1, seed 0): data strands")
-        print("read back / after the outer code; frames concealed; decode complete")
-        for c in covs:
+        for label, redundancy in (("default outer code", None), ("--read-plan", plan)):
+            enc = encode_video(str(SAMPLE), f"{tmp}/sample.dnapkt", redundancy=redundancy)
             reads = simulate(enc.strands, profile_channel(profile, coverage=c))
             write_reads(f"{tmp}/reads.fastq", reads)
+            what = f"sample video, {c:g}x, {label} ({len(enc.strands)} strands): "
             try:
                 res = decode_video(f"{tmp}/reads.fastq", f"{tmp}/out.mkv")
             except HelixError as exc:  # e.g. no metadata strand read back: a result too
-                print(f"{f'{c:g}x':<34}decode failed: {exc}".replace(f"{tmp}/", ""), flush=True)
+                print(f"{what}decode failed: {exc}".replace(f"{tmp}/", ""), flush=True)
                 continue
             total = max(1, res.stats.get("data_strands", 0))
             found = 100 * res.stats.get("data_strands_found", 0) / total
             after = 100 * (total - res.data_strands_missing) / total
             print(
-                f"{f'{c:g}x':<34}{found:>9.2f} % /{after:7.2f} %"
-                f"{len(res.concealed_frames):>6} of {res.frames_written}  {res.complete}",
+                f"{what}data strands {found:.2f} % read, {after:.2f} % after the outer code; "
+                f"{len(res.concealed_frames)} of {res.frames_written} frames concealed; "
+                f"complete: {res.complete}",
                 flush=True,
             )
