@@ -91,6 +91,10 @@ def parse_dna(
     FASTQ may hold sequencing reads, so they go through the read path (trim, cluster,
     consensus), which gives clean strands through unchanged.
     """
+    if "damaged_header" in header:  # a .dnapkt read around its header: as FASTA, then noted
+        got = parse_dna({}, seqs, path, framer, archive)
+        got[3].update(header)
+        return got
     if header and framer and header.get("framer") != framer:
         raise HelixError(f"{path}: its strands were framed by {header.get('framer')}, not {framer}")
     archive = _CHOSEN.get() if archive is None else archive

@@ -85,8 +85,9 @@ def verify(
         report["file_sha256_ok"] = file_ok
     if "reads" in stats:
         report["reads"] = stats["reads"]
-    if "damaged_packets" in stats:
-        report["damaged_packets"] = stats["damaged_packets"]
+    for key in ("damaged_packets", "damaged_header"):
+        if key in stats:
+            report[key] = stats[key]
     return report
 
 
@@ -141,6 +142,10 @@ def format_verify(r: dict[str, Any]) -> str:
     if "file_sha256_ok" in r:
         lines.append(f"  file SHA-256: {'ok' if r['file_sha256_ok'] else 'MISMATCH'}")
     lines += [f"  note: {n}" for n in r.get("notes", [])]
+    if r.get("damaged_header"):
+        lines.append(f"  note: {r['damaged_header']}")
+    if r.get("damaged_packets"):
+        lines.append(f"  damaged packets: {r['damaged_packets']} left out (counted as lost)")
     if r.get("other_archive_lost"):
         lines.append(f"  data lost: {r['other_archive_lost']}")
     return "\n".join(lines)

@@ -315,7 +315,15 @@ def _decode(args: argparse.Namespace) -> int:
             f"{r.stats.get('data_strands_found', 0)} of {r.stats.get('data_strands', 0)} found"
             + (f", {recovered} lost strands rebuilt by the outer code" if recovered else "")
         )
-    if r.stats.get("damaged_packets") is not None:
+    if r.stats.get("damaged_header"):
+        print(
+            f"note: {args.input}: {r.stats['damaged_header']}; the framer and layout were "
+            "found from the strands",
+            file=sys.stderr,
+        )
+    if r.stats.get("damaged_packets") or (
+        r.stats.get("damaged_packets") == 0 and not r.stats.get("damaged_header")
+    ):  # (0 packets: a damaged trailer)
         print(
             f"note: {args.input} is damaged; {r.stats['damaged_packets']} bad packets were "
             "left out and count as lost strands",

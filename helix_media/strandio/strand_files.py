@@ -62,14 +62,20 @@ def record_names(header: dict[str, Any], n: int) -> list[str] | None:
     return [f"{framer}_{i:06d}" for i in range(n)] if framer else None
 
 
+#: what a salvaged ``.dnapkt`` header says of its damage (and nothing else, where the header
+#: itself was damaged)
+DAMAGE_KEYS = ("damaged_header", "damaged_packets")
+
+
 def read_strands(
     path: str | Path, allow_n: bool = False, salvage: bool = False
 ) -> tuple[dict[str, Any], list[np.ndarray]]:
     """(container header or {}, list of per-sequence base arrays) from any strand file.
     With ``allow_n``, reads may contain N (coded 4). ``salvage`` (decoders): a ``.dnapkt``'s
     damaged packets are left out, counted in the header's ``"damaged_packets"``; a ``.dnapkt``
-    whose header is damaged gives its packets' strands with the header ``{}``, as FASTA does
-    (the framer and layout it named are detected from the strands instead)."""
+    whose header is damaged gives its packets' strands with a header of nothing but the damage
+    (:data:`DAMAGE_KEYS`), parsed as FASTA is (the framer and layout it named are detected
+    from the strands instead)."""
     if not Path(path).exists():
         raise HelixError(f"{path}: no such file")
     suffix = _suffix(path)
@@ -77,8 +83,8 @@ def read_strands(
         from helix_media.strandio.container_reader import read_dnapkt
 
         header, strands = read_dnapkt(path, salvage=salvage)
-        if "damaged_header" in header:
-            header = {}
+        if "damaged_header" in header:  # the damage only: parsed as FASTA is, then noted
+            header = {k: header[k] for k in DAMAGE_KEYS if k in header}
         return header, list(strands)
     if suffix in FASTA_SUFFIXES:
         from helix_media.strandio.fasta import read_reads
