@@ -14,12 +14,14 @@ ANCHORS = 3  # reads of each strong cluster that loose reads may join it through
 
 @dataclass
 class ReadReport:
-    """What happened to the reads; every read lands in exactly one of the first five counts."""
+    """What happened to the reads: every read lands in exactly one of the six counts after
+    ``reads``."""
 
     reads: int = 0
     clustered: int = 0
     no_primers: int = 0  # garbage, dimers, other archives' strands, heavy damage
     too_short: int = 0
+    too_long: int = 0  # longer than any strand (.fasta.MAX_READ_NT): never aligned
     no_address: int = 0  # body found but its address unreadable (exact-length ones still used)
     not_selected: int = 0  # addresses outside the selection (another pool item's reads)
     reverse: int = 0  # reads that were reverse complements

@@ -33,12 +33,16 @@ BUCKET_READS = 1 << 20  # reads per bucket partition (a node's body goes to most
 class ReadParts:
     """Reads as parts of at most :data:`PART_READS`, from a file (streamed: no process holds
     the whole run) or from reads already in memory (merged mates). ``first`` is the first
-    part, kept for what must look at some reads before the run (the framer's guess)."""
+    part, kept for what must look at some reads before the run (the framer's guess). A file
+    of one part is read once: each framer tried reads it again, and decompressing a
+    hostile file (a 1 MB gzip inflates to 1 GB) is most of the work it makes."""
 
     def __init__(self, path: str, reads: Sequence[np.ndarray] | None = None) -> None:
         self.path = path
         self.reads = reads
         self.first = next(iter(self), [])
+        if reads is None and len(self.first) < PART_READS:  # a short part is the last one
+            self.reads = self.first
 
     def __iter__(self) -> Iterator[list[np.ndarray]]:
         if self.reads is not None:

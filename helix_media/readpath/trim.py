@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
 from helix_media.dna.nucleotides import reverse_complement
 from helix_media.readpath.parts import ReadReport, Trimmed
-from helix_media.strandio.fasta import N_CODE
+from helix_media.strandio.fasta import MAX_READ_NT, N_CODE
 
 PRIMER_MISMATCHES = 4  # per primer, fast path
 
@@ -31,6 +32,50 @@ JUNCTION = 4  # primer bases next to the body that an exact-length read must nea
 TRIM_CHUNK = 1 << 16  # reads per step of the vectorized trim (bounds its temporaries)
 
 LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
+
+
+@numba.njit(cache=True)
+def _edits(pattern, text, lo, hi):  # pragma: no cover - compiled
+    """Fewest edits of all of ``pattern`` (up to 64 nt) against any substring of
+    ``text[lo:hi]``: the distance edlib's HW mode computes, by the same bit-parallel
+    recurrence (Myers 1999), one 64-bit step per text base. N (4) matches nothing."""
+    one, m = np.uint64(1), len(pattern)
+    peq = np.zeros(5, np.uint64)  # bit i: pattern[i] is that base
+    for i in range(m):
+        peq[pattern[i]] |= one << np.uint64(i)
+    last = one << np.uint64(m - 1)
+    pv, mv = ~np.uint64(0), np.uint64(0)
+    score = best = m
+    for j in range(lo, hi):
+        eq = peq[min(text[j], 4)]
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | ~(xh | pv)
+        mh = pv & xh
+        score += 1 if ph & last else -1 if mh & last else 0
+        ph, mh = ph << one, mh << one  # no carry in: the match may start anywhere
+        pv = mh | ~(xv | ph)
+        mv = ph & xv
+        best = min(best, score)
+    return best
+
+
+@numba.njit(cache=True)
+def _primer_pairs(flat, starts, ends, p5, p3, r5, r3, slack, most):  # pragma: no cover
+    """For each read ``flat[starts[k]:ends[k]]``: could both primers be within ``most``
+    edits of its ends, in either orientation, as :meth:`Trimmer.aligned_body` searches
+    them? Reverse-complement primers against the read's ends stand for the primers against
+    the reverse complement's. False is exact (edlib finds no pair either); true reads still
+    go to edlib, which also places the junctions."""
+    out = np.zeros(len(starts), dtype=np.bool_)
+    w5, w3 = len(p5) + slack, len(p3) + slack
+    for k in range(len(starts)):
+        a, b = starts[k], ends[k]
+        if _edits(p5, flat, a, min(b, a + w5)) <= most:
+            out[k] = _edits(p3, flat, max(a, b - w3), b) <= most
+        if not out[k] and _edits(r3, flat, a, min(b, a + w3)) <= most:
+            out[k] = _edits(r5, flat, max(a, b - w5), b) <= most
+    return out
 
 
 def rc_any(read: np.ndarray) -> np.ndarray:
@@ -52,6 +97,23 @@ class Trimmer:
         self.address_nt = framer.cluster_span - len(self.p5)
         self._p5 = LETTERS[self.p5].tobytes().decode()
         self._p3r = LETTERS[self.p3[::-1]].tobytes().decode()  # aligned from the read's end
+        self._r5, self._r3 = (reverse_complement(p).astype(np.uint8) for p in (self.p5, self.p3))
+
+    def may_have_primers(self, reads: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """Which of these reads :meth:`aligned_body` could find both primers in: compiled
+        over all of them at once, so that junk (no primers) costs under a microsecond a
+        read, not an edlib call per primer and orientation in Python."""
+        if not 0 < min(len(self.p5), len(self.p3)) <= max(len(self.p5), len(self.p3)) <= 64:
+            return np.ones(len(rows), dtype=bool)  # primers beyond a 64-bit word: edlib alone
+        if not len(rows):
+            return np.zeros(0, dtype=bool)
+        lengths = np.fromiter((len(reads[i]) for i in rows), np.int64, len(rows))
+        ends = np.cumsum(lengths)
+        flat = np.concatenate([reads[i] for i in rows])
+        return _primer_pairs(
+            flat, ends - lengths, ends, self.p5, self.p3, self._r5, self._r3,
+            PRIMER_SLACK, PRIMER_EDITS,
+        )  # fmt: skip
 
     def fast_bodies(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact-length reads (m, L) -> (found, reversed, bodies (m, body))."""
@@ -99,6 +161,7 @@ class Trimmer:
         report = ReadReport(reads=len(reads))
         lengths = np.fromiter(map(len, reads), dtype=np.int64, count=len(reads))
         report.too_short = int((lengths < self.length // 2).sum())
+        report.too_long = int((lengths > MAX_READ_NT).sum())
         exact = np.flatnonzero(lengths == self.length)
         fixed_body = np.zeros((len(reads), self.body), dtype=np.uint8)
         has_fixed = np.zeros(len(reads), dtype=bool)
@@ -110,7 +173,10 @@ class Trimmer:
             report.reverse += int(rev[found].sum())
         # the rest (indels, odd lengths, fast-path misses) through the aligner
         other_bodies: dict[int, np.ndarray] = {}
-        for i in np.flatnonzero(~has_fixed & (lengths >= self.length // 2)):
+        rest = np.flatnonzero(~has_fixed & (lengths >= self.length // 2) & (lengths <= MAX_READ_NT))
+        maybe = self.may_have_primers(reads, rest)
+        report.no_primers += int((~maybe).sum())
+        for i in rest[maybe]:
             body, reverse = self.aligned_body(reads[i])
             if body is None:
                 report.no_primers += 1

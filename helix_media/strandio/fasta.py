@@ -10,13 +10,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib
+import io
 import lzma
 import os
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO, TypeVar
 
 import dnaio
+import numba
 import numpy as np
 import xopen
 
@@ -24,8 +27,17 @@ from helix_media.dna import nucleotides
 from helix_media.errors import HelixError
 from helix_media.strandio.atomic import atomic_output
 
+T = TypeVar("T")
 N_CODE = 4  # code of N (unknown base) in arrays from read_reads(allow_n=True)
 _SNIFF_CHUNK = 1 << 16
+
+#: Longest read the read path takes whole: beyond any strand a framer may make (the built-in
+#: ones top out at 300 nt; synthesized genes at a few kb), with room for indels and adapters;
+#: a longer read is no strand (concatemers, contamination, a hostile file). The readers cut it to
+#: ``MAX_READ_NT + 1`` bases while streaming, so that it is never held whole in memory and
+#: the trimmer still counts it (too long); a 1 MB gzip can inflate to a 1 GB record.
+MAX_READ_NT = 4096
+_BOUND_CHUNK = 1 << 20  # decompressed bytes filtered per step
 
 
 def _decompress_errors() -> tuple[type[BaseException], ...]:
@@ -157,6 +169,144 @@ def _sniff(path: str) -> str:
     raise HelixError(f"{path}: not a FASTA/FASTQ file (starts with {text[:12]!r})")
 
 
+_WHITE = np.zeros(256, dtype=np.bool_)
+_WHITE[list(b" \t\r\v\f")] = True
+
+
+@numba.njit(cache=True)
+def _first_too_long(data, line, cap):  # pragma: no cover - compiled
+    """(index of the first byte past ``cap`` in its line or len(data), bytes of the last
+    line) for ``data`` whose first line has ``line`` bytes before it. Jumps ``cap`` bytes
+    ahead and looks back for a newline, so it touches a fraction of the bytes of a file
+    whose lines are all short (a FASTQ of reads)."""
+    n, start = len(data), -line  # start of the current line
+    while start + cap < n:
+        q, low = start + cap, max(start, 0)
+        while q >= low and data[q] != 10:
+            q -= 1
+        if q < low:
+            return start + cap, cap
+        start = q + 1
+    q, low = n - 1, max(start, 0)
+    while q >= low and data[q] != 10:
+        q -= 1
+    return n, n - (q + 1 if q >= low else start)
+
+
+@numba.njit(cache=True)
+def _bound_fastq(data, out, state, cap):  # pragma: no cover - compiled
+    """Copy ``data`` to ``out`` with each line cut after ``cap`` bytes; returns bytes out.
+    ``state[0]``: bytes of the current line so far (it may span chunks). Sequence and
+    quality lines of a record are cut alike, so the record stays valid FASTQ. A chunk
+    with nothing to cut (the usual one) is only scanned: ``out`` is then left unwritten."""
+    first, line = _first_too_long(data, state[0], cap)
+    if first == len(data):
+        state[0] = line
+        return first
+    out[:first] = data[:first]
+    i, j, n = first, first, len(data)
+    while i < n:
+        end = i
+        while end < n and data[end] != 10:
+            end += 1
+        keep = max(0, min(end - i, cap - line))
+        out[j : j + keep] = data[i : i + keep]
+        j += keep
+        line = min(cap, line + end - i)
+        if end < n:
+            out[j] = 10
+            j, line = j + 1, 0
+        i = end + 1
+    state[0] = line
+    return j
+
+
+@numba.njit(cache=True)
+def _bound_fasta(data, out, state, cap, white):  # pragma: no cover - compiled
+    """Copy ``data`` to ``out`` with each record cut after ``cap`` sequence letters (header
+    and comment lines after ``cap`` bytes); returns bytes out. A record's lines beyond the
+    cut are dropped whole, so a wrapped giant record leaves no trail of blank lines.
+    ``state``: [bytes of the current line, its kind (0 blank so far, 1 header or comment,
+    2 sequence, 3 dropped sequence), letters of the current record]."""
+    line, kind, letters, j = state[0], state[1], state[2], 0
+    for b in data:
+        if b == 10:
+            if kind != 3:
+                out[j] = b
+                j += 1
+            line, kind = 0, 0
+            continue
+        if kind == 0 and not white[b]:
+            if b == 62 or b == 35:  # '>' starts a record, '#' a comment (as dnaio reads)
+                kind = 1
+                letters = 0 if b == 62 else letters
+            else:
+                kind = 3 if letters >= cap else 2
+        line += 1
+        if kind == 3 or (kind == 1 and line > cap):
+            continue
+        if kind == 2 and not white[b]:
+            if letters >= cap:
+                continue
+            letters += 1
+        out[j] = b
+        j += 1
+    state[0], state[1], state[2] = line, kind, letters
+    return j
+
+
+class BoundedRecords(io.RawIOBase):
+    """A decompressed FASTA/FASTQ byte stream whose records are cut to at most ``limit + 1``
+    letters as it streams: a record of ``limit`` letters or fewer passes unchanged, a longer
+    one keeps ``limit + 1`` (still too long, so its reader can count it) and the rest is
+    dropped unread by the parser, which would otherwise hold the whole record at once."""
+
+    def __init__(self, raw: BinaryIO, fileformat: str, limit: int = MAX_READ_NT) -> None:
+        super().__init__()
+        self._raw = raw
+        self._fastq = fileformat == "fastq"
+        self._cap = limit + 1
+        self._state = np.zeros(3, dtype=np.int64)
+        self._out = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> bool:
+        """Filter the next chunk into the output; False at the end of the stream."""
+        data = self._raw.read(_BOUND_CHUNK)
+        if not data:
+            return False
+        codes = np.frombuffer(data, dtype=np.uint8)
+        out = np.empty_like(codes)
+        if self._fastq:
+            n = _bound_fastq(codes, out, self._state, self._cap)
+        else:
+            n = _bound_fasta(codes, out, self._state, self._cap, _WHITE)
+        self._out = memoryview(data if n == len(data) else out[:n].tobytes())
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not len(self._out):
+            if not self._fill():
+                return 0
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
+@contextlib.contextmanager
+def _open_bounded(path: str, fileformat: str, limit: int | None) -> Iterator[BinaryIO]:
+    """The file, decompressed, for dnaio; records cut to ``limit`` (+1) letters unless None."""
+    with xopen.xopen(path, "rb", threads=0) as raw:
+        if limit is None:
+            yield raw
+            return
+        with io.BufferedReader(BoundedRecords(raw, fileformat, limit), _BOUND_CHUNK) as f:
+            yield f
+
+
 def _allowed_table(allow_n: bool) -> np.ndarray:
     table = np.zeros(256, dtype=bool)
     letters = "ACGTN" if allow_n else "ACGT"
@@ -190,6 +340,45 @@ def _check_letters(
     )
 
 
+def _chunks(
+    path: str | os.PathLike[str],
+    chunk: int,
+    convert: Callable[[str, list[str], list[str], int], T],
+    limit: int | None = None,
+) -> Iterator[T]:
+    """``convert(path, names, sequences, records before)`` of each ``chunk`` records of a
+    FASTA/FASTQ file (.gz/.bz2/.xz too), inside the handler that turns a damaged file's
+    errors into one-line ones. ``limit``: records cut to ``limit + 1`` letters as they
+    stream (:class:`BoundedRecords`), None: taken whole."""
+    path = os.fspath(path)
+    _open_check(path)
+    fileformat = _sniff(path)
+    names: list[str] = []
+    seqs: list[str] = []
+    done = 0
+    try:
+        with (
+            _open_bounded(path, fileformat, limit) as f,
+            dnaio.open(f, fileformat=fileformat) as reader,
+        ):
+            for record in reader:
+                names.append(record.name)
+                seqs.append(record.sequence)
+                if len(seqs) == chunk:
+                    yield convert(path, names, seqs, done)
+                    done += len(seqs)
+                    names, seqs = [], []
+        if seqs:
+            yield convert(path, names, seqs, done)
+    except _FORMAT_ERRORS as err:
+        kind = fileformat.upper()
+        raise HelixError(f"{path}: not a valid {kind} file ({_one_line(err)})") from err
+    except _DECOMPRESS_ERRORS as err:
+        raise HelixError(f"{path}: damaged or truncated file ({_one_line(err)})") from err
+    if not seqs and not done:
+        raise HelixError(f"{path}: contains no sequences")
+
+
 def iter_sequences(
     path: str | os.PathLike[str], chunk: int, allow_n: bool = False
 ) -> Iterator[tuple[list[str], list[str]]]:
@@ -199,32 +388,12 @@ def iter_sequences(
     Anything but ACGT (and N when ``allow_n``) is an error: strands we exported never
     contain N, and reads only may once N is handled as an erasure.
     """
-    path = os.fspath(path)
-    _open_check(path)
-    fileformat = _sniff(path)
-    names: list[str] = []
-    seqs: list[str] = []
-    done = 0
-    try:
-        with dnaio.open(path, fileformat=fileformat) as reader:
-            for record in reader:
-                names.append(record.name)
-                seqs.append(record.sequence)
-                if len(seqs) == chunk:
-                    _check_letters(path, names, seqs, allow_n, done)
-                    yield names, [s.upper() for s in seqs]
-                    done += len(seqs)
-                    names, seqs = [], []
-    except _FORMAT_ERRORS as err:
-        kind = fileformat.upper()
-        raise HelixError(f"{path}: not a valid {kind} file ({_one_line(err)})") from err
-    except _DECOMPRESS_ERRORS as err:
-        raise HelixError(f"{path}: damaged or truncated file ({_one_line(err)})") from err
-    if not seqs and not done:
-        raise HelixError(f"{path}: contains no sequences")
-    if seqs:
+
+    def upper(path: str, names: list[str], seqs: list[str], done: int):
         _check_letters(path, names, seqs, allow_n, done)
-        yield names, [s.upper() for s in seqs]
+        return names, [s.upper() for s in seqs]
+
+    yield from _chunks(path, chunk, upper)
 
 
 def read_sequences(
@@ -238,9 +407,13 @@ def read_sequences(
 def iter_reads(
     path: str | os.PathLike[str], chunk: int, allow_n: bool = False
 ) -> Iterator[list[np.ndarray]]:
-    """Sequencing reads, ``chunk`` at a time, as :func:`read_reads` gives them."""
-    for _, seqs in iter_sequences(path, chunk, allow_n):
-        yield _split(_READ_CODES, seqs)
+    """Sequencing reads, ``chunk`` at a time, as :func:`read_reads` gives them: a read
+    longer than :data:`MAX_READ_NT` comes cut to ``MAX_READ_NT + 1`` bases."""
+
+    def codes(path: str, names: list[str], seqs: list[str], done: int) -> list[np.ndarray]:
+        return _read_codes(path, names, seqs, allow_n, done)
+
+    yield from _chunks(path, chunk, codes, MAX_READ_NT)
 
 
 def read_strands(path: str | os.PathLike[str]) -> np.ndarray:
@@ -260,9 +433,19 @@ def read_strands(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 _READ_CODES = np.full(256, 255, dtype=np.uint8)
-for _i, _ch in enumerate(nucleotides.ALPHABET):
-    _READ_CODES[ord(_ch)] = _i
-_READ_CODES[ord("N")] = N_CODE
+for _i, _ch in enumerate(nucleotides.ALPHABET + "N"):
+    _READ_CODES[ord(_ch)] = _READ_CODES[ord(_ch.lower())] = min(_i, N_CODE)
+
+
+def _read_codes(
+    path: str, names: list[str], seqs: list[str], allow_n: bool, done: int
+) -> list[np.ndarray]:
+    """Sequences -> one uint8 array of codes each (either case), letters checked as by
+    :func:`_check_letters`; the text is encoded once for both."""
+    codes = _READ_CODES[np.frombuffer("".join(seqs).encode("ascii"), dtype=np.uint8)]
+    if codes.max(initial=0) > (N_CODE if allow_n else 3):  # other letters are 255
+        _check_letters(path, names, seqs, allow_n, done)  # raises, naming the record
+    return _cut(codes, [len(s) for s in seqs])
 
 
 def read_reads(
@@ -270,17 +453,28 @@ def read_reads(
 ) -> tuple[list[str], list[np.ndarray]]:
     """Sequencing reads of any lengths: names and one uint8 array of bases per read.
 
-    With ``allow_n``, N comes back as :data:`N_CODE` (4).
+    With ``allow_n``, N comes back as :data:`N_CODE` (4). A read longer than
+    :data:`MAX_READ_NT` comes cut to ``MAX_READ_NT + 1`` bases (no strand is that long).
     """
-    names, seqs = read_sequences(path, allow_n=allow_n)
-    return names, _split(_READ_CODES, seqs)
+
+    def named(path: str, names: list[str], seqs: list[str], done: int):
+        return names, _read_codes(path, names, seqs, allow_n, done)
+
+    ((names, reads),) = _chunks(path, -1, named, MAX_READ_NT)
+    return names, reads
+
+
+def _cut(codes: np.ndarray, lengths: list[int]) -> list[np.ndarray]:
+    """One flat array -> consecutive pieces of these lengths (views; np.split is ~5x
+    slower per piece)."""
+    ends = np.cumsum(lengths, dtype=np.int64).tolist()
+    return [codes[a:b] for a, b in zip([0, *ends][:-1], ends, strict=True)]
 
 
 def _split(table: np.ndarray, texts: list[str]) -> list[np.ndarray]:
     """ASCII strings -> one uint8 array per string, each letter mapped through ``table``."""
     codes = table[np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)]
-    ends = np.cumsum([len(t) for t in texts])
-    return np.split(codes, ends[:-1])
+    return _cut(codes, [len(t) for t in texts])
 
 
 _PHRED = np.maximum(np.arange(256), 33).astype(np.uint8) - 33  # FASTQ letter -> Phred score
@@ -301,7 +495,8 @@ def read_pairs(
     """The R1 and R2 FASTQ files of a paired-end run (.gz/.bz2/.xz too), read as pairs.
 
     Record k of one file must be the mate of record k of the other: the same ID, up to
-    Illumina's /1 and /2 (dnaio's rule). Letters are checked as in :func:`read_sequences`.
+    Illumina's /1 and /2 (dnaio's rule). Letters are checked as in :func:`read_sequences`;
+    a mate longer than :data:`MAX_READ_NT` comes cut as by :func:`read_reads`.
     """
     paths = os.fspath(path1), os.fspath(path2)
     for path in paths:
@@ -312,7 +507,11 @@ def read_pairs(
         raise HelixError(f"{paths[1]}: is the R1 file itself; give the file of the mates (R2)")
     texts: tuple[list[list[str]], ...] = ([[], [], []], [[], [], []])  # names, bases, quals
     try:
-        with dnaio.open(paths[0], file2=paths[1], fileformat="fastq") as reader:
+        with (
+            _open_bounded(paths[0], "fastq", MAX_READ_NT) as f1,
+            _open_bounded(paths[1], "fastq", MAX_READ_NT) as f2,
+            dnaio.open(f1, file2=f2, fileformat="fastq") as reader,
+        ):
             try:
                 for pair in reader:
                     for (names, seqs, quals), record in zip(texts, pair, strict=True):
