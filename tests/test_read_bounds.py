@@ -22,8 +22,9 @@ import pytest
 from helix_media import plugins
 from helix_media.cli import main, transcode_main
 from helix_media.readpath.trim import Trimmer
-from helix_media.strandio import fasta
-from helix_media.strandio.fasta import MAX_READ_NT, iter_reads, read_reads
+from helix_media.strandio import bounded_records
+from helix_media.strandio.bounded_records import MAX_READ_NT
+from helix_media.strandio.fasta import iter_reads, read_reads
 
 GIANT = 50_000_000  # bases of the giant read: the old reader held ~8 bytes of memory each
 BLOCK = 1 << 20
@@ -115,7 +116,7 @@ def test_reads_longer_than_any_strand_come_cut(tmp_path: Path, monkeypatch, fmt,
     """Up to MAX_READ_NT bases a read is untouched; a longer one keeps MAX_READ_NT + 1 (so
     it is still too long), FASTQ qualities cut alike, FASTA lines past the cut dropped; the
     next record is intact, whichever steps the stream is filtered in."""
-    monkeypatch.setattr(fasta, "_BOUND_CHUNK", chunk)
+    monkeypatch.setattr(bounded_records, "_BOUND_CHUNK", chunk)
     lengths = [240, MAX_READ_NT, MAX_READ_NT + 1, MAX_READ_NT + 2, 3 * MAX_READ_NT, 17]
     rng = np.random.default_rng(2)
     seqs = ["".join(rng.choice(list("ACGTacgtN"), n)) for n in lengths]

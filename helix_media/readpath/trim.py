@@ -15,7 +15,8 @@ import numpy as np
 
 from helix_media.dna.nucleotides import reverse_complement
 from helix_media.readpath.parts import ReadReport, Trimmed
-from helix_media.strandio.fasta import MAX_READ_NT, N_CODE
+from helix_media.strandio.bounded_records import MAX_READ_NT
+from helix_media.strandio.fasta import N_CODE
 
 PRIMER_MISMATCHES = 4  # per primer, fast path
 
