@@ -23,6 +23,7 @@ COUNT = 48  # alternatives per cluster, likeliest first
 MAX_READS = 8  # clusters of at most this many reads get them (beyond: failures ~0)
 FLOOR = -10.0  # an edit the reads find less likely than e^FLOOR times the estimate: not tried
 SPAN = 64  # a moved base travels at most this far
+HALVES = 24  # deletions and insertions paired into moved bases, the likeliest of each
 MAX_CORRECTED = 1  # symbols the inner code may correct in an alternative it takes
 
 
@@ -43,8 +44,10 @@ def candidates(template: np.ndarray, scores: np.ndarray, count: int = COUNT) -> 
     kinds = [np.zeros(len(si), np.int64)]
     gains = [sub[si, sb]]
     a, b, c = [si], [sb], [np.zeros(len(si), np.int64)]
-    di = np.flatnonzero(s[:L, 4] > FLOOR)
+    di = _likeliest(s[:L, 4], np.flatnonzero(s[:L, 4] > FLOOR))
     ij, ib = np.nonzero(s[:, 5:9] > FLOOR)
+    keep = _likeliest(s[ij, 5 + ib], np.arange(len(ij)))
+    ij, ib = ij[keep], ib[keep]
     if len(di) and len(ij):
         d, j = np.meshgrid(di, np.arange(len(ij)), indexing="ij")
         d, j = d.ravel(), j.ravel()
@@ -63,6 +66,14 @@ def candidates(template: np.ndarray, scores: np.ndarray, count: int = COUNT) -> 
     for row, k in enumerate(order):
         out[row] = _apply(t, int(kind[k]), int(pa[k]), int(pb[k]), int(pc[k]))
     return out
+
+
+def _likeliest(gain: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The :data:`HALVES` ``rows`` of highest ``gain`` (ties by row), in row order: a moved
+    base pairs one of the likeliest deletions with one of the likeliest insertions."""
+    if len(rows) <= HALVES:
+        return rows
+    return np.sort(rows[np.lexsort((rows, -gain[rows]))[:HALVES]])
 
 
 def _apply(t: np.ndarray, kind: int, i: int, base: int, j: int) -> np.ndarray:

@@ -214,10 +214,8 @@ def reconstruct(
         passes += more
     conf, code, gain = confidence(t, out, flags, AGREED, False)
     near = np.zeros((0, len(t)), dtype=np.uint8)
-    if candidates > 0:  # every edit scored, not only where the reads dissent
-        every = np.ones(len(t) + 1, dtype=np.bool_)
-        scores = score(t, flat, offsets, use, W, dele, iq, em, np.empty(len(reads)), every)
-        near = alternatives.candidates(t, scores, candidates)
+    if candidates > 0:  # the edits scored where the reads dissent (elsewhere -inf)
+        near = alternatives.candidates(t, out, candidates)
     return Reconstruction(
         bases=t,
         confidence=conf,
