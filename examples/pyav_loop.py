@@ -29,7 +29,10 @@ def round_trip(
     codec = get_codec("bitstream")
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        fps = Fraction(stream.guessed_rate or stream.average_rate)
+        rate = stream.guessed_rate or stream.average_rate
+        if rate is None:
+            raise SystemExit(f"{path}: the video has no frame rate")
+        fps = Fraction(rate)
         info = VideoInfo(stream.codec_context.width, stream.codec_context.height, fps)
         encoder = codec.encoder(info, quality=quality, video_codec=video_codec)
         packets: list[Packet] = []

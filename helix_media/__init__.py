@@ -10,7 +10,7 @@ What a user composes is importable from here; the names load on first use (PEP 5
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 __version__ = "0.1.0"
 
@@ -19,6 +19,7 @@ _EXPORTS = {
     # the jobs: encode a video or a file, decode any archive or reads
     "encode_video": "helix_media.archive.encode",
     "encode_file": "helix_media.archive.encode",
+    "encode_any": "helix_media.archive.encode",
     "decode_any": "helix_media.archive.decode",
     "decode_media": "helix_media.archive.decode",
     # plugin base classes and what they exchange
@@ -38,14 +39,17 @@ _EXPORTS = {
 
 __all__ = [
     "open", "__version__",
-    "encode_video", "encode_file", "decode_any", "decode_media",
+    "encode_video", "encode_file", "encode_any", "decode_any", "decode_media",
     "Codec", "FileCodec", "VideoEncoder", "VideoDecoder", "Packet", "VideoInfo",
     "ConstraintCoder", "Framer", "ParsedStrands", "Constraints", "HelixError",
 ]  # fmt: skip
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
+    from pathlib import Path
+
     from helix_media.archive.decode import decode_any, decode_media
-    from helix_media.archive.encode import encode_file, encode_video
+    from helix_media.archive.dna_av import InputContainer, OutputContainer
+    from helix_media.archive.encode import encode_any, encode_file, encode_video
     from helix_media.dna.coder import ConstraintCoder
     from helix_media.dna.constraints import Constraints
     from helix_media.dna.framer import Framer, ParsedStrands
@@ -68,8 +72,19 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'helix_media' has no attribute {name!r}")
 
 
-def open(path, mode: str = "r", **options):  # noqa: A001 - shaped like av.open
-    """DNA as a PyAV-shaped container; see :mod:`helix_media.archive.dna_av`."""
+@overload
+def open(path: str | Path, mode: Literal["r"] = "r", **options: Any) -> InputContainer: ...
+@overload
+def open(path: str | Path, mode: Literal["w"], **options: Any) -> OutputContainer: ...
+@overload
+def open(path: str | Path, mode: str, **options: Any) -> InputContainer | OutputContainer: ...
+
+
+def open(  # noqa: A001 - shaped like av.open
+    path: str | Path, mode: str = "r", **options: Any
+) -> InputContainer | OutputContainer:
+    """DNA as a PyAV-shaped container: ``"r"`` reads (:class:`InputContainer`), ``"w"``
+    writes (:class:`OutputContainer`); see :mod:`helix_media.archive.dna_av`."""
     from helix_media.archive.dna_av import open as _open
 
     return _open(path, mode, **options)

@@ -21,7 +21,8 @@ import pluggy
 from helix_media import hookspecs
 from helix_media.errors import HelixError
 
-KINDS = ("coders", "framers", "codecs", "read_processors")
+#: the kinds of plugin, each filled by its ``register_<kind>`` hook (:mod:`helix_media.hookspecs`)
+KINDS = ("coders", "framers", "codecs")
 
 #: The default codec is the one users should pick: of every codec and setting that reaches
 #: 35 dB on the bundled sample, the one with the fewest strands (``helix bench helix`` prints
@@ -157,3 +158,19 @@ def add_codec_options(group) -> dict[str, str]:
     for answer in get_plugin_manager().hook.add_codec_options(group=group):
         roles.update(answer or {})
     return roles
+
+
+def quality_help() -> str:
+    """What ``quality`` is for each registered codec, in its own words
+    (:meth:`.Codec.quality_help`): "bitstream: CRF, ...; helix: level 1-7, higher is better
+    (6); ...", the help of ``--quality``. Codecs with nothing to say, or that cannot be built,
+    are left out."""
+    parts = []
+    for name in sorted(registrations("codecs")):
+        try:
+            text = get_codec(name).quality_help()
+        except Exception:  # noqa: BLE001 - one broken plugin must not break every command's help
+            continue
+        if text:
+            parts.append(f"{name}: {text}")
+    return "; ".join(parts)

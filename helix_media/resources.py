@@ -3,7 +3,7 @@
 They are package data, so they are where the package is: in a checkout (editable install),
 in ``site-packages`` after ``pip install .`` or a wheel. Nothing walks up from a source file
 to a repository root. The HELIX model sets are the helix codec plugin's own data
-(``helix_media_builtins.helix.models.models_root``).
+(``helix_media_builtins.codecs.helix.models.models_root``).
 """
 
 from __future__ import annotations

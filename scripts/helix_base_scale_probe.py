@@ -4,7 +4,7 @@ At quality levels 2-7 the learned base layer is only a preview (``--layers 1``) 
 frames fall back to where enhancement strands are lost, so its strands are overhead on the
 x265 stream. This prints the base's data strands and PSNR (48 frames at most 320 wide, as
 ``helix bench helix`` takes them) coded at full size at several masks, and coded at half size
-(:mod:`helix_media_builtins.helix.scaling`: 2 x 2 means, cubic upscaling on decoding) at
+(:mod:`helix_media_builtins.codecs.helix.scaling`: 2 x 2 means, cubic upscaling on decoding) at
 several masks. Figures are in docs/helix-codec.md.
 
 Usage: ``python scripts/helix_base_scale_probe.py CLIP [CLIP ...]``
@@ -18,8 +18,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from helix_media_builtins.helix.codec import HelixEncoder, continuous_values
-from helix_media_builtins.helix.scaling import downscale2, upscale2
+from helix_media_builtins.codecs.helix.codec import HelixEncoder, continuous_values
+from helix_media_builtins.codecs.helix.scaling import downscale2, upscale2
 
 from helix_media.benchmarks.helix import reference_clip
 from helix_media.media.codec import VideoInfo

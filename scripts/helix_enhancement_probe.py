@@ -161,7 +161,7 @@ def apply_layers(base: np.ndarray, layers: list[bytes]) -> np.ndarray:
 
 def base_layer(frames: list[np.ndarray], info) -> tuple[np.ndarray, int]:
     """HELIX base layer at mask 0.6: (decoded frames, bytes stored)."""
-    from helix_media_builtins.helix import codec as hc
+    from helix_media_builtins.codecs.helix import codec as hc
 
     enc = hc.HelixEncoder(info, 0.6, 37, "cpu", 1)
     dec = hc.HelixDecoder(info, enc.params, "cpu", "transformer", models=enc.models)
@@ -198,7 +198,7 @@ def probe_dct(frames: np.ndarray, base: np.ndarray, base_bytes: int) -> None:
 
 def probe_x265(frames: np.ndarray, base: np.ndarray, base_bytes: int, info) -> None:
     import av
-    from helix_media_builtins.bitstream import BitstreamCodec
+    from helix_media_builtins.codecs.bitstream import BitstreamCodec
 
     def run(inputs: np.ndarray, crf: int) -> tuple[int, np.ndarray]:
         codec = BitstreamCodec()

@@ -16,7 +16,7 @@ import argparse
 from fractions import Fraction
 
 import numpy as np
-from helix_media_builtins.helix.codec import (
+from helix_media_builtins.codecs.helix.codec import (
     HelixEncoder,
     continuous_values,
     layer_positions,

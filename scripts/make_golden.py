@@ -67,8 +67,8 @@ BITSTREAM_ARCHIVE = GOLDEN / "bitstream-svtav1.dnapkt"
 
 
 def main(x265: bool) -> None:
-    from helix_media_builtins.helix.codec import PARAMS_VERSION, HelixCodec
-    from helix_media_builtins.helix.models import load_models
+    from helix_media_builtins.codecs.helix.codec import PARAMS_VERSION, HelixCodec
+    from helix_media_builtins.codecs.helix.models import load_models
 
     from helix_media.archive.encode import encode_video
     from helix_media.media.video_io import open_video

@@ -45,7 +45,7 @@ STRESS = {
 
 
 def _framer(length: int, words: int | None = None):
-    from helix_media_builtins import helix_framer
+    from helix_media_builtins.framers import helix_framer
 
     if words is not None:
         helix_framer.layout = lambda n: (n - 58 - 5 * words, words)

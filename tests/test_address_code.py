@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helix_media_builtins import address_code
+from helix_media_builtins.framers import address_code
 
 from helix_media import plugins
 from helix_media.dna.constraints import check

@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helix_media_builtins.bitstream import BACKENDS
+from helix_media_builtins.codecs.bitstream import BACKENDS
 
 from helix_media import plugins
 from helix_media.errors import HelixError
@@ -358,7 +358,7 @@ def test_the_cli_takes_the_settings_and_says_what_a_target_reached(tmp_path, cap
 
 @pytest.mark.parametrize(("start", "best"), [(48, 51), (30, 51), (63, 51), (20, 1), (5, 63)])
 def test_the_crf_search_finds_the_highest_crf_that_reaches_the_target(start, best):
-    from helix_media_builtins.bitstream_target import search_crf
+    from helix_media_builtins.codecs.bitstream_target import search_crf
 
     tried = []
 

@@ -5,8 +5,8 @@ import itertools
 
 import numpy as np
 import pytest
-from helix_media_builtins import gf2, goldman, paircode, radix
-from helix_media_builtins.tkscone import KroneckerLibrary
+from helix_media_builtins.coders import gf2, goldman, paircode, radix
+from helix_media_builtins.coders.tkscone import KroneckerLibrary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helix_media_builtins.fsm import ConstraintFSM
+from helix_media_builtins.coders.fsm import ConstraintFSM
 from test_coders import C, assert_constraints, contexts, structured_bits
 
 from helix_media import plugins

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helix_media_builtins import lt_code
+from helix_media_builtins.framers import lt_code
 
 from helix_media import plugins
 from helix_media.archive.parse import read_dna

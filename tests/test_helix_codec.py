@@ -8,20 +8,20 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from clips import write_lossless
-from helix_media_builtins.helix import encoder as helix_encoder
-from helix_media_builtins.helix import token_strands
-from helix_media_builtins.helix.arith import ArithmeticDecoder, ArithmeticEncoder
-from helix_media_builtins.helix.codec import HelixDecoder, grid_sizes, nearest_fill
-from helix_media_builtins.helix.masking import checkerboard_mask
-from helix_media_builtins.helix.models import (
+from helix_media_builtins.codecs.helix import encoder as helix_encoder
+from helix_media_builtins.codecs.helix import token_strands
+from helix_media_builtins.codecs.helix.arith import ArithmeticDecoder, ArithmeticEncoder
+from helix_media_builtins.codecs.helix.codec import HelixDecoder, grid_sizes, nearest_fill
+from helix_media_builtins.codecs.helix.masking import checkerboard_mask
+from helix_media_builtins.codecs.helix.models import (
     FILES,
     LAYER_FILES,
     HelixModels,
     load_models,
     model_dir,
 )
-from helix_media_builtins.helix.tiling import HALO, TILE, tiles
-from helix_media_builtins.helix.token_context import (
+from helix_media_builtins.codecs.helix.tiling import HALO, TILE, tiles
+from helix_media_builtins.codecs.helix.token_context import (
     CONT_DIM,
     TOKEN_LEVELS,
     check_tables,

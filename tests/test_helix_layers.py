@@ -9,9 +9,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from archive_edits import without_streams
-from helix_media_builtins.helix import layer_strands
-from helix_media_builtins.helix.codec import HelixEncoder, layer_positions, layer_symbols
-from helix_media_builtins.helix.models import HelixModels, load_models
+from helix_media_builtins.codecs.helix import layer_strands
+from helix_media_builtins.codecs.helix.codec import HelixEncoder, layer_positions, layer_symbols
+from helix_media_builtins.codecs.helix.models import HelixModels, load_models
 
 from helix_media.archive.decode import decode_media
 from helix_media.blocks.outer_code import auto_redundancy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helix_media_builtins.helix.scaling import downscale2, half_size, upscale2
+from helix_media_builtins.codecs.helix.scaling import downscale2, half_size, upscale2
 
 
 @pytest.mark.parametrize("size", [(64, 48), (65, 47), (1, 1)])

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from archive_edits import without_streams
 from clips import write_clip, write_lossless
-from helix_media_builtins.helix.codec import (
+from helix_media_builtins.codecs.helix.codec import (
     DEFAULT_QUALITY,
     X265_BASE_MASK,
     X265_BASE_SCALE,
     HelixEncoder,
 )
-from helix_media_builtins.helix.x265_layer import CRFS
+from helix_media_builtins.codecs.helix.x265_layer import CRFS
 
 from helix_media.archive.decode import decode_media
 from helix_media.cli import main, transcode_main

@@ -5,7 +5,8 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helix_media_builtins import goldman, jpeg_dna, jpeg_dna_image, paircode
+from helix_media_builtins.codecs import jpeg_dna, jpeg_dna_image
+from helix_media_builtins.coders import goldman, paircode
 from test_coders import C, assert_constraints, contexts, structured_bits
 
 from helix_media import plugins

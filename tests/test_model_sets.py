@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helix_media_builtins.helix.models import installed_sets, load_models, models_root
+from helix_media_builtins.codecs.helix.models import installed_sets, load_models, models_root
 
 from helix_media.archive.decode import decode_media
 from helix_media.errors import HelixError

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helix_media_builtins import hidden_address as ha
+from helix_media_builtins.framers import hidden_address as ha
 from screening_helpers import KINDS, assert_all_blocks, blocks, encode_kinds, make_payload
 
 from helix_media import plugins

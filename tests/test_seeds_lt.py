@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helix_media_builtins import lt_code
+from helix_media_builtins.framers import lt_code
 
 
 def test_robust_soliton_is_a_distribution():

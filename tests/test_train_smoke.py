@@ -1,5 +1,5 @@
 """A few training steps and an export, end to end (the full recipe:
-``python -m helix_media_builtins.helix.train``)."""
+``python -m helix_media_builtins.codecs.helix.train``)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ pytest.importorskip("onnx")
 
 
 def test_fit_and_export_a_few_steps(tmp_path):
-    from helix_media_builtins.helix.models import HelixModels
-    from helix_media_builtins.helix.train.export import export_all, set_id
-    from helix_media_builtins.helix.train.fit import fit
+    from helix_media_builtins.codecs.helix.models import HelixModels
+    from helix_media_builtins.codecs.helix.train.export import export_all, set_id
+    from helix_media_builtins.codecs.helix.train.fit import fit
 
     from helix_media.media.video_io import open_video
 
@@ -76,8 +76,8 @@ def test_fit_and_export_a_few_steps(tmp_path):
 
 
 def test_evaluate_reports_quality_and_rate():
-    from helix_media_builtins.helix.train.evaluate import evaluate, load_clip, token_kbits
-    from helix_media_builtins.helix.train.model import Helix
+    from helix_media_builtins.codecs.helix.train.evaluate import evaluate, load_clip, token_kbits
+    from helix_media_builtins.codecs.helix.train.model import Helix
 
     torch.manual_seed(0)
     row = evaluate(Helix(), load_clip(str(sample_clip()), frames=8, max_width=64))
@@ -91,7 +91,7 @@ def test_evaluate_reports_quality_and_rate():
 
 
 def test_continuous_bits_is_the_code_length_at_levels_and_pulls_to_cheaper_ones():
-    from helix_media_builtins.helix.train.model import CONT_DIM, CONT_LEVELS, continuous_bits
+    from helix_media_builtins.codecs.helix.train.model import CONT_DIM, CONT_LEVELS, continuous_bits
 
     prior = torch.zeros(CONT_DIM, CONT_LEVELS)
     prior[:, 3] = 2.0  # level 3 is the likeliest in every channel
@@ -104,7 +104,7 @@ def test_continuous_bits_is_the_code_length_at_levels_and_pulls_to_cheaper_ones(
 
 
 def test_deepening_the_predictor_starts_as_the_same_function(tmp_path):
-    from helix_media_builtins.helix.train.model import LEVELS, Helix, load_checkpoint
+    from helix_media_builtins.codecs.helix.train.model import LEVELS, Helix, load_checkpoint
 
     torch.manual_seed(0)
     torch.save(Helix().state_dict(), tmp_path / "helix.pt")
@@ -121,8 +121,8 @@ def test_deepening_the_predictor_starts_as_the_same_function(tmp_path):
 def test_a_committed_set_rebuilds_into_a_checkpoint_that_fine_tunes(tmp_path):
     """Training runs are not committed: fine-tuning starts from a set's ONNX files, and the
     rebuilt networks must compute what those files compute."""
-    from helix_media_builtins.helix.train.from_model_set import write_checkpoint
-    from helix_media_builtins.helix.train.model import load_checkpoint
+    from helix_media_builtins.codecs.helix.train.from_model_set import write_checkpoint
+    from helix_media_builtins.codecs.helix.train.model import load_checkpoint
 
     diffs = write_checkpoint("7744739713a04d54", tmp_path / "base" / "helix.pt")
     assert set(diffs) == {"encoder", "decoder", "predictor"} and max(diffs.values()) < 1e-4
@@ -140,8 +140,8 @@ def test_carrying_layers_onto_their_own_base_gives_the_same_set(tmp_path, monkey
     exactly that set, id and all."""
     import shutil
 
-    from helix_media_builtins.helix.models import models_root
-    from helix_media_builtins.helix.train import export_layers
+    from helix_media_builtins.codecs.helix.models import models_root
+    from helix_media_builtins.codecs.helix.train import export_layers
 
     root = tmp_path / "onnx_models"
     for name in ("7744739713a04d54", "8be084a1ccd4a30d"):
@@ -156,7 +156,7 @@ def test_carrying_layers_onto_their_own_base_gives_the_same_set(tmp_path, monkey
 
 def test_bf16_only_where_the_cpu_computes_in_it(monkeypatch, capsys):
     """Emulated bf16 made CPU steps 25x slower: a CPU without bf16 arithmetic trains in fp32."""
-    from helix_media_builtins.helix.train import hardware
+    from helix_media_builtins.codecs.helix.train import hardware
 
     monkeypatch.setattr(hardware, "cpu_flags", lambda: {"avx2", "fma"})
     assert hardware.use_bf16(True, "cpu") is False

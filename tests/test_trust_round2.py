@@ -16,10 +16,10 @@ import pytest
 from archive_edits import without_streams
 from clips import write_clip
 
-from helix_media.archive import pool
+from helix_media.archive import demo, pool
 from helix_media.archive.encode import encode_file
 from helix_media.archive.pool.source import read_item_metadata
-from helix_media.cli import demo, main, transcode_main
+from helix_media.cli import main, transcode_main
 from helix_media.errors import HelixError
 from helix_media.strandio import atomic
 from helix_media.strandio.strand_files import read_strands, write_strands

@@ -41,7 +41,7 @@ GOLDEN = ROOT / "tests" / "golden"
 WHERE = """
 import json, helix_media, helix_media_builtins
 from helix_media.resources import sample_clip
-from helix_media_builtins.helix.models import installed_sets, models_root
+from helix_media_builtins.codecs.helix.models import installed_sets, models_root
 print(json.dumps({"core": helix_media.__file__, "builtins": helix_media_builtins.__file__,
                   "sample": str(sample_clip()), "models": str(models_root()),
                   "sets": installed_sets()}))

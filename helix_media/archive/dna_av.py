@@ -21,7 +21,7 @@ their names, for older imports).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from helix_media.archive.dna_av_input import (
     InputAudioStream,
@@ -50,7 +50,17 @@ __all__ = [
 ]
 
 
-def open(path: str | Path, mode: str = "r", **options: Any):  # noqa: A001 - shaped like av.open
+@overload
+def open(path: str | Path, mode: Literal["r"] = "r", **options: Any) -> InputContainer: ...
+@overload
+def open(path: str | Path, mode: Literal["w"], **options: Any) -> OutputContainer: ...
+@overload
+def open(path: str | Path, mode: str, **options: Any) -> InputContainer | OutputContainer: ...
+
+
+def open(  # noqa: A001 - shaped like av.open
+    path: str | Path, mode: str = "r", **options: Any
+) -> InputContainer | OutputContainer:
     """A DNA container at ``path``: mode ``"w"`` -> :class:`OutputContainer` (options: coder,
     framer, strand_length, redundancy (default: auto), stream_redundancy, seed,
     metadata_copies); ``"r"`` ->

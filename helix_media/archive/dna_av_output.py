@@ -16,6 +16,7 @@ import av
 
 from helix_media import plugins
 from helix_media.archive.dna_av_streams import Streams
+from helix_media.archive.results import EncodeResult
 from helix_media.archive.strands import (
     any_redundancy,
     check_layout_options,
@@ -129,7 +130,15 @@ class OutputContainer:
         #: stream gets it too unless the user set audio's own
         self.audio_redundancy = 0.0
         self.closed = False
-        self.result = None  # the EncodeResult, after close()
+        self._result: EncodeResult | None = None
+
+    @property
+    def result(self) -> EncodeResult:
+        """What :meth:`close` made: the strands, their metadata and counts (HelixError
+        before the container is closed)."""
+        if self._result is None:
+            raise HelixError("the archive is made when the container closes: no result yet")
+        return self._result
 
     def add_stream(
         self,
@@ -225,7 +234,7 @@ class OutputContainer:
             return
         packets, fields, stream_params = self.contents()
         self.closed = True
-        self.result = encode_packets(
+        self._result = encode_packets(
             packets,
             fields,
             seed=self.seed,

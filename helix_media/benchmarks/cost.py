@@ -1,7 +1,7 @@
 """``helix bench cost``: what a minute of video costs in DNA, per codec setting.
 
 For each clip (the bundled sample and every ``data/eval/*.mp4`` of the current directory, made
-there by ``python -m helix_media_builtins.helix.train prepare``, or ``--clips``; the first
+there by ``python -m helix_media_builtins.codecs.helix.train prepare``, or ``--clips``; the first
 ``--frames`` frames, scaled to at most ``--max-width``, at the clip's own frame rate) and each
 codec setting of :data:`SETTINGS`: an RD curve over CRFs (helix: its quality levels 2-7)
 measured in real strands, each point a real archive made by the normal encode path

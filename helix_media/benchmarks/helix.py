@@ -10,7 +10,7 @@ with every stream's outer code off) and decoded from the base layer's strands al
 has no outer code either), x265's PSNR at each rung's strand count, and the BD-rate in strands
 (``--plot FILE.png`` draws the curves); then encode and decode speed per rung at 256x256.
 Clips: the bundled sample (``helix_media/data/sample.mp4``) and every ``data/eval/*.mp4`` of
-the current directory (made there by ``python -m helix_media_builtins.helix.train prepare``),
+the current directory (made there by ``python -m helix_media_builtins.codecs.helix.train prepare``),
 or ``--clips``.
 """
 

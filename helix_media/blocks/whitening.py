@@ -6,10 +6,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from helix_media.errors import HelixError
+
 METADATA_SEED = 0  # metadata must be readable before the seed is known
+#: the largest seed: the keystream takes a 64-bit unsigned one
+SEED_MAX = (1 << 64) - 1
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def check_seed(seed: int) -> None:
+    """A whitening seed (``--seed`` of any command), checked before any work: HelixError
+    unless it is a whole number 0..:data:`SEED_MAX`."""
+    if not 0 <= seed <= SEED_MAX:
+        raise HelixError(f"--seed must be a whole number 0..{SEED_MAX} (default 0)")
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:

@@ -1,179 +1,56 @@
-"""``helix demo``: the main job on one clip, end to end, with a quality and cost report.
-
-encode with the default codec (with an outer code) -> export (FASTA + vendor CSV) ->
-simulated synthesis and sequencing (the HELIX paper's channel: 30x, 1 % dropout, synthesis
-errors 1/7500, 0.109 % substitutions) -> FASTQ -> decode from the reads -> PSNR and cost;
-then the other codec (helix or bitstream) on clean strands, so the report shows both side
-by side.
-"""
+"""``helix demo``: its options, and the report it prints; the demo itself is
+:func:`helix_media.archive.demo.run_demo`."""
 
 from __future__ import annotations
 
-import os
+import argparse
+import json
 import sys
-import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from helix_media import plugins
-from helix_media.archive.decode import decode_video
-from helix_media.archive.encode import encode_video
-from helix_media.archive.probe import probe
-from helix_media.errors import HelixError
-from helix_media.strandio.atomic import check_not_input, check_target
-from helix_media.strandio.strand_files import write_strands
+from helix_media.cli.common import SAMPLE
 
-#: Codecs the demo runs side by side: the default one (x265 in DNA) and the neural one.
-COMPARED = ("bitstream", "helix")
+if TYPE_CHECKING:  # the demo's modules load when it runs, not with every helix command
+    from helix_media.archive.demo import DemoResult
 
 
-def run_demo(
-    video: str,
-    out_dir: str,
-    *,
-    dropout: float = 0.01,
-    coverage: float = 30.0,
-    redundancy: float | None = None,
-    seed: int = 0,
-    codec: str | None = None,
-    coder: str | None = None,
-    quality: int | None = None,
-) -> dict[str, Any]:
-    from helix_media.channel.sequencing import Channel, simulate, write_reads
-    from helix_media.media.metrics import video_psnr
-
-    check_demo_options(dropout, coverage, redundancy, seed)
-    out = Path(out_dir)
-    main_codec = plugins.get_codec(codec).name
-    outputs = output_files(out, main_codec)
-    check_outputs(video, outputs)
-    out.mkdir(parents=True, exist_ok=True)
-    for path in outputs.values():
-        check_target(path)  # a directory in an output's place fails now, not after encoding
-    pkt, fasta, csv = outputs["dnapkt"], outputs["fasta"], outputs["csv"]
-    t0 = time.perf_counter()
-    enc = encode_video(
-        video,
-        str(pkt),
-        codec=codec,
-        coder=coder,
-        quality=quality,
-        seed=seed,
-        redundancy=redundancy,
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("video", nargs="?", default=str(SAMPLE), help="default: the bundled sample")
+    p.add_argument("--out", default="out", help="output folder (default: ./out)")
+    p.add_argument("--dropout", type=float, default=0.01, help="share of strands lost (0.01)")
+    p.add_argument("--coverage", type=float, default=30.0, help="reads per strand (30)")
+    p.add_argument(
+        "--redundancy", type=float, default=None, help="outer code (default: auto, as encoding)"
     )
-    t1 = time.perf_counter()
-    write_strands(fasta, enc.strands, {})
-    write_strands(csv, enc.strands, {})
-    channel = Channel(coverage=coverage, dropout=dropout, seed=seed)
-    reads = simulate(enc.strands, channel)
-    damaged = outputs["reads"]
-    write_reads(str(damaged), reads)
-    clean_mp4, damaged_mp4 = outputs["decoded"], outputs["decoded_from_reads"]
-    t2 = time.perf_counter()
-    clean = decode_video(str(pkt), str(clean_mp4))
-    t3 = time.perf_counter()
-    hurt = decode_video(str(damaged), str(damaged_mp4))
-    t4 = time.perf_counter()
-    info = probe(str(pkt))
-    compare = [{"codec": info["codec"], "strands": info["strands"], "psnr_db": None}]
-    for other in (c for c in COMPARED if c != main_codec):
-        other_pkt, other_mp4 = outputs[f"{other}.dnapkt"], outputs[f"{other}.decoded"]
-        other_enc = encode_video(video, str(other_pkt), codec=other, coder=coder, seed=seed,
-                                 redundancy=redundancy)  # fmt: skip
-        decode_video(str(other_pkt), str(other_mp4))
-        compare.append(
-            {
-                "codec": other,
-                "strands": len(other_enc.strands),
-                "psnr_db": video_psnr(video, str(other_mp4)),
-            }
-        )
-    result = {
-        "probe": info,
-        "encode_s": t1 - t0,
-        "decode_s": t3 - t2,
-        "psnr_db": video_psnr(video, str(clean_mp4)),
-        "compare": compare,
-        "damaged": {
-            "dropout": dropout,
-            "coverage": coverage,
-            # what the archive got (the default, None, is auto: sized for 2 % dropout)
-            "redundancy": max(info.get("redundancy", {}).values(), default=0.0),
-            "reads": len(reads),
-            "strands_unread": int(len(enc.strands) - len(set(reads.source[reads.source >= 0]))),
-            "decode_s": t4 - t3,
-            "read_path": hurt.stats.get("reads", {}),
-            "strands_rebuilt": hurt.stats.get("strands_recovered", 0),
-            "strands_ok": hurt.strands_ok,
-            "symbols_corrected": hurt.symbols_corrected,
-            "lost_units": {k: len(v) for k, v in hurt.lost_units.items()},
-            "concealed_frames": len(hurt.concealed_frames),
-            "psnr_db": video_psnr(video, str(damaged_mp4)),
-        },
-        "files": {
-            k: str(v)
-            for k, v in (
-                ("dnapkt", pkt),
-                ("fasta", fasta),
-                ("csv", csv),
-                ("decoded", clean_mp4),
-                ("reads", damaged),
-                ("decoded_from_reads", damaged_mp4),
-            )
-        },
-        "clean_decode_frames": clean.frames_written,
-    }
-    result["compare"][0]["psnr_db"] = result["psnr_db"]
-    return result
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--codec")
+    p.add_argument("--coder")
+    p.add_argument("--quality", type=int)
+    p.add_argument("--json", action="store_true")
 
 
-def check_demo_options(
-    dropout: float, coverage: float, redundancy: float | None, seed: int
-) -> None:
-    """The demo's numbers, checked before any work (HelixError naming the allowed range)."""
-    import math
+def run(args: argparse.Namespace) -> int:
+    from helix_media.archive.demo import run_demo
 
-    from helix_media.archive.strands import check_layout_options
-    from helix_media.cli.transcode import check_seed
-
-    if not 0 <= dropout < 1:
-        raise HelixError("--dropout must be a share of strands lost, at least 0 and below 1")
-    if not (coverage > 0 and math.isfinite(coverage)):
-        raise HelixError("--coverage must be a finite number > 0 (reads per strand)")
-    check_layout_options(redundancy, 3)  # 3: encode_video's metadata copies
-    check_seed(seed)
-
-
-def output_files(out: Path, codec: str) -> dict[str, Path]:
-    """Every file the demo writes in ``out`` (with ``codec`` as its main codec), by role."""
-    files = {
-        "dnapkt": out / "sample.dnapkt",
-        "fasta": out / "sample.fasta",
-        "csv": out / "order.csv",
-        "reads": out / "reads.fastq.gz",
-        "decoded": out / "decoded.mp4",
-        "decoded_from_reads": out / "decoded_from_reads.mp4",
-    }
-    for other in (c for c in COMPARED if c != codec):
-        files[f"{other}.dnapkt"] = out / f"sample.{other}.dnapkt"
-        files[f"{other}.decoded"] = out / f"decoded.{other}.mp4"
-    return files
+    r = run_demo(
+        args.video,
+        args.out,
+        dropout=args.dropout,
+        coverage=args.coverage,
+        redundancy=args.redundancy,
+        seed=args.seed,
+        codec=args.codec,
+        coder=args.coder,
+        quality=args.quality,
+        note=lambda line: print(f"note: {line}", file=sys.stderr),
+    )
+    print(json.dumps(r.to_json(), indent=2) if args.json else format_demo(r))
+    return 0
 
 
-def check_outputs(video: str, outputs: dict[str, Path]) -> None:
-    """Before any work: refuse an output that is the input video (the demo would replace
-    it, then compare its output with itself), and say which existing files it replaces."""
-    for path in outputs.values():
-        check_not_input(path, video)
-    replaced = [str(p) for p in outputs.values() if os.path.lexists(p)]
-    if replaced:
-        print(
-            f"note: replacing {len(replaced)} existing files: {', '.join(replaced)}",
-            file=sys.stderr,
-        )
-
-
-def format_demo(r: dict[str, Any]) -> str:
+def format_demo(result: DemoResult) -> str:
+    """The report ``helix demo`` prints (``--json``: ``result.to_json()``)."""
+    r = result.to_json()
     p, d = r["probe"], r["damaged"]
     per_s = p["cost_usd"] / p["duration_s"] if p["duration_s"] else float("nan")
     return "\n".join(

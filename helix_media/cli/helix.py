@@ -10,7 +10,6 @@ from helix_media import benchmarks
 from helix_media.cli.common import (
     EXIT_DATA_LOST,
     READS2_HELP,
-    SAMPLE,
     add_archive_option,
     add_cluster_options,
     check_reads2,
@@ -91,18 +90,9 @@ def helix_parser() -> argparse.ArgumentParser:
     be.add_argument("name", nargs="?", help="one of: " + ", ".join(benchmarks.available()))
     be.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     de = sub.add_parser("demo", help="encode, export, damage, decode a clip; print a report")
-    de.add_argument("video", nargs="?", default=str(SAMPLE), help="default: the bundled sample")
-    de.add_argument("--out", default="out", help="output folder (default: ./out)")
-    de.add_argument("--dropout", type=float, default=0.01, help="share of strands lost (0.01)")
-    de.add_argument("--coverage", type=float, default=30.0, help="reads per strand (30)")
-    de.add_argument(
-        "--redundancy", type=float, default=None, help="outer code (default: auto, as encoding)"
-    )
-    de.add_argument("--seed", type=int, default=0)
-    de.add_argument("--codec")
-    de.add_argument("--coder")
-    de.add_argument("--quality", type=int)
-    de.add_argument("--json", action="store_true")
+    from helix_media.cli import demo as demo_cli
+
+    demo_cli.add_arguments(de)
     return p
 
 
@@ -160,20 +150,9 @@ def _helix(args: argparse.Namespace) -> int:
         write_strands(args.output, np.stack(seqs), header)
         print(f"{args.output}: {len(seqs)} strands of {len(seqs[0])} nt")
     elif args.command == "demo":
-        from helix_media.cli.demo import format_demo, run_demo
+        from helix_media.cli import demo as demo_cli
 
-        r = run_demo(
-            args.video,
-            args.out,
-            dropout=args.dropout,
-            coverage=args.coverage,
-            redundancy=args.redundancy,
-            seed=args.seed,
-            codec=args.codec,
-            coder=args.coder,
-            quality=args.quality,
-        )
-        print(json.dumps(r, indent=2) if args.json else format_demo(r))
+        return demo_cli.run(args)
     elif args.command == "codes":
         from helix_media.cli import codes as codes_cli
 
@@ -208,17 +187,19 @@ def _helix(args: argparse.Namespace) -> int:
 
 
 def _promise(kind: str, name: str) -> str:
-    """What a coder promises about the synthesis constraints (``helix plugins``)."""
+    """What a coder promises about the synthesis constraints (``helix plugins``): those of
+    the default framer, which hands them to the coder."""
     if kind != "coders":
         return ""
-    from helix_media.plugins import get_coder
+    from helix_media.plugins import get_coder, get_framer
 
     try:
-        coder = get_coder(name)
+        constraints = get_framer().constraints
+        coder = get_coder(name, constraints=constraints)
     except Exception:  # noqa: BLE001 - a plugin that cannot be built says so, not crashes
         return " - cannot be built with default settings"
     if coder.guarantees_constraints:
-        return " - guarantees GC 45-55 %, runs <= 3, no forbidden motif in every strand"
+        return f" - guarantees {constraints.describe()} in every strand"
     return " - does NOT guarantee the constraints (encoding warns with the count)"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from helix_media.blocks.whitening import check_seed  # the other commands import it from here
 from helix_media.cli.common import (
     EXIT_DATA_LOST,
     add_archive_option,
@@ -16,15 +17,6 @@ from helix_media.cli.common import (
     run_guarded,
 )
 from helix_media.errors import HelixError
-
-#: ``--seed``: the whitening keystream takes a 64-bit unsigned seed (:mod:`.blocks.whitening`)
-SEED_MAX = (1 << 64) - 1
-
-
-def check_seed(seed: int) -> None:
-    """``--seed`` of any command, checked before any work (HelixError: exit 1)."""
-    if not 0 <= seed <= SEED_MAX:
-        raise HelixError(f"--seed must be a whole number 0..{SEED_MAX} (default 0)")
 
 
 def transcode_parser() -> argparse.ArgumentParser:
@@ -53,11 +45,13 @@ def transcode_parser() -> argparse.ArgumentParser:
         help="encoding: strands of N nt, primers included (helix: 200-300, default 240; longer "
         "strands carry more bits per nt); recorded in the DNA, so decoding needs no hint",
     )
+    from helix_media.plugins import quality_help
+
     p.add_argument(
         "--quality",
         type=int,
-        help="bitstream: CRF, lower is better; helix: level 1-5, higher is better (1); raw: "
-        "zlib level 0-9 (0)",
+        # each codec says what its quality is, so this help cannot fall behind the codecs
+        help="the codec's quality (its default in brackets); " + quality_help().replace("%", "%%"),
     )
     p.add_argument(
         "--layers",
@@ -207,36 +201,33 @@ def _transcode_to(args: argparse.Namespace) -> int:
             f"{args.output}: to encode, OUT must end in .dnapkt, .fasta or .fa "
             "(to decode, IN must be a strand file)"
         )
-    from helix_media.archive.encode import encode_file, encode_video
-    from helix_media.archive.sources import is_file_codec, is_video_path
+    from helix_media.archive.encode import encode_any, encodes_as_file
     from helix_media.archive.strands import check_layout_options
+    from helix_media.cli.pipes import STDIO, stdin_video
 
-    options = codec_options(args, "encode")
     by_stream = dict(args.stream_redundancy)
     check_layout_options(args.redundancy, args.metadata_copies, by_stream)
-    # the options both encoders take, passed on as given
-    names = ("codec", "coder", "framer", "quality", "seed", "metadata_copies")
-    shared = {k: getattr(args, k) for k in names}
-    shared["redundancy"] = planned_redundancy(args)
-    shared["strand_length"] = args.strand_length
-    if is_file_codec(args.codec) or (args.codec is None and not is_video_path(args.input)):
-        if by_stream:
-            raise HelixError("--stream-redundancy is for video archives; a file is one stream")
-        r = encode_file(args.input, args.output, **shared)
+    video_on_stdin = args.input == STDIO and not encodes_as_file(STDIO, args.codec)
+    r = encode_any(
+        stdin_video(args) if video_on_stdin else args.input,
+        args.output,
+        codec=args.codec,
+        coder=args.coder,
+        framer=args.framer,
+        quality=args.quality,
+        seed=args.seed,
+        metadata_copies=args.metadata_copies,
+        redundancy=planned_redundancy(args),
+        strand_length=args.strand_length,
+        audio=not args.no_audio,
+        stream_redundancy=by_stream,
+        codec_options=codec_options(args, "encode"),
+        progress=not args.quiet,
+    )
+    if "file" in r.metadata:
         f = r.metadata["file"]
         what = f"{f['name']} ({f['size']} bytes, {r.metadata['codec']} codec)"
     else:
-        from helix_media.cli.pipes import STDIO, stdin_video
-
-        r = encode_video(
-            stdin_video(args) if args.input == STDIO else args.input,
-            args.output,
-            **shared,
-            audio=not args.no_audio,
-            stream_redundancy=by_stream,
-            codec_options=options,
-            progress=not args.quiet,
-        )
         v = r.metadata["video"]
         what = (
             f"{v['frames']} frames {v['width']}x{v['height']}, {r.payload_bytes} bytes of packets"

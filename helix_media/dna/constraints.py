@@ -30,6 +30,11 @@ class Constraints:
         motifs = tuple(dict.fromkeys(self.motifs + tuple(extra)))
         return Constraints(self.gc_min, self.gc_max, self.max_homopolymer, motifs)
 
+    def describe(self) -> str:
+        """In words: "GC 45-55 %, runs <= 3, no forbidden motif" (``helix plugins``)."""
+        gc = f"GC {100 * self.gc_min:g}-{100 * self.gc_max:g} %"
+        return f"{gc}, runs <= {self.max_homopolymer}, no forbidden motif"
+
 
 @dataclass
 class StrandReport:

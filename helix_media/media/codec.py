@@ -153,6 +153,19 @@ class Codec(ABC):
     #: already DNA names one); None: the user's choice
     coder: str | None = None
 
+    #: the ``quality`` values the encoder takes, (lowest, highest); None: no one range
+    qualities: tuple[int, int] | None = None
+    #: the ``quality`` an encoder uses when none is given (None: not one number)
+    default_quality: int | None = None
+    #: what ``quality`` is, in a few words: "CRF, lower is better", "zlib level"
+    quality_meaning: str = ""
+
+    def quality_help(self) -> str | None:
+        """What ``quality`` is for this codec, for ``--quality``'s help (which is made from
+        every codec's): by default ``quality_meaning``, ``qualities`` and
+        ``default_quality``, e.g. "level 1-7, higher is better (6)"; None: nothing to say."""
+        return quality_text(self.quality_meaning, self.qualities, self.default_quality)
+
     @abstractmethod
     def encoder(self, info: VideoInfo, quality: int | None = None, **options: Any) -> VideoEncoder:
         """An encoder for a video described by ``info``; ``quality`` is codec-specific."""
@@ -185,6 +198,19 @@ class FileCodec(ABC):
 
     name: str = ""
 
+    #: the ``quality`` values the encoder takes, (lowest, highest); None: no one range
+    qualities: tuple[int, int] | None = None
+    #: the ``quality`` an encoder uses when none is given (None: not one number)
+    default_quality: int | None = None
+    #: what ``quality`` is, in a few words: "CRF, lower is better", "zlib level"
+    quality_meaning: str = ""
+
+    def quality_help(self) -> str | None:
+        """What ``quality`` is for this codec, for ``--quality``'s help (which is made from
+        every codec's): by default ``quality_meaning``, ``qualities`` and
+        ``default_quality``, e.g. "level 1-7, higher is better (6)"; None: nothing to say."""
+        return quality_text(self.quality_meaning, self.qualities, self.default_quality)
+
     @abstractmethod
     def pack(self, data: bytes, quality: int | None = None) -> tuple[list[Packet], dict[str, Any]]:
         """File bytes -> (packets, JSON-serializable params the unpacker needs)."""
@@ -192,3 +218,15 @@ class FileCodec(ABC):
     @abstractmethod
     def unpack(self, packets: list[Packet], params: dict[str, Any]) -> bytes:
         """All packets of a file, in order -> the file's bytes."""
+
+
+def quality_text(
+    meaning: str, qualities: tuple[int, int] | None, default: int | None
+) -> str | None:
+    """``quality_help``'s words: the range after the meaning's first phrase, then the
+    default: ("level, higher is better", (1, 7), 6) -> "level 1-7, higher is better (6)"."""
+    head, comma, tail = meaning.partition(",")
+    if qualities is not None:
+        head = f"{head} {qualities[0]}-{qualities[1]}".strip()
+    text = head + comma + tail + (f" ({default})" if default is not None else "")
+    return text.strip() or None
