@@ -290,7 +290,8 @@ def _decode(args: argparse.Namespace) -> int:
                 f"reads: {reads['reads']} read, {reads['clustered']} in {reads['clusters']} "
                 f"clusters ({reads['clusters_aligned']} aligned); not used: "
                 f"{reads['no_primers']} without primers, {reads['too_short']} too short, "
-                f"{reads['no_address']} without address; {reads['outliers']} outliers"
+                + (f"{reads['too_long']} too long, " if reads.get("too_long") else "")
+                + f"{reads['no_address']} without address; {reads['outliers']} outliers"
             )
             source = f"{reads['estimates']} strand estimates"
         else:
