@@ -3,7 +3,8 @@ not at all)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -14,6 +15,9 @@ from helix_media.archive.results import DecodedMedia, DecodeResult
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
 from helix_media.media.codec import VideoInfo
+
+if TYPE_CHECKING:
+    import av
 
 
 def decode_media(
@@ -60,11 +64,18 @@ def decode_video(
         staged_output(output_path) as path,
         VideoSink(path, dna.info, audio_params=dna.audio_params) as sink,
     ):
-        for frame in _progress(dna.decode(video=0), dna.info, progress):
-            sink.write(frame)
-        for af in dna.decode(audio=0):
-            sink.write(af)
+        write_frames(sink, _progress(dna.decode(video=0), dna.info, progress), dna.decode(audio=0))
     return dna.report
+
+
+def write_frames(sink, video: Iterable[av.VideoFrame], audio: Iterable[av.AudioFrame]) -> None:
+    """Video frames, then audio frames, into ``sink`` (a :class:`VideoSink`) as they are
+    decoded: none is kept, so memory holds a GOP's frames, not the video's
+    (:func:`decode_video`, ``helix pool get``)."""
+    for frame in video:
+        sink.write(frame)
+    for af in audio:
+        sink.write(af)
 
 
 def file_bytes(

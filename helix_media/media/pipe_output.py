@@ -207,14 +207,15 @@ def get_item_to_stdout(
     layers: int | None = None,
 ):
     """:func:`helix_media.archive.pool.get_item` with standard output as OUT: a file item's
-    bytes, or the video (or range) muxed as ``fmt``. Descriptor 1 goes to standard error
-    meanwhile (:func:`stdout_for_data`)."""
-    from helix_media.archive.pool.get import PoolSource, decode_item
+    bytes, or the video (or range) muxed as ``fmt``, streamed GOP by GOP (``frames`` then
+    numbers the frames written). Descriptor 1 goes to standard error meanwhile
+    (:func:`stdout_for_data`)."""
+    from helix_media.archive.pool.get import PoolSource, item_streams, item_video_info, open_item
 
     stdout_target(fmt)
     with stdout_for_data() as fd:
         source = PoolSource(pool, reads2)
-        r = decode_item(source, name, start, duration, layers)
+        r = open_item(source, name, start, duration, layers)
         if source.pairs is not None:
             r.stats["pairs"] = source.pairs
         if r.data is not None:
@@ -224,9 +225,9 @@ def get_item_to_stdout(
                 )
             write_bytes(fd, r.data)
             return r
-        v = VideoInfo.from_json(r.meta["video"])
-        info = VideoInfo(v.width, v.height, v.fps, len(r.frames))
+        info = item_video_info(r)
         with StdoutSink(fd, fmt, info, r.audio_params) as sink:
-            for frame in by_time(r.frames, r.audio_frames, info):
+            for frame in by_time(*item_streams(r), info):  # decoded as written, GOP by GOP
                 sink.write(frame)
+        r.frames, r.video = range(r.first_frame, r.first_frame + sink.frames_written), None
     return r

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -19,7 +20,10 @@ from helix_media.archive.pool.source import (
 from helix_media.archive.results import DecodeResult
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
-from helix_media.media.codec import layer_of
+from helix_media.media.codec import VideoInfo, layer_of
+
+if TYPE_CHECKING:
+    from helix_media.archive.dna_av_input import InputContainer
 
 
 # -- time ranges -------------------------------------------------------------------------------
@@ -78,7 +82,9 @@ class ItemResult:
     item: Item
     meta: dict[str, Any]
     data: bytes | None = None  # a file item's bytes
-    frames: list[Any] = field(default_factory=list)  # a video item's frames (the range's)
+    #: a video item's frames (the range's); from :func:`get_item`, which streams them to OUT
+    #: without keeping them, the numbers of the frames written
+    frames: Sequence[Any] = field(default_factory=list)
     first_frame: int = 0
     concealed: list[int] = field(default_factory=list)
     audio_frames: list[Any] = field(default_factory=list)
@@ -88,19 +94,23 @@ class ItemResult:
     #: what was lost, every stream counted, as a lone archive's decode reports it
     #: (``report.complete``, ``report.loss_report()``)
     report: DecodeResult | None = None
+    #: :func:`open_item`'s video, not decoded yet (its frames: :func:`item_streams`)
+    video: InputContainer | None = field(default=None, repr=False)
+    ranged: bool = False
+    frames_stop: int | None = None  # the frames are first_frame..frames_stop - 1
 
 
-def decode_item(
+def open_item(
     source: PoolSource | str,
     name: str,
     start: float | None = None,
     duration: float | None = None,
     layers: int | None = None,
 ) -> ItemResult:
-    """One item of a pool (``.dnapkt`` strands or reads of the whole pool), whole or, for a
-    video, the frames of ``[start, start + duration)`` seconds read from their GOPs only;
-    ``layers``: a layered codec's first layers only."""
-    from helix_media.archive.decode import decode_media, file_bytes
+    """:func:`decode_item` up to the decoding of a video: its strands read and checked, the
+    item's :class:`InputContainer` in ``video`` (frames from ``first_frame`` on, decoded by
+    :func:`item_streams` GOP by GOP); a file item comes back whole."""
+    from helix_media.archive.decode import file_bytes
     from helix_media.archive.dna_av import InputContainer
     from helix_media.archive.parse import recover_lost
 
@@ -122,18 +132,12 @@ def decode_item(
             return ItemResult(
                 item, meta, data=data, touched=dict(source.touched), stats=stats, report=report
             )
-        media = decode_media(source.path, parsed=(fr, meta, blocks, stats), layers=layers)
+        dna = InputContainer(source.path, parsed=(fr, meta, blocks, stats), layers=layers)
         return ItemResult(
-            item,
-            meta,
-            frames=media.frames,
-            concealed=media.result.concealed_frames,
-            audio_frames=media.audio_frames,
-            audio_params=media.audio_params,
-            touched=dict(source.touched),
-            stats=media.result.stats,
-            report=media.result,
-        )
+            item, meta, concealed=dna.report.concealed_frames, audio_params=dna.audio_params,
+            touched=dict(source.touched), stats=dna.report.stats, report=dna.report, video=dna,
+            frames_stop=dna.info.frames or 0,
+        )  # fmt: skip
     f0, f1 = frame_range(meta["video"], start or 0.0, duration or math.inf)
     units, indices = range_units(meta, f0, f1, layers)
     blocks, stats = read_item_blocks(source, fr, meta, item, indices)
@@ -147,15 +151,67 @@ def decode_item(
         source.path, parsed=(fr, meta, blocks, stats), frames=(f0, f1), layers=layers
     )
     _count_range(stats, blocks, indices)
-    frames = list(dna.decode(video=0))
-    concealed = dna.report.concealed_frames
-    if len(concealed) == len(frames):
-        raise HelixError(f"{source.path}: no frame of {name!r} in that range could be read")
+    if next(dna.demux(dna.streams.video[0]), None) is None:  # every GOP of the range lost:
+        _unreadable_range(source.path, name)  # said before anything is written
     stats["units"] = [u[0] for u in units]
     return ItemResult(
-        item, meta, frames=frames, first_frame=f0, concealed=concealed,
-        touched=dict(source.touched), stats=stats, report=dna.report,
+        item, meta, first_frame=f0, concealed=dna.report.concealed_frames,
+        touched=dict(source.touched), stats=stats, report=dna.report, video=dna, ranged=True,
+        frames_stop=f1,
     )  # fmt: skip
+
+
+def _unreadable_range(pool: str, name: str) -> NoReturn:
+    raise HelixError(f"{pool}: no frame of {name!r} in that range could be read")
+
+
+def item_streams(r: ItemResult) -> tuple[Iterator[Any], Iterator[Any]]:
+    """An opened video item's (:func:`open_item`) video and audio frames, each decoded as it
+    is taken, GOP by GOP (a range has no sound). A range none of whose frames could be read
+    raises once its frames are all taken."""
+    dna = r.video
+    if dna is None:
+        raise HelixError(f"{r.item.name!r}: not an opened video item")
+    if not r.ranged:
+        return dna.decode(video=0), dna.decode(audio=0)
+    return _range_frames(dna, r.item.name), iter(())
+
+
+def _range_frames(dna: InputContainer, name: str) -> Iterator[Any]:
+    n = 0
+    for frame in dna.decode(video=0):
+        n += 1
+        yield frame
+    if len(dna.report.concealed_frames) == n:
+        _unreadable_range(dna.path, name)
+
+
+def item_video_info(r: ItemResult) -> VideoInfo:
+    """The picture a video item (or range) is written as: the metadata's size and rate, a
+    frame every 1/fps."""
+    v = VideoInfo.from_json(r.meta["video"])
+    stop = r.frames_stop if r.frames_stop is not None else r.first_frame + len(r.frames)
+    return VideoInfo(v.width, v.height, v.fps, stop - r.first_frame)
+
+
+def decode_item(
+    source: PoolSource | str,
+    name: str,
+    start: float | None = None,
+    duration: float | None = None,
+    layers: int | None = None,
+) -> ItemResult:
+    """One item of a pool (``.dnapkt`` strands or reads of the whole pool), whole or, for a
+    video, the frames of ``[start, start + duration)`` seconds read from their GOPs only;
+    ``layers``: a layered codec's first layers only. A video's frames are all held in memory
+    (``frames``, ``audio_frames``): to write them, :func:`get_item` streams them instead."""
+    r = open_item(source, name, start, duration, layers)
+    if r.video is not None:
+        video, audio = item_streams(r)
+        r.frames = list(video)
+        r.audio_frames = list(audio)
+        r.video = None
+    return r
 
 
 def _count_range(stats: dict[str, Any], blocks: dict[int, Any], indices: np.ndarray) -> None:
@@ -178,26 +234,24 @@ def get_item(
 ) -> ItemResult:
     """Write one item (a file's bytes, whatever OUT's suffix; a video or a range of it).
     ``reads2``: see :class:`PoolSource` (stats: "pairs"). What was lost is in
-    ``report`` (exit 3 in the CLI), exactly as for a lone archive's decode."""
+    ``report`` (exit 3 in the CLI), exactly as for a lone archive's decode. A video is
+    streamed to OUT GOP by GOP (as :func:`decode_video` does): memory holds the item's
+    packets, not its frames; ``frames`` then numbers the frames written."""
+    from helix_media.archive.decode import write_frames
+    from helix_media.media.video_io import VideoSink
     from helix_media.strandio.atomic import atomic_output, check_target, staged_output
 
     check_target(output)
     source = PoolSource(pool, reads2)
-    r = decode_item(source, name, start, duration, layers)
+    r = open_item(source, name, start, duration, layers)
     if source.pairs is not None:
         r.stats["pairs"] = source.pairs
     if r.data is not None:
         with atomic_output(output) as f:
             f.write(r.data)
         return r
-    from helix_media.media.codec import VideoInfo
-    from helix_media.media.video_io import VideoSink
-
-    v = VideoInfo.from_json(r.meta["video"])
-    info = VideoInfo(v.width, v.height, v.fps, len(r.frames))
+    info = item_video_info(r)
     with staged_output(output) as path, VideoSink(path, info, audio_params=r.audio_params) as sink:
-        for frame in r.frames:
-            sink.write(frame)
-        for af in r.audio_frames:
-            sink.write(af)
+        write_frames(sink, *item_streams(r))
+    r.frames, r.video = range(r.first_frame, r.first_frame + sink.frames_written), None
     return r
