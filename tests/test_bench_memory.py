@@ -1,8 +1,11 @@
 """``helix bench memory`` measures every step in its own process and prints a table."""
 
+import pytest
+
 from helix_media.cli import main
 
 
+@pytest.mark.slow
 def test_bench_memory_prints_four_measured_steps(capsys):
     assert main(["bench", "memory", "--minutes", "0.05", "--size", "64x48"]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]

@@ -70,6 +70,7 @@ def test_registered_through_entry_point():
     assert plugins.get_codec("bitstream").name == "bitstream"
 
 
+@pytest.mark.slow
 def test_sample_round_trip(sample):
     src, info, codec, params, packets = sample
     assert [p.index for p in packets] == [0, 1, 2]
@@ -296,6 +297,7 @@ def test_same_input_and_options_give_the_same_bytes(options):
     assert runs[0][1].params == runs[1][1].params
 
 
+@pytest.mark.slow
 def test_target_psnr_lands_within_a_db_with_the_fewest_bytes(sample):
     """Each GOP at the highest CRF that reaches the target: the clip lands in [35, 36) dB,
     the PSNR measured here is the one the encoder reports, and one CRF higher misses."""
@@ -336,6 +338,7 @@ def test_bad_settings_are_user_errors(options):
         plugins.get_codec("bitstream").encoder(VideoInfo(64, 48, Fraction(24)), **options)
 
 
+@pytest.mark.slow
 def test_the_cli_takes_the_settings_and_says_what_a_target_reached(tmp_path, capsys):
     from helix_media.archive.probe import probe
     from helix_media.cli import transcode_main
@@ -371,6 +374,7 @@ def test_the_crf_search_finds_the_highest_crf_that_reaches_the_target(start, bes
     assert search_crf(lambda crf: False, start, 1, 63) == 1  # out of reach: the lowest CRF
 
 
+@pytest.mark.slow
 def test_the_python_api_takes_the_settings_as_stream_options(tmp_path):
     """helix_media.open(..., "w").add_stream("bitstream", ..., target_psnr=, effort=): the
     same settings as the command line, recorded in the archive and read back by its own."""

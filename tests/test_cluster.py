@@ -117,6 +117,7 @@ def test_the_disk_shuffle_gives_the_estimates_of_one_process(framed, noisy_fastq
     _same(streamed, whole)
 
 
+@pytest.mark.slow
 def test_dask_gives_the_estimates_of_one_process(framed, noisy_fastq, monkeypatch):
     pytest.importorskip("dask.distributed")
     from helix_media import distributed

@@ -1,10 +1,13 @@
 """``helix bench coders``: dispatch, the n/a hook for tokens, and the guarantees in its table."""
 
+import pytest
+
 from helix_media.cli import main
 
 GUARANTEED = ("FSM only", "FSM + fixed Kronecker", "TK-SCONE", "enumerative")
 
 
+@pytest.mark.slow
 def test_bench_coders_table(capsys):
     assert main(["bench", "coders", "--strands", "30", "--no-external"]) == 0
     out = capsys.readouterr().out

@@ -35,6 +35,7 @@ def test_the_reference_and_the_default_are_in_every_run():
     assert "cost" in benchmarks.available()
 
 
+@pytest.mark.slow
 def test_quick_run_prints_the_tables(capsys):
     assert main(["--quick", "--frames", "8", "--clips", str(sample_clip())]) == 0
     out = capsys.readouterr().out

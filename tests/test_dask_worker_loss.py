@@ -80,6 +80,7 @@ def _killing_a_worker_running(client, prefix: str) -> Iterator[list[int]]:
         os.kill(killed[0], 0)  # that worker process is gone
 
 
+@pytest.mark.slow
 def test_the_read_path_outlives_a_killed_worker(reads, framed, dask_cluster, monkeypatch):
     """The worker trimming a part dies with the reads sent to it: they are sent again, and the
     estimates are those of one process."""
@@ -121,6 +122,7 @@ def _start(*args: str) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_a_cluster_that_dies_is_one_error_line(reads, tmp_path):
     """Scheduler and worker killed once the CLI's decode is on them: exit 1, one ``error:``
     line that names Dask and what to do, no traceback, no output file."""

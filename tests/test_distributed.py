@@ -39,6 +39,7 @@ def archive(tmp_path_factory):
     return d, clip, out, reads
 
 
+@pytest.mark.slow
 def test_reads_decode_to_the_same_frames_and_counts(archive, dask_cluster, monkeypatch):
     d, _, _, reads = archive
     assert transcode_main([str(reads), str(d / "single.mkv"), "-q"]) == 0
@@ -75,6 +76,7 @@ def test_estimates_are_the_same_in_the_same_order(archive, dask_cluster, monkeyp
     assert there.report == here.report
 
 
+@pytest.mark.slow
 def test_pool_add_on_a_cluster_writes_the_same_strands(archive, dask_cluster, tmp_path):
     d, clip, _, _ = archive
     other = write_clip(tmp_path / "other.mp4", kind="noise", frames=6)
@@ -128,6 +130,7 @@ def test_without_dask_the_options_name_the_extra(archive, monkeypatch, capsys):
     assert not (d / "x.mkv").exists()
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_one_line_error(archive, capsys):
     d, _, _, reads = archive
     args = [str(reads), str(d / "x.mkv"), "--scheduler", "tcp://127.0.0.1:9"]
@@ -136,6 +139,7 @@ def test_an_unreachable_scheduler_is_a_one_line_error(archive, capsys):
     assert len(err) == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err[0]
 
 
+@pytest.mark.slow
 def test_bench_scale_runs_and_checks_itself(capsys):
     args = ["bench", "scale", "--strands", "300", "--workers", "1", "--part-reads", "512"]
     assert main(args) == 0  # 1 when a cluster's estimates or strands differ from one process

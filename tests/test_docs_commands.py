@@ -101,6 +101,7 @@ def _params():
 
 
 @pytest.mark.parametrize("page", list(_params()))
+@pytest.mark.slow
 def test_page_commands_run(page: Path, tmp_path: Path):
     info = parse(page)
     missing = [n for n in info["requires"] if not _available(n)]

@@ -86,6 +86,7 @@ def test_golden_vector(coder):
 GOLDEN_PREFIX = "ATCGATATGGTGAGCCATTCAGCTGCACTTAAGGCTGGCA"
 
 
+@pytest.mark.slow
 def test_compiled_loops_keep_the_numpy_codes_bases():
     """500 random blocks after real primer + address contexts: the bases the numpy version
     (commit fa7f6cf) gave, hashed; decoding gives the bits back."""

@@ -58,6 +58,7 @@ def test_mux_to_mp4(small_clip, tmp_path):
         assert sum(1 for _ in c.decode(stream)) == 20
 
 
+@pytest.mark.slow
 def test_a_pyav_pipeline_writes_dna_and_another_reads_it(small_clip, tmp_path):
     dna = tmp_path / "clip.dnapkt"
     assert "strands for 20 frames (bitstream)" in _run("write_dna.py", small_clip, dna)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from clips import write_clip
 
 from helix_media.cli import main
@@ -29,6 +30,7 @@ def _kill_while_writing(cmd: list[str], folder: Path) -> None:
     proc.wait()
 
 
+@pytest.mark.slow
 def test_killed_transcode_leaves_no_partial_output(tmp_path):
     out = tmp_path / "s.dnapkt"
     _kill_while_writing([str(BIN / "helix-transcode"), str(SAMPLE), str(out)], tmp_path)
@@ -36,6 +38,7 @@ def test_killed_transcode_leaves_no_partial_output(tmp_path):
     assert not out.exists() or main(["verify", str(out)]) == 0
 
 
+@pytest.mark.slow
 def test_killed_pool_add_leaves_the_pool_unchanged_or_complete(tmp_path):
     pool = tmp_path / "p.dnapkt"
     clip = write_clip(tmp_path / "a.mp4", frames=6, size=(64, 48))
@@ -54,6 +57,7 @@ def _small_disk() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
 
+@pytest.mark.slow
 def test_full_disk_gives_one_line_error_and_no_file(tmp_path):
     clip = write_clip(tmp_path / "c.mp4", frames=24, size=(160, 120))
     out = tmp_path / "c.fasta"

@@ -54,6 +54,7 @@ def _decode(reads: list[str], path: Path, *args: str) -> tuple[int, Path]:
     return transcode_main([str(path), str(out), "-q", *args]), out
 
 
+@pytest.mark.slow
 def test_one_percent_foreign_reads_cost_nothing(ours_theirs, tmp_path, capsys):
     """Before: "1 of 1 chunks ... lost", exit 1 (every block of ours given up)."""
     _, _, ours, mine, theirs, _ = ours_theirs
@@ -68,6 +69,7 @@ def test_one_percent_foreign_reads_cost_nothing(ours_theirs, tmp_path, capsys):
     assert stats["archive_id"] == meta["id"] and meta["framer"]["keyed"] is True
 
 
+@pytest.mark.slow
 def test_mixed_reads_of_two_archives_decode_each_alone(ours_theirs, tmp_path, capsys):
     """All reads of both, as the helix framer's test has them: ours (the most data strands)
     decodes, theirs is named and counted as foreign, and --archive gives theirs."""

@@ -9,6 +9,7 @@ SHORT = {"reads": 150}  # the whole read path is slower per input
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
+@pytest.mark.slow
 def test_no_crash_and_no_hang(target):
     report = fuzz(target, SHORT.get(target, 400), seed=7)
     assert report.inputs == SHORT.get(target, 400)

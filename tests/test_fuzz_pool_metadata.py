@@ -20,6 +20,7 @@ from helix_media.errors import HelixError
 
 
 @pytest.mark.parametrize("target", ["pool", "metadata", "header"])
+@pytest.mark.slow
 def test_short_pass_has_no_crash_or_hang(target):
     r = fuzz(target, 200, seed=5)
     assert r.inputs == 200 and r.rejected > 0

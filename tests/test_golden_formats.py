@@ -141,6 +141,7 @@ OUTER = _load("outer-code")
 @pytest.mark.parametrize(
     "case", OUTER["cases"], ids=lambda c: f"{c['block_bits']}bits-r{c['redundancy']}"
 )
+@pytest.mark.slow
 def test_outer_code_parity_and_recovery(case: dict[str, Any]) -> None:
     bits = case["block_bits"]
     data = np.stack([MAKE.hex_bits(b, bits) for b in case["data"]])

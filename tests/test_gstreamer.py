@@ -35,6 +35,9 @@ from helix_media.media.codec import frame_timing
 from helix_media.resources import sample_clip
 from helix_media.strandio.strand_files import read_strands, write_strands
 
+#: GStreamer pipelines in subprocesses: the full suite (CI) runs them
+pytestmark = pytest.mark.slow
+
 SAMPLE = str(sample_clip())
 FRAMES = 48  # the sample's
 
@@ -228,6 +231,7 @@ def sink_archive(decoders, work):
     return out
 
 
+@pytest.mark.slow
 def test_sink_writes_the_clis_archive_byte_for_byte(cli_archive, sink_archive, work):
     assert sink_archive.read_bytes() == cli_archive.read_bytes()
     # and helix-transcode decodes it to the CLI's archive's frames

@@ -69,6 +69,7 @@ def test_layer_slices_round_trip_and_a_lost_slice_loses_only_its_run():
     assert len(missing) and missing.max() - missing.min() + 1 == len(missing)  # one run
 
 
+@pytest.mark.slow
 def test_each_layer_has_its_own_strands_and_any_prefix_decodes(sample_crop, tmp_path):
     out = tmp_path / "x.dnapkt"
     _encode(sample_crop, out, RUNGS)
@@ -116,6 +117,7 @@ def test_only_the_base_layers_strands_decode_every_frame(sample_crop, tmp_path, 
         assert (a.to_ndarray(format="rgb24") == b.to_ndarray(format="rgb24")).all()
 
 
+@pytest.mark.slow
 def test_the_base_layer_has_an_outer_code_of_its_own(sample_crop, tmp_path):
     """Levels with layers protect the base layer's strands (which every layer needs) with 0.1
     of their own: as many lost base strands as it has parity cost nothing. The layers get the

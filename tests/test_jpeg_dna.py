@@ -255,6 +255,7 @@ def test_mjpeg_transcoding_baseline_end_to_end(clip, tmp_path):
     assert psnr(got[0], originals[0]) > 30
 
 
+@pytest.mark.slow
 def test_bench_prints_both_tables(capsys):
     from helix_media.benchmarks import jpeg_dna as bench
 

@@ -94,6 +94,7 @@ def reference(tmp_path_factory):
 # -- standard input ------------------------------------------------------------------------------
 @needs_ffmpeg
 @pytest.mark.parametrize("fmt", ["matroska", "mpegts"])
+@pytest.mark.slow
 def test_a_stream_on_stdin_makes_the_same_strands_as_the_file(reference, tmp_path, fmt):
     # Matroska's millisecond clock (41/42 ms steps at 24 fps, the video shifted by the AAC
     # priming frame that -c copy keeps) and MPEG-TS's 90 kHz one with its 1.4 s offset
@@ -108,6 +109,7 @@ def test_a_stream_on_stdin_makes_the_same_strands_as_the_file(reference, tmp_pat
 
 
 @needs_ffmpeg
+@pytest.mark.slow
 def test_raw_video_on_stdin(reference, tmp_path):
     raw = run(ffmpeg_out("-i", str(SAMPLE), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"))
     assert raw.returncode == 0 and len(raw.stdout) == 48 * 320 * 240 * 3
@@ -130,6 +132,7 @@ def test_raw_video_on_stdin(reference, tmp_path):
 
 
 @needs_ffmpeg
+@pytest.mark.slow
 def test_strands_and_files_on_stdin(reference, tmp_path):
     s = reference / "s.dnapkt"
     back = (reference / "back.mkv").read_bytes()
@@ -153,6 +156,7 @@ def test_strands_and_files_on_stdin(reference, tmp_path):
 
 # -- standard output -----------------------------------------------------------------------------
 @needs_ffmpeg
+@pytest.mark.slow
 def test_stdout_streams_every_frame_into_ffmpeg(reference, tmp_path):
     s = str(reference / "s.dnapkt")
     rc, err, r = pipe([HELIX_TRANSCODE, s, "-"], [FFMPEG, "-i", "-", "-f", "null", "-"])
@@ -178,6 +182,7 @@ def test_stdout_streams_every_frame_into_ffmpeg(reference, tmp_path):
 
 
 @needs_ffmpeg
+@pytest.mark.slow
 def test_pool_get_to_stdout(tmp_path):
     clip, blob = tmp_path / "clip.mp4", tmp_path / "blob.bin"
     shutil.copy(SAMPLE, clip)
@@ -196,6 +201,7 @@ def test_pool_get_to_stdout(tmp_path):
 
 # -- errors --------------------------------------------------------------------------------------
 @needs_ffmpeg
+@pytest.mark.slow
 def test_pipe_errors_are_one_line(reference, tmp_path):
     out = str(tmp_path / "x.dnapkt")
     # an MP4 (its index at the end) cannot be demuxed from a pipe: pipe Matroska
@@ -229,6 +235,7 @@ def test_pipe_errors_are_one_line(reference, tmp_path):
 
 
 @needs_ffmpeg
+@pytest.mark.slow
 def test_a_reader_that_leaves_is_an_error(reference):
     rc, err, r = pipe(
         [HELIX_TRANSCODE, str(reference / "s.dnapkt"), "-", "-q"], ["head", "-c", "100"]

@@ -52,6 +52,7 @@ def test_in_process_plugin_registers_and_unregisters():
     assert "extra-test" not in plugins.registrations("framers")
 
 
+@pytest.mark.slow
 def test_third_party_package_is_discovered(tmp_path):
     """pip-install the example plugin into a scratch dir and list plugins from a subprocess."""
     target = tmp_path / "site"

@@ -161,6 +161,7 @@ def _peak_rss_mb(tmp: Path, *args: str) -> tuple[float, subprocess.CompletedProc
 
 
 @linux
+@pytest.mark.slow
 def test_pool_get_memory_is_bounded_by_packets_not_frames(tmp_path):
     """300 frames a forged metadata blows up to 640x640 (1.2 MB each in RGB): writing them
     all decoded first took 200-650 MB over a file item's get; streamed, one GOP's frames and

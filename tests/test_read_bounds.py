@@ -95,6 +95,7 @@ def _one_line_error(code: int, err: str) -> str:
 
 
 @posix
+@pytest.mark.slow
 def test_a_giant_read_costs_no_memory_of_its_size(tmp_path: Path) -> None:
     """A 50-Mb read: a clean error and about the memory of a one-read file; the old reader
     peaked ~420 MB above it (dnaio's buffer, the str, its upper-case copy, the codes)."""

@@ -31,6 +31,7 @@ def _same_frames(a, b):
     return len(x) == len(y) and all((p == q).all() for p, q in zip(x, y, strict=True))
 
 
+@pytest.mark.slow
 def test_fastq_from_the_paper_channel_decodes_identically(archive, capsys):
     d, clean = archive
     reads = d / "paper.fastq.gz"
@@ -48,6 +49,7 @@ def test_fastq_from_the_paper_channel_decodes_identically(archive, capsys):
     shutil.which("art_illumina") is None,
     reason="ART not installed (Debian: apt-get install art-nextgen-simulation-tools)",
 )
+@pytest.mark.slow
 def test_art_illumina_reads_decode_identically(archive, tmp_path):
     d, clean = archive
     assert main(["export", str(d / "s.dnapkt"), str(tmp_path / "s.fa")]) == 0

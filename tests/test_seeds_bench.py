@@ -1,8 +1,11 @@
 """``helix bench seeds`` runs both parts and prints the tables the README quotes."""
 
+import pytest
+
 from helix_media.benchmarks import seeds
 
 
+@pytest.mark.slow
 def test_bench_seeds_small(capsys):
     argv = ["--blocks", "40", "--trials", "1", "--seconds", "0.2", "--max-length", "6"]
     assert seeds.main(argv) == 0

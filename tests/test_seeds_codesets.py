@@ -34,6 +34,7 @@ def test_distances_match_a_direct_count():
 
 
 @pytest.mark.parametrize("n,d", [(4, 3), (6, 3), (6, 4), (7, 6), (8, 4)])
+@pytest.mark.slow
 def test_sets_are_valid_and_at_least_the_papers(n, d):
     words = codesets.build_code_set(n, d, seconds=1.0, seed=1)
     assert codesets.min_distance(words) >= d

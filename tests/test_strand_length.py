@@ -40,6 +40,7 @@ def _file(tmp_path, size=3000, seed=0, name="data.bin"):
 
 
 # -- the layout ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_layout_at_each_length(base):
     fr240, coder = base
     assert (fr240.strand_length, fr240.payload_nt, fr240.n_parity) == (240, 152, 6)
@@ -113,6 +114,7 @@ def test_substitutions_and_erasures_are_corrected_at_each_length(base, length):
 
 # -- whole archives ------------------------------------------------------------------------------
 @pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.slow
 def test_round_trip_from_clean_strands_needs_no_hint(tmp_path, length):
     src = _file(tmp_path, 4000, seed=length)
     dna = tmp_path / "a.dnapkt"
@@ -163,6 +165,7 @@ def test_junk_of_another_length_does_not_hide_the_strands(tmp_path):
         (300, Channel(coverage=10, dropout=0.02, seed=4)),
     ],
 )
+@pytest.mark.slow
 def test_round_trip_from_simulated_reads(tmp_path, length, channel):
     """helix simulate's channel (30x with 1 % dropout, the paper's; 10x with 2 %), FASTQ in
     both orientations, no framer or length given: bit-exact through the default outer code."""

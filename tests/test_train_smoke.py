@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 
+@pytest.mark.slow
 def test_fit_and_export_a_few_steps(tmp_path):
     from helix_media_builtins.codecs.helix.models import HelixModels
     from helix_media_builtins.codecs.helix.train.export import export_all, set_id

@@ -37,6 +37,7 @@ def unprotected(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_sample_roundtrip_is_playable_and_faithful(sample_roundtrip):
     back = sample_roundtrip / "back.mp4"
     with av.open(str(SAMPLE)) as a, av.open(str(back)) as b:
@@ -117,6 +118,7 @@ def test_three_substitutions_per_strand_decode_identically(sample_roundtrip, tmp
     assert len(a) == len(b) and all((x == y).all() for x, y in zip(a, b, strict=True))
 
 
+@pytest.mark.slow
 def test_one_percent_deleted_completes_and_reports(sample_roundtrip, unprotected, tmp_path, capsys):
     capsys.readouterr()  # the fixtures' --redundancy 0 warning
     _, seqs = read_strands(unprotected)
@@ -137,6 +139,7 @@ def test_one_percent_deleted_completes_and_reports(sample_roundtrip, unprotected
     assert transcode_main([str(tmp_path / "lost2.fasta.gz"), str(out), "-q"]) == 0
 
 
+@pytest.mark.slow
 def test_outer_code_makes_lost_strands_cost_nothing(sample_roundtrip, tmp_path):
     dna = tmp_path / "r.dnapkt"
     assert (
@@ -157,6 +160,7 @@ def test_outer_code_makes_lost_strands_cost_nothing(sample_roundtrip, tmp_path):
     assert len(a) == len(b) and all((x == y).all() for x, y in zip(a, b, strict=True))
 
 
+@pytest.mark.slow
 def test_stream_redundancy_protects_one_stream(tmp_path, capsys):
     dna = tmp_path / "p.dnapkt"
     # --redundancy 0: the other streams get none (by default they would get auto)
@@ -198,6 +202,7 @@ def test_stream_redundancy_protects_one_stream(tmp_path, capsys):
     assert decode_media(str(tmp_path / "a.fasta")).result.lost_units["audio"]  # no parity
 
 
+@pytest.mark.slow
 def test_stream_redundancy_names_a_stream_of_the_archive(tmp_path, capsys):
     dna = tmp_path / "p.dnapkt"
     args = [str(SAMPLE), str(dna), "--codec", "bitstream", "-q", "--stream-redundancy"]

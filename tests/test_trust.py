@@ -128,6 +128,7 @@ def test_pool_in_use_fails_clearly_and_get_refuses_the_pool_as_output(
 
 
 @pytest.mark.parametrize("codec", ["bitstream", "helix"])
+@pytest.mark.slow
 def test_two_processes_decode_to_identical_bytes(tmp_path, codec):
     dna = _encode(tmp_path, "c", (64, 64), 8, codec=codec)
     outs = []
@@ -188,6 +189,7 @@ def test_coders_that_do_not_guarantee_constraints_warn_with_the_count(tmp_path, 
 
 
 @pytest.mark.parametrize("framer", ["fountain", "hidden-address"])
+@pytest.mark.slow
 def test_fasta_of_any_framer_decodes_without_naming_it(tmp_path, framer):
     clip = write_clip(tmp_path / "f.mp4", frames=6, size=(64, 48))
     fasta = tmp_path / "f.fasta"
