@@ -2,7 +2,7 @@
 
 import pytest
 
-from helix_media.benchmarks.fuzzing import TARGETS, fuzz, mutate_json
+from helix_media.benchmarks._fuzzing import TARGETS, fuzz, mutate_json
 from helix_media.cli import main
 
 SHORT = {"reads": 150}  # the whole read path is slower per input

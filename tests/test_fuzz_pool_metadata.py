@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helix_media.benchmarks import fuzz_targets as ft
-from helix_media.benchmarks.fuzzing import fuzz
+from helix_media.benchmarks import _fuzz_targets as ft
+from helix_media.benchmarks._fuzzing import fuzz
 from helix_media.blocks import layout
 from helix_media.blocks.metadata_schema import check_metadata
 from helix_media.errors import HelixError

@@ -18,7 +18,7 @@ import pytest
 from helix_media.archive import pool
 from helix_media.archive.pool.get import item_video_info
 from helix_media.archive.pool.source import read_item_metadata
-from helix_media.benchmarks.fuzz_targets import CATALOGUE_COPIES, FORGED_CHUNK, metadata_strands
+from helix_media.benchmarks._fuzz_targets import CATALOGUE_COPIES, FORGED_CHUNK, metadata_strands
 from helix_media.media.pipe_output import StdoutSink, by_time
 from helix_media.media.video_io import VideoSink
 from helix_media.strandio.container_reader import read_dnapkt

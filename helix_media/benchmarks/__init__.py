@@ -1,7 +1,8 @@
 """Benchmarks: ``helix bench NAME [options]`` runs ``helix_media.benchmarks.<name>.main(argv)``.
 
-Each module prints a table (figures measured on this machine, nothing cached) and returns an
-exit code. Names use dashes on the command line and underscores as modules.
+Each public module prints a table (figures measured on this machine, nothing cached) and returns an
+exit code. Names use dashes on the command line and underscores as modules; modules whose
+name starts with ``_`` are helpers of the benchmarks, not benchmarks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import pkgutil
 
 def available() -> list[str]:
     """Benchmark names, as typed after ``helix bench``."""
-    return sorted(m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__))
+    return sorted(
+        m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if m.name[0] != "_"
+    )
 
 
 def run(name: str, argv: list[str]) -> int:

@@ -2,10 +2,10 @@
 
     helix bench fuzz [--inputs N] [--target NAME ...] [--seed S] [--crashes DIR]
 
-Targets (see :mod:`helix_media.benchmarks.fuzzing`): the ``.dnapkt`` container (strict and
+Targets (see :mod:`helix_media.benchmarks._fuzzing`): the ``.dnapkt`` container (strict and
 salvaging), FASTA and FASTQ reading, pool-catalogue decoding (structural JSON mutations behind
 a valid CRC), paired-end merging, the whole read path (FASTQ -> blocks), and (see
-:mod:`.fuzz_targets`) ``pool`` (damaged pools and forged catalogues through ``pool list`` and
+:mod:`._fuzz_targets`) ``pool`` (damaged pools and forged catalogues through ``pool list`` and
 ``pool get``), ``metadata`` (an item's metadata crafted, re-encoded as strands, then read by
 ``pool get``) and ``header`` (forged ``.dnapkt`` headers). A crash is any exception but the
 project's own error; a hang is an input taking over 5 s (kept in ``--crashes`` as well).
@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from helix_media.benchmarks.fuzzing import HANG_SECONDS, TARGETS, fuzz
+from helix_media.benchmarks._fuzzing import HANG_SECONDS, TARGETS, fuzz
 
 
 def main(argv: list[str] | None = None) -> int:

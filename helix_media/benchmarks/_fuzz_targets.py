@@ -178,7 +178,7 @@ def split_input(data: bytes) -> tuple[dict[str, Any], bytes]:
 def mutate_pool(seed: bytes, rng: np.random.Generator) -> bytes:
     """Half byte edits of the ``.dnapkt`` (bit flips, cuts, splices), half a forged catalogue
     (sizes, counts, address and chunk ranges, names) in generation 0 or a newer one."""
-    from helix_media.benchmarks.fuzzing import mutate
+    from helix_media.benchmarks._fuzz_mutations import mutate
 
     s = pool_seed()
     names = [it["name"] for it in s.items]
@@ -223,7 +223,7 @@ def mutate_metadata(seed: bytes, rng: np.random.Generator) -> bytes:  # noqa: AR
 def mutate_header(seed: bytes, rng: np.random.Generator) -> bytes:
     """A forged header (valid CRC, whatever JSON a writer puts there, a wrong length field),
     or byte edits of the header's bytes, before the seed pool's packets."""
-    from helix_media.benchmarks.fuzzing import mutate
+    from helix_media.benchmarks._fuzz_mutations import mutate
     from helix_media.strandio.container import PREAMBLE, U32
 
     s = pool_seed()
@@ -273,7 +273,7 @@ def target_metadata(workdir: Path, data: bytes) -> None:
     pointing at them); whatever the checks let through must be usable by ``pool get`` (and by
     the lone-archive readers)."""
     from helix_media.archive.parse import expected_data_strands
-    from helix_media.benchmarks.fuzzing import metadata_round
+    from helix_media.benchmarks._fuzz_mutations import metadata_round
     from helix_media.blocks.layout import StreamLayout
     from helix_media.blocks.metadata_schema import check_metadata
     from helix_media.errors import HelixError
