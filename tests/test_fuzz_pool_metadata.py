@@ -25,7 +25,8 @@ def test_short_pass_has_no_crash_or_hang(target):
     r = fuzz(target, 200, seed=5)
     assert r.inputs == 200 and r.rejected > 0
     assert r.crashes == [] and r.hangs == 0
-    assert r.peak_rss_mb < 1024
+    # the most one input raised the process's peak: the test process itself may be large
+    assert r.max_rss_rise_mb < 256
 
 
 def _get(tmp_path: Path, meta: dict | bytes, item: str, **rng) -> None:

@@ -226,8 +226,17 @@ def test_the_golden_bitstream_archive_decodes() -> None:
 def test_the_bitstream_archive_is_written_again_byte_for_byte(
     tmp_path: Path, golden_writer
 ) -> None:
-    """The same clip and options give the same strands (SVT-AV1 is deterministic here)."""
+    """The same clip and options give the same strands (SVT-AV1 is deterministic here).
+    Another build of the encoder may code the same clip otherwise: the archive written then
+    still decodes (above), and this check needs the PyAV and libavcodec that wrote it."""
     import av
+
+    libavcodec = ".".join(map(str, av.library_versions["libavcodec"]))
+    if (av.__version__, libavcodec) != (BITSTREAM["pyav"], BITSTREAM["libavcodec"]):
+        pytest.skip(
+            f"the golden archive was encoded with PyAV {BITSTREAM['pyav']} / libavcodec "
+            f"{BITSTREAM['libavcodec']}, this is {av.__version__} / {libavcodec}"
+        )
 
     clip = MAKE.bitstream_clip(tmp_path / "clip.mkv")
     with av.open(str(clip)) as c:
