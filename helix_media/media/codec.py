@@ -142,16 +142,8 @@ class VideoDecoder(ABC):
         """Feed one packet (``None`` flushes); return decoded frames, ``pts`` = frame index."""
 
 
-class Codec(ABC):
-    """A registered video codec: a factory of encoders and decoders."""
-
-    name: str = ""
-    #: True: the encoder takes a ``slice_bytes`` option (bytes one strand carries) and makes
-    #: packets of whole slices (:attr:`Packet.slice_bytes`)
-    slice_aligned: bool = False
-    #: the constraint coder that must carry this codec's packets (a codec whose packets are
-    #: already DNA names one); None: the user's choice
-    coder: str | None = None
+class Qualities:
+    """What a codec's ``quality`` means, for ``--quality``'s help (video and file codecs)."""
 
     #: the ``quality`` values the encoder takes, (lowest, highest); None: no one range
     qualities: tuple[int, int] | None = None
@@ -165,6 +157,19 @@ class Codec(ABC):
         every codec's): by default ``quality_meaning``, ``qualities`` and
         ``default_quality``, e.g. "level 1-7, higher is better (6)"; None: nothing to say."""
         return quality_text(self.quality_meaning, self.qualities, self.default_quality)
+
+
+class Codec(Qualities, ABC):
+    """A registered video codec: a factory of encoders and decoders."""
+
+    name: str = ""
+    #: True: the encoder takes a ``slice_bytes`` option (bytes one strand carries) and makes
+    #: packets of whole slices (:attr:`Packet.slice_bytes`)
+    slice_aligned: bool = False
+    #: the constraint coder that must carry this codec's packets (a codec whose packets are
+    #: already DNA names one); None: the user's choice
+    coder: str | None = None
+
 
     @abstractmethod
     def encoder(self, info: VideoInfo, quality: int | None = None, **options: Any) -> VideoEncoder:
@@ -188,7 +193,7 @@ class Codec(ABC):
         unknown options are an error (HelixError), never ignored."""
 
 
-class FileCodec(ABC):
+class FileCodec(Qualities, ABC):
     """A registered codec for whole files (bytes, not frames), e.g. ``raw``.
 
     It still produces :class:`Packet` objects (stream ``"file"``), so layout, outer code,
@@ -198,18 +203,6 @@ class FileCodec(ABC):
 
     name: str = ""
 
-    #: the ``quality`` values the encoder takes, (lowest, highest); None: no one range
-    qualities: tuple[int, int] | None = None
-    #: the ``quality`` an encoder uses when none is given (None: not one number)
-    default_quality: int | None = None
-    #: what ``quality`` is, in a few words: "CRF, lower is better", "zlib level"
-    quality_meaning: str = ""
-
-    def quality_help(self) -> str | None:
-        """What ``quality`` is for this codec, for ``--quality``'s help (which is made from
-        every codec's): by default ``quality_meaning``, ``qualities`` and
-        ``default_quality``, e.g. "level 1-7, higher is better (6)"; None: nothing to say."""
-        return quality_text(self.quality_meaning, self.qualities, self.default_quality)
 
     @abstractmethod
     def pack(self, data: bytes, quality: int | None = None) -> tuple[list[Packet], dict[str, Any]]:
