@@ -123,3 +123,31 @@ def test_forged_catalogue_and_header_read_cleanly(tmp_path):
         for _ in range(20):
             with contextlib.suppress(HelixError):
                 ft.target_pool(tmp_path, mutate(b"", rng))
+
+
+def _video_meta() -> dict:
+    """The metadata of a real video archive (the bitstream golden's)."""
+    golden = Path(__file__).parent / "golden" / "formats-bitstream.json"
+    return json.loads(golden.read_text())["metadata"]
+
+
+def test_a_real_video_archives_metadata_passes():
+    assert check_metadata(_video_meta(), "x")["kind"] == "video"
+
+
+@pytest.mark.parametrize("fps", [[2**40, 1], [24, 2**31], [0, 1]])
+def test_a_frame_rate_ffmpeg_cannot_hold_is_damaged_metadata(fps):
+    """Found by the metadata fuzzer: 1/fps became a packet time base PyAV could not hold."""
+    meta = _video_meta()
+    meta["video"]["fps"] = fps
+    with pytest.raises(HelixError, match="fps"):
+        check_metadata(meta, "x")
+
+
+def test_a_video_archive_without_a_video_stream_is_damaged_metadata():
+    """Found by the metadata fuzzer: a range get looked the video stream up and failed."""
+    meta = _video_meta()
+    meta["streams"] = {"audio" if k == "video" else k: v for k, v in meta["streams"].items()}
+    meta["streams"].pop("audio")
+    with pytest.raises(HelixError, match="video stream"):
+        check_metadata(meta, "x")

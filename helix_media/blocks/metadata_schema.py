@@ -94,9 +94,11 @@ def check_metadata(meta: Any, source: str) -> dict[str, Any]:
         if not (
             isinstance(fps, list)
             and len(fps) == 2
-            and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in fps)
-        ):
-            raise _fail(source, "video fps must be two positive integers")
+            and all(isinstance(x, int) and not isinstance(x, bool) and 0 < x < 2**31 for x in fps)
+        ):  # (a rational FFmpeg can hold: 32-bit numerator and denominator)
+            raise _fail(source, "video fps must be two positive 32-bit integers")
+        if "video" not in meta["streams"]:
+            raise _fail(source, "a video archive without a video stream")
         if v.get("frames") is not None:
             _int(v, "frames", source)
         if v.get("timing") is not None:
