@@ -67,3 +67,17 @@ def test_every_hook_fills_a_kind_or_is_called():
     """No hook with nothing behind it: each register_<kind> has its registry."""
     kinds = {n.removeprefix("register_") for n in dir(hookspecs) if n.startswith("register_")}
     assert kinds == set(plugins.KINDS)
+
+
+@pytest.mark.parametrize("command", [["helix"], ["helix-transcode"]])
+def test_both_commands_say_their_version(command):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from helix_media import __version__
+
+    exe = Path(sys.executable).parent / command[0]
+    done = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"helix-media {__version__}"

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from helix_media import benchmarks
+from helix_media import __version__, benchmarks
 from helix_media.cli.common import (
     EXIT_DATA_LOST,
     READS2_HELP,
@@ -23,6 +23,7 @@ from helix_media.errors import HelixError
 # -- helix ------------------------------------------------------------------------------------
 def helix_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="helix", description="helix-media tools")
+    p.add_argument("--version", action="version", version=f"helix-media {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     pr = sub.add_parser("probe", help="summarize a .dnapkt or FASTA file")
     pr.add_argument("file", metavar="FILE")

@@ -27,6 +27,9 @@ def transcode_parser() -> argparse.ArgumentParser:
         "A file without a video suffix (or --codec raw) is stored losslessly; decoding it "
         "writes the stored bytes whatever OUT's suffix.",
     )
+    from helix_media import __version__
+
+    p.add_argument("--version", action="version", version=f"helix-media {__version__}")
     p.add_argument("input", metavar="IN")
     p.add_argument("output", metavar="OUT")
     p.add_argument(
