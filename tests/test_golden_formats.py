@@ -153,7 +153,7 @@ def test_outer_code_parity_and_recovery(case: dict[str, Any]) -> None:
     kept = {i: b for i, b in enumerate(data) if i not in case["erased"]}
     stored = [MAKE.hex_bits(b, bits) for b in case["parity"]]
     pool = kept | {len(data) + j: b for j, b in enumerate(stored)}
-    assert code.recover(pool) == (len(case["erased"]), 0)
+    assert code.recover(pool) == (len(case["erased"]), 0, 0)
     np.testing.assert_array_equal(np.stack([pool[i] for i in range(len(data))]), data)
 
 

@@ -33,7 +33,7 @@ def test_recovers_up_to_the_parity_count_per_segment(n, redundancy, bits):
         members += [*range(seg.parity_start, seg.parity_start + seg.parity_count)]
         for i in rng.choice(members, seg.parity_count, replace=False):
             del pool[int(i)]
-    recovered, missing = code.recover(pool)
+    recovered, missing, _ = code.recover(pool)
     assert missing == 0 and recovered > 0
     np.testing.assert_array_equal(np.stack([pool[i] for i in range(n)]), data)
 
@@ -44,7 +44,7 @@ def test_too_many_losses_leave_the_rest_untouched():
     pool = {i: b for i, b in enumerate(np.concatenate([data, code.parity(data)]))}
     for i in range(60):  # 60 lost data strands > 40 parity strands
         del pool[i]
-    recovered, missing = code.recover(pool)
+    recovered, missing, _ = code.recover(pool)
     assert (recovered, missing) == (0, 60)
     assert all((pool[i] == data[i]).all() for i in range(60, 400))
 
@@ -67,7 +67,7 @@ def test_ranges_protect_only_their_strands():
     pool = {i: b for i, b in enumerate(np.concatenate([data, parity]))}
     for i in [*range(20), *range(300, 305), 150]:  # each range at its limit, one unprotected
         del pool[i]
-    assert code.recover(pool) == (25, 1)
+    assert code.recover(pool) == (25, 1, 0)
     assert all((pool[i] == data[i]).all() for i in range(400) if i != 150)
 
 
@@ -91,3 +91,42 @@ def test_for_streams_uses_the_plain_code_where_all_streams_are_equal():
     assert base_only.ranges == ((0, 300, 0.2),) and base_only.parity_strands == 60
     more = OuterCode.for_streams(0.05, {"video": 0.2}, spans, 300)
     assert more.ranges == ((0, 300, 0.2), (300, 600, 0.05), (900, 20, 0.05))
+
+
+def _damaged_pool(code, data, lose, wrong, seed):
+    """Data + parity with ``lose`` strands removed and ``wrong`` others given random bit
+    errors in their protected bits: (pool, strands removed, strands made wrong)."""
+    rng = np.random.default_rng(seed)
+    pool = {i: b.copy() for i, b in enumerate(np.concatenate([data, code.parity(data)]))}
+    lost = [int(i) for i in rng.choice(len(pool), lose, replace=False)]
+    for i in lost:
+        del pool[i]
+    bad = [int(i) for i in rng.choice(sorted(pool), wrong, replace=False)]
+    for i in bad:
+        pool[i][rng.choice(code.data_bits, 20, replace=False)] ^= 1
+    return pool, lost, bad
+
+
+@pytest.mark.parametrize("lose,wrong", [(0, 1), (30, 1), (120, 3), (0, 14)])
+def test_spare_parity_finds_and_replaces_wrong_blocks(lose, wrong):
+    code = OuterCode.create(0.2, 300, 800)  # one segment, 160 parity strands
+    data = _blocks(800, 300, seed=4)
+    data[:, code.data_bits :] = 0
+    pool, lost, bad = _damaged_pool(code, data, lose, wrong, seed=lose + wrong)
+    r = code.recover(pool)
+    assert (r.missing, r.wrong) == (0, wrong)
+    assert r.recovered == sum(i < 800 for i in lost + bad)  # wrong data blocks rebuilt too
+    np.testing.assert_array_equal(np.stack([pool[i] for i in range(800)]), data)
+
+
+def test_wrong_blocks_beyond_the_spare_parity_are_left_alone():
+    code = OuterCode.create(0.05, 300, 100)  # 5 parity strands: 4 lost, 1 left as a check
+    data = _blocks(100, 300, seed=5)
+    data[:, code.data_bits :] = 0
+    pool = {i: b.copy() for i, b in enumerate(np.concatenate([data, code.parity(data)]))}
+    for j in range(4):
+        del pool[100 + j]
+    pool[7][:20] ^= 1
+    r = code.recover(pool)  # the one check sees the error but cannot say where it is
+    assert r == (0, 0, 0)
+    assert (pool[7] != data[7]).any()

@@ -26,12 +26,15 @@ from helix_media.strandio.strand_files import is_sequence_file, read_strands
 
 
 def recover_lost(meta: dict[str, Any], blocks: dict[int, np.ndarray], stats: dict[str, int]):
-    """Fill lost data strands from the outer code's parity strands, if the archive has one."""
+    """Fill lost data strands from the outer code's parity strands, if the archive has one,
+    after replacing the blocks its spare parity strands show to be wrong."""
     if "outer_code" not in meta:
         return
     outer = OuterCode.from_json(meta["outer_code"])
-    recovered, missing = outer.recover(blocks)
-    stats.update(strands_recovered=recovered, strands_unrecoverable=missing)
+    r = outer.recover(blocks)
+    stats.update(
+        strands_recovered=r.recovered, strands_unrecoverable=r.missing, strands_wrong=r.wrong
+    )
 
 
 #: The archive a command was told to decode (``--archive ID``), for callers that do not pass

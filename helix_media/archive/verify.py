@@ -70,6 +70,7 @@ def verify(
         "data_strands": stats["data_strands"],
         "data_strands_found": stats["data_strands_found"],
         "strands_rebuilt": int(stats.get("strands_recovered", 0)),
+        "strands_found_wrong": int(stats.get("strands_wrong", 0)),
         "data_strands_missing": missing,
         "lost_units": lost_units,
         "damaged_units": damaged_units,
@@ -130,7 +131,12 @@ def format_verify(r: dict[str, Any]) -> str:
         f"{r['symbols_corrected']} symbols corrected"
         + (f", {r['foreign_strands']} of other archives" if r["foreign_strands"] else ""),
         f"  data strands: {r['data_strands_found']} of {r['data_strands']} found, "
-        f"{r['strands_rebuilt']} rebuilt by the outer code, {r['data_strands_missing']} missing",
+        f"{r['strands_rebuilt']} rebuilt by the outer code, {r['data_strands_missing']} missing"
+        + (
+            f" ({r['strands_found_wrong']} read wrong, found by the parity checks)"
+            if r["strands_found_wrong"]
+            else ""
+        ),
         "  units lost: "
         + ", ".join(f"{k} {v}" for k, v in r["lost_units"].items())
         + "; damaged: "

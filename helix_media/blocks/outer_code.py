@@ -7,8 +7,9 @@ code is MDS: *any* ``k`` of a segment's strands give back all of its data, and r
 solves only for the missing strands (a small Cauchy system, always invertible). Finite-field
 work is done by ``galois`` (vectorized, JIT-compiled lookup tables).
 
-Only erasures are used: the inner code (per-strand RS) and consensus say which strands are
-missing or unreadable, so every parity strand fills one hole.
+The inner code (per-strand RS) and consensus say which strands are missing or unreadable,
+so every parity strand fills one hole; the parity strands a segment has to spare check the
+rest, and find the rare wrong block the inner code passed as right (:mod:`.outer_check`).
 
 Protection can be unequal: ``ranges`` gives ranges of data strands (streams: a layered codec's
 base layer, audio) their own redundancy, so the strands everything else depends on get more
@@ -27,9 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil, exp, floor, lgamma, log
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from helix_media.blocks import outer_check
 
 MAX_SYMBOL_BITS = 16
 #: what the default (auto) outer code is sized for: each strand lost independently with this
@@ -118,6 +121,15 @@ def _shortest_rate(sizes: list[tuple[int, int]]) -> float:
             if all(g == m if exact else g >= m for g, m in got):
                 return r
     raise AssertionError("no redundancy fits")  # pragma: no cover - r = 1 always does
+
+
+class Recovery(NamedTuple):
+    """What :meth:`OuterCode.recover` did: data strands rebuilt, data strands still lost,
+    blocks (data or parity) found wrong and replaced."""
+
+    recovered: int
+    missing: int
+    wrong: int
 
 
 @dataclass(frozen=True)
@@ -281,34 +293,46 @@ class OuterCode:
                 out.append(self._to_blocks(self._cauchy(seg) @ self._to_symbols(rows)))
         return np.concatenate(out) if out else np.zeros((0, self.block_bits), dtype=np.uint8)
 
-    def recover(self, blocks: dict[int, np.ndarray]) -> tuple[int, int]:
-        """Fill missing data strands of ``blocks`` (strand index -> bits) in place.
-        Returns (strands recovered, data strands still missing, in or outside the ranges)."""
-        recovered = missing = 0
+    def recover(self, blocks: dict[int, np.ndarray]) -> Recovery:
+        """Fill missing data strands of ``blocks`` (strand index -> bits) in place, after
+        replacing the blocks that the spare parity strands show to be wrong
+        (:mod:`.outer_check`)."""
+        recovered = missing = wrong = 0
         for seg in self.segments():
-            data_idx = range(seg.data_start, seg.data_start + seg.data_count)
-            lost = [i for i in data_idx if i not in blocks]
-            if not lost:
-                continue
-            have_parity = [j for j in range(seg.parity_count) if seg.parity_start + j in blocks]
-            if len(lost) > len(have_parity):
-                missing += len(lost)
-                continue
-            rows = have_parity[: len(lost)]
-            known = [i for i in data_idx if i in blocks]
-            cauchy = self._cauchy(seg)
-            lost_cols = [i - seg.data_start for i in lost]
-            known_cols = [i - seg.data_start for i in known]
-            rhs = self._to_symbols(np.stack([blocks[seg.parity_start + j] for j in rows]))
-            if known:
-                known_data = self._to_symbols(np.stack([blocks[i] for i in known]))
-                rhs = rhs - cauchy[np.ix_(rows, known_cols)] @ known_data
-            solved = np.linalg.solve(cauchy[np.ix_(rows, lost_cols)], rhs)
-            for i, block in zip(lost, self._to_blocks(solved), strict=True):
-                blocks[i] = block
-            recovered += len(lost)
+            r, m, w = self._recover_segment(seg, blocks)
+            recovered, missing, wrong = recovered + r, missing + m, wrong + w
         missing += sum(i not in blocks for i in self.unprotected())
-        return recovered, missing
+        return Recovery(recovered, missing, wrong)
+
+    def _recover_segment(self, seg: Segment, blocks: dict[int, np.ndarray]) -> Recovery:
+        lost = [c for c in range(seg.data_count) if seg.data_start + c not in blocks]
+        rows = [j for j in range(seg.parity_count) if seg.parity_start + j in blocks]
+        if len(lost) > len(rows):
+            return Recovery(0, len(lost), 0)
+        rows = rows[: len(lost) + outer_check.CHECKS]
+        if not rows:
+            return Recovery(0, 0, 0)
+        gone = set(lost)
+        known = [c for c in range(seg.data_count) if c not in gone]
+        cauchy = self._cauchy(seg)
+        y = self._to_symbols(np.stack([blocks[seg.parity_start + j] for j in rows]))
+        if known:
+            data = self._to_symbols(np.stack([blocks[seg.data_start + c] for c in known]))
+            y = y + cauchy[np.ix_(rows, known)] @ data
+        solved, res = outer_check.residual(y, cauchy, rows, lost)
+        if np.asarray(res).any():
+            found = outer_check.locate(res, cauchy, rows, lost, known)
+            if found:
+                for c in found[0]:
+                    del blocks[seg.data_start + c]
+                for j in found[1]:
+                    del blocks[seg.parity_start + j]
+                r, m, w = self._recover_segment(seg, blocks)
+                return Recovery(r, m, w + len(found[0]) + len(found[1]))
+        if solved is not None:
+            for c, block in zip(lost, self._to_blocks(solved), strict=True):
+                blocks[seg.data_start + c] = block
+        return Recovery(len(lost), 0, 0)
 
     def unprotected(self) -> list[int]:
         """Data strands outside the ranges (no parity: any loss there is data lost)."""

@@ -309,6 +309,11 @@ def _decode(args: argparse.Namespace) -> int:
             f"{r.symbols_corrected} symbols corrected; data strands: "
             f"{r.stats.get('data_strands_found', 0)} of {r.stats.get('data_strands', 0)} found"
             + (f", {recovered} lost strands rebuilt by the outer code" if recovered else "")
+            + (
+                f"; {r.stats['strands_wrong']} strands read wrong, found by the parity checks"
+                if r.stats.get("strands_wrong")
+                else ""
+            )
         )
     if r.stats.get("damaged_header"):
         print(
