@@ -316,6 +316,10 @@ def _parse_known(
     stats["data_strands"] = n = expected_data_strands(meta)
     offset = int(meta.get("address_offset", 0))
     stats["data_strands_found"] = sum(offset <= a < offset + n for a in blocks)
+    if "outer_code" in meta:  # (both counts above include the outer code's parity strands)
+        first = offset + OuterCode.from_json(meta["outer_code"]).data_strands
+        stats["parity_strands"] = offset + n - first
+        stats["parity_strands_found"] = sum(first <= a < offset + n for a in blocks)
     return fr, meta, blocks, stats
 
 
@@ -358,10 +362,18 @@ def archive_notes(stats: dict[str, Any], path: str) -> tuple[list[str], str | No
                 )
     if stats.get("unclaimed_strands"):
         failed, total = stats["unclaimed_strands"]
-        notes.append(
-            f"{path}: {failed} of {total} strands decode as no archive whose metadata was "
-            "read here (another archive whose metadata strands are lost, or damaged strands)"
-        )
+        if "reads" in stats:  # estimates of strands with too few reads fail most often
+            notes.append(
+                f"{path}: {failed} of {total} strand estimates decode as no archive whose "
+                "metadata was read here (strands with too few or too noisy reads, or reads "
+                "of another archive whose metadata strands are lost)"
+            )
+        else:
+            notes.append(
+                f"{path}: {failed} of {total} strands decode as no archive whose metadata "
+                "was read here (another archive whose metadata strands are lost, or damaged "
+                "strands)"
+            )
     return notes, loss
 
 

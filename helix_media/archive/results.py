@@ -67,6 +67,19 @@ class DecodeResult:
         return "data lost: " + "; ".join(parts)
 
 
+def strand_counts(stats: dict[str, Any]) -> str:
+    """The data strands found (before the outer code), the lost ones it rebuilt and the
+    parity strands it had, as one phrase for messages."""
+    found, n = stats.get("data_strands_found", 0), stats.get("data_strands", 0)
+    if "parity_strands" not in stats:
+        return f"data strands: {found} of {n} found"
+    parity, parity_found = stats["parity_strands"], stats["parity_strands_found"]
+    text = f"data strands: {found - parity_found} of {n - parity} found"
+    if stats.get("strands_recovered"):
+        text += f", {stats['strands_recovered']} rebuilt by the outer code"
+    return text + f" (parity strands: {parity_found} of {parity} found)"
+
+
 def data_strands_missing(stats: dict[str, Any]) -> int:
     """Data strands lost for good: after the outer code, if the archive has one."""
     if "strands_unrecoverable" in stats:

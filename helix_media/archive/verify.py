@@ -86,7 +86,7 @@ def verify(
         report["file_sha256_ok"] = file_ok
     if "reads" in stats:
         report["reads"] = stats["reads"]
-    for key in ("damaged_packets", "damaged_header"):
+    for key in ("parity_strands", "parity_strands_found", "damaged_packets", "damaged_header"):
         if key in stats:
             report[key] = stats[key]
     return report
@@ -130,8 +130,14 @@ def format_verify(r: dict[str, Any]) -> str:
         f"  strands: {r['strands_read']} read, {r['strands_ok']} ok, "
         f"{r['symbols_corrected']} symbols corrected"
         + (f", {r['foreign_strands']} of other archives" if r["foreign_strands"] else ""),
-        f"  data strands: {r['data_strands_found']} of {r['data_strands']} found, "
+        f"  data strands: {r['data_strands_found'] - r.get('parity_strands_found', 0)} of "
+        f"{r['data_strands'] - r.get('parity_strands', 0)} found, "
         f"{r['strands_rebuilt']} rebuilt by the outer code, {r['data_strands_missing']} missing"
+        + (
+            f"; parity strands: {r['parity_strands_found']} of {r['parity_strands']} found"
+            if "parity_strands" in r
+            else ""
+        )
         + (
             f" ({r['strands_found_wrong']} read wrong, found by the parity checks)"
             if r["strands_found_wrong"]

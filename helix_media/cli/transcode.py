@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from helix_media.archive.results import strand_counts
 from helix_media.blocks.whitening import check_seed  # the other commands import it from here
 from helix_media.cli.common import (
     EXIT_DATA_LOST,
@@ -299,16 +300,13 @@ def _decode(args: argparse.Namespace) -> int:
             source = f"{reads['estimates']} strand estimates"
         else:
             source = f"{r.strands_read} strands"
-        recovered = r.stats.get("strands_recovered")
         f = r.metadata.get("file")
         what = f"{r.frames_written} frames"
         if f:
             what = f"{f['size']} bytes of {f['name']} (SHA-256 ok)"
         print(
             f"{args.output}: {what}; {r.strands_ok} of {source} ok, "
-            f"{r.symbols_corrected} symbols corrected; data strands: "
-            f"{r.stats.get('data_strands_found', 0)} of {r.stats.get('data_strands', 0)} found"
-            + (f", {recovered} lost strands rebuilt by the outer code" if recovered else "")
+            f"{r.symbols_corrected} symbols corrected; {strand_counts(r.stats)}"
             + (
                 f"; {r.stats['strands_wrong']} strands read wrong, found by the parity checks"
                 if r.stats.get("strands_wrong")
