@@ -82,3 +82,33 @@ def test_few_nanopore_reads_decode_more_strands_with_alternatives_and_never_wron
     with_alt, wrong1 = read_plan.decode_failure("nanopore-r9", 4, strands, fr, meta, truth, 5)
     assert wrong0 == wrong1 == 0  # (MAX_CORRECTED: an alternative needs at most one fix)
     assert with_alt < without
+
+
+def test_pool_items_from_few_nanopore_reads_use_alternatives_too(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    import numpy as np
+
+    from helix_media.archive import pool
+    from helix_media.archive.pool.source import read_item_blocks, read_item_metadata
+    from helix_media.channel.profiles import profile_channel
+    from helix_media.channel.sequencing import simulate, write_reads
+    from helix_media.strandio.strand_files import read_strands
+
+    data = tmp_path / "data.bin"
+    data.write_bytes(np.random.default_rng(9).bytes(4000))
+    pool.add_items(str(tmp_path / "p.dnapkt"), [str(data)], redundancy=0)
+    _, strands = read_strands(str(tmp_path / "p.dnapkt"))
+    strands = np.stack(strands)
+    channel = replace(profile_channel("nanopore-r9"), seed=4)
+    reads = simulate(strands, channel, counts=np.full(len(strands), 4))
+    write_reads(str(tmp_path / "reads.fastq"), reads)
+    found = []
+    for count in (0, 48):
+        monkeypatch.setattr(alternatives, "COUNT", count)
+        source = pool.PoolSource(str(tmp_path / "reads.fastq"))
+        item = pool.read_catalogue(source).find("data.bin")
+        fr, meta = read_item_metadata(source, item)
+        blocks, stats = read_item_blocks(source, fr, meta, item, np.arange(item.data[1]))
+        found.append(stats["data_strands_found"])
+    assert found[1] > found[0]

@@ -76,24 +76,26 @@ class PoolSource:
 
     def pick(
         self, fr, addresses: np.ndarray | None, what: str, keys: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    ) -> tuple[np.ndarray, np.ndarray | None, tuple | None]:
         """Strands (clean, or consensus estimates from reads) whose address is one of
         ``addresses`` (or whose cluster key is one of ``keys``), with the read path's
-        erasures; counted under ``what``."""
+        erasures and alternatives (see :func:`.estimates.with_alternatives`; None for
+        clean strands); counted under ``what``."""
         keys = fr.address_keys(addresses) if keys is None else keys
         if keys is None:
             raise HelixError(f"framer {fr.name!r} has no addresses to pick strands by")
         if self.clean:
             rows = _rows_with_keys(fr, self.strands, keys)
             self.touched[what] = self.touched.get(what, 0) + len(rows)
-            return self.strands[rows], None
+            return self.strands[rows], None, None
         from helix_media.archive.parse import estimate_strands
 
         est = estimate_strands(fr, self.reads, self.path, select=keys)
         self.touched[what] = self.touched.get(what, 0) + len(est.strands)
         self.read_reports[what] = est.report.to_json()
-        erasures = est.erasures if est.report.clusters < est.report.clustered else None
-        return est.strands, erasures
+        if est.report.clusters < est.report.clustered:  # reads, not one copy per strand
+            return est.strands, est.erasures, (est.alternatives, est.alternative_of)
+        return est.strands, None, None
 
     @property
     def damage(self) -> str | None:
@@ -238,7 +240,7 @@ def read_catalogue(source: PoolSource) -> Catalogue:
     ``source.archive`` (its :func:`pool_id`); none named: an error listing them, never one
     pool's catalogue over another's items."""
     fr = source.framer
-    strands, erasures = source.pick(fr, None, "catalogue", catalogue_keys(fr))
+    strands, erasures, _ = source.pick(fr, None, "catalogue", catalogue_keys(fr))
     present = _generations_present(fr, strands, erasures)
     found = []
     for g, blob in _all_catalogues(fr, strands, erasures):
@@ -338,7 +340,7 @@ def _generations_present(fr, strands, erasures) -> list[int]:
 def read_item_metadata(source: PoolSource, item: Item):
     """(item framer, item metadata) from the item's own metadata strands."""
     fr = pool_framer(item.primers)
-    strands, erasures = source.pick(fr, item.metadata_addresses(fr.address_bits), "metadata")
+    strands, erasures, _ = source.pick(fr, item.metadata_addresses(fr.address_bits), "metadata")
     metas = _metadata_blobs(fr, strands, erasures, item.metadata[0], item.metadata[1])
     if not metas:
         raise HelixError(f"{source.path}: the metadata of {item.name!r} is unreadable")
@@ -382,11 +384,11 @@ def read_item_blocks(
     source: PoolSource, fr, meta: dict[str, Any], item: Item, indices: np.ndarray
 ) -> tuple[dict[int, np.ndarray], dict[str, Any]]:
     """Data blocks of the item's strand ``indices`` (0-based), keyed by index."""
-    from helix_media.archive.estimates import select_blocks
+    from helix_media.archive.estimates import select_blocks, with_alternatives
     from helix_media.archive.keys import framer_key
     from helix_media.blocks.whitening import whiten
 
-    strands, erasures = source.pick(fr, item.data_addresses(indices), "data")
+    strands, erasures, alts = source.pick(fr, item.data_addresses(indices), "data")
     stats: dict[str, Any] = {
         "strands_read": len(strands),
         "strands_ok": 0,
@@ -399,7 +401,10 @@ def read_item_blocks(
         stats["strands_failed"] = 0
         return {}, stats
     cd = plugins.get_coder(meta["coder"], constraints=fr.constraints)
-    parsed = parse_strands(fr, strands, cd, None, erasures, framer_key(fr, meta))
+    key = framer_key(fr, meta)
+    parsed = with_alternatives(
+        fr, parse_strands(fr, strands, cd, None, erasures, key), alts, cd, key
+    )
     ok = parsed.ok & ~fr.is_metadata(parsed.addresses)
     blocks = whiten(parsed.addresses[ok], parsed.payload[ok], meta["seed"], fr, cd)
     picked = select_blocks(parsed.addresses[ok], blocks, parsed.corrected[ok])
