@@ -1,8 +1,9 @@
 """Stage 1 of the read path: orient each read, trim its primers, read its address key.
 
 Reads of the strand's exact length are checked against both primers vectorized (Hamming);
-the rest go through edlib's semi-global alignment of each primer near its end, which finds
-a primer with indels and so the body's true start. What lies between the primers is the
+the rest go through a semi-global alignment of each primer near its end (edlib's distance
+and junctions, compiled over all of a part's reads at once), which finds a primer with
+indels and so the body's true start. What lies between the primers is the
 strand's *body* (address + payload + parity).
 """
 
@@ -36,9 +37,11 @@ LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
 
 
 @numba.njit(cache=True)
-def _edits(pattern, text, lo, hi):  # pragma: no cover - compiled
-    """Fewest edits of all of ``pattern`` (up to 64 nt) against any substring of
-    ``text[lo:hi]``: the distance edlib's HW mode computes, by the same bit-parallel
+def _best_end(pattern, text, lo, hi, step, comp):  # pragma: no cover - compiled
+    """Fewest edits of all of ``pattern`` (up to 64 nt) against any substring of ``text``
+    read from ``lo`` toward ``hi`` (``step`` +1 or -1, ``hi`` excluded; ``comp``: each base
+    complemented), and the last place read where such a best match ends: edlib's HW
+    distance and, of its end locations, the one farthest along, by the same bit-parallel
     recurrence (Myers 1999), one 64-bit step per text base. N (4) matches nothing."""
     one, m = np.uint64(1), len(pattern)
     peq = np.zeros(5, np.uint64)  # bit i: pattern[i] is that base
@@ -47,8 +50,10 @@ def _edits(pattern, text, lo, hi):  # pragma: no cover - compiled
     last = one << np.uint64(m - 1)
     pv, mv = ~np.uint64(0), np.uint64(0)
     score = best = m
-    for j in range(lo, hi):
-        eq = peq[min(text[j], 4)]
+    where = -1
+    for j in range(lo, hi, step):
+        c = min(text[j], 4)
+        eq = peq[3 - c if comp and c < 4 else c]
         xv = eq | mv
         xh = (((eq & pv) + pv) ^ pv) | eq
         ph = mv | ~(xh | pv)
@@ -57,26 +62,46 @@ def _edits(pattern, text, lo, hi):  # pragma: no cover - compiled
         ph, mh = ph << one, mh << one  # no carry in: the match may start anywhere
         pv = mh | ~(xv | ph)
         mv = ph & xv
-        best = min(best, score)
-    return best
+        if score <= best:
+            best, where = score, j
+    return best, where
 
 
 @numba.njit(cache=True)
-def _primer_pairs(flat, starts, ends, p5, p3, r5, r3, slack, most):  # pragma: no cover
-    """For each read ``flat[starts[k]:ends[k]]``: could both primers be within ``most``
-    edits of its ends, in either orientation, as :meth:`Trimmer.aligned_body` searches
-    them? Reverse-complement primers against the read's ends stand for the primers against
-    the reverse complement's. False is exact (edlib finds no pair either); true reads still
-    go to edlib, which also places the junctions."""
-    out = np.zeros(len(starts), dtype=np.bool_)
-    w5, w3 = len(p5) + slack, len(p3) + slack
-    for k in range(len(starts)):
+def _aligned_bodies(flat, starts, ends, p5, p3r, slack, most):  # pragma: no cover
+    """For each read ``flat[starts[k]:ends[k]]``: (found, reversed, body start, body end),
+    the body in the read as oriented (its reverse complement where reversed). The 5' primer
+    is aligned semi-globally within its length + ``slack`` of the start, the 3' primer
+    (``p3r``: reversed) of the end, each within ``most`` edits; of equally good junctions
+    the one that keeps the most primer (a primer's last base substituted also aligns as
+    that base deleted, one base early). Forward first; the reverse complement is read in
+    place, backward and complemented. Junk costs one short scan: under a microsecond."""
+    n = len(starts)
+    found = np.zeros(n, dtype=np.bool_)
+    rev = np.zeros(n, dtype=np.bool_)
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.zeros(n, dtype=np.int64)
+    w5, w3 = len(p5) + slack, len(p3r) + slack
+    for k in range(n):
         a, b = starts[k], ends[k]
-        if _edits(p5, flat, a, min(b, a + w5)) <= most:
-            out[k] = _edits(p3, flat, max(a, b - w3), b) <= most
-        if not out[k] and _edits(r3, flat, a, min(b, a + w3)) <= most:
-            out[k] = _edits(r5, flat, max(a, b - w5), b) <= most
-    return out
+        length = b - a
+        h5, h3 = min(length, w5), min(length, w3)
+        # forward: 5' primer from the start onward, 3' primer from the end backward
+        d5, e5 = _best_end(p5, flat, a, a + h5, 1, False)
+        if d5 <= most:
+            d3, e3 = _best_end(p3r, flat, b - 1, b - 1 - h3, -1, False)
+            if d3 <= most and e3 - a > e5 + 1 - a:
+                found[k], lo[k], hi[k] = True, e5 + 1 - a, e3 - a
+                continue
+        # reverse complement: its start is the read's end, read backward, complemented
+        d5, e5 = _best_end(p5, flat, b - 1, b - 1 - h5, -1, True)
+        if d5 > most:
+            continue
+        d3, e3 = _best_end(p3r, flat, a, a + h3, 1, True)
+        start, end = b - 1 - e5 + 1, b - 1 - e3  # in the reverse complement's coordinates
+        if d3 <= most and end > start:
+            found[k], rev[k], lo[k], hi[k] = True, True, start, end
+    return found, rev, lo, hi
 
 
 def rc_any(read: np.ndarray) -> np.ndarray:
@@ -98,23 +123,7 @@ class Trimmer:
         self.address_nt = framer.cluster_span - len(self.p5)
         self._p5 = LETTERS[self.p5].tobytes().decode()
         self._p3r = LETTERS[self.p3[::-1]].tobytes().decode()  # aligned from the read's end
-        self._r5, self._r3 = (reverse_complement(p).astype(np.uint8) for p in (self.p5, self.p3))
-
-    def may_have_primers(self, reads: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
-        """Which of these reads :meth:`aligned_body` could find both primers in: compiled
-        over all of them at once, so that junk (no primers) costs under a microsecond a
-        read, not an edlib call per primer and orientation in Python."""
-        if not 0 < min(len(self.p5), len(self.p3)) <= max(len(self.p5), len(self.p3)) <= 64:
-            return np.ones(len(rows), dtype=bool)  # primers beyond a 64-bit word: edlib alone
-        if not len(rows):
-            return np.zeros(0, dtype=bool)
-        lengths = np.fromiter((len(reads[i]) for i in rows), np.int64, len(rows))
-        ends = np.cumsum(lengths)
-        flat = np.concatenate([reads[i] for i in rows])
-        return _primer_pairs(
-            flat, ends - lengths, ends, self.p5, self.p3, self._r5, self._r3,
-            PRIMER_SLACK, PRIMER_EDITS,
-        )  # fmt: skip
+        self._p3_reversed = np.ascontiguousarray(self.p3[::-1])
 
     def fast_bodies(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact-length reads (m, L) -> (found, reversed, bodies (m, body))."""
@@ -132,8 +141,37 @@ class Trimmer:
         found &= (oriented[:, self.length - b : self.length - b + j] != self.p3[:j]).sum(1) <= 1
         return found, use_rc, oriented[:, a : self.length - b]
 
+    def aligned_bodies(
+        self, reads: Sequence[np.ndarray], rows: np.ndarray
+    ) -> list[tuple[np.ndarray | None, bool]]:
+        """Any-length reads -> (body or None, reversed) each, by semi-global alignment of
+        each primer near its end: compiled over all the reads at once
+        (:func:`_aligned_bodies`), or with edlib where a primer is longer than 64 nt."""
+        if not len(rows):
+            return []
+        if max(len(self.p5), len(self.p3)) > 64:
+            return [self._edlib_body(reads[i]) for i in rows]
+        lengths = np.fromiter((len(reads[i]) for i in rows), np.int64, len(rows))
+        ends = np.cumsum(lengths)
+        flat = np.concatenate([reads[i] for i in rows])
+        found, rev, lo, hi = _aligned_bodies(
+            flat, ends - lengths, ends, self.p5, self._p3_reversed, PRIMER_SLACK, PRIMER_EDITS
+        )
+        out: list[tuple[np.ndarray | None, bool]] = []
+        for k, i in enumerate(rows):
+            if not found[k]:
+                out.append((None, False))
+                continue
+            seq = rc_any(reads[i]) if rev[k] else reads[i]
+            out.append((seq[lo[k] : hi[k]], bool(rev[k])))
+        return out
+
     def aligned_body(self, read: np.ndarray) -> tuple[np.ndarray | None, bool]:
-        """Any-length read -> (body or None, reversed) by edlib primer alignment."""
+        """One read's :meth:`aligned_bodies`."""
+        return self.aligned_bodies([read], np.zeros(1, dtype=np.int64))[0]
+
+    def _edlib_body(self, read: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """:meth:`aligned_body` by edlib (any primer length): the same search, in Python."""
         import edlib
 
         for reverse in (False, True):
@@ -148,8 +186,6 @@ class Trimmer:
             tail = edlib.align(self._p3r, text[tail_from:][::-1], mode="HW", task="locations")
             if tail["editDistance"] < 0 or tail["editDistance"] > PRIMER_EDITS:
                 continue
-            # of the equally good junctions, the one that keeps the most primer: a primer's
-            # last base substituted also aligns as that base deleted, one base early
             start = max(end for _, end in head["locations"]) + 1
             end = len(text) - 1 - max(end for _, end in tail["locations"])
             if end > start:
@@ -175,10 +211,7 @@ class Trimmer:
         # the rest (indels, odd lengths, fast-path misses) through the aligner
         other_bodies: dict[int, np.ndarray] = {}
         rest = np.flatnonzero(~has_fixed & (lengths >= self.length // 2) & (lengths <= MAX_READ_NT))
-        maybe = self.may_have_primers(reads, rest)
-        report.no_primers += int((~maybe).sum())
-        for i in rest[maybe]:
-            body, reverse = self.aligned_body(reads[i])
+        for i, (body, reverse) in zip(rest, self.aligned_bodies(reads, rest), strict=True):
             if body is None:
                 report.no_primers += 1
                 continue
