@@ -9,13 +9,16 @@ weakest columns dropped or added back); bases of low confidence become erasures.
 
 A cluster where many reads disagree with its consensus holds two strands at one address
 (another archive made with the same primers): its reads are split in two groups, each voted
-on its own; the inner code, keyed by the archive, tells whose each is.
+on its own; the inner code, keyed by the archive, tells whose each is. Reads with indels
+are split by edit distance (:func:`.reconstruct.reconstruct` leaves the other strand's reads
+out), and the reads left out get an estimate of their own where they agree.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,6 +47,9 @@ DISPUTED = 10  # ... and at most this many of its voted bases are erasures
 USE_RECONSTRUCT = True  # send indel clusters to reconstruct() when the module is there
 
 MIXED_MIN_READS = 2  # far-off reads that agree with each other: a second strand's estimate
+#: ... from indel reads where they fit their own estimate this well (log-likelihood per base;
+#: the 0.1 % worst reads of real strands: -0.68)
+SPLIT_FLOOR = -0.8
 
 SPLIT_SAMPLE = 64  # reads of a cluster compared pairwise to find the two strands' seeds
 
@@ -147,16 +153,18 @@ def align(reads: Sequence[np.ndarray], body: int) -> tuple[np.ndarray, np.ndarra
     return counts.argmax(axis=1).astype(np.uint8), agreement
 
 
-def indel_consensus(
-    reads: Sequence[np.ndarray], body: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """A cluster whose reads carry indels -> (bases, agreement or confidence, alternatives),
-    or None. The :data:`MSA_READS` reads closest to the body's length are used; a cluster of
-    few reads also gets strands one edit away for the inner code to try
-    (:mod:`.alternatives`; none from the alignment)."""
+def indel_consensus(reads: Sequence[np.ndarray], body: int) -> IndelConsensus | None:
+    """A cluster whose reads carry indels -> its :class:`IndelConsensus`, or None. The
+    :data:`MSA_READS` reads closest to the body's length are used; a cluster of few reads
+    also gets strands one edit away for the inner code to try (:mod:`.alternatives`; none
+    from the alignment). Where at least ``MIXED_MIN_READS`` reads were far from the strand
+    and make a likely strand of their own, that is a second estimate (two archives with the
+    same primers: the inner code, keyed by the archive, tells whose each is)."""
     none = np.zeros((0, body), dtype=np.uint8)
     if len(reads) == 1:
-        return (np.minimum(reads[0], 3), np.ones(body), none) if len(reads[0]) == body else None
+        if len(reads[0]) != body:
+            return None
+        return IndelConsensus(np.minimum(reads[0], 3), np.ones(body), none)
     off = np.abs(np.fromiter((len(r) for r in reads), dtype=np.int64, count=len(reads)) - body)
     reads = [reads[i] for i in np.argsort(off, kind="stable")[:MSA_READS]]
     fn = reconstructor()
@@ -171,9 +179,29 @@ def indel_consensus(
                 sure = np.asarray(got.confidence) >= CONFIDENCE
                 near = getattr(got, "candidates", None)
                 near = near if near is not None and near.shape[1:] == (body,) else none
-                return np.asarray(got.bases, dtype=np.uint8), sure.astype(float), near
+                out = IndelConsensus(np.asarray(got.bases, dtype=np.uint8), sure * 1.0, near)
+                far = getattr(got, "outliers", ())
+                if len(far) >= MIXED_MIN_READS:
+                    other = fn([reads[i] for i in far], body)
+                    per_base = other.log_likelihood / max(1, other.reads_used * body)
+                    if len(other.bases) == body and per_base > SPLIT_FLOOR:
+                        out.second = np.asarray(other.bases, dtype=np.uint8)
+                        out.second_agreement = np.asarray(other.confidence) >= CONFIDENCE
+                return out
     got = align(reads, body)
-    return None if got is None else (*got, none)
+    return None if got is None else IndelConsensus(*got, none)
+
+
+@dataclass
+class IndelConsensus:
+    """An indel cluster's estimate: bases, agreement (or confidence) per base, strands one
+    edit away to try; and a second strand's estimate where the cluster holds two."""
+
+    bases: np.ndarray
+    agreement: np.ndarray
+    alternatives: np.ndarray
+    second: np.ndarray | None = None
+    second_agreement: np.ndarray | None = None
 
 
 def mixed_clusters(cluster: np.ndarray, far: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -252,15 +280,18 @@ def consensus(
     failed = np.zeros(n_clusters, dtype=bool)
     bounds = np.concatenate([[0], np.cumsum(n_all)])
     near, near_of = [np.zeros((0, body), dtype=np.uint8)], [np.zeros(0, dtype=np.int64)]
+    seconds: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # cluster -> a second strand
     for c in aligned:
         rows_c = clustered[bounds[c] : bounds[c + 1]]
         got = indel_consensus([part.other.get(int(i), part.bodies[i]) for i in rows_c], body)
         if got is None:
             failed[c] = True
         else:
-            estimate[c], agreement[c], alt = got
-            near.append(alt)
-            near_of.append(np.full(len(alt), c, dtype=np.int64))
+            estimate[c], agreement[c] = got.bases, got.agreement
+            near.append(got.alternatives)
+            near_of.append(np.full(len(got.alternatives), c, dtype=np.int64))
+            if got.second is not None:
+                seconds[int(c)] = got.second, got.second_agreement
     # clusters found by similarity alone: selected by the address their consensus reads
     dropped = np.zeros(n_clusters, dtype=bool)
     if select is not None:
@@ -306,6 +337,12 @@ def consensus(
         # nanopore error rates most exact-length reads are): close by edit distance
         elsewhere = elsewhere[far(bodies[elsewhere], estimate[sorted_cluster[elsewhere]])]
         outlier_rows = np.concatenate([outlier_rows, fixed_rows[elsewhere]])
+    if second := [c for c in sorted(seconds) if not dropped[c]]:  # indel clusters split
+        extra = np.concatenate([extra, np.stack([seconds[c][0] for c in second])])
+        more = np.stack([seconds[c][1] for c in second]).astype(float)
+        extra_agreement = np.concatenate([extra_agreement, more])
+        extra_keys = np.concatenate([extra_keys, uniq[second]])
+        report.clusters_split += len(second)
     keep = ~failed & ~dropped
     near_of = np.concatenate(near_of)
     if len(extra_keys):  # a split cluster has two strands: an alternative would be of either

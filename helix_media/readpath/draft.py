@@ -16,7 +16,7 @@ import numpy as np
 
 from helix_media.readpath.pair_hmm import bands
 
-_BIG = 1 << 20
+BIG = 1 << 20
 
 
 @numba.njit(cache=True)
@@ -24,30 +24,30 @@ def _align_votes(seed, r, W, lo, D, votes, ins):
     """Banded global edit alignment of read ``r`` to ``seed`` (``lo``: the bands, see
     :func:`.pair_hmm.bands`); add its base (0-3), N (4) or deletion (5) at each seed position
     to ``votes`` and one vote for the last base it inserts in each gap to ``ins`` (gap i:
-    before seed[i]). Returns the edit distance (``_BIG``: off the band)."""
+    before seed[i]). Returns the edit distance (``BIG``: off the band)."""
     L = len(seed)
     n = len(r)
     Wb = 2 * W + 1
     # D[i, w + 1]: cost of seed[:i] vs r[:j], j = lo[i] + w; D[., 0] and D[., Wb + 1]: walls
     for i in range(L + 1):
         li = lo[i]
-        D[i, 0] = _BIG
-        D[i, Wb + 1] = _BIG
+        D[i, 0] = BIG
+        D[i, Wb + 1] = BIG
         if i == 0:
             for w in range(Wb):
                 j = li + w
-                D[0, w + 1] = j if 0 <= j <= n else _BIG
+                D[0, w + 1] = j if 0 <= j <= n else BIG
             continue
         d = li - lo[i - 1]
         si = seed[i - 1]
-        left = _BIG
+        left = BIG
         for w in range(Wb):
             j = li + w
             if j < 0 or j > n:
-                D[i, w + 1] = _BIG
-                left = _BIG
+                D[i, w + 1] = BIG
+                left = BIG
                 continue
-            best = D[i - 1, w + d + 1] + 1 if w + d < Wb else _BIG
+            best = D[i - 1, w + d + 1] + 1 if w + d < Wb else BIG
             if j >= 1 and w + d - 1 < Wb:
                 diag = D[i - 1, w + d] + (0 if si == r[j - 1] else 1)
                 if diag < best:
@@ -56,8 +56,8 @@ def _align_votes(seed, r, W, lo, D, votes, ins):
                 best = left + 1
             D[i, w + 1] = best
             left = best
-    if n - lo[L] >= Wb or D[L, n - lo[L] + 1] >= _BIG:
-        return _BIG
+    if n - lo[L] >= Wb or D[L, n - lo[L] + 1] >= BIG:
+        return BIG
     # traceback from (L, n): gaps first, so they sit at the right end of a run
     i = L
     j = n
@@ -97,7 +97,7 @@ def star_votes(seed, reads, offsets, W):
     for m in range(k):
         r = reads[offsets[m] : offsets[m + 1]]
         if len(r) > 2 * L:
-            dist[m] = _BIG
+            dist[m] = BIG
             continue
         bands(len(r), L, W, lo)
         dist[m] = _align_votes(seed, r, W, lo, D, votes, ins)

@@ -11,8 +11,10 @@ PacBio's Quiver/Arrow do (87 % from 6 reads):
 2. **Polish** (:mod:`.polish`, kernels in :mod:`.pair_hmm`): every single-base edit at the
    marked places is scored against all reads from banded forward/backward matrices, and the
    improving ones are applied until none is left: first freely, then to the known length.
-3. **Outliers**: reads far less likely per base than the cluster's median (chimeras, reads
-   of another strand) are dropped and the strand polished again without them.
+3. **Outliers**: reads far from the draft by edit distance (another strand's, where two
+   archives share primers and addresses) sit out the polishing, and reads far less likely
+   per base than the cluster's median (chimeras) are dropped and the strand polished again
+   without them. The caller may reconstruct the outliers as a strand of their own.
 
 The channel (:mod:`.trace_channel`: rates by homopolymer run, neighbours and strand end) is
 fitted on real MinION reads. Each base's confidence is its posterior against the other three
@@ -29,7 +31,7 @@ import numpy as np
 
 from helix_media.readpath import alternatives
 from helix_media.readpath import trace_channel as tc
-from helix_media.readpath.draft import star_votes, vote
+from helix_media.readpath.draft import BIG, star_votes, vote
 from helix_media.readpath.edit_scores import score
 from helix_media.readpath.polish import confidence, polish
 
@@ -49,6 +51,11 @@ OUTLIER_NATS = 0.6  # a read this far below the median log-likelihood per base i
 OUTLIER_FLOOR = -0.8  # ... if also below this (per base; the 0.1 % worst true reads: -0.68)
 AGREED = 0.9999  # confidence of a base (almost) no read dissents from: not scored
 ALTERNATIVES = 4  # least confident places reported with their best alternative base
+#: edits per base between two reads beyond which they are of two strands: on valid.json
+#: two reads of one strand are 0.099 apart at the median, 0.391 at the 99.9th percentile;
+#: reads of two strands (random bases) 0.464 at least, 0.573 at the median
+PAIR_FAR = 0.43
+MIXED_MIN_READS = 2  # reads of a second strand in a cluster: a strand of their own
 SINGLE_READ_CONFIDENCE = 0.9  # one read is its own estimate, with about 6 % errors
 
 _LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
@@ -102,10 +109,14 @@ def _pack(reads: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _draft(reads, flat, offsets, target: float, band: int):
-    """Star-alignment draft -> (draft, dissent per base and gap, see :func:`.draft.vote`).
+    """Star-alignment draft -> (draft, dissent per base and gap, see :func:`.draft.vote`,
+    the reads of another strand or None).
 
     The seed is the read nearest the expected length, unless most reads are far from it
-    (a chimera or another strand's read): then the next nearest, up to ``SEEDS`` tries."""
+    (a chimera or another strand's read): then the next nearest, up to ``SEEDS`` tries.
+    Where at least ``MIXED_MIN_READS`` reads (and not all but one) are farther from the
+    seed than two reads of one strand ever are (:data:`PAIR_FAR`), the cluster holds two
+    strands (two archives with the same primers): the draft is the seed's, of its reads."""
     lengths = offsets[1:] - offsets[:-1]
     order = np.argsort(np.abs(lengths - target), kind="stable")
     for k in order[:SEEDS]:
@@ -115,6 +126,13 @@ def _draft(reads, flat, offsets, target: float, band: int):
         votes, ins, dist = star_votes(seed, flat, offsets, band)
         if np.median(dist) <= SEED_FAR * len(seed):
             break
+    other = (dist > PAIR_FAR * len(seed)) & (dist < BIG)  # (off the band: truncated reads)
+    if MIXED_MIN_READS <= other.sum() <= len(reads) - 2:
+        reads = [r for r, o in zip(reads, other, strict=True) if not o]
+        flat, offsets = _pack(reads)
+        votes, ins, _ = star_votes(seed, flat, offsets, band)
+    else:
+        other = None
     dissent = np.full((len(seed) + 1, 2), float(len(reads)))
     for rnd in range(DRAFT_ROUNDS):
         if len(seed) == 0:
@@ -122,7 +140,7 @@ def _draft(reads, flat, offsets, target: float, band: int):
         if rnd:
             votes, ins, _ = star_votes(seed, flat, offsets, band)
         seed, dissent = vote(seed, votes, ins, len(reads))
-    return seed, dissent
+    return seed, dissent, other
 
 
 def _flags(dissent: np.ndarray, n_reads: int) -> np.ndarray:
@@ -186,17 +204,28 @@ def reconstruct(
     target = float(length) if length is not None else float(np.median(lengths))
     W = band or band_for(int(target))
     Wd = max(4, round(DRAFT_BAND * W))
+    other = np.zeros(0, dtype=np.int64)  # reads of a second strand, in the caller's list
     if len(reads) <= MAX_READS:
-        t, dissent = _draft(reads, flat, offsets, target, Wd)
+        t, dissent, far = _draft(reads, flat, offsets, target, Wd)
+        if far is not None:
+            other, keep = chosen[far], np.flatnonzero(~far)
     else:
         # draft from the first MAX_READS, one more round with all of them, then polish with
         # the MAX_READS nearest the draft: as exact as all (valid.json), and bounded in time
-        t, _ = _draft(reads[:MAX_READS], *_pack(reads[:MAX_READS]), target, Wd)
+        t, _, _ = _draft(reads[:MAX_READS], *_pack(reads[:MAX_READS]), target, Wd)
         votes, ins, dist = star_votes(t, flat, offsets, Wd)
-        t, dissent = vote(t, votes, ins, len(reads))
-        near = np.sort(np.argsort(dist / np.maximum(lengths, 1), kind="stable")[:MAX_READS])
-        reads = [reads[i] for i in near]
-        chosen = chosen[near]
+        far = (dist > PAIR_FAR * len(t)) & (dist < BIG)
+        if MIXED_MIN_READS <= far.sum() <= len(reads) - 2:  # two strands: the draft's reads
+            other = chosen[far]
+            votes, ins, _ = star_votes(t, *_pack([reads[i] for i in np.flatnonzero(~far)]), Wd)
+        else:
+            far[:] = False
+        t, dissent = vote(t, votes, ins, len(reads) - len(other))
+        keep = np.sort(np.argsort(dist / np.maximum(lengths, 1), kind="stable")[:MAX_READS])
+        keep = keep[~far[keep]]
+    if len(other) or len(reads) > MAX_READS:
+        reads = [reads[i] for i in keep]
+        chosen = chosen[keep]
         flat, offsets = _pack(reads)
         lengths = offsets[1:] - offsets[:-1]
     flags = _flags(dissent, len(reads))  # (the share of the reads polished: more places)
@@ -220,7 +249,7 @@ def reconstruct(
         bases=t,
         confidence=conf,
         reads_used=int(use.sum()),
-        outliers=chosen[~use],
+        outliers=np.sort(np.concatenate([chosen[~use], other])),
         log_likelihood=float(logp[use].sum()),
         alternatives=_alternatives(conf, code, gain),
         passes=passes,
