@@ -84,6 +84,7 @@ def test_few_nanopore_reads_decode_more_strands_with_alternatives_and_never_wron
     assert with_alt < without
 
 
+@pytest.mark.slow
 def test_pool_items_from_few_nanopore_reads_use_alternatives_too(tmp_path, monkeypatch):
     from dataclasses import replace
 

@@ -3,6 +3,7 @@ miscorrection: a nanopore read set makes one in tens of thousands) is found by t
 code's spare parity strands and rebuilt, so the file still comes back exact."""
 
 import numpy as np
+import pytest
 
 from helix_media import plugins
 from helix_media.archive.decode import decode_file
@@ -35,6 +36,7 @@ def _archive_with_a_wrong_strand(tmp_path):
     return src, tmp_path / "wrong.fasta"
 
 
+@pytest.mark.slow  # (the outer code's checks: tests/test_outer_code.py)
 def test_a_wrong_strand_that_decodes_is_found_and_rebuilt(tmp_path):
     src, fasta = _archive_with_a_wrong_strand(tmp_path)
     r = decode_file(str(fasta), str(tmp_path / "out.bin"))
