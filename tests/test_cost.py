@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helix_media import benchmarks
-from helix_media.benchmarks.cost import REFERENCE, SETTINGS, main, per_minute, strands_at
+from helix_media.benchmarks.cost import REFERENCE, SETTINGS, per_minute, strands_at
+from helix_media.cli import bench as bench_cli
+from helix_media.cli.bench.cost import main
 from helix_media.resources import sample_clip
 
 
@@ -32,7 +33,7 @@ def test_the_reference_and_the_default_are_in_every_run():
     assert len(defaults) == 1 and defaults[0].quick
     assert SETTINGS[0].name == REFERENCE and SETTINGS[0].quick
     assert SETTINGS[0].options == {"video_codec": "libx265"} and not SETTINGS[0].default
-    assert "cost" in benchmarks.available()
+    assert "cost" in bench_cli.available()
 
 
 @pytest.mark.slow

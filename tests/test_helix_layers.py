@@ -31,6 +31,14 @@ def _encode(sample_crop, out, quality):
     assert transcode_main([*args, *LEARNED, "-q"]) == 0
 
 
+@pytest.fixture(scope="module")
+def top_rung(sample_crop, tmp_path_factory):
+    """``sample_crop`` at the top quality, every learned layer: an archive the tests only read."""
+    out = tmp_path_factory.mktemp("top") / "x.dnapkt"
+    _encode(sample_crop, out, RUNGS)
+    return out
+
+
 def _psnr(frames, media) -> float:
     return float(
         np.mean(
@@ -70,9 +78,8 @@ def test_layer_slices_round_trip_and_a_lost_slice_loses_only_its_run():
 
 
 @pytest.mark.slow
-def test_each_layer_has_its_own_strands_and_any_prefix_decodes(sample_crop, tmp_path):
-    out = tmp_path / "x.dnapkt"
-    _encode(sample_crop, out, RUNGS)
+def test_each_layer_has_its_own_strands_and_any_prefix_decodes(sample_crop, top_rung):
+    out = top_rung
     media = decode_media(str(out))
     streams = media.result.metadata["streams"]
     names = [f"video.{k}" if k else "video" for k in range(TOP_LAYERS + 1)]
@@ -91,11 +98,10 @@ def test_each_layer_has_its_own_strands_and_any_prefix_decodes(sample_crop, tmp_
     assert quality[-1] == pytest.approx(_psnr(sample_crop[1], media), abs=1e-6)
 
 
-def test_only_the_base_layers_strands_decode_every_frame(sample_crop, tmp_path, capsys):
+def test_only_the_base_layers_strands_decode_every_frame(top_rung, tmp_path, capsys):
     """Sequencing the base layer alone (a cheap preview): --layers 1 is complete; asking for
     every layer reports the enhancement strands lost, and still gives every frame."""
-    out = tmp_path / "x.dnapkt"
-    _encode(sample_crop, out, RUNGS)
+    out = top_rung
     layers = [f"video.{k}" for k in range(1, TOP_LAYERS + 1)]
     without_streams(out, tmp_path / "base.dnapkt", layers)
     assert (
@@ -151,9 +157,8 @@ def test_the_base_layer_has_an_outer_code_of_its_own(sample_crop, tmp_path):
     assert decode_media(str(bare)).result.metadata["outer_code"]["scheme"] == "rs-cauchy"
 
 
-def test_a_lost_enhancement_strand_costs_little(sample_crop, tmp_path):
-    out = tmp_path / "x.dnapkt"
-    _encode(sample_crop, out, RUNGS)
+def test_a_lost_enhancement_strand_costs_little(sample_crop, top_rung, tmp_path):
+    out = top_rung
     header, seqs = read_strands(str(out))
     clean = _psnr(sample_crop[1], decode_media(str(out)))
     rng = np.random.default_rng(3)
@@ -168,12 +173,21 @@ def test_a_lost_enhancement_strand_costs_little(sample_crop, tmp_path):
     assert _psnr(sample_crop[1], lossy) > clean - 3
 
 
+@pytest.fixture(scope="module")
+def sessions_by_setting():
+    """The model set under each thread count and graph optimization, loaded once for every
+    rung (sessions keep no state between runs)."""
+    settings = ((1, "none"), (2, "all"), (2, "basic"))
+    return [HelixModels(threads=threads, optimization=level) for threads, level in settings]
+
+
 @pytest.mark.parametrize("quality", range(2, RUNGS + 1))
-def test_layer_symbols_are_identical_across_threads_and_optimization_levels(sample_crop, quality):
+def test_layer_symbols_are_identical_across_threads_and_optimization_levels(
+    sample_crop, sessions_by_setting, quality
+):
     info = VideoInfo(128, 96, Fraction(24))
     results = []
-    for threads, level in ((1, "none"), (2, "all"), (2, "basic")):
-        models = HelixModels(threads=threads, optimization=level)
+    for models in sessions_by_setting:
         enc = HelixEncoder(info, 0.6, 37, "cpu", quality, enhancement="learned")
         enc.models = enc.base.models = models
         gop = sample_crop[1][:8]

@@ -257,7 +257,7 @@ def test_mjpeg_transcoding_baseline_end_to_end(clip, tmp_path):
 
 @pytest.mark.slow
 def test_bench_prints_both_tables(capsys):
-    from helix_media.benchmarks import jpeg_dna as bench
+    from helix_media.cli.bench import jpeg_dna as bench
 
     assert bench.main(["--frames", "2", "--trials", "1"]) == 0
     out = capsys.readouterr().out

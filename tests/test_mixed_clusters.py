@@ -17,11 +17,12 @@ def test_a_cluster_of_two_strands_gives_both_estimates():
     both = 0
     for (_, a, reads_a), (_, b, reads_b) in zip(clusters[::2], clusters[1::2], strict=True):
         reads = reads_a[:8] + reads_b[:6]
-        r = reconstruct(reads, 200)
-        assert set(range(8, 14)) <= set(r.outliers.tolist())  # b's reads sit out a's polish
+        out = set(reconstruct(reads, 200).outliers.tolist())
+        assert out >= set(range(8, 14)) or out >= set(range(8))  # one strand's reads sit out
         got = indel_consensus(reads, 200)
         assert got.second is not None
-        both += np.array_equal(got.bases, a) and np.array_equal(got.second, b)
+        pair = {got.bases.tobytes(), got.second.tobytes()}
+        both += pair == {a.tobytes(), b.tobytes()}
     assert both >= 3
 
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from helix_media.benchmarks import traces
+from helix_media.cli.bench import traces
 from helix_media.readpath import trace_channel as tc
 from helix_media.readpath.edit_scores import score
 from helix_media.readpath.reconstruct import log_likelihood, reconstruct

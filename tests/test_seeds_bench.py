@@ -3,12 +3,13 @@
 import pytest
 
 from helix_media.benchmarks import seeds
+from helix_media.cli.bench import seeds as seeds_cli
 
 
 @pytest.mark.slow
 def test_bench_seeds_small(capsys):
     argv = ["--blocks", "40", "--trials", "1", "--seconds", "0.2", "--max-length", "6"]
-    assert seeds.main(argv) == 0
+    assert seeds_cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "| fountain | 336 bits / 240 nt |" in out
     assert "| DNA Fountain (published) |" in out and "1.57" in out

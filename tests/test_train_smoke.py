@@ -14,6 +14,16 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One intra-op thread: the networks here are small, and two threads on two busy cores
+    spend most of their time waiting for each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.slow
 def test_fit_and_export_a_few_steps(tmp_path):
     from helix_media_builtins.codecs.helix.models import HelixModels

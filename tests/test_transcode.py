@@ -28,6 +28,16 @@ def sample_roundtrip(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def small_archive(tmp_path_factory):
+    """A 4 s clip, 160x120 with sound (3 GOPs), archived as the sample is: what the fast tests
+    probe, damage and decode (the sample's own archive takes seconds to encode)."""
+    d = tmp_path_factory.mktemp("small")
+    clip = write_clip(d / "in.mp4", frames=48, size=(160, 120), audio=True)
+    assert transcode_main([str(clip), str(d / "out.dnapkt"), "--codec", "bitstream", "-q"]) == 0
+    return d / "out.dnapkt"
+
+
+@pytest.fixture(scope="module")
 def unprotected(tmp_path_factory):
     """The sample without an outer code (--redundancy 0): the tests of what lost strands
     cost need one, since the default outer code rebuilds them."""
@@ -59,8 +69,8 @@ def test_probe_of_a_file_archive_names_the_file(tmp_path, capsys):
     assert p["archived_file"] == "notes.txt" and p["archived_size"] == 1200 and "width" not in p
 
 
-def test_probe_json_has_the_contract_keys(sample_roundtrip, capsys):
-    assert main(["probe", str(sample_roundtrip / "out.dnapkt"), "--json"]) == 0
+def test_probe_json_has_the_contract_keys(small_archive, capsys):
+    assert main(["probe", str(small_archive), "--json"]) == 0
     p = json.loads(capsys.readouterr().out)
     for key in (
         "strands",
@@ -104,12 +114,12 @@ def test_every_exported_strand_obeys_the_constraints(tmp_path, kind, audio):
             assert len(c.streams.audio) == 1
 
 
-def test_three_substitutions_per_strand_decode_identically(sample_roundtrip, tmp_path):
-    _, seqs = read_strands(sample_roundtrip / "out.dnapkt")
+def test_three_substitutions_per_strand_decode_identically(small_archive, tmp_path):
+    _, seqs = read_strands(small_archive)
     reads, _ = damage(np.stack(seqs), substitutions=3, seed=11)
     write_strands(tmp_path / "subs.fasta", reads, {})
     assert transcode_main([str(tmp_path / "subs.fasta"), str(tmp_path / "subs.mp4"), "-q"]) == 0
-    clean = decode_media(str(sample_roundtrip / "out.dnapkt"))
+    clean = decode_media(str(small_archive))
     hurt = decode_media(str(tmp_path / "subs.fasta"))
     assert hurt.result.strands_ok == len(reads) and hurt.result.symbols_corrected > 0
     assert not hurt.result.concealed_frames
@@ -214,21 +224,28 @@ def test_stream_redundancy_names_a_stream_of_the_archive(tmp_path, capsys):
     assert not dna.exists()
 
 
-def test_strand_loss_in_one_gop_spares_the_others(unprotected, tmp_path):
-    _, seqs = read_strands(unprotected)
+def test_strand_loss_in_one_gop_spares_the_others(tmp_path):
+    """No outer code (--redundancy 0), 3 GOPs: the middle data strand lost costs GOP 1 alone."""
+    clip = write_clip(tmp_path / "in.mp4", frames=48, size=(160, 120))
+    dna = tmp_path / "r0.dnapkt"
+    argv = [str(clip), str(dna), "--codec", "bitstream", "--redundancy", "0", "-q"]
+    assert transcode_main(argv) == 0
+    _, seqs = read_strands(dna)
     strands = np.stack(seqs)
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)
-    clean_media = decode_media(str(unprotected))
+    clean_media = decode_media(str(dna))
     key = clean_media.result.metadata["id"]
     addresses = fr.parse(strands, coder, key=key).addresses
-    write_strands(tmp_path / "gop1.fasta", strands[addresses != 600], {})  # inside GOP 1
+    data = np.sort(addresses[~fr.is_metadata(addresses)])
+    middle = data[len(data) // 2]  # inside GOP 1
+    write_strands(tmp_path / "gop1.fasta", strands[addresses != middle], {})
     clean = clean_media.frames
     hurt = decode_media(str(tmp_path / "gop1.fasta")).frames
     same = [
         bool((x.to_ndarray() == y.to_ndarray()).all()) for x, y in zip(clean, hurt, strict=True)
     ]
-    assert same.count(True) >= len(same) // 2 and same.count(False) >= 1
+    assert len(same) == 48 and all(same[:16]) and all(same[32:]) and not any(same[16:32])
 
 
 def _fails_cleanly(capsys, argv, out_path=None):
@@ -241,14 +258,14 @@ def _fails_cleanly(capsys, argv, out_path=None):
         assert not [p for p in Path(out_path).parent.iterdir() if ".tmp" in p.name]
 
 
-def test_bad_inputs_give_one_line_errors(tmp_path, capsys, sample_roundtrip):
+def test_bad_inputs_give_one_line_errors(tmp_path, capsys, small_archive):
     text = tmp_path / "notes.mp4"
     text.write_text("this is not a video\n")
     _fails_cleanly(capsys, [str(text), str(tmp_path / "a.dnapkt")], tmp_path / "a.dnapkt")
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
     _fails_cleanly(capsys, [str(empty), str(tmp_path / "b.dnapkt")], tmp_path / "b.dnapkt")
-    data = (sample_roundtrip / "out.dnapkt").read_bytes()
+    data = small_archive.read_bytes()
     trunc = tmp_path / "trunc.dnapkt"
     trunc.write_bytes(data[: len(data) // 2])
     # a damaged .dnapkt decodes what it can: its lost half is reported, exit 3
@@ -263,5 +280,5 @@ def test_bad_inputs_give_one_line_errors(tmp_path, capsys, sample_roundtrip):
     empty_fa.write_text("")
     _fails_cleanly(capsys, [str(empty_fa), str(tmp_path / "e.mp4")], tmp_path / "e.mp4")
     _fails_cleanly(capsys, [str(SAMPLE), "/nonexistent-dir/out.dnapkt"])
-    _fails_cleanly(capsys, [str(sample_roundtrip / "out.dnapkt"), "/nonexistent-dir/x.mp4"])
+    _fails_cleanly(capsys, [str(small_archive), "/nonexistent-dir/x.mp4"])
     _fails_cleanly(capsys, [str(tmp_path / "missing.mp4"), str(tmp_path / "f.dnapkt")])

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from helix_media import __version__, distributed, plugins
+from helix_media import distributed, plugins
+from helix_media._version import __version__
 from helix_media.archive.keys import archive_id, framer_key
 from helix_media.archive.results import EncodeResult
 from helix_media.blocks import layout

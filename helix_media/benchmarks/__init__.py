@@ -1,23 +1,8 @@
-"""Benchmarks: ``helix bench NAME [options]`` runs ``helix_media.benchmarks.<name>.main(argv)``.
+"""Benchmarks: each public module measures one thing on this machine and prints a table.
 
-Each public module prints a table (figures measured on this machine, nothing cached) and returns an
-exit code. Names use dashes on the command line and underscores as modules; modules whose
-name starts with ``_`` are helpers of the benchmarks, not benchmarks.
+A module's ``run(**options)`` (or, for ``channel``, one function per sweep) takes its options
+as keyword arguments and returns an exit code; ``helix bench NAME [options]`` parses them in
+:mod:`helix_media.cli.bench` (``available()``, ``run(name, argv)``). Figures are measured each
+time, nothing cached. Modules whose name starts with ``_`` are helpers of the benchmarks, not
+benchmarks.
 """
-
-from __future__ import annotations
-
-import importlib
-import pkgutil
-
-
-def available() -> list[str]:
-    """Benchmark names, as typed after ``helix bench``."""
-    return sorted(
-        m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if m.name[0] != "_"
-    )
-
-
-def run(name: str, argv: list[str]) -> int:
-    module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
-    return int(module.main(argv) or 0)

@@ -14,7 +14,6 @@ outer code and with the one ``--read-plan PROFILE:COVERAGE`` sizes for each cove
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass, replace
 
@@ -23,7 +22,7 @@ import numpy as np
 from helix_media import plugins
 from helix_media.archive.estimates import select_blocks, with_alternatives
 from helix_media.blocks.outer_code import OuterCode, auto_redundancy
-from helix_media.channel.profiles import PROFILES, profile_channel
+from helix_media.channel.profiles import profile_channel
 from helix_media.channel.read_plan import ReadPlan
 from helix_media.channel.sequencing import Channel, simulate
 from helix_media.readpath.reads import ReadProcessor
@@ -80,51 +79,37 @@ def _row(label: str, n: int, channel: Channel, redundancies, seeds: int) -> str:
     return f"{label:<34}" + "".join(f"{c:>20}" for c in cells)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench channel", description=__doc__.splitlines()[0])
-    ap.add_argument("--strands", type=int, default=600, help="data strands per trial (600)")
-    ap.add_argument("--seeds", type=int, default=3, help="trials per cell (3)")
-    ap.add_argument("--quick", action="store_true", help="fewer rows (for a smoke test)")
-    ap.add_argument("--paper", action="store_true", help="only the paper's channel, big payload")
-    ap.add_argument("--megabytes", type=float, default=1.0, help="payload for --paper (1)")
-    ap.add_argument("--reads", type=int, help="only time FASTQ.gz -> strands for this many reads")
-    ap.add_argument("--profile", choices=tuple(PROFILES), help="a coverage sweep with its reads")
-    ap.add_argument("--coverages", default="10,20,30,50", help="for --profile (10,20,30,50)")
-    ap.add_argument("--no-video", action="store_true", help="--profile without the sample video")
-    args = ap.parse_args(argv)
-    if args.profile:
-        return _profile(args)
-    if args.paper:
-        return _paper(args.megabytes, args.seeds)
-    if args.reads:
-        return _throughput(args.reads)
+def sweep(*, strands: int, seeds: int, quick: bool = False) -> int:
+    """The table: decode success per channel (one change at a time from the paper's), without
+    and with 10 % outer redundancy; then the read path's speed at the paper's channel."""
     reds = (0.0, 0.1)
     head = f"{'channel (30x unless said)':<34}" + "".join(
         f"{'redundancy ' + str(r):>20}" for r in reds
     )
-    print(f"{args.strands} data strands per trial, {args.seeds} seeds; cells: strands bit-exact,")
+    print(f"{strands} data strands per trial, {seeds} seeds; cells: strands bit-exact,")
     print("trials fully decoded. Each sweep changes one thing from: 30x, synthesis errors 1/7500,")
     print("substitutions 0.109 %, no indels, no dropout.")
     print(head)
     rows: list[tuple[str, Channel]] = [("paper: 30x, 1 % dropout", PAPER)]
-    dropouts = (0.0, 0.05, 0.15) if args.quick else (0.0, 0.02, 0.05, 0.08, 0.10, 0.15)
+    dropouts = (0.0, 0.05, 0.15) if quick else (0.0, 0.02, 0.05, 0.08, 0.10, 0.15)
     rows += [(f"dropout {100 * d:g} %", replace(CLEAN, dropout=d)) for d in dropouts]
-    subs = (0.01,) if args.quick else (0.001, 0.01, 0.02, 0.03)
+    subs = (0.01,) if quick else (0.001, 0.01, 0.02, 0.03)
     rows += [(f"substitutions {100 * s:g} %", replace(CLEAN, sub=s)) for s in subs]
-    indels = (0.01,) if args.quick else (0.0, 0.005, 0.01, 0.02)
+    indels = (0.01,) if quick else (0.0, 0.005, 0.01, 0.02)
     rows += [
         (f"indels {100 * i:g} % (ins = del)", replace(CLEAN, ins=i / 2, dele=i / 2)) for i in indels
     ]
-    covs = (5,) if args.quick else (5, 10, 20, 50)
+    covs = (5,) if quick else (5, 10, 20, 50)
     rows += [(f"coverage {c}x", replace(CLEAN, coverage=c)) for c in covs]
     for label, channel in rows:
-        print(_row(label, args.strands, channel, reds, args.seeds), flush=True)
-    t = trial(args.strands, PAPER)
+        print(_row(label, strands, channel, reds, seeds), flush=True)
+    t = trial(strands, PAPER)
     print(f"\nread path: {t.reads / t.read_path_s:,.0f} reads/s at the paper's channel (1 core)")
     return 0
 
 
-def _paper(megabytes: float, seeds: int) -> int:
+def paper(*, megabytes: float, seeds: int) -> int:
+    """The paper's channel on a ``megabytes`` payload with 10 % outer redundancy, per seed."""
     n = int(np.ceil(megabytes * 8e6 / 300))
     print(f"paper channel, {megabytes:g} MB payload = {n} data strands, 10 % outer redundancy")
     print(f"{'seed':>4} {'reads':>9} {'strands ok':>11} {'decoded':>8} {'read path s':>12}")
@@ -141,7 +126,7 @@ def _paper(megabytes: float, seeds: int) -> int:
     return 0 if decoded == seeds else 1
 
 
-def _throughput(n_reads: int) -> int:
+def throughput(*, reads: int) -> int:
     """Wall time of the whole decode path from a FASTQ.gz file to checked strands."""
     import tempfile
 
@@ -150,12 +135,12 @@ def _throughput(n_reads: int) -> int:
 
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)
-    n = int(np.ceil(n_reads / PAPER.coverage))
+    n = int(np.ceil(reads / PAPER.coverage))
     bits = np.random.default_rng(0).integers(0, 2, (n, fr.payload_bits(coder))).astype(np.uint8)
-    reads = simulate(fr.frame(np.arange(n), bits, coder), PAPER)
+    simulated = simulate(fr.frame(np.arange(n), bits, coder), PAPER)
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/reads.fastq.gz"
-        write_reads(path, reads)
+        write_reads(path, simulated)
         t0 = time.perf_counter()
         _, seqs = read_strands(path, allow_n=True)
         t1 = time.perf_counter()
@@ -164,43 +149,41 @@ def _throughput(n_reads: int) -> int:
         parsed = fr.parse(est.strands, coder, None, est.erasures)
         t3 = time.perf_counter()
     ok = len(set(parsed.addresses[parsed.ok].tolist()))
-    print(f"{len(reads):,} reads ({n} strands, paper channel) -> {ok} strands ok")
+    print(f"{len(simulated):,} reads ({n} strands, paper channel) -> {ok} strands ok")
     print(f"read FASTQ.gz {t1 - t0:6.1f} s")
     print(f"read path     {t2 - t1:6.1f} s  (trim, cluster, consensus)")
     print(f"RS + decode   {t3 - t2:6.1f} s")
-    print(f"total         {t3 - t0:6.1f} s = {len(reads) / (t3 - t0):,.0f} reads/s")
+    print(f"total         {t3 - t0:6.1f} s = {len(simulated) / (t3 - t0):,.0f} reads/s")
     return 0
 
 
-def _profile(args: argparse.Namespace) -> int:
+def profile_sweep(
+    *, profile: str, coverages: list[float], strands: int, seeds: int, video: bool = True
+) -> int:
     """A coverage sweep with a profile's reads: random payload, then the sample video."""
     from helix_media.errors import HelixError
 
-    try:
-        covs = [float(c) for c in args.coverages.split(",")]
-    except ValueError:
-        raise HelixError("--coverages takes numbers separated by commas, e.g. 10,20,30") from None
-    if not all(np.isfinite(c) and c > 0 for c in covs) or args.strands < 1 or args.seeds < 1:
+    if not all(np.isfinite(c) and c > 0 for c in coverages) or strands < 1 or seeds < 1:
         raise HelixError("--coverages must be > 0, --strands and --seeds at least 1")
     bits = plugins.get_framer("helix").payload_bits(plugins.get_coder("enumerative"))
 
     def planned(c: float) -> float:  # --read-plan PROFILE:c
-        return auto_redundancy(args.strands, bits, ReadPlan(args.profile, c).design_loss())
+        return auto_redundancy(strands, bits, ReadPlan(profile, c).design_loss())
 
-    reds = (auto_redundancy(args.strands, bits), planned)
-    print(f"--profile {args.profile}: {args.strands} data strands of random payload per trial,")
-    print(f"{args.seeds} seeds; cells: data strands bit-exact, trials fully decoded; outer code:")
-    print(f"the default (auto, {reds[0]:g}) and --read-plan {args.profile}:COVERAGE's")
+    reds = (auto_redundancy(strands, bits), planned)
+    print(f"--profile {profile}: {strands} data strands of random payload per trial,")
+    print(f"{seeds} seeds; cells: data strands bit-exact, trials fully decoded; outer code:")
+    print(f"the default (auto, {reds[0]:g}) and --read-plan {profile}:COVERAGE's")
     print(f"{'coverage':<22}{'plan R':>12}" + "".join(
         f"{h:>20}" for h in ("default outer code", "--read-plan's")
     ))  # fmt: skip
-    for c in covs:
-        channel = profile_channel(args.profile, coverage=c)
-        row = _row(f"{c:g}x", args.strands, channel, reds, args.seeds)
+    for c in coverages:
+        channel = profile_channel(profile, coverage=c)
+        row = _row(f"{c:g}x", strands, channel, reds, seeds)
         print(f"{row[:22]}{planned(c):>12g}{row[34:]}", flush=True)
-    if not args.no_video:
-        for c in covs:
-            _profile_video(args.profile, c)
+    if video:
+        for c in coverages:
+            _profile_video(profile, c)
     return 0
 
 
@@ -213,13 +196,13 @@ def _profile_video(profile: str, c: float) -> None:
     from helix_media.archive.encode import encode_video
     from helix_media.blocks.outer_code import Auto
     from helix_media.channel.sequencing import write_reads
-    from helix_media.cli.common import SAMPLE
     from helix_media.errors import HelixError
+    from helix_media.resources import sample_clip
 
     plan = Auto(ReadPlan(profile, c).design_loss())
     with tempfile.TemporaryDirectory() as tmp:
         for label, redundancy in (("default outer code", None), ("--read-plan", plan)):
-            enc = encode_video(str(SAMPLE), f"{tmp}/sample.dnapkt", redundancy=redundancy)
+            enc = encode_video(str(sample_clip()), f"{tmp}/sample.dnapkt", redundancy=redundancy)
             reads = simulate(enc.strands, profile_channel(profile, coverage=c))
             write_reads(f"{tmp}/reads.fastq", reads)
             what = f"sample video, {c:g}x, {label} ({len(enc.strands)} strands): "

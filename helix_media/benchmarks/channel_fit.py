@@ -13,7 +13,6 @@ the same on clusters the fit never saw.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ from helix_media.channel.errorstats import (
     nanopore_data,
     reads_like,
 )
-from helix_media.channel.profiles import PROFILES, profile_channel
+from helix_media.channel.profiles import profile_channel
 
 LENGTHS = (106, 115)  # the dataset's reads were trimmed and kept at 106-115 nt
 
@@ -146,30 +145,26 @@ def plot(real: ErrorStats, sim: ErrorStats, path: str, title: str) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="helix bench channel-fit", description=__doc__.splitlines()[0]
-    )
-    ap.add_argument("--split", choices=("valid", "test"), default="valid", help="(valid)")
-    ap.add_argument("--profile", choices=tuple(PROFILES), default="nanopore-r9")
-    ap.add_argument("--seed", type=int, default=1, help="the simulation's seed (1)")
-    ap.add_argument("--data", help="folder of the CNR JSON files (default: shared/data/...)")
-    ap.add_argument("--plot", metavar="FILE.png", help="also draw the comparison")
-    args = ap.parse_args(argv)
-    folder = Path(args.data) if args.data else nanopore_data()
-    path = None if folder is None else folder / f"{args.split}.json"
+def run(
+    *, split: str, profile: str, seed: int, data: str | None = None, plot_path: str | None = None
+) -> int:
+    """Print the comparison on the ``split`` clusters (folder ``data``, default
+    :func:`~helix_media.channel.errorstats.nanopore_data`; skipped, exit 0, when absent);
+    ``plot_path``: draw it too."""
+    folder = Path(data) if data else nanopore_data()
+    path = None if folder is None else folder / f"{split}.json"
     if path is None or not path.is_file():
         print("skipped: the real nanopore reads (shared/data/nanopore-cnr) are absent")
         return 0
     clusters = load_clusters(path)
-    real, sim = compare(clusters, args.profile, args.seed)
+    real, sim = compare(clusters, profile, seed)
     print(
-        f"{path.name}: {len(clusters)} references; {args.profile} simulates as many reads of "
-        f"each (seed {args.seed}), kept at {LENGTHS[0]}-{LENGTHS[1]} nt like the real ones;"
+        f"{path.name}: {len(clusters)} references; {profile} simulates as many reads of "
+        f"each (seed {seed}), kept at {LENGTHS[0]}-{LENGTHS[1]} nt like the real ones;"
     )
     print("both aligned to the references with edlib\n")
     print(table(real, sim))
-    if args.plot:
-        plot(real, sim, args.plot, f"{args.profile} vs real reads ({path.name})")
-        print(f"\n{args.plot}: written")
+    if plot_path:
+        plot(real, sim, plot_path, f"{profile} vs real reads ({path.name})")
+        print(f"\n{plot_path}: written")
     return 0

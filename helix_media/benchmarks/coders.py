@@ -19,7 +19,6 @@ Chamaeleo's Grass and Yin-Yang codes are external rows when ``pip install chamae
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
 from collections.abc import Callable
@@ -270,12 +269,10 @@ def _fmt(label: str, r: dict) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench coders", description=__doc__.splitlines()[0])
-    ap.add_argument("--strands", type=int, default=2000, help="blocks per data set")
-    ap.add_argument("--no-external", action="store_true", help="skip Chamaeleo's rows")
-    args = ap.parse_args(argv)
-    n = args.strands
+def run(*, strands: int, external: bool = True) -> int:
+    """Print both tables on up to ``strands`` blocks per data set; ``external``: Chamaeleo's
+    rows too, where it is installed."""
+    n = strands
     fr, ctx = contexts(n)
     cons = fr.constraints
     rows = coder_rows(cons)
@@ -298,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             r = measure(coder, data, ctx, cons)
             if r is not None:
                 print(_fmt(label, r))
-        if not args.no_external:
+        if external:
             for label, r in external_rows(data, n, ctx, cons):
                 print(_fmt(label, r))
     print()

@@ -19,7 +19,6 @@ frames, the first clip (the tests run it).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import tempfile
@@ -272,33 +271,29 @@ def plot(
     fig.savefig(path)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="helix bench cost", description=__doc__.split("\n")[0])
-    p.add_argument("--clips", nargs="*", help="default: the sample and data/eval/*.mp4")
-    p.add_argument("--frames", type=int, help="frames per clip (default 48; --quick 16)")
-    p.add_argument("--max-width", type=int, default=320)
-    p.add_argument(
-        "--redundancy", type=float, default=0.1, help="outer code of every bitstream setting"
-    )
-    p.add_argument(
-        "--usd-per-nt",
-        type=float,
-        default=USD_PER_NT,
-        help=f"assumed synthesis price per nucleotide (default {USD_PER_NT:.3g}: $0.014 a "
-        "240-nt strand)",
-    )
-    p.add_argument("--settings", nargs="*", help="only the settings whose name contains one")
-    p.add_argument("--target-psnr", type=float, default=35.0, help="the target run (0: none)")
-    p.add_argument("--plot", type=Path, help="write the RD curves (PNG; needs matplotlib)")
-    p.add_argument("--quick", action="store_true", help="reference and default, 3 CRFs, 1 clip")
-    a = p.parse_args(argv)
-    frames = a.frames or (16 if a.quick else 48)
-    clips = a.clips or [str(sample_clip()), *map(str, sorted(Path("data/eval").glob("*.mp4")))]
-    settings = [s for s in SETTINGS if not a.quick or s.quick]
-    if a.settings:
-        keep = (REFERENCE, *a.settings)
-        settings = [s for s in settings if any(k in s.name for k in keep)]
-    if a.quick:
+def run(
+    *,
+    clips: list[str] | None,
+    frames: int | None,
+    max_width: int,
+    redundancy: float,
+    usd_per_nt: float,
+    only: list[str] | None = None,
+    target_psnr: float,
+    plot_path: Path | None = None,
+    quick: bool = False,
+) -> int:
+    """Print the tables (see the module's text). ``clips`` None: the sample and
+    ``data/eval/*.mp4``; ``frames`` None: 48 (16 with ``quick``); ``only``: the settings
+    whose name contains one of these (and the reference); ``target_psnr`` 0: no target run;
+    ``plot_path``: draw the curves there."""
+    frames = frames or (16 if quick else 48)
+    clips = clips or [str(sample_clip()), *map(str, sorted(Path("data/eval").glob("*.mp4")))]
+    chosen = [s for s in SETTINGS if not quick or s.quick]
+    if only:
+        keep = (REFERENCE, *only)
+        chosen = [s for s in chosen if any(k in s.name for k in keep)]
+    if quick:
         clips = clips[:1]
     os.environ.setdefault("SVT_LOG", "1")
     curves: dict[str, dict[str, list[tuple]]] = {}
@@ -308,39 +303,39 @@ def main(argv: list[str] | None = None) -> int:
         for clip in clips:
             name = Path(clip).name
             ref_path = tmp / f"{Path(clip).stem}.mkv"
-            ref, rate = reference_clip(clip, ref_path, frames, a.max_width)
+            ref, rate = reference_clip(clip, ref_path, frames, max_width)
             info[name] = (len(ref), rate, ref[0].shape, ref_path, ref)
             curves[name] = {}
-            for s in settings:
-                crfs = s.crfs[1::2] if a.quick else s.crfs
-                curves[name][s.name] = curve(s, ref_path, ref, tmp, a.redundancy, crfs)
+            for s in chosen:
+                crfs = s.crfs[1::2] if quick else s.crfs
+                curves[name][s.name] = curve(s, ref_path, ref, tmp, redundancy, crfs)
                 pts = " ".join(f"{c}: {n} / {q:.2f}" for c, n, _, q in curves[name][s.name])
                 print(f"{name} | {s.name} | CRF: strands / dB | {pts}", flush=True)
         first = next(iter(next(iter(curves.values())).values()))[0]
         nt_per_strand = first[2] // first[1]
         print(
             f"\nPer minute of video at each clip's size and rate ({nt_per_strand}-nt strands, "
-            f"bitstream with --redundancy {a.redundancy:g}, helix with its own outer codes); "
-            f"$ at an assumed ${a.usd_per_nt:.3g} per nt (--usd-per-nt)"
+            f"bitstream with --redundancy {redundancy:g}, helix with its own outer codes); "
+            f"$ at an assumed ${usd_per_nt:.3g} per nt (--usd-per-nt)"
         )
-        print_table(curves, info, settings, a.usd_per_nt, nt_per_strand)
-        if a.plot:
-            defaults = {s.name for s in settings if s.default}
-            plot(curves, {k: v[0] for k, v in info.items()}, defaults, a.plot)
-            print(f"\nRD plot: {a.plot}")
-        path, source = speed_clip(clips, tmp, 8 if a.quick else 48)
+        print_table(curves, info, chosen, usd_per_nt, nt_per_strand)
+        if plot_path:
+            defaults = {s.name for s in chosen if s.default}
+            plot(curves, {k: v[0] for k, v in info.items()}, defaults, plot_path)
+            print(f"\nRD plot: {plot_path}")
+        path, source = speed_clip(clips, tmp, 8 if quick else 48)
         load = os.getloadavg()[0]
         print(
             f"\n| setting | encode fps at 640x360 | CPU s per frame |  ({source} scaled, "
             f"codec alone, {os.cpu_count()} cores, load average {load:.1f} before)"
         )
         print("|---|---|---|")
-        for s in settings:
-            fps = speed(s, path, 8 if a.quick else 48)
+        for s in chosen:
+            fps = speed(s, path, 8 if quick else 48)
             cells = "— | —" if fps is None else f"{fps[0]:.1f} | {fps[1]:.3f}"
             print(f"| {s.name}{' (default)' if s.default else ''} | {cells} |", flush=True)
-        if a.target_psnr:
-            target_runs(curves, info, settings, a.target_psnr, a.redundancy, tmp)
+        if target_psnr:
+            target_runs(curves, info, chosen, target_psnr, redundancy, tmp)
     return 0
 
 

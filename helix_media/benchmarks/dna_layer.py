@@ -9,7 +9,6 @@ strands, and the whole helix framer (address + payload coding + RS + fillers), a
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -29,12 +28,9 @@ def _rate(fn, n: int, repeat: int) -> float:
     return n / statistics.median(times)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench dna-layer", description=__doc__.splitlines()[0])
-    ap.add_argument("--strands", type=int, default=50_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args(argv)
-    n, r = args.strands, args.repeat
+def run(*, strands: int, repeat: int) -> int:
+    """Print the rates on ``strands`` strands, each the median of ``repeat`` runs."""
+    n, r = strands, repeat
     rng = np.random.default_rng(0)
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)
@@ -43,9 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     coder.encode(bits[:10], 152, ctx[:10])  # build the count tables outside the timing
     bases = coder.encode(bits, 152, ctx)
     msgs = rng.integers(0, 256, (n, 42)).astype(np.uint8)
-    strands = fr.frame(np.arange(n), bits, coder)
+    framed = fr.frame(np.arange(n), bits, coder)
     k = min(n, 2000)
-    damaged = strands[:k].copy()
+    damaged = framed[:k].copy()
     damaged[:, [40, 90, 150]] = (damaged[:, [40, 90, 150]] + 1) % 4
     codec = reedsolo.RSCodec(6)
     words = [
@@ -71,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             "helix framer: frame (address+payload+RS+fillers)",
             _rate(lambda: fr.frame(np.arange(n), bits, coder), n, r),
         ),
-        ("helix framer: parse, clean strands", _rate(lambda: fr.parse(strands, coder), n, r)),
+        ("helix framer: parse, clean strands", _rate(lambda: fr.parse(framed, coder), n, r)),
         (
             "helix framer: parse, 3 substitutions/strand (compiled RS)",
             _rate(lambda: fr.parse(damaged, coder), k, r),

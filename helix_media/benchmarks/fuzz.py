@@ -15,27 +15,23 @@ most one input raised it. Exit status 1 if any target had a crash or a hang.
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from helix_media.benchmarks._fuzzing import HANG_SECONDS, TARGETS, fuzz
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench fuzz", description=__doc__.splitlines()[0])
-    ap.add_argument("--inputs", type=int, default=100_000, help="inputs per target (100000)")
-    ap.add_argument("--target", action="append", choices=sorted(TARGETS), help="default: all")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--crashes", type=Path, help="folder to keep crashing inputs in")
-    args = ap.parse_args(argv)
-    if args.crashes:
-        args.crashes.mkdir(parents=True, exist_ok=True)
+def run(*, inputs: int, targets: Sequence[str] | None, seed: int, crashes: Path | None) -> int:
+    """Fuzz each target (default: all) with ``inputs`` inputs and print a row per target;
+    crashing inputs are kept in ``crashes`` when given. 1 if any target crashed or hung."""
+    if crashes:
+        crashes.mkdir(parents=True, exist_ok=True)
     print(f"| target | inputs | clear errors | accepted | crashes | hangs (> {HANG_SECONDS} s) "
           "| max ms | peak RSS MB | max rise MB | inputs/s |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|")
     bad = 0
-    for name in args.target or TARGETS:
-        r = fuzz(name, args.inputs, args.seed, args.crashes)
+    for name in targets or TARGETS:
+        r = fuzz(name, inputs, seed, crashes)
         bad += len(r.crashes) + r.hangs
         print(
             f"| {name} | {r.inputs} | {r.rejected} | {r.accepted} | {len(r.crashes)} | "

@@ -16,7 +16,6 @@ or ``--clips``.
 
 from __future__ import annotations
 
-import argparse
 import re
 import tempfile
 import time
@@ -308,15 +307,17 @@ def speed(path: str, tmp: Path, frames: int, enhancement: str) -> list[tuple[int
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="helix bench helix", description=__doc__.split("\n")[0])
-    p.add_argument("--clips", nargs="*")
-    p.add_argument("--frames", type=int, default=48)
-    p.add_argument("--max-width", type=int, default=320)
-    p.add_argument("--plot", type=Path, help="write the RD plot (PNG; needs matplotlib)")
-    p.add_argument("--enhancement", choices=("x265", "learned"), default="x265")
-    a = p.parse_args(argv)
-    clips = a.clips or [str(sample_clip()), *map(str, sorted(Path("data/eval").glob("*.mp4")))]
+def run(
+    *,
+    clips: list[str] | None,
+    frames: int,
+    max_width: int,
+    plot_path: Path | None = None,
+    enhancement: str,
+) -> int:
+    """Print the tables for ``clips`` (None: the sample and ``data/eval/*.mp4``); ``plot_path``:
+    draw the RD curves there."""
+    clips = clips or [str(sample_clip()), *map(str, sorted(Path("data/eval").glob("*.mp4")))]
     print(
         "| clip | setting | strands | data strands | nt/frame | $/frame | PSNR dB | MS-SSIM "
         "| note |"
@@ -325,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     curves = {}
     with tempfile.TemporaryDirectory() as tmp:
         for clip in clips:
-            rows, x265 = bench_clip(clip, Path(tmp), a.frames, a.max_width, a.enhancement)
+            rows, x265 = bench_clip(clip, Path(tmp), frames, max_width, enhancement)
             curves[Path(clip).name] = (rows, x265)
             for r in rows + x265:
                 print(
@@ -342,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---|---|---|---|---|---|---|")
         for name, (rows, x265) in curves.items():
             for q, strands, db, dstrands, ddb, dlost, bstrands, blost, base in ladder_effects(
-                rows, a.enhancement
+                rows, enhancement
             ):
                 x = x265_at(x265, strands)
                 print(
@@ -364,18 +365,18 @@ def main(argv: list[str] | None = None) -> int:
             span = f"{helix[0]['psnr']:.1f} → {helix[-1]['psnr']:.1f}"
             cells = " | ".join("—" if bd is None else f"{bd:+.0%}" for bd in bds)
             print(f"| {name} | {span} | {cells} |")
-        if a.plot:
+        if plot_path:
             plot(
                 {
                     k: (ladder(rows), ladder(rows, ", mask 0"), x265)
                     for k, (rows, x265) in curves.items()
                 },
-                a.plot,
+                plot_path,
             )
-            print(f"\nRD plot: {a.plot}")
+            print(f"\nRD plot: {plot_path}")
         print(f"\n| quality | encode fps | decode fps |  (256 x 256, CPU, {Path(clips[0]).name})")
         print("|---|---|---|")
-        for q, enc, dec in speed(clips[0], Path(tmp), a.frames, a.enhancement):
+        for q, enc, dec in speed(clips[0], Path(tmp), frames, enhancement):
             print(f"| {q} | {enc:.1f} | {dec:.1f} |")
     return 0
 

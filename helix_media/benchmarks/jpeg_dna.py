@@ -22,7 +22,6 @@ pipeline (helix framer, 240-nt strands, no outer code, no audio) and back:
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from fractions import Fraction
@@ -231,22 +230,17 @@ def deletion(run: dict, originals: list[np.ndarray], trials: int, seed: int) -> 
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench jpeg-dna", description=__doc__.split("\n")[0])
-    ap.add_argument("--frames", type=int, default=16)
-    ap.add_argument("--trials", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--video", default=str(SAMPLE))
-    args = ap.parse_args(argv)
+def run(*, frames: int, trials: int, seed: int, video: str) -> int:
+    """Print both parts on the first ``frames`` frames of ``video``, ``trials`` deletions."""
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         clip = str(tmp / "clip.mkv")
-        originals = _clip(args.video, args.frames, Path(clip))
+        originals = _clip(video, frames, Path(clip))
         keep = curve(clip, originals, tmp)
         print()
         print(
             f"Section IV-B: one deletion in the payload of one strand of the first packet, "
-            f"{args.trials} trials (unprotected: the paper's model) / the pipeline (protected)"
+            f"{trials} trials (unprotected: the paper's model) / the pipeline (protected)"
         )
         print("| codec | quality | frames hit | blocks lost in them | their PSNR dB | "
               "protected (our pipeline) |")  # fmt: skip
@@ -254,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         for codec, _, _, _ in RUNS:
             if codec not in keep:
                 continue
-            cells = deletion(keep[codec], originals, args.trials, args.seed)
+            cells = deletion(keep[codec], originals, trials, seed)
             q = keep[codec]["quality"]
             print(f"| {codec} | {q if q is not None else 'default'} | " + " | ".join(cells) + " |")
         if "jpeg-dna" in keep:

@@ -10,7 +10,6 @@ stream GOP by GOP, so memory grows with the strands and reads held, not with the
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
@@ -57,30 +56,24 @@ def measure(cmd: list[str]) -> tuple[float, float, int]:
     return kib / 1024, time.perf_counter() - t, status
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench memory", description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=5.0)
-    ap.add_argument("--size", default="640x360")
-    ap.add_argument("--coverage", type=float, default=30.0, help="reads per strand (30)")
-    ap.add_argument("--redundancy", type=float, default=0.1, help="outer code (0.1)")
-    args = ap.parse_args(argv)
-    width, height = map(int, args.size.split("x"))
+def run(*, minutes: float, width: int, height: int, coverage: float, redundancy: float) -> int:
+    """Print the table for a synthetic clip of ``minutes`` at ``width`` x ``height``."""
     helix, transcode = (str(Path(sys.executable).parent / n) for n in ("helix", "helix-transcode"))
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         clip, dna, reads = tmp / "clip.mp4", tmp / "clip.dnapkt", tmp / "reads.fastq.gz"
-        n = synthetic_clip(clip, args.minutes * 60, width, height)
-        encode = [transcode, str(clip), str(dna), "--redundancy", str(args.redundancy), "-q"]
+        n = synthetic_clip(clip, minutes * 60, width, height)
+        encode = [transcode, str(clip), str(dna), "--redundancy", str(redundancy), "-q"]
         rows = [("encode (default codec)", *measure(encode))]
-        cov = ["--coverage", str(args.coverage)]
+        cov = ["--coverage", str(coverage)]
         rows.append(("simulate reads", *measure([helix, "simulate", str(dna), str(reads), *cov])))
         for name, src in (("decode from .dnapkt", dna), ("decode from reads", reads)):
             out = tmp / f"{len(rows)}.mkv"
             rows.append((name, *measure([transcode, str(src), str(out), "-q"])))
         strands = _strands(dna)
     print(
-        f"{args.minutes:g} min of {width}x{height} at 24 fps ({n} frames) -> {strands} strands; "
-        f"reads at {args.coverage:g}x"
+        f"{minutes:g} min of {width}x{height} at 24 fps ({n} frames) -> {strands} strands; "
+        f"reads at {coverage:g}x"
     )
     print("| step | peak RSS MB | seconds | exit status |")
     print("|---|---|---|---|")

@@ -9,7 +9,6 @@ on this machine: reading both FASTQ.gz files, then merging (numpy, one core).
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from dataclasses import replace
@@ -24,20 +23,16 @@ from helix_media.readpath.paired import merge_pairs
 from helix_media.strandio.fasta import read_pairs
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench paired", description=__doc__.splitlines()[0])
-    ap.add_argument("--pairs", type=int, default=100_000, help="read pairs, about (100000)")
-    ap.add_argument("--read-length", type=int, default=150, help="nt per read (150: 2x150)")
-    ap.add_argument("--sub", type=float, default=CLEAN.sub, help="sequencing substitutions/base")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
+def run(*, pairs: int, read_length: int, sub: float, seed: int) -> int:
+    """Simulate about ``pairs`` read pairs of ``read_length`` nt each, merge them; print the
+    share merged and whole, and the times."""
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)
-    n = int(np.ceil(args.pairs / CLEAN.coverage))
-    rng = np.random.default_rng(args.seed)
+    n = int(np.ceil(pairs / CLEAN.coverage))
+    rng = np.random.default_rng(seed)
     strands = fr.frame(np.arange(n), rng.integers(0, 2, (n, fr.payload_bits(coder))), coder)
-    channel = replace(CLEAN, sub=args.sub, seed=args.seed)
-    r1, r2 = simulate_pairs(strands, channel, args.read_length)
+    channel = replace(CLEAN, sub=sub, seed=seed)
+    r1, r2 = simulate_pairs(strands, channel, read_length)
     with tempfile.TemporaryDirectory() as tmp:
         paths = f"{tmp}/r_R1.fastq.gz", f"{tmp}/r_R2.fastq.gz"
         write_reads(paths[0], r1, "/1")
@@ -49,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         t2 = time.perf_counter()
     known = {s.tobytes() for s in strands} | {s.tobytes() for s in reverse_complement(strands)}
     exact = sum(read.tobytes() in known for read in reads)
-    print(f"{report.pairs:,} pairs 2x{args.read_length} over {n} strands of {strands.shape[1]} nt")
+    print(f"{report.pairs:,} pairs 2x{read_length} over {n} strands of {strands.shape[1]} nt")
     print(f"merged         {report.merged:>9,} ({100 * report.merged / report.pairs:.2f} %)")
     print(f"= a strand     {exact:>9,} ({100 * exact / report.pairs:.2f} %; synthesis errors stay)")
     print(f"read FASTQ.gz  {t1 - t0:>9.2f} s")

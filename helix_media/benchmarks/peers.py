@@ -12,7 +12,6 @@ Chamaeleo is optional (``pip install -e ".[bench]"``); without it only our rows 
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import tempfile
 import time
@@ -230,15 +229,10 @@ def row(method: str, name: str, r: dict[str, Any]) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench peers", description=__doc__.split("\n")[0])
-    ap.add_argument("--kb", type=int, default=100, help="input size in kB (100)")
-    ap.add_argument("--trials", type=int, default=2, help="random losses per level (2)")
-    ap.add_argument("--timeout", type=float, default=120, help="seconds per peer and input")
-    ap.add_argument("--segment", type=int, default=160, help="peers' bits per segment (160)")
-    ap.add_argument("--no-external", action="store_true", help="skip Chamaeleo")
-    args = ap.parse_args(argv)
-    data = inputs(args.kb)
+def run(*, kb: int, trials: int, timeout: float, segment: int, external: bool = True) -> int:
+    """Print the table on ``kb`` kB inputs; ``external``: Chamaeleo's codes too (when
+    installed), each in a child process of at most ``timeout`` seconds per input."""
+    data = inputs(kb)
     print(
         "| method | input | strands × nt | bits/nt (with primers) | bits/nt (no primers) | "
         "% GC ok / run ok / all ok | encode s | decode s | exact file at "
@@ -249,13 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     run_ours(b"warm-up", 0.1, 1)  # one-time JIT compilation and address tables, not timed
     for label, red in (("helix raw, 10 % outer code", 0.1), ("helix raw, no outer code", 0.0)):
         for name, d in data.items():
-            print(row(label, name, run_ours(d, red, args.trials)), flush=True)
-    if not args.no_external:
+            print(row(label, name, run_ours(d, red, trials)), flush=True)
+    if external:
         methods = peer_methods()
         if not methods:
             print("(Chamaeleo not installed: pip install -e '.[bench]')")
         for label in methods:
             for name, d in data.items():
-                r = run_peer(label, d, args.segment, args.trials, args.timeout)
+                r = run_peer(label, d, segment, trials, timeout)
                 print(row(label, name, r), flush=True)
     return 0

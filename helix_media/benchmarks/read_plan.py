@@ -13,7 +13,6 @@ outer code that ``--read-plan PROFILE:COVERAGE`` gives a 30 kB and a 1 MB file.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -67,32 +66,33 @@ def decode_failure(profile: str, k: int, strands, fr, meta, truth, seed: int) ->
     return 1.0 - ok / len(truth), wrong
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench read-plan", description=__doc__.splitlines()[0])
-    ap.add_argument("--profile", choices=tuple(PROFILES), action="append", help="(all)")
-    ap.add_argument("--strands", type=int, default=1500, help="data strands per trial (1500)")
-    ap.add_argument("--max-reads", type=int, default=read_plan.MAX_K, help="k = 1..K")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--coverages", default="3,5,8,10,15,20,30", help="for part 2")
-    ap.add_argument("--stored", action="store_true", help="part 2 only (the stored tables)")
-    args = ap.parse_args(argv)
-    profiles = args.profile or list(PROFILES)
-    if not args.stored:
-        strands, fr, meta, truth = _archive(args.strands, args.seed)
+def run(
+    *,
+    profiles: list[str] | None,
+    strands: int,
+    max_reads: int,
+    seed: int,
+    coverages: list[float],
+    stored: bool = False,
+) -> int:
+    """Print part 1 (measured; skipped when ``stored``) and part 2 (the stored tables) for
+    each profile (None: all)."""
+    profiles = profiles or list(PROFILES)
+    if not stored:
+        made, fr, meta, truth = _archive(strands, seed)
         print(f"Part 1: share of {len(truth)} data strands not decoded, k reads per strand")
-        print("profile        " + "".join(f"{k:>7}" for k in range(1, args.max_reads + 1)))
+        print("profile        " + "".join(f"{k:>7}" for k in range(1, max_reads + 1)))
         wrong = 0
         for p in profiles:
-            row = [decode_failure(p, k, strands, fr, meta, truth, args.seed + k) for k in
-                   range(1, args.max_reads + 1)]  # fmt: skip
+            row = [decode_failure(p, k, made, fr, meta, truth, seed + k) for k in
+                   range(1, max_reads + 1)]  # fmt: skip
             print(f"{p:<15}" + "".join(f"{f:7.4f}" for f, _ in row), flush=True)
             wrong += sum(w for _, w in row)
         print(f"addresses decoded to a wrong block (miscorrected): {wrong}\n")
-    covs = [float(c) for c in args.coverages.split(",")]
     print("Part 2 (stored tables): strand loss at a mean coverage, and --read-plan's redundancy")
     print("profile        coverage  P(0 reads)  strand loss  redundancy 800 / 3700 strands")
     for p in profiles:
-        for c in covs:
+        for c in coverages:
             plan = read_plan.ReadPlan(p, c)
             loss = plan.design_loss()
             r = [parity_needed(k, loss) / k for k in (800, 3700)]

@@ -13,7 +13,6 @@ single-process row. The model of a 10^9-read run in ``docs/scale.md`` comes from
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import resource
 import tempfile
@@ -65,19 +64,14 @@ def _parts_of(n: int):
         read_stream.PART_READS = keep
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench scale", description=__doc__.splitlines()[0])
-    ap.add_argument("--strands", type=int, default=20_000)
-    ap.add_argument("--coverage", type=float, default=10.0)
-    ap.add_argument("--workers", default="1,2", help="cluster sizes to run, comma-separated")
-    ap.add_argument("--part-reads", type=int, default=1 << 15, help="reads per part")
-    args = ap.parse_args(argv)
-    with _parts_of(args.part_reads):  # restored after: the bench may run inside a process
-        return _run(args)
+def run(*, strands: int, coverage: float, workers: list[int], part_reads: int) -> int:
+    """Print the table: one process, then a local cluster of each size in ``workers`` (sizes
+    0 and below are skipped); 1 if any run's estimates differ from one process's."""
+    with _parts_of(part_reads):  # restored after: the bench may run inside a process
+        return _run(strands, coverage, [w for w in workers if w > 0], part_reads)
 
 
-def _run(args: argparse.Namespace) -> int:
-    sizes = [int(w) for w in args.workers.split(",") if int(w) > 0]
+def _run(n: int, coverage: float, sizes: list[int], part_reads: int) -> int:
     from dask.distributed import get_task_stream
 
     from helix_media.readpath.reads import ReadProcessor
@@ -86,11 +80,10 @@ def _run(args: argparse.Namespace) -> int:
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)
     rng = np.random.default_rng(0)
-    n = args.strands
     payload = rng.integers(0, 2, (n, fr.payload_bits(coder))).astype(np.uint8)
     addresses = np.arange(n, dtype=np.int64)
     strands = fr.frame(addresses, payload, coder)
-    channel = Channel(coverage=args.coverage, ins=0.0005, dele=0.0005, contaminants=0.02)
+    channel = Channel(coverage=coverage, ins=0.0005, dele=0.0005, contaminants=0.02)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "reads.fastq")
@@ -129,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
                 rss = max(client.run(_peak_rss_mb).values())
                 per_read = shuffle / len(warm.first)
             rows.append((f"{w} workers", m / dt, n / ft, busy / m * 1e6, per_read, rss, base, same))
-    print(f"{m} reads of {n} strands (coverage {args.coverage:g}), parts of {args.part_reads}")
+    print(f"{m} reads of {n} strands (coverage {coverage:g}), parts of {part_reads}")
     print(f"client: parses and sends {read_rate:.0f} reads/s (one core)")
     print(
         f"{'':<11} {'reads/s':>8} {'framed/s':>9} {'CPU s/Mread':>12} {'shuffle B/read':>15} "

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
@@ -182,20 +181,21 @@ def eors_part(seconds: float, seed: int, max_length: int = 10) -> None:
     print()
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench seeds", description=__doc__.splitlines()[0])
-    ap.add_argument("--blocks", type=int, default=1000, help="data blocks per framer (1000)")
-    ap.add_argument("--trials", type=int, default=5, help="trials per dropout level (5)")
-    ap.add_argument("--substitutions", type=int, default=1, help="per surviving strand (1)")
-    ap.add_argument("--seconds", type=float, default=3.0, help="EORS search per entry (3)")
-    ap.add_argument("--seed", type=int, default=0, help="EORS search seed")
-    ap.add_argument("--max-length", type=int, default=10, help="EORS table up to this N (10)")
-    ap.add_argument("--part", choices=("all", "framers", "eors"), default="all")
-    args = ap.parse_args(argv)
+def run(
+    *,
+    blocks: int,
+    trials: int,
+    substitutions: int,
+    seconds: float,
+    seed: int,
+    max_length: int,
+    part: str = "all",
+) -> int:
+    """Print the parts asked for (``part``: all, framers or eors) and the total time."""
     t = time.perf_counter()
-    if args.part in ("all", "framers"):
-        framers_part(args.blocks, args.trials, args.substitutions)
-    if args.part in ("all", "eors"):
-        eors_part(args.seconds, args.seed, args.max_length)
+    if part in ("all", "framers"):
+        framers_part(blocks, trials, substitutions)
+    if part in ("all", "eors"):
+        eors_part(seconds, seed, max_length)
     print(f"total {time.perf_counter() - t:.0f} s")
     return 0

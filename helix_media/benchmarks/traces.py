@@ -26,7 +26,6 @@ length (the real strands are 110 nt).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -101,7 +100,7 @@ def synthetic(length: int, clusters: int, reads: int, seed: int) -> list:
     """Random strands and reads drawn from the fitted nanopore channel (per gap an insertion
     run, per base a deletion or a read base, by the same classes as the polisher's)."""
     rng = np.random.default_rng(seed)
-    dele, iq, em = tc.nanopore().tables
+    dele, iq, em = tc.fitted().tables
     ins = iq[:, :4] / np.maximum(iq[:, 4:], 1e-12)
     reads_as = em[:, :4] / em[:, :4].sum(axis=1, keepdims=True)
     out = []
@@ -167,28 +166,25 @@ def _warm() -> None:
     reconstruct([np.zeros(8, dtype=np.uint8)] * 2, 8)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="helix bench traces", description=__doc__.splitlines()[0])
-    ap.add_argument("path", nargs="?", help="clusters JSON (default: nanopore-cnr valid.json)")
-    ap.add_argument("--n", default="2,4,6,10", help="reads drawn per cluster (2,4,6,10)")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--limit", type=int, default=None, help="first K clusters only")
-    ap.add_argument(
-        "--method",
-        choices=sorted(METHODS),
-        action="append",
-        help="only this method (repeatable; default: all)",
-    )
-    ap.add_argument("--synthetic", type=int, metavar="L", help="random L-nt strands instead")
-    ap.add_argument("--no-all", action="store_true", help="skip the whole-cluster row")
-    args = ap.parse_args(argv)
-    ns = [int(x) for x in args.n.split(",") if x]
-    methods = args.method or list(METHODS)
-    if args.synthetic:
-        clusters = synthetic(args.synthetic, args.limit or 200, max(ns), args.seed)
-        source = f"synthetic: {len(clusters)} strands of {args.synthetic} nt, fitted channel"
+def run(
+    *,
+    path: str | Path | None,
+    n: Sequence[int],
+    seed: int,
+    limit: int | None = None,
+    methods: Sequence[str] | None = None,
+    synthetic_length: int | None = None,
+    all_reads_row: bool = True,
+) -> int:
+    """Print the table: a row per reads-per-cluster ``n`` (and one with every read, unless
+    ``all_reads_row`` is off or the strands are synthetic), a column per method (default: all).
+    ``path`` None: :func:`default_path`; a missing file is skipped (exit 0)."""
+    methods = list(methods or METHODS)
+    if synthetic_length:
+        clusters = synthetic(synthetic_length, limit or 200, max(n), seed)
+        source = f"synthetic: {len(clusters)} strands of {synthetic_length} nt, fitted channel"
     else:
-        path = Path(args.path) if args.path else default_path()
+        path = Path(path) if path else default_path()
         if not path.is_file():
             print(
                 f"skipped: {path} not found (the nanopore-cnr reads: shared/data/nanopore-cnr,"
@@ -196,18 +192,18 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 0
-        clusters = load(path)[: args.limit]
+        clusters = load(path)[:limit]
         source = f"{path.name}: {len(clusters)} clusters"
     _warm()
-    rows = ns + ([] if args.no_all or args.synthetic else [0])
-    print(f"{source}, seed {args.seed}")
+    rows = list(n) + ([] if not all_reads_row or synthetic_length else [0])
+    print(f"{source}, seed {seed}")
     head = "reads  clusters" + "".join(f" | {m:>10}: exact %  edit  reads/s" for m in methods)
     print(head + " | published exact %")
-    for n in rows:
-        line = f"{'all' if n == 0 else n:>5}  "
-        got = [measure(clusters, n, args.seed, m) for m in methods]
+    for k in rows:
+        line = f"{'all' if k == 0 else k:>5}  "
+        got = [measure(clusters, k, seed, m) for m in methods]
         line += f"{got[0]['clusters']:>8}"
         for m, g in zip(methods, got, strict=True):
             line += f" | {'':>{len(m)}}  {g['exact']:7.1f} {g['edit']:5.2f} {g['reads_s']:8,.0f}"
-        print(line + " | " + ("" if args.synthetic else PUBLISHED.get(n, "")), flush=True)
+        print(line + " | " + ("" if synthetic_length else PUBLISHED.get(k, "")), flush=True)
     return 0

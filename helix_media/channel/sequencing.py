@@ -21,17 +21,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from helix_media.dna.nucleotides import reverse_complement
 from helix_media.errors import HelixError
 
-if TYPE_CHECKING:
-    from helix_media.channel.profiles import ErrorShape
-
 BATCH = 50_000  # reads per vectorized batch (bounds memory: ~3 bytes per base per read)
+
+
+class ReadShape(Protocol):
+    """What :func:`simulate` asks of a channel's ``shape`` (a profile's
+    :class:`~helix_media.channel.profiles.ErrorShape`): errors in oriented molecules, then
+    reads cut short."""
+
+    def mutate(
+        self,
+        molecules: np.ndarray,
+        reverse: np.ndarray,
+        rates: tuple[float, float, float],
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+    def cut(
+        self, flat: np.ndarray, lens: np.ndarray, quals: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +60,7 @@ class Channel:
     skew: float = 8.0  # negative-binomial dispersion: coverage CV ~ sqrt(1/coverage + 1/skew)
     contaminants: float = 0.0  # extra reads, as a share of all reads
     seed: int = 0
-    shape: ErrorShape | None = None  # a profile's error shape; None: uniform errors as above
+    shape: ReadShape | None = None  # a profile's error shape; None: uniform errors as above
 
     def rates(self) -> tuple[float, float, float]:
         """Per-base substitution, insertion, deletion probabilities of a read."""

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from helix_media import __version__, benchmarks
+from helix_media import __version__
+from helix_media.cli import bench as bench_cli
 from helix_media.cli.common import (
     EXIT_DATA_LOST,
     READS2_HELP,
@@ -88,7 +89,8 @@ def helix_parser() -> argparse.ArgumentParser:
     pr_parser = sub.add_parser("primers", help="propose primer pairs checked with primer3")
     primers_cli.add_arguments(pr_parser)
     be = sub.add_parser("bench", help="run a benchmark and print its table", add_help=False)
-    be.add_argument("name", nargs="?", help="one of: " + ", ".join(benchmarks.available()))
+    be.add_argument("-h", "--help", action=_BenchList, help="list the benchmarks")
+    be.add_argument("name", nargs="?", help="one of: " + ", ".join(bench_cli.available()))
     be.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     de = sub.add_parser("demo", help="encode, export, damage, decode a clip; print a report")
     from helix_media.cli import demo as demo_cli
@@ -97,9 +99,23 @@ def helix_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _BenchList(argparse.Action):
+    """``helix bench --help``: the benchmarks, one line each (``helix bench NAME --help``
+    reaches the benchmark's own parser: everything after NAME is its)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        super().__init__(
+            option_strings, argparse.SUPPRESS, nargs=0, default=argparse.SUPPRESS, **kwargs
+        )
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(bench_cli.listing())
+        parser.exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = helix_parser().parse_args(argv)
-    return run_guarded(lambda: on_cluster(args, _helix))
+    # (parsed inside the guard: help piped into `head` is a broken pipe, not a traceback)
+    return run_guarded(lambda: on_cluster(helix_parser().parse_args(argv), _helix))
 
 
 def _helix(args: argparse.Namespace) -> int:
@@ -165,11 +181,13 @@ def _helix(args: argparse.Namespace) -> int:
     elif args.command == "simulate":
         _simulate(args)
     elif args.command == "bench":
-        if args.name not in benchmarks.available():
+        if args.name is None:
+            raise HelixError("bench needs a NAME; helix bench --help lists the benchmarks")
+        if args.name not in bench_cli.available():
             raise HelixError(
-                f"unknown benchmark {args.name!r}; choose from: {', '.join(benchmarks.available())}"
+                f"unknown benchmark {args.name!r}; choose from: {', '.join(bench_cli.available())}"
             )
-        return benchmarks.run(args.name, args.options)
+        return bench_cli.run(args.name, args.options)
     elif args.command == "gst-path":
         from helix_media.gst import gst_path
 

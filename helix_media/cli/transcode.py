@@ -170,8 +170,11 @@ def codec_options(args: argparse.Namespace, side: str) -> dict[str, object]:
 def transcode_main(argv: list[str] | None = None) -> int:
     from helix_media.cli.pipes import with_stdio
 
-    args = transcode_parser().parse_args(argv)
-    return run_guarded(lambda: with_stdio(args, lambda: on_cluster(args, _transcode)))
+    def run() -> int:  # (parsed inside the guard: help piped into `head` is no traceback)
+        args = transcode_parser().parse_args(argv)
+        return with_stdio(args, lambda: on_cluster(args, _transcode))
+
+    return run_guarded(run)
 
 
 def _transcode(args: argparse.Namespace) -> int:

@@ -18,9 +18,7 @@ times are the same either way.
 
 from __future__ import annotations
 
-import argparse
 import math
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,6 +27,7 @@ from typing import Any
 import av
 import numpy as np
 
+from helix_media.cli.codec_options import parse_codec_options
 from helix_media.errors import HelixError
 
 NS = 10**9
@@ -101,7 +100,7 @@ def buffer_from_frame(frame: av.VideoFrame, fmt: str, size: int, layout: PlaneLa
     return out.tobytes()
 
 
-# -- options, as helix-transcode takes them ------------------------------------------------------
+# -- options, as helix-transcode takes them (codec options: helix_media.cli.codec_options) -----
 def parse_stream_redundancy(text: str | None) -> dict[str, float]:
     """``"video=0.2,audio=0"`` (helix-transcode's ``--stream-redundancy``, repeated) -> dict."""
     out: dict[str, float] = {}
@@ -118,32 +117,6 @@ def parse_stream_redundancy(text: str | None) -> dict[str, float]:
                 f"stream-redundancy: {item.strip()!r}: expected STREAM=R, e.g. video=0.1"
             ) from None
     return out
-
-
-class _OptionParser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, no usage text, no exit
-        raise HelixError(f"codec-options: {message}")
-
-
-def parse_codec_options(text: str | None, gop: int = 0) -> dict[str, Any]:
-    """``"--video-codec libx265 --effort fast"`` (the codec options of helix-transcode, as its
-    plugins add them) -> the encoder options the CLI would pass; ``gop`` > 0 adds ``--gop``."""
-    from helix_media.plugins import add_codec_options
-
-    parser = _OptionParser(prog="codec-options", add_help=False, allow_abbrev=False)
-    roles = add_codec_options(parser.add_argument_group())
-    args = parser.parse_args(shlex.split(text or ""))
-    options = {
-        dest: getattr(args, dest)
-        for dest, role in roles.items()
-        if role in ("encode", "both") and getattr(args, dest, None) is not None
-    }
-    if gop:
-        if "gop" not in roles:
-            raise HelixError("gop: no codec plugin takes --gop")
-        if options.setdefault("gop", gop) != gop:
-            raise HelixError(f"gop={gop} and codec-options --gop {options['gop']} disagree")
-    return options
 
 
 # -- writing -----------------------------------------------------------------------------------
