@@ -151,3 +151,17 @@ def test_a_video_archive_without_a_video_stream_is_damaged_metadata():
     meta["streams"].pop("audio")
     with pytest.raises(HelixError, match="video stream"):
         check_metadata(meta, "x")
+
+
+def test_forged_json_text_is_cut_where_readers_stop_without_being_made_whole():
+    """Lists repeated 1000 times inside lists repeated 1000 times: a 10 GB text once dumped,
+    whose making (not the product reading it) raised the fuzzer's peak to 0.7-3 GB."""
+    doc = {"items": [[ft.DEEP, "a" * 5000] * 1000] * 1000}
+    text = ft._dumps_capped(doc, 3000)
+    assert len(text) == ft.MAX_FORGED_TEXT == layout.MAX_METADATA_TEXT + 1
+    assert text.startswith(b'{"items":[[[' + b"[" * 2999)  # DEEP: nested 3000 deep
+    small = {"a": [1, 2.5, None, ft.DEEP], "b": "\x1b"}
+    assert (
+        ft._dumps_capped(small, 2)
+        == json.dumps(small, separators=(",", ":")).replace(json.dumps(ft.DEEP), "[[]]").encode()
+    )

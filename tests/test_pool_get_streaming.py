@@ -101,9 +101,10 @@ def test_pool_get_to_stdout_writes_the_same_stream_as_before(multi_gop, tmp_path
 
 def _forge(d: Path, size: int, *, decodable: bool) -> Path:
     """The pool with clip.mp4's metadata claiming a ``size`` x ``size`` picture: its codec
-    decodes pictures of that size (``decodable``), or its data strands are left out, so every
-    frame is concealed by a black frame of that size. Built as the metadata fuzz target
-    builds its inputs (item metadata past the others, the catalogue pointing at it)."""
+    claims to decode pictures of that size (``decodable``: refused, the coded picture is
+    smaller), or its data strands are left out, so every frame is concealed by a black frame
+    of that size. Built as the metadata fuzz target builds its inputs (item metadata past
+    the others, the catalogue pointing at it)."""
     p = d / "pool.dnapkt"
     header, strands = read_dnapkt(p)
     source = pool.PoolSource(str(p))
@@ -165,7 +166,8 @@ def _peak_rss_mb(tmp: Path, *args: str) -> tuple[float, subprocess.CompletedProc
 def test_pool_get_memory_is_bounded_by_packets_not_frames(tmp_path):
     """300 frames a forged metadata blows up to 640x640 (1.2 MB each in RGB): writing them
     all decoded first took 200-650 MB over a file item's get; streamed, one GOP's frames and
-    the encoder's lookahead (tens of MB)."""
+    the encoder's lookahead (tens of MB). A codec picture larger than the coded one (decoded
+    frames padded up to the claim) is refused before any frame (tests/test_forged_size.py)."""
     p = _pool(tmp_path, 300, 32)
     base, r = _peak_rss_mb(
         tmp_path, "pool", "get", str(p), "notes.txt", str(tmp_path / "notes.out")
@@ -175,11 +177,12 @@ def test_pool_get_memory_is_bounded_by_packets_not_frames(tmp_path):
         forged = _forge(tmp_path, 640, decodable=decodable)
         out = tmp_path / f"out-{decodable}.mp4"
         peak, r = _peak_rss_mb(tmp_path, "pool", "get", str(forged), "clip.mp4", str(out))
-        assert b"300 frames from 0" in r.stdout
-        if decodable:
-            assert r.returncode == 0, r.stderr
+        if decodable:  # the codec's 640x640 picture coded at 64x64: damaged parameters
+            assert r.returncode == 1 and b"codec parameters are damaged" in r.stderr, r.stderr
+            assert not out.exists()
         else:  # every frame concealed: exit 3, the loss said
+            assert b"300 frames from 0" in r.stdout
             assert r.returncode == 3 and b"300 of 300 frames concealed" in r.stderr
-        with av.open(str(out)) as c:
-            assert (c.streams.video[0].width, c.streams.video[0].frames) == (640, 300)
+            with av.open(str(out)) as c:
+                assert (c.streams.video[0].width, c.streams.video[0].frames) == (640, 300)
         assert peak - base < 120, f"{peak:.0f} MB at peak, {base:.0f} MB for a file item"

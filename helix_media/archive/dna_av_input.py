@@ -22,7 +22,13 @@ from helix_media.archive.dna_av_streams import Streams
 from helix_media.blocks import layout
 from helix_media.errors import HelixError
 from helix_media.media.codec import Packet, VideoInfo, layer_of, layer_stream
-from helix_media.media.conceal import conceal_gaps
+from helix_media.media.conceal import (
+    MAX_UNCONFIRMED_PIXELS,
+    MAX_UNCONFIRMED_TOTAL,
+    NothingDecoded,
+    black_frames,
+    conceal_gaps,
+)
 
 
 @dataclass
@@ -185,9 +191,55 @@ class InputContainer:
         except TypeError as exc:  # an option this codec's decoder does not take
             options = ", ".join(self._decoder_options)
             raise HelixError(f"the {codec.name} codec's decoder takes no {options}") from exc
-        decoded = (f for p in [*self._layered_packets(), None] for f in decoder.decode(p))
+        packets = self._layered_packets()
+        decoded = (f for p in [*packets, None] for f in decoder.decode(p))
         self.report.concealed_frames.clear()  # a second decode reports afresh
-        yield from conceal_gaps(decoded, *self._window, self.info, self.report.concealed_frames)
+        seen: list[tuple[int, int]] = []  # the picture sizes frames decoded at, claimed or not
+        frames = self._of_claimed_size(decoded, seen)
+        try:
+            yield from conceal_gaps(frames, *self._window, self.report.concealed_frames)
+        except NothingDecoded:
+            self._check_unconfirmed(seen, len(packets))
+            yield from black_frames(self.info.width, self.info.height, *self._window)
+
+    def _of_claimed_size(
+        self, decoded: Iterator[av.VideoFrame], seen: list[tuple[int, int]]
+    ) -> Iterator[av.VideoFrame]:
+        """The decoded frames of the metadata's picture size; a frame of another size is
+        damage (dropped: concealed like a lost one), its size noted in ``seen``. Frames of
+        the claimed size are what confirm it: concealment repeats them."""
+        claimed = (self.info.width, self.info.height)
+        for f in decoded:
+            if (f.width, f.height) == claimed:
+                yield f
+            elif (f.width, f.height) not in seen:
+                seen.append((f.width, f.height))
+
+    def _check_unconfirmed(self, seen: list[tuple[int, int]], intact: int) -> None:
+        """No frame of the window decoded at the claimed size: black frames of that size
+        only if every unit was lost (nothing to confirm or refute it) and the picture is
+        ordinary; else HelixError, before any frame is given."""
+        w, h = self.info.width, self.info.height
+        start, stop = self._window
+        if seen:  # frames decoded, at another size than the metadata claims
+            sizes = ", ".join(f"{a}x{b}" for a, b in seen)
+            raise HelixError(
+                f"{self.path}: damaged metadata (claims a {w}x{h} picture, its frames decode "
+                f"at {sizes}); nothing written"
+            )
+        if intact:  # CRC-checked units that decode to nothing: not what the metadata says
+            raise HelixError(
+                f"{self.path}: damaged metadata ({intact} intact video units decode to no "
+                f"{w}x{h} frame of {start}-{stop - 1}: the codec parameters do not describe "
+                "them); nothing written"
+            )
+        if w * h > MAX_UNCONFIRMED_PIXELS or w * h * (stop - start) > MAX_UNCONFIRMED_TOTAL:
+            raise HelixError(
+                f"{self.path}: the video is lost: every unit of frames {start}-{stop - 1} is "
+                f"lost or damaged, and {stop - start} black {w}x{h} frames in their place are "
+                "more than a picture no frame confirms may be (at most 1920x1080, 2^27 pixels "
+                "in all); nothing written"
+            )
 
     def close(self) -> None:
         self._blocks = {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import io
 import json
 import struct
 import tempfile
@@ -156,9 +157,26 @@ def forge(doc: Any, rng: np.random.Generator, edits: int | None = None) -> bytes
             node[key] = DEEP
         else:
             node[key] = copy.deepcopy(ODD[int(rng.integers(len(ODD)))])
-    depth = int(rng.choice([50, 3000, 100_000]))
-    text = json.dumps(doc, separators=(",", ":"))
-    return text.replace(json.dumps(DEEP), "[" * depth + "]" * depth).encode()
+    return _dumps_capped(doc, int(rng.choice([50, 3000, 100_000])))
+
+
+#: the longest JSON text :func:`forge` makes: one byte more than any reader inflates
+#: (``layout.MAX_METADATA_TEXT``), so a text cut there still tries that limit. Lists repeated
+#: 1000 times inside lists repeated 1000 times made 200 MB texts (and 700 MB peaks in the
+#: fuzzer itself, the inputs made from them being 2-3 MB of strands).
+MAX_FORGED_TEXT = (16 << 20) + 1
+
+
+def _dumps_capped(doc: Any, depth: int) -> bytes:
+    """``doc`` as compact JSON, :data:`DEEP` replaced by nesting ``depth`` deep, cut at
+    :data:`MAX_FORGED_TEXT` characters without making more of it."""
+    deep, nest = json.dumps(DEEP), "[" * depth + "]" * depth
+    out, n = io.StringIO(), 0  # not a list of the (millions of) small chunks
+    for chunk in json.JSONEncoder(separators=(",", ":")).iterencode(doc):
+        n += out.write(chunk.replace(deep, nest))  # a string is never split across chunks
+        if n >= MAX_FORGED_TEXT:
+            break
+    return out.getvalue()[:MAX_FORGED_TEXT].encode()
 
 
 def _request(rng: np.random.Generator, names: list[str]) -> dict[str, Any]:

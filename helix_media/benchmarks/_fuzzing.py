@@ -25,6 +25,7 @@ from helix_media.benchmarks._fuzz_mutations import metadata_round, mutate, mutat
 from helix_media.errors import HelixError
 
 HANG_SECONDS = 5
+LARGE_INPUT = 1 << 20  # the memory bound is promised for inputs up to 1 MB
 _MATES = b"\n--R2--\n"  # joins the R1 and R2 files of the paired target's inputs
 
 
@@ -46,6 +47,9 @@ class FuzzReport:
     #: input raised it: an input's own peak is at most the former
     peak_rss_mb: float = 0.0
     max_rss_rise_mb: float = 0.0
+    #: the largest input, and how many were larger than :data:`LARGE_INPUT` (run all the same)
+    max_input_bytes: int = 0
+    large_inputs: int = 0
 
 
 # -- seeds ---------------------------------------------------------------------------------
@@ -189,6 +193,8 @@ def fuzz(target: str, inputs: int, seed: int = 0, workdir: Path | None = None) -
             for _ in range(inputs):
                 data = edit(seed_bytes, rng)
                 report.inputs += 1
+                report.max_input_bytes = max(report.max_input_bytes, len(data))
+                report.large_inputs += len(data) > LARGE_INPUT
                 rss, t0 = _rss_mb(), time.perf_counter()
                 signal.alarm(HANG_SECONDS)
                 try:

@@ -150,8 +150,9 @@ def check_claims(meta: dict[str, Any], source: str) -> None:
     """The metadata's claims checked against one another: each stream's strands against the
     bytes its packet table holds, the streams' strand ranges against each other and the outer
     code, the video's frame count against its packets' frames, a file's size against its
-    chunks. A crafted blob that passes these still cannot make a decoder do more work than its
-    packet table (its own size) allows."""
+    chunks, each video unit's frames against its bytes (a coded frame takes a byte or more:
+    frames to conceal are bounded by the bytes claimed). A crafted blob that passes these
+    still cannot make a decoder do more work than its packet table (its own size) allows."""
     bits = meta["payload_bits"]
     first = 0
     for name, s in meta["streams"].items():
@@ -170,6 +171,9 @@ def check_claims(meta: dict[str, Any], source: str) -> None:
         video = name == "video" or name.startswith("video.")
         if video and any(u[2] > MAX_UNIT_FRAMES for u in units):
             raise _fail(source, f"stream {name}: a unit of more than {MAX_UNIT_FRAMES} frames")
+        if name == "video" and any(u[2] > u[4] for u in units):  # every frame costs a byte
+            u = next(u for u in units if u[2] > u[4])
+            raise _fail(source, f"stream video: unit {u[0]} claims {u[2]} frames in {u[4]} bytes")
     if "outer_code" in meta and meta["outer_code"].get("data_strands") != first:
         raise _fail(source, f"outer code over {meta['outer_code'].get('data_strands')} strands, "
                             f"the streams have {first}")  # fmt: skip

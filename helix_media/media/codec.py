@@ -170,7 +170,6 @@ class Codec(Qualities, ABC):
     #: already DNA names one); None: the user's choice
     coder: str | None = None
 
-
     @abstractmethod
     def encoder(self, info: VideoInfo, quality: int | None = None, **options: Any) -> VideoEncoder:
         """An encoder for a video described by ``info``; ``quality`` is codec-specific."""
@@ -202,7 +201,6 @@ class FileCodec(Qualities, ABC):
     """
 
     name: str = ""
-
 
     @abstractmethod
     def pack(self, data: bytes, quality: int | None = None) -> tuple[list[Packet], dict[str, Any]]:

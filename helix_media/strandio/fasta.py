@@ -31,7 +31,6 @@ N_CODE = 4  # code of N (unknown base) in arrays from read_reads(allow_n=True)
 _SNIFF_CHUNK = 1 << 16
 
 
-
 def _decompress_errors() -> tuple[type[BaseException], ...]:
     """What damaged compressed input raises inside xopen's (optional, faster) backends."""
     errors: list[type[BaseException]] = [EOFError, OSError, zlib.error, lzma.LZMAError]

@@ -31,6 +31,13 @@ class BitstreamDecoder(VideoDecoder):
             self.coded_size = (int(params["coded_width"]), int(params["coded_height"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise HelixError(f"bitstream codec parameters are damaged: {exc!r}") from exc
+        if not (0 < self.size[0] <= self.coded_size[0] and 0 < self.size[1] <= self.coded_size[1]):
+            # the picture is the coded one cropped (the encoder pads, never shrinks): a larger
+            # one would be made by padding decoded pictures up to whatever the metadata claims
+            raise HelixError(
+                "bitstream codec parameters are damaged: a {}x{} picture coded at {}x{} "
+                "(the picture is the coded one cropped)".format(*self.size, *self.coded_size)
+            )
         if version > PARAMS_VERSION:
             raise HelixError(
                 f"bitstream codec parameters of version {version}: written by a newer "
