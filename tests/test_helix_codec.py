@@ -369,3 +369,17 @@ def test_predictor_tiles_cover_the_grid_once_on_aligned_windows(h, w):
         assert (ky.start + ry.start, kx.start + rx.start) == (dy.start, dx.start)  # ...at its place
         covered[dy, dx] += 1
     assert (covered == 1).all()
+
+
+def test_a_picture_beyond_4k_is_refused_before_any_work():
+    """Its networks run over the whole claimed picture, so forged metadata claiming 8192^2
+    (or an 8K input) is refused by the decoder and the encoder alike."""
+    ids = {k: v for k, v in load_models().ids.items() if k in FILES}
+    params = {"version": 1, "gop": 8, "mask": 0.6, "slice_bytes": 37, "models": ids}
+    for w, h in ((8192, 8192), (7680, 4320), (0, 64)):
+        info = VideoInfo(w, h, Fraction(24), 8)
+        with pytest.raises(HelixError, match="beyond what it takes"):
+            HelixDecoder(info, params, "cpu", "transformer")
+        with pytest.raises(HelixError, match="beyond what it takes"):
+            helix_encoder.HelixEncoder(info, None, 37, "cpu", None)
+    HelixDecoder(VideoInfo(3840, 2160, Fraction(24), 8), params, "cpu", "transformer")

@@ -20,6 +20,7 @@ from helix_media_builtins.codecs.helix.geometry import (
     CONT_STRIDE,
     TOKEN_STRIDE,
     base_size,
+    check_size,
     grid_sizes,
     layer_positions,
     layer_tables,
@@ -41,6 +42,7 @@ class HelixDecoder(VideoDecoder):
             raise HelixError(f"helix codec parameters version {params.get('version')} unknown")
         if fill not in ("transformer", "naive"):
             raise HelixError(f"unknown fill {fill!r} (transformer or naive)")
+        check_size(info)
         self.info, self.fill = info, fill
         version = params["version"]
         if models is None:  # the set the archive names, whichever is the default now

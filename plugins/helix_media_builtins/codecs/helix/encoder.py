@@ -21,6 +21,7 @@ from helix_media_builtins.codecs.helix.decoder import HelixDecoder
 from helix_media_builtins.codecs.helix.geometry import (
     GOP,
     base_size,
+    check_size,
     continuous_values,
     grid_sizes,
     layer_positions,
@@ -49,6 +50,7 @@ class HelixEncoder(VideoEncoder):
         for name, value in (("mask", mask), ("layer-mask", layer_mask)):
             if value is not None and not 0 <= value < 1:
                 raise HelixError(f"--{name} must be in [0, 1), got {value}")
+        check_size(info)
         self.info, self.slice_bytes = info, int(slice_bytes)
         self.models = load_models(device)
         #: learned enhancement layers coded over the base; the shares of tokens and of layer

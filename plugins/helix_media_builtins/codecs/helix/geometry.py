@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from helix_media.errors import HelixError
 from helix_media.media.codec import VideoInfo
 from helix_media_builtins.codecs.helix import token_strands
 from helix_media_builtins.codecs.helix.masking import checkerboard_mask
@@ -18,6 +19,21 @@ from helix_media_builtins.codecs.helix.scaling import half_size
 from helix_media_builtins.codecs.helix.token_context import CONT_LEVELS
 
 GOP = 8
+
+#: the largest picture the codec takes (4K UHD): its networks run over the whole token grid
+#: of the picture, whatever a GOP's strands hold, so a decode must not believe a bigger claim
+MAX_PIXELS = 3840 * 2160
+
+
+def check_size(info: VideoInfo) -> None:
+    """HelixError for a picture beyond :data:`MAX_PIXELS` (or empty)."""
+    if not 0 < info.width * info.height <= MAX_PIXELS:
+        raise HelixError(
+            f"helix codec: a {info.width}x{info.height} picture is beyond what it takes "
+            "(up to 3840x2160 pixels); damaged metadata, or use another --codec"
+        )
+
+
 TOKEN_T, TOKEN_STRIDE, CONT_STRIDE = 2, 8, 32
 
 
