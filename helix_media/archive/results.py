@@ -54,7 +54,8 @@ class DecodeResult:
             return ""
         parts = []
         if self.data_strands_missing:
-            total = self.stats.get("data_strands", 0)
+            # (with an outer code, the count of data strands without its parity strands)
+            total = self.stats.get("data_strands", 0) - self.stats.get("parity_strands", 0)
             parts.append(f"{self.data_strands_missing} of {total} data strands missing")
         for kind, units in self.lost_units.items():
             if units:
