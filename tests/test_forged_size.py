@@ -101,11 +101,17 @@ def test_a_video_unit_holds_a_byte_per_frame():
     video = meta["streams"]["video"]
     check_metadata(meta, "x")
     n = 10**5
+    first = video["units"][0]  # (index, pts, duration, offset, bytes, CRC): the clip's GOP
     video["units"] = layout.expand_units(
-        {"index": 0, "pts": 0, "durations": [[16, 1], [1000, n]], "sizes": [517] + [0] * n}
+        {
+            "index": 0,
+            "pts": 0,
+            "durations": [[first[2], 1], [1000, n]],
+            "sizes": [first[4]] + [0] * n,
+        }
     )
-    video["units"][0][5] = 2781861661
-    meta["video"]["frames"] = 16 + 1000 * n
+    video["units"][0][5] = first[5]
+    meta["video"]["frames"] = first[2] + 1000 * n
     with pytest.raises(HelixError, match="unit 1 claims 1000 frames in 0 bytes"):
         check_metadata(meta, "x")
 

@@ -2,12 +2,11 @@
 hold two strands. Nanopore reads (indels) are split by edit distance: each strand gets its
 own estimate, and the inner code, keyed by the archive, tells whose each is."""
 
-import subprocess
-
 import numpy as np
 import pytest
 
 from helix_media.benchmarks.traces import synthetic
+from helix_media.cli import main, transcode_main
 from helix_media.readpath.consensus import indel_consensus
 from helix_media.readpath.reconstruct import reconstruct
 
@@ -34,31 +33,22 @@ def test_one_strand_is_never_split():
 
 
 @pytest.mark.slow
-def test_nanopore_reads_of_two_archives_with_the_same_primers_decode_both(tmp_path):
+def test_nanopore_reads_of_two_archives_with_the_same_primers_decode_both(tmp_path, capsys):
     rng = np.random.default_rng(0)
     ids = {}
     for name, seed in (("a", 1), ("b", 2)):
-        (tmp_path / f"{name}.bin").write_bytes(rng.bytes(3000))
-        subprocess.run(
-            ["helix-transcode", str(tmp_path / f"{name}.bin"), str(tmp_path / f"{name}.dnapkt")],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        subprocess.run(
-            ["helix", "simulate", str(tmp_path / f"{name}.dnapkt"), str(tmp_path / f"{name}.fq"),
-             "--profile", "nanopore-r9", "--coverage", "20", "--seed", str(seed)],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        probe = subprocess.run(
-            ["helix", "probe", str(tmp_path / f"{name}.dnapkt")], capture_output=True, text=True
-        ).stdout
-        ids[name] = probe.split("archive: ")[1].split()[0]
+        src, strands = tmp_path / f"{name}.bin", str(tmp_path / f"{name}.dnapkt")
+        src.write_bytes(rng.bytes(3000))
+        assert transcode_main([str(src), strands]) == 0
+        reads = str(tmp_path / f"{name}.fq")
+        simulate = ["simulate", strands, reads, "--profile", "nanopore-r9", "--coverage", "20"]
+        assert main([*simulate, "--seed", str(seed)]) == 0
+        capsys.readouterr()
+        assert main(["probe", strands]) == 0
+        ids[name] = capsys.readouterr().out.split("archive: ")[1].split()[0]
     mix = tmp_path / "mix.fastq"
     mix.write_text((tmp_path / "a.fq").read_text() + (tmp_path / "b.fq").read_text())
     for name, archive in ids.items():
         out = tmp_path / f"{name}.out"
-        done = subprocess.run(
-            ["helix-transcode", str(mix), str(out), "--archive", archive],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
+        assert transcode_main([str(mix), str(out), "--archive", archive]) == 0
         assert out.read_bytes() == (tmp_path / f"{name}.bin").read_bytes()
