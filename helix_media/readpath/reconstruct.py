@@ -126,13 +126,11 @@ def _draft(reads, flat, offsets, target: float, band: int):
         votes, ins, dist = star_votes(seed, flat, offsets, band)
         if np.median(dist) <= SEED_FAR * len(seed):
             break
-    other = (dist > PAIR_FAR * len(seed)) & (dist < BIG)  # (off the band: truncated reads)
-    if MIXED_MIN_READS <= other.sum() <= len(reads) - 2:
+    other = _other_strand(dist, len(seed))
+    if other is not None:
         reads = [r for r, o in zip(reads, other, strict=True) if not o]
         flat, offsets = _pack(reads)
         votes, ins, _ = star_votes(seed, flat, offsets, band)
-    else:
-        other = None
     dissent = np.full((len(seed) + 1, 2), float(len(reads)))
     for rnd in range(DRAFT_ROUNDS):
         if len(seed) == 0:
@@ -141,6 +139,14 @@ def _draft(reads, flat, offsets, target: float, band: int):
             votes, ins, _ = star_votes(seed, flat, offsets, band)
         seed, dissent = vote(seed, votes, ins, len(reads))
     return seed, dissent, other
+
+
+def _other_strand(dist: np.ndarray, length: int) -> np.ndarray | None:
+    """The reads farther from the seed (or draft) than two reads of one strand ever are
+    (:data:`PAIR_FAR`; reads off the band, truncated ones, are not counted), where there are
+    at least ``MIXED_MIN_READS`` of them and two others: another strand's reads."""
+    far = (dist > PAIR_FAR * length) & (dist < BIG)
+    return far if MIXED_MIN_READS <= far.sum() <= len(dist) - 2 else None
 
 
 def _flags(dissent: np.ndarray, n_reads: int) -> np.ndarray:
@@ -214,15 +220,14 @@ def reconstruct(
         # the MAX_READS nearest the draft: as exact as all (valid.json), and bounded in time
         t, _, _ = _draft(reads[:MAX_READS], *_pack(reads[:MAX_READS]), target, Wd)
         votes, ins, dist = star_votes(t, flat, offsets, Wd)
-        far = (dist > PAIR_FAR * len(t)) & (dist < BIG)
-        if MIXED_MIN_READS <= far.sum() <= len(reads) - 2:  # two strands: the draft's reads
+        far = _other_strand(dist, len(t))
+        if far is not None:  # two strands: the draft's reads vote
             other = chosen[far]
             votes, ins, _ = star_votes(t, *_pack([reads[i] for i in np.flatnonzero(~far)]), Wd)
-        else:
-            far[:] = False
+            dist = np.where(far, 2 * BIG, dist)  # (sorted after every other read)
         t, dissent = vote(t, votes, ins, len(reads) - len(other))
         keep = np.sort(np.argsort(dist / np.maximum(lengths, 1), kind="stable")[:MAX_READS])
-        keep = keep[~far[keep]]
+        keep = keep[~far[keep]] if far is not None else keep
     if len(other) or len(reads) > MAX_READS:
         reads = [reads[i] for i in keep]
         chosen = chosen[keep]
