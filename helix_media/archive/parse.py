@@ -31,7 +31,9 @@ def recover_lost(meta: dict[str, Any], blocks: dict[int, np.ndarray], stats: dic
     if "outer_code" not in meta:
         return
     outer = OuterCode.from_json(meta["outer_code"])
-    r = outer.recover(blocks)
+    # strands from reads, or that RS had to correct, may hold a miscorrection: checked
+    check = "reads" in stats or bool(stats.get("symbols_corrected"))
+    r = outer.recover(blocks, check)
     stats.update(
         strands_recovered=r.recovered, strands_unrecoverable=r.missing, strands_wrong=r.wrong
     )

@@ -5,7 +5,8 @@ rare occasions that decode is a miscorrection: a wrong block (1 in 34,000 strand
 file read at nanopore-r9 10x). An erasure-only decode copies such a block into every strand
 it rebuilds. But a segment usually has more parity strands than it lost, and each spare one
 is a check: after solving for the lost strands with as many parity strands as were lost,
-the next ``CHECKS`` parity strands must agree with the solution.
+the next ``DETECT`` parity strands must agree with the solution (so a clean decode costs
+little more than before); where they do not, the next ``CHECKS`` are used.
 
 Where they do not, the wrong blocks are located as in subspace decoding: a wrong block at
 position j adds ``h_j * e_c`` to the checks' residual of symbol column c (``h_j``: column j
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-CHECKS = 16  # spare parity strands used as checks per segment (so up to 14 wrong blocks)
+DETECT = 2  # spare parity strands that check every segment (a wrong block passes both with
+# probability 2^-(2 m) per symbol column, so never in practice)
+CHECKS = 16  # ... and that locate wrong blocks where those see one (so up to 14 of them)
 MARGIN = 2  # checks beyond the number of wrong blocks needed to locate them
 
 

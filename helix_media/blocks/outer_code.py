@@ -293,41 +293,51 @@ class OuterCode:
                 out.append(self._to_blocks(self._cauchy(seg) @ self._to_symbols(rows)))
         return np.concatenate(out) if out else np.zeros((0, self.block_bits), dtype=np.uint8)
 
-    def recover(self, blocks: dict[int, np.ndarray]) -> Recovery:
+    def recover(self, blocks: dict[int, np.ndarray], check: bool = True) -> Recovery:
         """Fill missing data strands of ``blocks`` (strand index -> bits) in place, after
         replacing the blocks that the spare parity strands show to be wrong
-        (:mod:`.outer_check`)."""
+        (:mod:`.outer_check`; ``check`` False: no checks, for strands that cannot hold a
+        miscorrection, such as a clean ``.dnapkt``'s: then a segment that lost nothing
+        costs nothing)."""
         recovered = missing = wrong = 0
         for seg in self.segments():
-            r, m, w = self._recover_segment(seg, blocks)
+            r, m, w = self._recover_segment(seg, blocks, check)
             recovered, missing, wrong = recovered + r, missing + m, wrong + w
         missing += sum(i not in blocks for i in self.unprotected())
         return Recovery(recovered, missing, wrong)
 
-    def _recover_segment(self, seg: Segment, blocks: dict[int, np.ndarray]) -> Recovery:
+    def _recover_segment(
+        self, seg: Segment, blocks: dict[int, np.ndarray], check: bool
+    ) -> Recovery:
         lost = [c for c in range(seg.data_count) if seg.data_start + c not in blocks]
         rows = [j for j in range(seg.parity_count) if seg.parity_start + j in blocks]
         if len(lost) > len(rows):
             return Recovery(0, len(lost), 0)
-        rows = rows[: len(lost) + outer_check.CHECKS]
+        rows = rows if check else rows[: len(lost)]
         if not rows:
             return Recovery(0, 0, 0)
         gone = set(lost)
         known = [c for c in range(seg.data_count) if c not in gone]
         cauchy = self._cauchy(seg)
-        y = self._to_symbols(np.stack([blocks[seg.parity_start + j] for j in rows]))
-        if known:
-            data = self._to_symbols(np.stack([blocks[seg.data_start + c] for c in known]))
-            y = y + cauchy[np.ix_(rows, known)] @ data
-        solved, res = outer_check.residual(y, cauchy, rows, lost)
+        data = None
+        for checks in (outer_check.DETECT, outer_check.CHECKS):  # few to see, more to place
+            use = rows[: len(lost) + checks]
+            y = self._to_symbols(np.stack([blocks[seg.parity_start + j] for j in use]))
+            if known:
+                if data is None:
+                    data = self._to_symbols(np.stack([blocks[seg.data_start + c] for c in known]))
+                y = y + cauchy[np.ix_(use, known)] @ data
+            solved, res = outer_check.residual(y, cauchy, use, lost)
+            if not np.asarray(res).any() or len(use) == len(rows):
+                break
         if np.asarray(res).any():
-            found = outer_check.locate(res, cauchy, rows, lost, known)
+            found = outer_check.locate(res, cauchy, use, lost, known)
             if found:
                 for c in found[0]:
                     del blocks[seg.data_start + c]
                 for j in found[1]:
                     del blocks[seg.parity_start + j]
-                r, m, w = self._recover_segment(seg, blocks)
+                r, m, w = self._recover_segment(seg, blocks, check)
                 return Recovery(r, m, w + len(found[0]) + len(found[1]))
         if solved is not None:
             for c, block in zip(lost, self._to_blocks(solved), strict=True):

@@ -180,9 +180,9 @@ def indel_consensus(reads: Sequence[np.ndarray], body: int) -> IndelConsensus | 
                 near = getattr(got, "candidates", None)
                 near = near if near is not None and near.shape[1:] == (body,) else none
                 out = IndelConsensus(np.asarray(got.bases, dtype=np.uint8), sure * 1.0, near)
-                far = getattr(got, "outliers", ())
-                if len(far) >= MIXED_MIN_READS:
-                    other = fn([reads[i] for i in far], body)
+                left_out = getattr(got, "outliers", ())
+                if len(left_out) >= MIXED_MIN_READS:
+                    other = fn([reads[i] for i in left_out], body)
                     per_base = other.log_likelihood / max(1, other.reads_used * body)
                     if len(other.bases) == body and per_base > SPLIT_FLOOR:
                         out.second = np.asarray(other.bases, dtype=np.uint8)
