@@ -180,7 +180,7 @@ def indel_consensus(reads: Sequence[np.ndarray], body: int) -> IndelConsensus | 
                 near = getattr(got, "candidates", None)
                 near = near if near is not None and near.shape[1:] == (body,) else none
                 out = IndelConsensus(np.asarray(got.bases, dtype=np.uint8), sure * 1.0, near)
-                left_out = getattr(got, "outliers", ())
+                left_out = getattr(got, "other_strand", ())
                 if len(left_out) >= MIXED_MIN_READS:
                     other = fn([reads[i] for i in left_out], body)
                     per_base = other.log_likelihood / max(1, other.reads_used * body)

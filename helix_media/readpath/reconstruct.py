@@ -86,7 +86,9 @@ class Reconstruction:
     of the estimates off by substitutions only); indel doubts are not in it (an indel
     shifts a whole stretch). ``reads_used``: reads
     the estimate rests on (outliers and reads beyond ``MAX_READS`` left out); ``outliers``:
-    indices of the dropped reads; ``log_likelihood``: of the used reads given ``bases``;
+    indices of the dropped reads; ``other_strand``: those of them that are another strand's
+    (far from the seed: two archives at one address); ``log_likelihood``: of the used reads
+    given ``bases``;
     ``alternatives``: (place, base, log-likelihood ratio) of the runner-up base at the least
     confident places; ``passes``: scoring passes spent; ``candidates``: strands one edit
     away, likeliest first, where asked for (:mod:`.alternatives`)."""
@@ -95,6 +97,7 @@ class Reconstruction:
     confidence: np.ndarray
     reads_used: int = 0
     outliers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    other_strand: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     log_likelihood: float = 0.0
     alternatives: list[tuple[int, int, float]] = field(default_factory=list)
     passes: int = 0
@@ -255,6 +258,7 @@ def reconstruct(
         confidence=conf,
         reads_used=int(use.sum()),
         outliers=np.sort(np.concatenate([chosen[~use], other])),
+        other_strand=other,
         log_likelihood=float(logp[use].sum()),
         alternatives=_alternatives(conf, code, gain),
         passes=passes,
