@@ -31,8 +31,9 @@ def recover_lost(meta: dict[str, Any], blocks: dict[int, np.ndarray], stats: dic
     if "outer_code" not in meta:
         return
     outer = OuterCode.from_json(meta["outer_code"])
-    # strands from reads, or that RS had to correct, may hold a miscorrection: checked
-    check = "reads" in stats or bool(stats.get("symbols_corrected"))
+    # strands from reads (consensus, alternatives), or that RS had to correct, may hold a
+    # miscorrection: checked
+    check = bool(stats.get("from_reads") or stats.get("symbols_corrected"))
     r = outer.recover(blocks, check)
     stats.update(
         strands_recovered=r.recovered, strands_unrecoverable=r.missing, strands_wrong=r.wrong
@@ -234,6 +235,7 @@ def _parse_known(
         strands, report = estimates.strands, estimates.report
         stats["strands_read"] = report.reads
         stats["reads"] = report.to_json()
+        stats["from_reads"] = True
         if report.clusters < report.clustered:  # reads, not one copy of each strand: RS uses
             erasures = estimates.erasures  # the erasures and keeps a margin for detection
             alts = estimates.alternatives, estimates.alternative_of

@@ -396,6 +396,7 @@ def read_item_blocks(
         # what a lone archive's decode counts, so that loss is reported the same way
         "data_strands": len(indices),
         "data_strands_found": 0,
+        "from_reads": not source.clean,  # (the outer code checks such strands)
     }
     if not len(strands):
         stats["strands_failed"] = 0
