@@ -107,35 +107,43 @@ def star_votes(seed, reads, offsets, W):
 @numba.njit(cache=True)
 def vote(seed, votes, ins, n_reads):
     """The seed edited by majority: each base kept, replaced or dropped (deletion votes over
-    half), and the most inserted base added where over half the reads insert one. Also the
-    dissent at each base and gap of the result (gap g before base g): the reads that vote
-    otherwise there, to tell where polishing is worth its time."""
+    half), and the most inserted base added where over half the reads insert one."""
     L = len(seed)
     out = np.empty(2 * L + 1, dtype=np.uint8)
-    dissent = np.zeros((2 * L + 2, 2))  # (at the base, in the gap before it)
     m = 0
     half = n_reads / 2.0
     for i in range(L + 1):
-        total = ins[i, 0] + ins[i, 1] + ins[i, 2] + ins[i, 3] + ins[i, 4]
-        dissent[m, 1] += min(total, n_reads - total)
-        if total > half:
+        if ins[i, 0] + ins[i, 1] + ins[i, 2] + ins[i, 3] + ins[i, 4] > half:
             b = 0
             for c in range(1, 4):
                 if ins[i, c] > ins[i, b]:
                     b = c
             out[m] = b
-            dissent[m, 0] += total - ins[i, b]
             m += 1
         if i == L:
             break
         if votes[i, 5] > half:
-            dissent[m, 1] += n_reads - votes[i, 5]
             continue
         b = seed[i]
         for c in range(4):
             if votes[i, c] > votes[i, b]:
                 b = c
         out[m] = b
-        dissent[m, 0] += n_reads - votes[i, b]
         m += 1
-    return out[:m].copy(), dissent[: m + 1].copy()
+    return out[:m].copy()
+
+
+@numba.njit(cache=True)
+def dissent(seed, votes, ins, n_reads):
+    """The reads that disagree with ``seed`` at each base (another base, N or a deletion)
+    and that insert in the gap before it ((L+1) x 2; the last row: the gap at the end), to
+    tell where polishing is worth its time. From the reads aligned to ``seed`` itself: the
+    votes that made it were cast on the seed before, whose alignments can hide a base the
+    reads now want (an insertion 5 of 6 reads make, seen by none of them before)."""
+    L = len(seed)
+    out = np.zeros((L + 1, 2))
+    for i in range(L + 1):
+        out[i, 1] = ins[i, 0] + ins[i, 1] + ins[i, 2] + ins[i, 3] + ins[i, 4]
+        if i < L:
+            out[i, 0] = n_reads - votes[i, seed[i]]
+    return out

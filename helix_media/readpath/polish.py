@@ -13,8 +13,13 @@ valid.json: 81.8 % exact strands from 6 reads with the length enforced from the 
 
 1. free: substitutions, insertions and deletions, until nothing improves;
 2. the known length: while the template is too short (long), the best insertion (deletion)
-   is applied even if it costs likelihood; then substitutions, and moves of a base (a
-   deletion and an insertion far apart, ``PAIRS`` tries), until nothing improves.
+   is applied even if it costs likelihood; then substitutions, and moves of a base
+   (:func:`_move_base`, ``MOVES`` tries), until nothing improves. Where an indel would pay
+   but the length forbids it, every place is scored once first: the base missing at one
+   place and extra at another often sits where no read dissented from the draft.
+
+The moves and the scoring of every place lifted exact strands from 6 reads of valid.json
+from 86.8 to 87.5 % (seeds 7, 11, 13), at about 10 % of the speed.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from helix_media.readpath.edit_scores import EDITS, score
 from helix_media.readpath.template_edits import apply_edits, hot, move_flags, move_rows, whole_runs
 
 EPS = 1e-7  # nats: an edit must gain more than this
-PAIRS = 2  # moves of a base (a deletion and an insertion far apart) tried per polish
+MOVES = 2  # moves of a base (a deletion and an insertion apart) tried per polish
 
 
 @numba.njit(cache=True)
@@ -72,6 +77,22 @@ def _toward(t, out, longer):
         elif i < L and (i == 0 or t[i - 1] != t[i]) and out[i, 4] > best:
             best, bp, bc = out[i, 4], i, 4
     return bp, bc
+
+
+@numba.njit(cache=True)
+def _indel_gain(t, out):
+    """The best insertion's or deletion's score."""
+    p, c = _toward(t, out, True)
+    q, d = _toward(t, out, False)
+    best = out[p, c] if p >= 0 else -np.inf
+    return max(best, out[q, d]) if q >= 0 else best
+
+
+@numba.njit(cache=True)
+def _best_is_insertion(t, out):
+    p, c = _toward(t, out, True)
+    q, d = _toward(t, out, False)
+    return q < 0 or (p >= 0 and out[p, c] >= out[q, d])
 
 
 @numba.njit(cache=True)
@@ -159,6 +180,34 @@ def _rescore(t, new, out, scored, place, code, ctx):
 
 
 @numba.njit(cache=True)
+def _move_base(t, out, scored, ctx, full):
+    """A base moved along the strand (the length kept): the best deletion and insertion
+    far apart by the sum of their scores; else, once every place is scored, the best
+    indel applied and the best way back (a deletion after an insertion, or the reverse)
+    chosen from a fresh scoring. Returns (template, scores, log-likelihoods, places
+    scored, total, passes spent); the total is -inf if nothing was tried."""
+    reads, offsets, use, W, dele, iq, em, sep = ctx
+    none = (t, out, out[:0, 0], scored, -np.inf, 0)
+    gain, place, code = _pair(t, out, 2 * W)
+    if gain > EPS:
+        new = apply_edits(t, place, code)
+        out2, logp2, scored2, total2 = _rescore(t, new, out, scored, place, code, ctx)
+        return new, out2, logp2, scored2, total2, 1
+    if not full or _indel_gain(t, out) <= EPS:
+        return none
+    p, c = _toward(t, out, _best_is_insertion(t, out))
+    mid = apply_edits(t, np.array([p]), np.array([c]))
+    every = np.ones(len(mid) + 1, dtype=np.bool_)
+    logp = np.empty(len(offsets) - 1)
+    out1 = score(mid, reads, offsets, use, W, dele, iq, em, logp, every)
+    q, e = _toward(mid, out1, len(mid) < len(t))
+    place, code = np.array([q]), np.array([e])
+    new = apply_edits(mid, place, code)
+    out2, logp2, scored2, total2 = _rescore(mid, new, out1, every, place, code, ctx)
+    return new, out2, logp2, scored2, total2, 2
+
+
+@numba.njit(cache=True)
 def polish(t, reads, offsets, use, W, dele, iq, em, length, max_rounds, sep, flags):
     """Polish ``t`` against the reads in ``use``; ``length`` < 0: unknown. Edits are
     scored at the places in ``flags`` (and near every edit made). Returns (template, its
@@ -170,13 +219,39 @@ def polish(t, reads, offsets, use, W, dele, iq, em, length, max_rounds, sep, fla
     total = _total(logp, use)
     phase = 1 if length >= 0 else 2
     passes = 1
-    pairs = PAIRS
+    moves = MOVES
+    stuck = False  # no single edit improves: try a moved base (:func:`_move_base`)
+    full = False  # every place scored
     while passes < max_rounds:
         L = len(t)
         forced = length >= 0 and phase == 2 and length != L
         gain = np.zeros(1)
         place0 = np.zeros(1, dtype=np.int64)
         code0 = np.zeros(1, dtype=np.int64)
+        if not forced and not stuck:
+            gain, place0, code0 = _candidates(t, out, phase == 1 or length < 0, True)
+            stuck = len(gain) == 0
+        if stuck:
+            stuck = False
+            if phase == 1:
+                phase = 2
+                continue
+            if length < 0 or moves == 0:
+                break
+            moves -= 1
+            if not full and _indel_gain(t, out) > EPS:
+                # an indel would pay but the length forbids it: its partner may lie where
+                # no read dissented, so score every place once
+                full = True
+                scored[:] = True
+                out = score(t, reads, offsets, use, W, dele, iq, em, logp, scored)
+                passes += 1
+            new, out2, logp2, scored2, total2, spent = _move_base(t, out, scored, ctx, full)
+            passes += spent
+            if total2 <= total + EPS:
+                break
+            t, out, logp, total, scored = new, out2, logp2, total2, scored2
+            continue
         if forced:
             p, c = _toward(t, out, length > L)
             if p < 0:  # nothing scored to lengthen or shorten: score everywhere
@@ -187,24 +262,6 @@ def polish(t, reads, offsets, use, W, dele, iq, em, length, max_rounds, sep, fla
             place = np.array([p])
             code = np.array([c])
         else:
-            gain, place0, code0 = _candidates(t, out, phase == 1 or length < 0, True)
-            if len(gain) == 0:
-                if phase == 1:
-                    phase = 2
-                    continue
-                if pairs:  # a base moved far: a deletion and an insertion far apart
-                    pairs -= 1
-                    pg, place, code = _pair(t, out, 2 * W)
-                    if pg > EPS:
-                        new = apply_edits(t, place, code)
-                        out2, logp2, scored2, total2 = _rescore(
-                            t, new, out, scored, place, code, ctx
-                        )
-                        passes += 1
-                        if total2 > total + EPS:
-                            t, out, logp, total, scored = new, out2, logp2, total2, scored2
-                            continue
-                break
             place, code = _pick(gain, place0, code0, L, sep)
         new = apply_edits(t, place, code)
         out2, logp2, scored2, total2 = _rescore(t, new, out, scored, place, code, ctx)
@@ -217,10 +274,8 @@ def polish(t, reads, offsets, use, W, dele, iq, em, length, max_rounds, sep, fla
             out2, logp2, scored2, total2 = _rescore(t, new, out, scored, place, code, ctx)
             passes += 1
         if not forced and total2 <= total + EPS:
-            if phase == 1:
-                phase = 2
-                continue
-            break
+            stuck = True
+            continue
         t, out, logp, total, scored = new, out2, logp2, total2, scored2
     return t, out, logp, passes, scored
 

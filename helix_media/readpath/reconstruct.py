@@ -31,7 +31,7 @@ import numpy as np
 
 from helix_media.readpath import alternatives
 from helix_media.readpath import trace_channel as tc
-from helix_media.readpath.draft import BIG, star_votes, vote
+from helix_media.readpath.draft import BIG, dissent, star_votes, vote
 from helix_media.readpath.edit_scores import score
 from helix_media.readpath.polish import confidence, polish
 
@@ -112,8 +112,7 @@ def _pack(reads: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _draft(reads, flat, offsets, target: float, band: int):
-    """Star-alignment draft -> (draft, dissent per base and gap, see :func:`.draft.vote`,
-    the reads of another strand or None).
+    """Star-alignment draft -> (draft, the reads of another strand or None).
 
     The seed is the read nearest the expected length, unless most reads are far from it
     (a chimera or another strand's read): then the next nearest, up to ``SEEDS`` tries.
@@ -134,14 +133,13 @@ def _draft(reads, flat, offsets, target: float, band: int):
         reads = [r for r, o in zip(reads, other, strict=True) if not o]
         flat, offsets = _pack(reads)
         votes, ins, _ = star_votes(seed, flat, offsets, band)
-    dissent = np.full((len(seed) + 1, 2), float(len(reads)))
     for rnd in range(DRAFT_ROUNDS):
         if len(seed) == 0:
             break
         if rnd:
             votes, ins, _ = star_votes(seed, flat, offsets, band)
-        seed, dissent = vote(seed, votes, ins, len(reads))
-    return seed, dissent, other
+        seed = vote(seed, votes, ins, len(reads))
+    return seed, other
 
 
 def _other_strand(dist: np.ndarray, length: int) -> np.ndarray | None:
@@ -215,20 +213,20 @@ def reconstruct(
     Wd = max(4, round(DRAFT_BAND * W))
     other = np.zeros(0, dtype=np.int64)  # reads of a second strand, in the caller's list
     if len(reads) <= MAX_READS:
-        t, dissent, far = _draft(reads, flat, offsets, target, Wd)
+        t, far = _draft(reads, flat, offsets, target, Wd)
         if far is not None:
             other, keep = chosen[far], np.flatnonzero(~far)
     else:
         # draft from the first MAX_READS, one more round with all of them, then polish with
         # the MAX_READS nearest the draft: as exact as all (valid.json), and bounded in time
-        t, _, _ = _draft(reads[:MAX_READS], *_pack(reads[:MAX_READS]), target, Wd)
+        t, _ = _draft(reads[:MAX_READS], *_pack(reads[:MAX_READS]), target, Wd)
         votes, ins, dist = star_votes(t, flat, offsets, Wd)
         far = _other_strand(dist, len(t))
         if far is not None:  # two strands: the draft's reads vote
             other = chosen[far]
             votes, ins, _ = star_votes(t, *_pack([reads[i] for i in np.flatnonzero(~far)]), Wd)
             dist = np.where(far, 2 * BIG, dist)  # (sorted after every other read)
-        t, dissent = vote(t, votes, ins, len(reads) - len(other))
+        t = vote(t, votes, ins, len(reads) - len(other))
         keep = np.sort(np.argsort(dist / np.maximum(lengths, 1), kind="stable")[:MAX_READS])
         keep = keep[~far[keep]] if far is not None else keep
     if len(other) or len(reads) > MAX_READS:
@@ -236,7 +234,8 @@ def reconstruct(
         chosen = chosen[keep]
         flat, offsets = _pack(reads)
         lengths = offsets[1:] - offsets[:-1]
-    flags = _flags(dissent, len(reads))  # (the share of the reads polished: more places)
+    votes, ins, _ = star_votes(t, flat, offsets, Wd)  # (the reads polished: more places)
+    flags = _flags(dissent(t, votes, ins, len(reads)), len(reads))
     use = np.ones(len(reads), dtype=np.bool_)
     want = -1 if length is None else int(length)
     t, out, logp, passes, flags = polish(
