@@ -15,6 +15,7 @@ Measured with ``helix bench read-plan`` (every strand with exactly k reads, 240 
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from helix_media.dna.framer import ParsedStrands
@@ -28,64 +29,110 @@ MAX_CORRECTED = 1  # symbols the inner code may correct in an alternative it tak
 
 
 def candidates(template: np.ndarray, scores: np.ndarray, count: int = COUNT) -> np.ndarray:
-    """(count', L) strands one edit from ``template`` (codes 0..3), likeliest first.
+    """(count', L) strands one edit from ``template`` (codes 0..3), likeliest first (ties
+    by kind, then place: deterministic).
 
     ``scores``: (L + 1, 9) log-likelihood change of each single-base edit (substitute by
     b = 0..3, delete, insert b before the place; :mod:`.edit_scores`); a moved base is
     scored as its deletion plus its insertion (exact where they are far apart)."""
     t = np.asarray(template, dtype=np.uint8)
-    L = len(t)
-    if L == 0 or count <= 0:
-        return np.zeros((0, L), dtype=np.uint8)
+    if len(t) == 0 or count <= 0:
+        return np.zeros((0, len(t)), dtype=np.uint8)
     s = np.where(np.isfinite(scores), scores, -np.inf)
-    sub = s[:L, :4].copy()
-    sub[np.arange(L), t] = -np.inf  # the base itself
-    si, sb = np.nonzero(sub > FLOOR)
-    kinds = [np.zeros(len(si), np.int64)]
-    gains = [sub[si, sb]]
-    a, b, c = [si], [sb], [np.zeros(len(si), np.int64)]
-    di = _likeliest(s[:L, 4], np.flatnonzero(s[:L, 4] > FLOOR))
-    ij, ib = np.nonzero(s[:, 5:9] > FLOOR)
-    keep = _likeliest(s[ij, 5 + ib], np.arange(len(ij)))
-    ij, ib = ij[keep], ib[keep]
-    if len(di) and len(ij):
-        d, j = np.meshgrid(di, np.arange(len(ij)), indexing="ij")
-        d, j = d.ravel(), j.ravel()
-        at = ij[j]
-        ok = (np.abs(at - d) <= SPAN) & (at != d) & (at != d + 1)
-        d, j = d[ok], j[ok]
-        kinds.append(np.ones(len(d), np.int64))
-        gains.append(s[d, 4] + s[ij[j], 5 + ib[j]])
-        a.append(d)
-        b.append(ib[j])
-        c.append(ij[j])
-    kind, gain = np.concatenate(kinds), np.concatenate(gains)
-    pa, pb, pc = np.concatenate(a), np.concatenate(b), np.concatenate(c)
-    order = np.lexsort((pc, pb, pa, kind, -gain))[:count]  # ties broken by place: deterministic
-    out = np.empty((len(order), L), dtype=np.uint8)
-    for row, k in enumerate(order):
-        out[row] = _apply(t, int(kind[k]), int(pa[k]), int(pb[k]), int(pc[k]))
+    kind, gain, at, base, to = _edits(t, s)
+    order = _order(gain, kind, at, base, to)[:count]
+    return _apply(t, kind[order], at[order], base[order], to[order])
+
+
+@numba.njit(cache=True)
+def _likeliest(gain):
+    """The indices of the :data:`HALVES` highest ``gain`` (ties by index), in index order:
+    a moved base pairs one of the likeliest deletions with one of the likeliest insertions."""
+    if len(gain) <= HALVES:
+        return np.arange(len(gain))
+    return np.sort(np.argsort(-gain, kind="mergesort")[:HALVES])
+
+
+@numba.njit(cache=True)
+def _edits(t, s):
+    """Every substitution, and every moved base of the likeliest deletions and insertions,
+    above ``FLOOR``: (kind 0/1, gain, place, base, place inserted before)."""
+    L = len(t)
+    n_sub = 0
+    for i in range(L):
+        for b in range(4):
+            n_sub += b != t[i] and s[i, b] > FLOOR
+    dels = np.array([i for i in range(L) if s[i, 4] > FLOOR], dtype=np.int64)
+    dels = dels[_likeliest(s[dels, 4])]
+    n_ins = 0
+    for j in range(L + 1):
+        for b in range(4):
+            n_ins += s[j, 5 + b] > FLOOR
+    ins_at = np.empty(n_ins, dtype=np.int64)
+    ins_b = np.empty(n_ins, dtype=np.int64)
+    ins_gain = np.empty(n_ins)
+    k = 0
+    for j in range(L + 1):
+        for b in range(4):
+            if s[j, 5 + b] > FLOOR:
+                ins_at[k], ins_b[k], ins_gain[k] = j, b, s[j, 5 + b]
+                k += 1
+    keep = _likeliest(ins_gain)
+    ins_at, ins_b = ins_at[keep], ins_b[keep]
+    m = n_sub + len(dels) * len(ins_at)
+    kind = np.zeros(m, dtype=np.int64)
+    gain = np.empty(m)
+    at = np.zeros(m, dtype=np.int64)
+    base = np.zeros(m, dtype=np.int64)
+    to = np.zeros(m, dtype=np.int64)
+    k = 0
+    for i in range(L):
+        for b in range(4):
+            if b != t[i] and s[i, b] > FLOOR:
+                gain[k], at[k], base[k] = s[i, b], i, b
+                k += 1
+    for d in dels:
+        for q in range(len(ins_at)):
+            j = ins_at[q]
+            if abs(j - d) <= SPAN and j != d and j != d + 1:
+                kind[k], at[k], base[k], to[k] = 1, d, ins_b[q], j
+                gain[k] = s[d, 4] + s[j, 5 + ins_b[q]]
+                k += 1
+    return kind[:k], gain[:k], at[:k], base[:k], to[:k]
+
+
+@numba.njit(cache=True)
+def _order(gain, kind, at, base, to):
+    """Indices by gain (highest first), then kind, place, base, place inserted before."""
+    order = np.argsort(to, kind="mergesort")
+    order = order[np.argsort(base[order], kind="mergesort")]
+    order = order[np.argsort(at[order], kind="mergesort")]
+    order = order[np.argsort(kind[order], kind="mergesort")]
+    return order[np.argsort(-gain[order], kind="mergesort")]
+
+
+@numba.njit(cache=True)
+def _apply(t, kind, at, base, to):
+    """A row per edit: substitute ``base`` at ``at`` (kind 0), or delete ``t[at]`` and
+    insert ``base`` before place ``to`` of the original (kind 1): the same length."""
+    L = len(t)
+    out = np.empty((len(kind), L), dtype=np.uint8)
+    for row in range(len(kind)):
+        i, j, b = at[row], to[row], base[row]
+        if kind[row] == 0:
+            out[row] = t
+            out[row, i] = b
+        elif j > i:  # t[:i], t[i + 1 : j], b, t[j:]
+            out[row, :i] = t[:i]
+            out[row, i : j - 1] = t[i + 1 : j]
+            out[row, j - 1] = b
+            out[row, j:] = t[j:]
+        else:  # t[:j], b, t[j:i], t[i + 1 :]
+            out[row, :j] = t[:j]
+            out[row, j] = b
+            out[row, j + 1 : i + 1] = t[j:i]
+            out[row, i + 1 :] = t[i + 1 :]
     return out
-
-
-def _likeliest(gain: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The :data:`HALVES` ``rows`` of highest ``gain`` (ties by row), in row order: a moved
-    base pairs one of the likeliest deletions with one of the likeliest insertions."""
-    if len(rows) <= HALVES:
-        return rows
-    return np.sort(rows[np.lexsort((rows, -gain[rows]))[:HALVES]])
-
-
-def _apply(t: np.ndarray, kind: int, i: int, base: int, j: int) -> np.ndarray:
-    """Substitute ``base`` at ``i`` (kind 0), or delete ``t[i]`` and insert ``base`` before
-    place ``j`` of the original (kind 1): the same length either way."""
-    if kind == 0:
-        out = t.copy()
-        out[i] = base
-        return out
-    if j > i:
-        return np.concatenate([t[:i], t[i + 1 : j], [base], t[j:]]).astype(np.uint8)
-    return np.concatenate([t[:j], [base], t[j:i], t[i + 1 :]]).astype(np.uint8)
 
 
 def adopt(parsed: ParsedStrands, alternative: ParsedStrands, of: np.ndarray) -> ParsedStrands:

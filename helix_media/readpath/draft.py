@@ -134,16 +134,24 @@ def vote(seed, votes, ins, n_reads):
 
 
 @numba.njit(cache=True)
-def dissent(seed, votes, ins, n_reads):
-    """The reads that disagree with ``seed`` at each base (another base, N or a deletion)
-    and that insert in the gap before it ((L+1) x 2; the last row: the gap at the end), to
-    tell where polishing is worth its time. From the reads aligned to ``seed`` itself: the
-    votes that made it were cast on the seed before, whose alignments can hide a base the
-    reads now want (an insertion 5 of 6 reads make, seen by none of them before)."""
+def unsure(seed, votes, ins, n_reads, share, near):
+    """Places worth polishing: where at least ``share`` of the reads (and at least one)
+    disagree with the base (another base, N or a deletion), or insert in the gaps within
+    ``near`` of it (the reads' votes for one indel scatter over the gaps where they align
+    it), and next to such places. From the reads aligned to ``seed`` itself: the votes
+    that made it were cast on the seed before, whose alignments can hide a base the reads
+    now want (an insertion 5 of 6 reads make, seen by none of them before)."""
     L = len(seed)
-    out = np.zeros((L + 1, 2))
+    least = max(1.0, share * n_reads)
+    gaps = np.zeros(L + 1)
+    for g in range(L + 1):
+        inserted = ins[g, 0] + ins[g, 1] + ins[g, 2] + ins[g, 3] + ins[g, 4]
+        for i in range(max(0, g - near), min(L + 1, g + near + 1)):
+            gaps[i] += inserted
+    hit = np.zeros(L + 1, dtype=np.bool_)
     for i in range(L + 1):
-        out[i, 1] = ins[i, 0] + ins[i, 1] + ins[i, 2] + ins[i, 3] + ins[i, 4]
-        if i < L:
-            out[i, 0] = n_reads - votes[i, seed[i]]
-    return out
+        hit[i] = gaps[i] >= least or (i < L and n_reads - votes[i, seed[i]] >= least)
+    flags = np.zeros(L + 1, dtype=np.bool_)
+    for i in range(L + 1):
+        flags[i] = hit[i] or (i > 0 and hit[i - 1]) or (i < L and hit[i + 1])
+    return flags

@@ -31,7 +31,7 @@ import numpy as np
 
 from helix_media.readpath import alternatives
 from helix_media.readpath import trace_channel as tc
-from helix_media.readpath.draft import BIG, dissent, star_votes, vote
+from helix_media.readpath.draft import BIG, star_votes, unsure, vote
 from helix_media.readpath.edit_scores import score
 from helix_media.readpath.polish import confidence, polish
 
@@ -126,7 +126,7 @@ def _draft(reads, flat, offsets, target: float, band: int):
         if len(seed) == 0:
             continue
         votes, ins, dist = star_votes(seed, flat, offsets, band)
-        if np.median(dist) <= SEED_FAR * len(seed):
+        if _median(dist) <= SEED_FAR * len(seed):
             break
     other = _other_strand(dist, len(seed))
     if other is not None:
@@ -150,16 +150,6 @@ def _other_strand(dist: np.ndarray, length: int) -> np.ndarray | None:
     return far if MIXED_MIN_READS <= far.sum() <= len(dist) - 2 else None
 
 
-def _flags(dissent: np.ndarray, n_reads: int) -> np.ndarray:
-    """Places worth polishing: where at least FLAG_SHARE of the reads disagree with the
-    base, or with the gaps near it (the reads' votes for one indel scatter over the gaps
-    where they align it), and next to such places."""
-    unsure = max(1.0, FLAG_SHARE * n_reads)
-    gaps = np.convolve(np.pad(dissent[:, 1], FLAG_NEAR), np.ones(2 * FLAG_NEAR + 1), "valid")
-    flags = (dissent[:, 0] >= unsure) | (gaps >= unsure)
-    return np.convolve(np.pad(flags, 1), np.ones(3), "valid") > 0
-
-
 def _alternatives(conf, code, gain) -> list[tuple[int, int, float]]:
     if not len(conf):
         return []
@@ -168,10 +158,16 @@ def _alternatives(conf, code, gain) -> list[tuple[int, int, float]]:
     return [(int(i), int(code[i]), float(gain[i])) for i in low if np.isfinite(gain[i])]
 
 
+def _median(x: np.ndarray) -> float:
+    """np.median without its overhead (called twice per cluster)."""
+    s = np.sort(x)
+    return (s[(len(s) - 1) // 2] + s[len(s) // 2]) / 2
+
+
 def _outliers(logp: np.ndarray, lengths: np.ndarray, use: np.ndarray) -> np.ndarray:
     """Reads to drop: far below the median log-likelihood per base (and below a floor)."""
     per_base = logp / np.maximum(lengths, 1)
-    med = np.median(per_base[use])
+    med = _median(per_base[use])
     return use & (per_base < med - OUTLIER_NATS) & (per_base < OUTLIER_FLOOR)
 
 
@@ -235,7 +231,7 @@ def reconstruct(
         flat, offsets = _pack(reads)
         lengths = offsets[1:] - offsets[:-1]
     votes, ins, _ = star_votes(t, flat, offsets, Wd)  # (the reads polished: more places)
-    flags = _flags(dissent(t, votes, ins, len(reads)), len(reads))
+    flags = unsure(t, votes, ins, len(reads), FLAG_SHARE, FLAG_NEAR)
     use = np.ones(len(reads), dtype=np.bool_)
     want = -1 if length is None else int(length)
     t, out, logp, passes, flags = polish(
