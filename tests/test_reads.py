@@ -73,6 +73,24 @@ def test_outer_code_makes_the_channel_bit_exact():
     assert t.decoded
 
 
+def test_threads_give_the_estimates_of_one_thread(framed, monkeypatch):
+    """Indel clusters are reconstructed on threads (THREAD_CHUNK at a time, in order)."""
+    from helix_media.readpath import consensus
+
+    fr, _, _, strands = framed
+    reads = list(simulate(strands, replace(CLEAN, coverage=6, ins=0.02, dele=0.02, seed=3)))
+    monkeypatch.setattr(consensus, "THREAD_CHUNK", 4)
+    got = {}
+    for n in ("1", "3"):
+        monkeypatch.setenv("HELIX_THREADS", n)
+        assert consensus.threads() == int(n)
+        got[n] = ReadProcessor(fr).process(reads)
+    assert got["1"].report.clusters_aligned > 100
+    assert (got["1"].strands == got["3"].strands).all()
+    assert (got["1"].erasures == got["3"].erasures).all()
+    assert (got["1"].alternatives == got["3"].alternatives).all()
+
+
 def test_junk_reads_are_counted_and_harmless(framed):
     fr, coder, payload, strands = framed
     reads = simulate(strands, replace(CLEAN, contaminants=0.3, seed=6))

@@ -44,7 +44,7 @@ def candidates(template: np.ndarray, scores: np.ndarray, count: int = COUNT) -> 
     return _apply(t, kind[order], at[order], base[order], to[order])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _likeliest(gain):
     """The indices of the :data:`HALVES` highest ``gain`` (ties by index), in index order:
     a moved base pairs one of the likeliest deletions with one of the likeliest insertions."""
@@ -53,7 +53,7 @@ def _likeliest(gain):
     return np.sort(np.argsort(-gain, kind="mergesort")[:HALVES])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _edits(t, s):
     """Every substitution, and every moved base of the likeliest deletions and insertions,
     above ``FLOOR``: (kind 0/1, gain, place, base, place inserted before)."""
@@ -101,7 +101,7 @@ def _edits(t, s):
     return kind[:k], gain[:k], at[:k], base[:k], to[:k]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _order(gain, kind, at, base, to):
     """Indices by gain (highest first), then kind, place, base, place inserted before."""
     order = np.argsort(to, kind="mergesort")
@@ -111,7 +111,7 @@ def _order(gain, kind, at, base, to):
     return order[np.argsort(-gain[order], kind="mergesort")]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _apply(t, kind, at, base, to):
     """A row per edit: substitute ``base`` at ``at`` (kind 0), or delete ``t[at]`` and
     insert ``base`` before place ``to`` of the original (kind 1): the same length."""

@@ -16,8 +16,10 @@ out), and the reads left out get an estimate of their own where they agree.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +56,17 @@ SPLIT_FLOOR = -0.8
 SPLIT_SAMPLE = 64  # reads of a cluster compared pairwise to find the two strands' seeds
 
 VOTE_CHUNK = 1 << 12  # reads per step of the vote: small steps, small temporaries, warm caches
+
+#: indel clusters handed to a thread at once; the compiled reconstruction releases the GIL,
+#: so the threads share the cores (the Python between its kernels does not)
+THREAD_CHUNK = 32
+
+
+def threads() -> int:
+    """Threads for the indel clusters: ``$HELIX_THREADS``, else the cores this process
+    may use."""
+    env = os.environ.get("HELIX_THREADS", "")
+    return max(1, int(env)) if env.isdigit() else len(os.sched_getaffinity(0))
 
 
 def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -281,9 +294,17 @@ def consensus(
     bounds = np.concatenate([[0], np.cumsum(n_all)])
     near, near_of = [np.zeros((0, body), dtype=np.uint8)], [np.zeros(0, dtype=np.int64)]
     seconds: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # cluster -> a second strand
-    for c in aligned:
-        rows_c = clustered[bounds[c] : bounds[c + 1]]
-        got = indel_consensus([part.other.get(int(i), part.bodies[i]) for i in rows_c], body)
+
+    def run(chunk: np.ndarray) -> list[IndelConsensus | None]:
+        return [
+            indel_consensus([part.other.get(int(i), part.bodies[i]) for i in rows_c], body)
+            for rows_c in (clustered[bounds[c] : bounds[c + 1]] for c in chunk)
+        ]
+
+    chunks = [aligned[k : k + THREAD_CHUNK] for k in range(0, len(aligned), THREAD_CHUNK)]
+    with ThreadPoolExecutor(max(1, min(threads(), len(chunks)))) as pool:
+        results = [got for done in pool.map(run, chunks) for got in done]
+    for c, got in zip(aligned, results, strict=True):
         if got is None:
             failed[c] = True
         else:

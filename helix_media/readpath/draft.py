@@ -19,7 +19,7 @@ from helix_media.readpath.pair_hmm import bands
 BIG = 1 << 20
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _align_votes(seed, r, W, lo, D, votes, ins):
     """Banded global edit alignment of read ``r`` to ``seed`` (``lo``: the bands, see
     :func:`.pair_hmm.bands`); add its base (0-3), N (4) or deletion (5) at each seed position
@@ -83,7 +83,7 @@ def _align_votes(seed, r, W, lo, D, votes, ins):
     return D[L, n - lo[L] + 1]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def star_votes(seed, reads, offsets, W):
     """Votes of all reads against ``seed``: (L x 6 base/N/deletion counts, (L+1) x 6
     insertion counts, edit distance of each read)."""
@@ -104,7 +104,7 @@ def star_votes(seed, reads, offsets, W):
     return votes, ins, dist
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def vote(seed, votes, ins, n_reads):
     """The seed edited by majority: each base kept, replaced or dropped (deletion votes over
     half), and the most inserted base added where over half the reads insert one."""
@@ -133,7 +133,7 @@ def vote(seed, votes, ins, n_reads):
     return out[:m].copy()
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def unsure(seed, votes, ins, n_reads, share, near):
     """Places worth polishing: where at least ``share`` of the reads (and at least one)
     disagree with the base (another base, N or a deletion), or insert in the gaps within

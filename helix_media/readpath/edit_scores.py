@@ -27,7 +27,7 @@ FLUSH = 16  # reads multiplied before one logarithm (16 x 27.6 nats stay in floa
 EDITS = 9  # per place: substitute by b (0-3), delete (4), insert b before it (5-8)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _ratios(r, W, lo, A, B, X, eB, it, dele, em, dc_sub, sc_sub, dc_ins, sc_ins, flags, prod):
     """Multiply each edit's likelihood ratio for read ``r`` into ``prod`` ((L+1) x 9), at
     the places where ``flags`` is set."""
@@ -95,7 +95,7 @@ def _ratios(r, W, lo, A, B, X, eB, it, dele, em, dc_sub, sc_sub, dc_ins, sc_ins,
         prod[i, 4] *= min(max(accx * f, 1.0 / CLAMP), CLAMP)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def score(t, reads, offsets, use, W, dele, iq, em, logp, flags):
     """Log-likelihood of every read against ``t`` (into ``logp``) and the summed
     log-likelihood change of every single-base edit over the reads in ``use``: (L+1) x 9

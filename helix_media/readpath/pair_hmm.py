@@ -28,7 +28,7 @@ PAD = 2  # zero cells on each side of a band: a column's band moves by at most 2
 LN2 = math.log(2.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _rescale(row, a, b):
     mx = 0.0
     for w in range(a, b):
@@ -43,7 +43,7 @@ def _rescale(row, a, b):
     return e
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def bands(n, L, W, lo):
     """``lo[i] = (i * n) // L - W`` for i = 0..L+1, without a division per column."""
     q = n // L
@@ -59,7 +59,7 @@ def bands(n, L, W, lo):
             v += 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def forward(r, W, lo, dt, it, ic, sc, iq, em, A, eA):
     """Fill ``A`` ((L+1) x (2W+1+2PAD)) and its cumulative exponents ``eA``; ``lo``: the
     bands (:func:`bands`)."""
@@ -121,7 +121,7 @@ def forward(r, W, lo, dt, it, ic, sc, iq, em, A, eA):
         eA[i] = e
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def backward(r, W, lo, dt, it, ic, sc, iq, em, B, X, eB):
     """Fill ``B``, ``X`` (``B`` without the column's insertions) and exponents ``eB``;
     return log P(r | t)."""
@@ -199,7 +199,7 @@ def backward(r, W, lo, dt, it, ic, sc, iq, em, B, X, eB):
     return math.log(max(B[0, W + PAD], 1e-300)) + e * LN2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def posterior_counts(t, r, W, dele, iq, em, cross, ins):
     """Baum-Welch counts of one read against ``t``: ``cross[i, c]`` += posterior of
     leaving column i by reading ``t[i]`` as code c (c < 5) or deleting it (c = 5);

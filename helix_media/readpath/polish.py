@@ -34,7 +34,7 @@ EPS = 1e-7  # nats: an edit must gain more than this
 MOVES = 2  # moves of a base (a deletion and an insertion apart) tried per polish
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _candidates(t, out, indels, subs):
     """Improving edits: (gain, place, code) arrays; the duplicates of an edit inside a
     homopolymer run are skipped (only its first place is offered)."""
@@ -62,7 +62,7 @@ def _candidates(t, out, indels, subs):
     return gain[:m], place[:m], code[:m]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _toward(t, out, longer):
     """The best insertion (``longer``) or deletion, whatever it costs: (place, code);
     place -1 if none was scored."""
@@ -79,7 +79,7 @@ def _toward(t, out, longer):
     return bp, bc
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _indel_gain(t, out):
     """The best insertion's or deletion's score."""
     p, c = _toward(t, out, True)
@@ -88,14 +88,14 @@ def _indel_gain(t, out):
     return max(best, out[q, d]) if q >= 0 else best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _best_is_insertion(t, out):
     p, c = _toward(t, out, True)
     q, d = _toward(t, out, False)
     return q < 0 or (p >= 0 and out[p, c] >= out[q, d])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _pair(t, out, apart):
     """The best deletion plus insertion at least ``apart`` places from each other, scored as
     the sum of their own scores (far apart, they barely interact): a base moved along the
@@ -130,7 +130,7 @@ def _pair(t, out, apart):
     return gain, np.array([i, d]), np.array([what[1, bi], 4])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _pick(gain, place, code, L, sep):
     """Greedy: best first, each at least ``sep`` places from those taken; sorted by place."""
     g = gain.copy()
@@ -151,7 +151,7 @@ def _pick(gain, place, code, L, sep):
     return place[idx], code[idx]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _total(logp, use):
     s = 0.0
     for k in range(len(logp)):
@@ -160,7 +160,7 @@ def _total(logp, use):
     return s
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _rescore(t, new, out, scored, place, code, ctx):
     """Score ``new`` (``t`` edited) where it may have changed: near the edits and where an
     edit was close to improving; carry the other places' scores over. Returns (scores,
@@ -179,7 +179,7 @@ def _rescore(t, new, out, scored, place, code, ctx):
     return moved, logp, carried, _total(logp, use)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _move_base(t, out, scored, ctx, full):
     """A base moved along the strand (the length kept): the best deletion and insertion
     far apart by the sum of their scores; else, once every place is scored, the best
@@ -207,7 +207,7 @@ def _move_base(t, out, scored, ctx, full):
     return new, out2, logp2, scored2, total2, 2
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def polish(t, reads, offsets, use, W, dele, iq, em, length, max_rounds, sep, flags):
     """Polish ``t`` against the reads in ``use``; ``length`` < 0: unknown. Edits are
     scored at the places in ``flags`` (and near every edit made). Returns (template, its
@@ -280,7 +280,7 @@ def polish(t, reads, offsets, use, W, dele, iq, em, length, max_rounds, sep, fla
     return t, out, logp, passes, scored
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def confidence(t, out, flags, agreed, indels):
     """Per base: its posterior against the single-base edits at its place (the other
     bases, its deletion, an insertion before it), from the edit scores ``out``; ``agreed``

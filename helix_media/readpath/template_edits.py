@@ -17,7 +17,7 @@ HOT = 2.0  # nats: after a round, places whose best edit is within this of impro
 # those near an applied edit, are scored again; elsewhere the last scores stand
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def apply_edits(t, place, code):
     """``t`` with the edits (sorted by place, at most one per place) applied."""
     L = len(t)
@@ -42,7 +42,7 @@ def apply_edits(t, place, code):
     return out[:k].copy()
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def move_flags(flags, place, code, sep):
     """The places to score after the edits: ``flags`` carried through them (an inserted
     base is flagged), and every place within ``sep`` of an edit (none if sep < 0)."""
@@ -76,7 +76,7 @@ def move_flags(flags, place, code, sep):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def move_rows(out, place, code):
     """Per-place rows (edit scores) carried through the edits; an inserted base's row is
     -inf (not scored)."""
@@ -102,7 +102,7 @@ def move_rows(out, place, code):
     return new[:k].copy()
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def whole_runs(t, flags):
     """Flag whole homopolymer runs (and the gap after) where any of their places is flagged:
     an edit inside a run is offered at the run's first place only."""
@@ -122,7 +122,7 @@ def whole_runs(t, flags):
     return flags
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def hot(t, out):
     """Places with an edit within ``HOT`` nats of improving: worth scoring again."""
     L = len(t)

@@ -59,7 +59,7 @@ class Channel:
         return Channel(self.dele * s, self.ins * s, sub)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _runs(t):
     L = len(t)
     left = np.ones(L, dtype=np.int64)
@@ -73,7 +73,7 @@ def _runs(t):
     return left, right
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _end_del(i, L):
     """The end class of base i, or -1."""
     e = min(ENDS, L)
@@ -84,12 +84,12 @@ def _end_del(i, L):
     return -1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _at(t, i):
     return np.int64(t[i]) if 0 <= i < len(t) else 4
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def contexts(t):
     """Class indices along ``t``: ``dc`` (deletion, per base), ``ic`` (insertion, per gap;
     gap i is before t[i]), ``sc`` (substitution, per base), and those of a new base b:
