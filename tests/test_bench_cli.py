@@ -47,3 +47,13 @@ def test_bench_without_a_name_or_with_an_unknown_one_is_a_one_line_error(capsys)
     assert "helix bench --help" in capsys.readouterr().err
     assert main(["bench", "nope"]) == 1
     assert "unknown benchmark 'nope'" in capsys.readouterr().err
+
+
+def test_bench_channel_times_a_profiles_reads(capsys):
+    assert main(["bench", "channel", "--reads", "1500", "--profile", "nanopore-r10"]) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert "(150 strands, nanopore-r10 10x) -> " in first and int(first.split()[-3]) > 100
+    assert "reads/s; " in out and "CPU, reading and read path" in out
+    assert main(["bench", "channel", "--reads", "10", "--coverages", "x"]) == 1
+    assert "--coverages takes numbers" in capsys.readouterr().err

@@ -104,7 +104,7 @@ def sweep(*, strands: int, seeds: int, quick: bool = False) -> int:
     for label, channel in rows:
         print(_row(label, strands, channel, reds, seeds), flush=True)
     t = trial(strands, PAPER)
-    print(f"\nread path: {t.reads / t.read_path_s:,.0f} reads/s at the paper's channel (1 core)")
+    print(f"\nread path: {t.reads / t.read_path_s:,.0f} reads/s at the paper's channel (wall)")
     return 0
 
 
@@ -126,34 +126,47 @@ def paper(*, megabytes: float, seeds: int) -> int:
     return 0 if decoded == seeds else 1
 
 
-def throughput(*, reads: int) -> int:
-    """Wall time of the whole decode path from a FASTQ.gz file to checked strands."""
+def throughput(*, reads: int, profile: str | None = None, coverage: float | None = None) -> int:
+    """Wall (and CPU) time of the whole decode path from a FASTQ.gz file to checked strands:
+    the paper's channel, or a profile's reads at ``coverage``."""
+    import itertools
+    import os
     import tempfile
 
+    from helix_media.channel.profiles import profile_channel
     from helix_media.channel.sequencing import write_reads
+    from helix_media.readpath.consensus import threads
     from helix_media.strandio.strand_files import read_strands
 
+    channel = PAPER if profile is None else profile_channel(profile, coverage=coverage or 10.0)
+    name = "paper channel" if profile is None else f"{profile} {channel.coverage:g}x"
     fr = plugins.get_framer("helix")
     coder = plugins.get_coder("enumerative", constraints=fr.constraints)
-    n = int(np.ceil(reads / PAPER.coverage))
+    n = int(np.ceil(reads / channel.coverage))
     bits = np.random.default_rng(0).integers(0, 2, (n, fr.payload_bits(coder))).astype(np.uint8)
-    simulated = simulate(fr.frame(np.arange(n), bits, coder), PAPER)
+    simulated = simulate(fr.frame(np.arange(n), bits, coder), channel)
+    ReadProcessor(fr).process(list(itertools.islice(simulated, 3000)))  # load the kernels
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/reads.fastq.gz"
         write_reads(path, simulated)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), os.times()
         _, seqs = read_strands(path, allow_n=True)
         t1 = time.perf_counter()
         est = ReadProcessor(fr).process(seqs)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), os.times()
         parsed = fr.parse(est.strands, coder, None, est.erasures)
         t3 = time.perf_counter()
     ok = len(set(parsed.addresses[parsed.ok].tolist()))
-    print(f"{len(simulated):,} reads ({n} strands, paper channel) -> {ok} strands ok")
+    cpu = c2.user + c2.system - c0.user - c0.system
+    print(f"{len(simulated):,} reads ({n} strands, {name}) -> {ok} strands ok")
     print(f"read FASTQ.gz {t1 - t0:6.1f} s")
-    print(f"read path     {t2 - t1:6.1f} s  (trim, cluster, consensus)")
+    print(
+        f"read path     {t2 - t1:6.1f} s  (trim, cluster, consensus) = "
+        f"{len(simulated) / (t2 - t1):,.0f} reads/s; {threads()} threads"
+    )
     print(f"RS + decode   {t3 - t2:6.1f} s")
     print(f"total         {t3 - t0:6.1f} s = {len(simulated) / (t3 - t0):,.0f} reads/s")
+    print(f"CPU, reading and read path: {cpu:.1f} s")
     return 0
 
 

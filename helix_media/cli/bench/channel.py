@@ -18,7 +18,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--quick", action="store_true", help="fewer rows (for a smoke test)")
     ap.add_argument("--paper", action="store_true", help="only the paper's channel, big payload")
     ap.add_argument("--megabytes", type=float, default=1.0, help="payload for --paper (1)")
-    ap.add_argument("--reads", type=int, help="only time FASTQ.gz -> strands for this many reads")
+    ap.add_argument(
+        "--reads",
+        type=int,
+        help="only time FASTQ.gz -> strands for this many reads (of --profile at the first of"
+        " --coverages, else the paper's channel)",
+    )
     ap.add_argument("--profile", choices=tuple(PROFILES), help="a coverage sweep with its reads")
     ap.add_argument("--coverages", default="10,20,30,50", help="for --profile (10,20,30,50)")
     ap.add_argument("--no-video", action="store_true", help="--profile without the sample video")
@@ -27,13 +32,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    try:
+        covs = [float(c) for c in args.coverages.split(",")]
+    except ValueError:
+        raise HelixError("--coverages takes numbers separated by commas, e.g. 10,20,30") from None
+    if args.reads:
+        return bench.throughput(reads=args.reads, profile=args.profile, coverage=covs[0])
     if args.profile:
-        try:
-            covs = [float(c) for c in args.coverages.split(",")]
-        except ValueError:
-            raise HelixError(
-                "--coverages takes numbers separated by commas, e.g. 10,20,30"
-            ) from None
         return bench.profile_sweep(
             profile=args.profile,
             coverages=covs,
@@ -43,6 +48,4 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.paper:
         return bench.paper(megabytes=args.megabytes, seeds=args.seeds)
-    if args.reads:
-        return bench.throughput(reads=args.reads)
     return bench.sweep(strands=args.strands, seeds=args.seeds, quick=args.quick)
