@@ -1,5 +1,8 @@
 """Reading DNA back: the sequencing simulator and the read path (trim, cluster, consensus)."""
 
+import os
+import sys
+import types
 from dataclasses import replace
 
 import numpy as np
@@ -89,6 +92,21 @@ def test_threads_give_the_estimates_of_one_thread(framed, monkeypatch):
     assert (got["1"].strands == got["3"].strands).all()
     assert (got["1"].erasures == got["3"].erasures).all()
     assert (got["1"].alternatives == got["3"].alternatives).all()
+
+
+def test_one_thread_in_a_dask_task(monkeypatch):
+    from helix_media.readpath import consensus
+
+    monkeypatch.delenv("HELIX_THREADS", raising=False)
+    fake = types.SimpleNamespace(get_worker=lambda: object())  # as in a worker's task
+    monkeypatch.setitem(sys.modules, "distributed", fake)
+    assert consensus.threads() == 1
+
+    def outside():
+        raise ValueError("No worker found")
+
+    fake.get_worker = outside
+    assert consensus.threads() == len(os.sched_getaffinity(0))
 
 
 def test_junk_reads_are_counted_and_harmless(framed):

@@ -17,6 +17,7 @@ out), and the reads left out get an estimate of their own where they agree.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,10 +64,18 @@ THREAD_CHUNK = 32
 
 
 def threads() -> int:
-    """Threads for the indel clusters: ``$HELIX_THREADS``, else the cores this process
-    may use."""
+    """Threads for the indel clusters: ``$HELIX_THREADS``, else one in a Dask task (Dask
+    runs a task per core), else the cores this process may use."""
     env = os.environ.get("HELIX_THREADS", "")
-    return max(1, int(env)) if env.isdigit() else len(os.sched_getaffinity(0))
+    if env.isdigit():
+        return max(1, int(env))
+    if "distributed" in sys.modules:  # imported by every Dask worker
+        try:
+            sys.modules["distributed"].get_worker()
+            return 1
+        except ValueError:  # not in a worker's task
+            pass
+    return len(os.sched_getaffinity(0))
 
 
 def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
