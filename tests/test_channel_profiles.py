@@ -8,6 +8,7 @@ from pathlib import Path
 import edlib
 import numpy as np
 import pytest
+from scipy import stats
 
 from helix_media.channel.errorstats import load_clusters, measure, nanopore_data, run_lengths
 from helix_media.channel.profiles import PROFILES, profile_channel
@@ -211,6 +212,16 @@ def test_fit_skew_finds_the_negative_binomial_size():
     counts = rng.negative_binomial(2.0, 2.0 / (2.0 + 25), 4000)
     size, mean = fit.fit_skew(counts[counts >= 6])
     assert abs(size - 2.0) < 0.4 and abs(mean - 25) < 4
+    # the Poisson-lognormal it is compared with finds its own sigma, and fits its own counts
+    # better than the negative binomial does
+    lognormal = rng.poisson(25 * rng.lognormal(-(0.6**2) / 2, 0.6, 4000))
+    lognormal = lognormal[lognormal >= 6]
+    sigma, mean, ll = fit.fit_lognormal_skew(lognormal)
+    assert abs(sigma - 0.6) < 0.08 and abs(mean - 25) < 2.5
+    size, nb_mean = fit.fit_skew(lognormal)
+    p = size / (size + nb_mean)
+    nb = fit.truncated_loglik(lambda k: stats.nbinom.pmf(k, size, p), lognormal)
+    assert ll > nb
 
 
 def test_bench_channel_profile_checks_its_options(capsys):
