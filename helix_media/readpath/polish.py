@@ -80,19 +80,14 @@ def _toward(t, out, longer):
 
 
 @numba.njit(cache=True, nogil=True)
-def _indel_gain(t, out):
-    """The best insertion's or deletion's score."""
+def _best_indel(t, out):
+    """The best-scored insertion or deletion, whatever it costs: (score, place, code);
+    score -inf and place -1 if none was scored."""
     p, c = _toward(t, out, True)
     q, d = _toward(t, out, False)
-    best = out[p, c] if p >= 0 else -np.inf
-    return max(best, out[q, d]) if q >= 0 else best
-
-
-@numba.njit(cache=True, nogil=True)
-def _best_is_insertion(t, out):
-    p, c = _toward(t, out, True)
-    q, d = _toward(t, out, False)
-    return q < 0 or (p >= 0 and out[p, c] >= out[q, d])
+    ins = out[p, c] if p >= 0 else -np.inf
+    dele = out[q, d] if q >= 0 else -np.inf
+    return (ins, p, c) if ins >= dele else (dele, q, d)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -193,9 +188,9 @@ def _move_base(t, out, scored, ctx, full):
         new = apply_edits(t, place, code)
         out2, logp2, scored2, total2 = _rescore(t, new, out, scored, place, code, ctx)
         return new, out2, logp2, scored2, total2, 1
-    if not full or _indel_gain(t, out) <= EPS:
+    best, p, c = _best_indel(t, out)
+    if not full or best <= EPS:
         return none
-    p, c = _toward(t, out, _best_is_insertion(t, out))
     mid = apply_edits(t, np.array([p]), np.array([c]))
     every = np.ones(len(mid) + 1, dtype=np.bool_)
     logp = np.empty(len(offsets) - 1)
@@ -239,7 +234,7 @@ def polish(t, reads, offsets, use, W, dele, iq, em, length, max_rounds, sep, fla
             if length < 0 or moves == 0:
                 break
             moves -= 1
-            if not full and _indel_gain(t, out) > EPS:
+            if not full and _best_indel(t, out)[0] > EPS:
                 # an indel would pay but the length forbids it: its partner may lie where
                 # no read dissented, so score every place once
                 full = True
