@@ -1,19 +1,21 @@
 """Time this checkout's read path against another commit's on the same reads, alternating.
 
     git worktree add /tmp/ref 1032ac2
+    python -m venv /tmp/ref/.venv && /tmp/ref/.venv/bin/pip install -e /tmp/ref
     python scripts/read_path_ab.py /tmp/ref --profile nanopore-r9 --coverage 10 --runs 2
 
-The strands (a 100 kB random file, no outer code) are made by each checkout's own encoder and
-must agree, so one read set serves both; the reads come from this checkout's simulator. Each
-run is a fresh process (``PYTHONPATH`` set to the checkout and its plugins) that loads the
-compiled kernels on 3,000 reads, then times ``ReadProcessor(framer).process(reads)``: wall
-and CPU seconds, and the estimates it made.
+The reference runs in its own install (``REF/.venv``): the plugins are found through the
+installed entry points, so a ``PYTHONPATH`` alone would mix this checkout's plugins into the
+other's core. The strands (a 100 kB random file, no outer code) are made by each checkout's
+own encoder and must agree, so one read set serves both; the reads come from this checkout's
+simulator. Each run is a fresh process that loads the compiled kernels on 3,000 reads, then
+times ``ReadProcessor(framer).process(reads)``: wall and CPU seconds, and the estimates it
+made.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -59,11 +61,19 @@ print(f"{len(reads)} {w2 - w:.3f} {cpu:.3f} {len(est.strands)}")
 """
 
 
+def _python(tree: Path) -> str:
+    """The interpreter of ``tree``'s install: this one's, or ``tree/.venv``'s."""
+    if tree == HERE:
+        return sys.executable
+    python = tree / ".venv/bin/python"
+    if not python.is_file():
+        sys.exit(f"no {python}: install the reference first (see the top of this script)")
+    return str(python)
+
+
 def _run(tree: Path, code: str, *args: str) -> str:
-    env = dict(os.environ, PYTHONPATH=f"{tree}:{tree / 'plugins'}")
     done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=env,
+        [_python(tree), "-c", code, *args],
         cwd=tree,  # (python -c puts the working folder first on the path)
         capture_output=True,
         text=True,

@@ -89,6 +89,24 @@ def test_parts_and_bucket_partitions_give_the_labels_of_one_process(framed):
             assert np.array_equal(getattr(one, field), getattr(got, field)), (n_buckets, field)
 
 
+def test_pairs_tested_on_threads_give_the_edges_of_the_walk(framed, monkeypatch):
+    """Blocks of candidate pairs tested on threads confirm exactly the pairs the one-thread
+    walk does (small blocks: many pairs joined inside a block before their turn)."""
+    fr, _, strands = framed
+    reads = _noisy_reads(strands, 4)
+    rp = ReadProcessor(fr)
+    whole = rp.trim(reads)
+    strong = strong_keys([rp.key_stats(whole)])
+    entries = rp.buckets(whole, strong, 1)
+    monkeypatch.setattr(cluster, "PAIR_BLOCK", 16)
+    edges = {}
+    for n in ("1", "3"):
+        monkeypatch.setenv("HELIX_THREADS", n)
+        edges[n] = cluster.confirm(entries)
+    assert len(edges["1"]) > 300
+    assert np.array_equal(edges["1"], edges["3"])
+
+
 @pytest.fixture(scope="module")
 def noisy_fastq(framed, tmp_path_factory):
     """1+1+1 % at 12x with junk: chimeras, dimers, random and foreign reads."""

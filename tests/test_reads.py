@@ -78,7 +78,7 @@ def test_outer_code_makes_the_channel_bit_exact():
 
 def test_threads_give_the_estimates_of_one_thread(framed, monkeypatch):
     """Indel clusters are reconstructed on threads (THREAD_CHUNK at a time, in order)."""
-    from helix_media.readpath import consensus
+    from helix_media.readpath import consensus, threads
 
     fr, _, _, strands = framed
     reads = list(simulate(strands, replace(CLEAN, coverage=6, ins=0.02, dele=0.02, seed=3)))
@@ -86,7 +86,7 @@ def test_threads_give_the_estimates_of_one_thread(framed, monkeypatch):
     got = {}
     for n in ("1", "3"):
         monkeypatch.setenv("HELIX_THREADS", n)
-        assert consensus.threads() == int(n)
+        assert threads.threads() == int(n)
         got[n] = ReadProcessor(fr).process(reads)
     assert got["1"].report.clusters_aligned > 100
     assert (got["1"].strands == got["3"].strands).all()
@@ -95,18 +95,18 @@ def test_threads_give_the_estimates_of_one_thread(framed, monkeypatch):
 
 
 def test_one_thread_in_a_dask_task(monkeypatch):
-    from helix_media.readpath import consensus
+    from helix_media.readpath.threads import threads
 
     monkeypatch.delenv("HELIX_THREADS", raising=False)
     fake = types.SimpleNamespace(get_worker=lambda: object())  # as in a worker's task
     monkeypatch.setitem(sys.modules, "distributed", fake)
-    assert consensus.threads() == 1
+    assert threads() == 1
 
     def outside():
         raise ValueError("No worker found")
 
     fake.get_worker = outside
-    assert consensus.threads() == len(os.sched_getaffinity(0))
+    assert threads() == len(os.sched_getaffinity(0))
 
 
 def test_junk_reads_are_counted_and_harmless(framed):

@@ -135,7 +135,7 @@ def throughput(*, reads: int, profile: str | None = None, coverage: float | None
 
     from helix_media.channel.profiles import profile_channel
     from helix_media.channel.sequencing import write_reads
-    from helix_media.readpath.consensus import threads
+    from helix_media.readpath.threads import threads
     from helix_media.strandio.strand_files import read_strands
 
     channel = PAPER if profile is None else profile_channel(profile, coverage=coverage or 10.0)

@@ -44,10 +44,14 @@ one process.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
+
+from helix_media.readpath.pair_distance import BAND, close, distance
+from helix_media.readpath.threads import threads
 
 K = 12  # k-mer of the signatures: 4**12 values keep random reads out of each other's buckets
 WINDOW = 24  # bases per window: 13 k-mers, a minimizer that survives a few bases of drift
@@ -57,7 +61,7 @@ HASHES = 4  # minimizers per window for loose reads: 48 signatures
 ANCHOR_HASHES = 1  # ... and for anchors (12): fewer entries per strong cluster on the fast path
 MAX_BUCKET = 64  # members of one bucket paired (smallest indices): bounds repeats' cost
 EDIT_SHARE = 0.28  # confirmed: edit distance <= this share of the longer body
-BAND = 20  # half-width of the banded alignment: +-5 sd of two reads' drift at 10 % errors
+PAIR_BLOCK = 256  # candidate pairs tested at once on threads (see _confirm_on_threads)
 LABEL_BASE = 1 << 40  # labels of clusters found by similarity alone (above every address key)
 
 _NONE = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -229,52 +233,6 @@ def _find(parent, x):
 
 
 @numba.njit(cache=True)
-def _distance(flat, a0, n, b0, m, limit, prev, cur):
-    """Edit distance of two bodies within a diagonal band of half-width BAND, or limit + 1
-    as soon as it must exceed ``limit`` (an N matches nothing)."""
-    over = limit + 1
-    if abs(n - m) > min(BAND, limit):
-        return over
-    if n == m:  # Hamming bounds the edit distance: clean reads are confirmed in one pass
-        mismatches = 0
-        for i in range(n):
-            c = flat[a0 + i]
-            if c != flat[b0 + i] or c > 3:
-                mismatches += 1
-                if mismatches > limit:
-                    break
-        if mismatches <= limit:
-            return mismatches
-    width = 2 * BAND + 1
-    for w in range(width):
-        j = w - BAND
-        prev[w] = j if 0 <= j <= m else over
-    for i in range(1, n + 1):
-        base = flat[a0 + i - 1]
-        low = over
-        for w in range(width):
-            j = i + w - BAND
-            if j < 0 or j > m:
-                cur[w] = over
-                continue
-            if j == 0:
-                v = i
-            else:
-                v = prev[w] + (0 if base == flat[b0 + j - 1] and base < 4 else 1)
-                if w > 0 and cur[w - 1] + 1 < v:
-                    v = cur[w - 1] + 1
-            if w + 1 < width and prev[w + 1] + 1 < v:
-                v = prev[w + 1] + 1
-            v = min(v, over)
-            cur[w] = v
-            low = min(low, v)
-        if low > limit:
-            return over
-        prev, cur = cur, prev
-    return prev[m - n + BAND]
-
-
-@numba.njit(cache=True)
 def _confirm(flat, offsets, pa, pb, parent, share):
     """Walk the candidate pairs in order; confirm (and union) those not joined yet."""
     width = 2 * BAND + 1
@@ -288,23 +246,44 @@ def _confirm(flat, offsets, pa, pb, parent, share):
             continue
         n, m = offsets[a + 1] - offsets[a], offsets[b + 1] - offsets[b]
         limit = int(share * max(n, m))
-        if _distance(flat, offsets[a], n, offsets[b], m, limit, prev, cur) <= limit:
+        if distance(flat, offsets[a], n, offsets[b], m, limit, prev, cur) <= limit:
             parent[max(ra, rb)] = min(ra, rb)
             used[k] = True
     return used
 
 
 @numba.njit(cache=True)
-def _far(flat, m, length, share):
-    width = 2 * BAND + 1
-    prev = np.empty(width, dtype=np.int64)
-    cur = np.empty(width, dtype=np.int64)
-    limit = int(share * length)
-    out = np.zeros(m, dtype=np.bool_)
-    for i in range(m):
-        a0, b0 = i * length, (m + i) * length
-        out[i] = _distance(flat, a0, length, b0, length, limit, prev, cur) > limit
-    return out
+def _apart(parent, pa, pb):
+    """The pairs (indices) not joined yet."""
+    return np.array([k for k in range(len(pa)) if _find(parent, pa[k]) != _find(parent, pb[k])])
+
+
+@numba.njit(cache=True)
+def _join(parent, pa, pb, todo, ok, used):
+    """:func:`_confirm`'s walk over ``todo``, with each pair's test already made (``ok``)."""
+    for q in range(len(todo)):
+        k = todo[q]
+        ra, rb = _find(parent, pa[k]), _find(parent, pb[k])
+        if ra != rb and ok[q]:
+            parent[max(ra, rb)] = min(ra, rb)
+            used[k] = True
+
+
+def _confirm_on_threads(flat, offsets, pa, pb, parent, share, workers: int) -> np.ndarray:
+    """:func:`_confirm`, the edit distances on ``workers`` threads: a block of pairs at a
+    time, each pair not joined at the block's start is tested, then the block is walked in
+    order. A pair is confirmed exactly when the walk confirms it (joined before its turn:
+    skipped both ways; else its test decides), so the edges are the same; the cost is the
+    tests of pairs a block joins before their turn."""
+    used = np.zeros(len(pa), dtype=np.bool_)
+    with ThreadPoolExecutor(workers) as pool:
+        for s in range(0, len(pa), PAIR_BLOCK):
+            a, b = pa[s : s + PAIR_BLOCK], pb[s : s + PAIR_BLOCK]
+            todo = _apart(parent, a, b)
+            parts = [(a[t], b[t]) for t in np.array_split(todo, workers)]
+            ok = list(pool.map(lambda ab: close(flat, offsets, *ab, share), parts))
+            _join(parent, a, b, todo, np.concatenate(ok), used[s : s + PAIR_BLOCK])
+    return used
 
 
 def far(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -313,7 +292,9 @@ def far(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if not len(a):
         return np.zeros(0, dtype=bool)
     flat = np.concatenate([a.ravel(), b.ravel()]).astype(np.uint8)
-    return _far(flat, len(a), a.shape[1], EDIT_SHARE)
+    rows = np.arange(len(a))
+    offsets = np.arange(2 * len(a) + 1) * a.shape[1]
+    return ~close(flat, offsets, rows, rows + len(a), EDIT_SHARE)
 
 
 def confirm(parts: Sequence[Buckets]) -> np.ndarray:
@@ -335,8 +316,13 @@ def confirm(parts: Sequence[Buckets]) -> np.ndarray:
     code, first, shared = np.unique(code, return_index=True, return_counts=True)
     pick = first[np.lexsort((code, -shared))]
     parent = np.arange(len(b.index), dtype=np.int64)
-    used = _confirm(b.flat, b.offsets, pa[pick], pb[pick], parent, EDIT_SHARE)
-    return np.stack([b.index[pa[pick][used]], b.index[pb[pick][used]]], axis=1)
+    pa, pb = pa[pick], pb[pick]
+    workers = min(threads(), len(pa) // PAIR_BLOCK)
+    if workers > 1:
+        used = _confirm_on_threads(b.flat, b.offsets, pa, pb, parent, EDIT_SHARE, workers)
+    else:
+        used = _confirm(b.flat, b.offsets, pa, pb, parent, EDIT_SHARE)
+    return np.stack([b.index[pa[used]], b.index[pb[used]]], axis=1)
 
 
 # -- C. labels --------------------------------------------------------------------------------

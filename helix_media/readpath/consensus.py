@@ -16,8 +16,6 @@ out), and the reads left out get an estimate of their own where they agree.
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +26,7 @@ import numpy as np
 from helix_media.readpath import alternatives
 from helix_media.readpath.cluster import LABEL_BASE, far
 from helix_media.readpath.parts import EstimatesPart, Trimmed
+from helix_media.readpath.threads import threads
 from helix_media.readpath.trim import LETTERS
 from helix_media.strandio.fasta import N_CODE
 
@@ -61,21 +60,6 @@ VOTE_CHUNK = 1 << 12  # reads per step of the vote: small steps, small temporari
 #: indel clusters handed to a thread at once; the compiled reconstruction releases the GIL,
 #: so the threads share the cores (the Python between its kernels does not)
 THREAD_CHUNK = 32
-
-
-def threads() -> int:
-    """Threads for the indel clusters: ``$HELIX_THREADS``, else one in a Dask task (Dask
-    runs a task per core), else the cores this process may use."""
-    env = os.environ.get("HELIX_THREADS", "")
-    if env.isdigit():
-        return max(1, int(env))
-    if "distributed" in sys.modules:  # imported by every Dask worker
-        try:
-            sys.modules["distributed"].get_worker()
-            return 1
-        except ValueError:  # not in a worker's task
-            pass
-    return len(os.sched_getaffinity(0))
 
 
 def _rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
