@@ -4,8 +4,9 @@ The data strands are split into segments; each segment of ``k`` strands gets
 ``ceil(redundancy * k)`` parity strands from a systematic Reed-Solomon code in Cauchy form over
 GF(2^m), one codeword per symbol column (strand payload = ``s`` symbols of ``m`` bits). The
 code is MDS: *any* ``k`` of a segment's strands give back all of its data, and recovery
-solves only for the missing strands (a small Cauchy system, always invertible). Finite-field
-work is done by ``galois`` (vectorized, JIT-compiled lookup tables).
+solves only for the missing strands (a small Cauchy system, always invertible). The systems
+are solved by ``galois``; the products of an encode and of a decode that lost nothing run on
+cached compiled kernels (:mod:`.gf2m`), so those never pay galois's compilation.
 
 The inner code (per-strand RS) and consensus say which strands are missing or unreadable,
 so every parity strand fills one hole; the parity strands a segment has to spare check the
@@ -32,7 +33,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from helix_media.blocks import outer_check
+from helix_media.blocks import gf2m, outer_check
 
 MAX_SYMBOL_BITS = 16
 #: what the default (auto) outer code is sized for: each strand lost independently with this
@@ -262,11 +263,10 @@ class OuterCode:
         return cls(0.0, bits, n, m, ranges)
 
     # -- bits <-> symbols ---------------------------------------------------------------------
-    def _to_symbols(self, blocks: np.ndarray):
+    def _to_symbols(self, blocks: np.ndarray) -> np.ndarray:
         bits = np.asarray(blocks, dtype=np.int64)[:, : self.data_bits]
         bits = bits.reshape(len(bits), self.symbols, self.symbol_bits)
-        values = (bits << np.arange(self.symbol_bits)[::-1]).sum(axis=2)
-        return _field(self.symbol_bits)(values)
+        return (bits << np.arange(self.symbol_bits)[::-1]).sum(axis=2)
 
     def _to_blocks(self, symbols) -> np.ndarray:
         v = np.asarray(symbols, dtype=np.int64)
@@ -275,11 +275,8 @@ class OuterCode:
         out[:, : self.data_bits] = bits.reshape(len(v), -1)
         return out
 
-    def _cauchy(self, seg: Segment):
-        gf = _field(self.symbol_bits)
-        x = gf(np.arange(seg.data_count, seg.data_count + seg.parity_count))
-        y = gf(np.arange(seg.data_count))
-        return np.reciprocal(x[:, None] + y[None, :])  # (parity, data)
+    def _cauchy(self, seg: Segment) -> np.ndarray:
+        return gf2m.cauchy(seg.parity_count, seg.data_count, self.symbol_bits)  # (parity, data)
 
     # -- both ways ------------------------------------------------------------------------------
     def parity(self, data_blocks: np.ndarray) -> np.ndarray:
@@ -290,7 +287,8 @@ class OuterCode:
         for seg in self.segments():
             if seg.parity_count:
                 rows = data_blocks[seg.data_start : seg.data_start + seg.data_count]
-                out.append(self._to_blocks(self._cauchy(seg) @ self._to_symbols(rows)))
+                product = gf2m.matmul(self._cauchy(seg), self._to_symbols(rows), self.symbol_bits)
+                out.append(self._to_blocks(product))
         return np.concatenate(out) if out else np.zeros((0, self.block_bits), dtype=np.uint8)
 
     def recover(self, blocks: dict[int, np.ndarray], check: bool = True) -> Recovery:
@@ -318,6 +316,7 @@ class OuterCode:
             return Recovery(0, 0, 0)
         gone = set(lost)
         known = [c for c in range(seg.data_count) if c not in gone]
+        m = self.symbol_bits
         cauchy = self._cauchy(seg)
         data = None
         for checks in (outer_check.DETECT, outer_check.CHECKS):  # few to see, more to place
@@ -326,12 +325,14 @@ class OuterCode:
             if known:
                 if data is None:
                     data = self._to_symbols(np.stack([blocks[seg.data_start + c] for c in known]))
-                y = y + cauchy[np.ix_(use, known)] @ data
-            solved, res = outer_check.residual(y, cauchy, use, lost)
+                y = y ^ gf2m.matmul(cauchy[np.ix_(use, known)], data, m)
+            solved, res = None, y  # nothing lost: the checks are y itself
+            if lost or y.any():
+                solved, res = outer_check.residual(_field(m)(y), _field(m)(cauchy), use, lost)
             if not np.asarray(res).any() or len(use) == len(rows):
                 break
         if np.asarray(res).any():
-            found = outer_check.locate(res, cauchy, use, lost, known)
+            found = outer_check.locate(res, _field(m)(cauchy), use, lost, known)
             if found:
                 for c in found[0]:
                     del blocks[seg.data_start + c]
