@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from helix_media.readpath.pair_distance import BAND, close, distance
+from helix_media.readpath.pair_distance import BAND, close, close_pair
 from helix_media.readpath.threads import threads
 
 K = 12  # k-mer of the signatures: 4**12 values keep random reads out of each other's buckets
@@ -235,18 +235,12 @@ def _find(parent, x):
 @numba.njit(cache=True)
 def _confirm(flat, offsets, pa, pb, parent, share):
     """Walk the candidate pairs in order; confirm (and union) those not joined yet."""
-    width = 2 * BAND + 1
-    prev = np.empty(width, dtype=np.int64)
-    cur = np.empty(width, dtype=np.int64)
+    prev = np.empty(2 * BAND + 1, dtype=np.int64)
+    cur = np.empty(2 * BAND + 1, dtype=np.int64)
     used = np.zeros(len(pa), dtype=np.bool_)
     for k in range(len(pa)):
-        a, b = pa[k], pb[k]
-        ra, rb = _find(parent, a), _find(parent, b)
-        if ra == rb:
-            continue
-        n, m = offsets[a + 1] - offsets[a], offsets[b + 1] - offsets[b]
-        limit = int(share * max(n, m))
-        if distance(flat, offsets[a], n, offsets[b], m, limit, prev, cur) <= limit:
+        ra, rb = _find(parent, pa[k]), _find(parent, pb[k])
+        if ra != rb and close_pair(flat, offsets, pa[k], pb[k], share, prev, cur):
             parent[max(ra, rb)] = min(ra, rb)
             used[k] = True
     return used

@@ -57,16 +57,20 @@ def distance(flat, a0, n, b0, m, limit, prev, cur):
 
 
 @numba.njit(cache=True, nogil=True)
+def close_pair(flat, offsets, a, b, share, prev, cur):
+    """Is the edit distance of bodies ``a`` and ``b`` (``offsets`` into ``flat``) at most
+    ``share`` of the longer one's length? (``prev``, ``cur``: 2 BAND + 1 scratch cells.)"""
+    n, m = offsets[a + 1] - offsets[a], offsets[b + 1] - offsets[b]
+    limit = int(share * max(n, m))
+    return distance(flat, offsets[a], n, offsets[b], m, limit, prev, cur) <= limit
+
+
+@numba.njit(cache=True, nogil=True)
 def close(flat, offsets, pa, pb, share):
-    """Per pair k: is the edit distance of bodies ``pa[k]`` and ``pb[k]`` (``offsets`` into
-    ``flat``) at most ``share`` of the longer one's length?"""
-    width = 2 * BAND + 1
-    prev = np.empty(width, dtype=np.int64)
-    cur = np.empty(width, dtype=np.int64)
+    """:func:`close_pair` of each pair (``pa[k]``, ``pb[k]``)."""
+    prev = np.empty(2 * BAND + 1, dtype=np.int64)
+    cur = np.empty(2 * BAND + 1, dtype=np.int64)
     out = np.zeros(len(pa), dtype=np.bool_)
     for k in range(len(pa)):
-        a, b = pa[k], pb[k]
-        n, m = offsets[a + 1] - offsets[a], offsets[b + 1] - offsets[b]
-        limit = int(share * max(n, m))
-        out[k] = distance(flat, offsets[a], n, offsets[b], m, limit, prev, cur) <= limit
+        out[k] = close_pair(flat, offsets, pa[k], pb[k], share, prev, cur)
     return out
