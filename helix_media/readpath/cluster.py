@@ -30,7 +30,9 @@ B. per bucket partition (:func:`confirm`): reads sharing a bucket are candidate 
    those sharing most buckets first; a pair is confirmed when the banded edit distance of
    the bodies is at most :data:`EDIT_SHARE` of their length. Pairs already joined by
    confirmed edges are skipped (union-find), so mostly one edge per node is computed; this
-   cannot change the connected components, whatever the partitioning.
+   cannot change the connected components, whatever the partitioning. The tests run on
+   threads a block at a time, with the edges of the one-thread walk
+   (:func:`_confirm_on_threads`).
 C. once, over all edges (:func:`labels`): union-find; a component takes the strong key of
    most of its anchors, or without any ``LABEL_BASE`` + its smallest read index. A strong
    key whose anchors all joined another's component is merged into it (104 keys at 3+3+4 %
