@@ -1,12 +1,11 @@
-"""GF(2^m) products for the outer code, compiled and cached: the parity of an encode and the
-checks of a decode that lost nothing.
+"""GF(2^m) arithmetic for the outer code, compiled and cached: the parity of an encode, and
+the solution and checks of a decode.
 
-``galois`` is the reference for the field and solves the outer code's systems, but it
-compiles its kernels in every process (importing it, building GF(2^12) and its first matrix
-product took 0.8 + 0.8 + 1.5 s here), which a decode of clean reads paid only to find that
-the spare parity strands agree. These kernels give galois's results (tested for m = 8..16)
-from log/antilog tables of the same field: galois's default polynomial for GF(2^m), a
-Conway polynomial, so ``x`` (2) generates the field.
+``galois`` is the reference for the field, but it compiles its kernels in every process
+(importing it, building GF(2^12) and its first matrix product took 0.8 + 0.8 + 1.5 s here),
+which every encode and every decode of reads paid. These kernels give galois's results
+(tested for m = 8..16) from log/antilog tables of the same field: galois's default
+polynomial for GF(2^m), a Conway polynomial, so ``x`` (2) generates the field.
 """
 
 from __future__ import annotations
@@ -73,3 +72,43 @@ def cauchy(rows: int, columns: int, m: int) -> np.ndarray:
     antilog, log = tables(m)
     s = (np.arange(columns, columns + rows)[:, None] ^ np.arange(columns)[None, :]).astype(np.int64)
     return antilog[((1 << m) - 1 - log[s]) % ((1 << m) - 1)]
+
+
+@numba.njit(cache=True, nogil=True)
+def _mul(x, y, antilog, log):
+    return 0 if x == 0 or y == 0 else antilog[log[x] + log[y]]
+
+
+@numba.njit(cache=True, nogil=True)
+def _solve(a, b, antilog, log):
+    """Gauss-Jordan elimination of ``a x = b`` in place; ``b`` becomes ``x``."""
+    f, n = a.shape[0], len(log) - 1
+    for col in range(f):
+        piv = col
+        while piv < f and a[piv, col] == 0:
+            piv += 1
+        if piv == f:
+            raise ValueError("singular matrix")
+        for row in (a, b):
+            for c in range(row.shape[1]):
+                row[col, c], row[piv, c] = row[piv, c], row[col, c]
+        inv = antilog[(n - log[a[col, col]]) % n]
+        for row in (a, b):
+            for c in range(row.shape[1]):
+                row[col, c] = _mul(row[col, c], inv, antilog, log)
+        for r in range(f):
+            factor = a[r, col]
+            if r == col or factor == 0:
+                continue
+            for row in (a, b):
+                for c in range(row.shape[1]):
+                    row[r, c] ^= _mul(factor, row[col, c], antilog, log)
+    return b
+
+
+def solve(a: np.ndarray, b: np.ndarray, m: int) -> np.ndarray:
+    """``x`` with ``a @ x = b`` over GF(2^m) (``a`` square and invertible, as every square
+    Cauchy matrix is)."""
+    antilog, log = tables(m)
+    a, b = np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
+    return _solve(a, b, antilog, log)

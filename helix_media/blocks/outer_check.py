@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from helix_media.blocks import gf2m
+
 DETECT = 2  # spare parity strands that check every segment (a wrong block passes both with
 # probability 2^-(2 m) per symbol column, so never in practice)
 CHECKS = 16  # ... and that locate wrong blocks where those see one (so up to 14 of them)
 MARGIN = 2  # checks beyond the number of wrong blocks needed to locate them
 
 
-def residual(y, cauchy, rows: list[int], lost: list[int]):
+def residual(y: np.ndarray, cauchy: np.ndarray, rows: list[int], lost: list[int], m: int):
     """Solve for the lost data symbols with the first ``len(lost)`` of ``rows`` (available
     parity rows; ``y``: their values with the known data's share added) and return
-    (solution, residual of the other rows). Characteristic 2: minus is plus."""
+    (solution, residual of the other rows), integer symbols of GF(2^m). Characteristic 2:
+    minus is plus."""
     f = len(lost)
     if not f:
         return None, y
-    z = np.linalg.solve(cauchy[np.ix_(rows[:f], lost)], y[:f])
-    return z, y[f:] + cauchy[np.ix_(rows[f:], lost)] @ z
+    z = gf2m.solve(cauchy[np.ix_(rows[:f], lost)], y[:f], m)
+    return z, y[f:] ^ gf2m.matmul(cauchy[np.ix_(rows[f:], lost)], z, m)
 
 
 def locate(res, cauchy, rows: list[int], lost: list[int], known: list[int]):

@@ -4,9 +4,9 @@ The data strands are split into segments; each segment of ``k`` strands gets
 ``ceil(redundancy * k)`` parity strands from a systematic Reed-Solomon code in Cauchy form over
 GF(2^m), one codeword per symbol column (strand payload = ``s`` symbols of ``m`` bits). The
 code is MDS: *any* ``k`` of a segment's strands give back all of its data, and recovery
-solves only for the missing strands (a small Cauchy system, always invertible). The systems
-are solved by ``galois``; the products of an encode and of a decode that lost nothing run on
-cached compiled kernels (:mod:`.gf2m`), so those never pay galois's compilation.
+solves only for the missing strands (a small Cauchy system, always invertible). Products and
+solutions run on cached compiled kernels (:mod:`.gf2m`); ``galois`` (which compiles its own
+in every process) locates the rare wrong blocks (:mod:`.outer_check`).
 
 The inner code (per-strand RS) and consensus say which strands are missing or unreadable,
 so every parity strand fills one hole; the parity strands a segment has to spare check the
@@ -326,13 +326,12 @@ class OuterCode:
                 if data is None:
                     data = self._to_symbols(np.stack([blocks[seg.data_start + c] for c in known]))
                 y = y ^ gf2m.matmul(cauchy[np.ix_(use, known)], data, m)
-            solved, res = None, y  # nothing lost: the checks are y itself
-            if lost or y.any():
-                solved, res = outer_check.residual(_field(m)(y), _field(m)(cauchy), use, lost)
-            if not np.asarray(res).any() or len(use) == len(rows):
+            solved, res = outer_check.residual(y, cauchy, use, lost, m)
+            if not res.any() or len(use) == len(rows):
                 break
-        if np.asarray(res).any():
-            found = outer_check.locate(res, _field(m)(cauchy), use, lost, known)
+        if res.any():
+            gf = _field(m)  # (galois: rank and null space, only where a block is wrong)
+            found = outer_check.locate(gf(res), gf(cauchy), use, lost, known)
             if found:
                 for c in found[0]:
                     del blocks[seg.data_start + c]
