@@ -316,7 +316,7 @@ class OuterCode:
             return Recovery(0, 0, 0)
         gone = set(lost)
         known = [c for c in range(seg.data_count) if c not in gone]
-        m = self.symbol_bits
+        bits = self.symbol_bits
         cauchy = self._cauchy(seg)
         data = None
         for checks in (outer_check.DETECT, outer_check.CHECKS):  # few to see, more to place
@@ -325,12 +325,12 @@ class OuterCode:
             if known:
                 if data is None:
                     data = self._to_symbols(np.stack([blocks[seg.data_start + c] for c in known]))
-                y = y ^ gf2m.matmul(cauchy[np.ix_(use, known)], data, m)
-            solved, res = outer_check.residual(y, cauchy, use, lost, m)
+                y = y ^ gf2m.matmul(cauchy[np.ix_(use, known)], data, bits)
+            solved, res = outer_check.residual(y, cauchy, use, lost, bits)
             if not res.any() or len(use) == len(rows):
                 break
         if res.any():
-            gf = _field(m)  # (galois: rank and null space, only where a block is wrong)
+            gf = _field(bits)  # (galois: rank and null space, only where a block is wrong)
             found = outer_check.locate(gf(res), gf(cauchy), use, lost, known)
             if found:
                 for c in found[0]:
